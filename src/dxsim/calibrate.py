@@ -1,0 +1,367 @@
+"""Partial-pooling calibration of the adoption model, per indicator.
+
+On the law's transformed scale every reading is linear in the parameters,
+    y_j = level_nat + d_level_g + (slope_nat + d_slope_g + slope_offset_def) (t_j - t0) + offset_def + e_j,
+with Gaussian priors (config) and Gaussian noise. Given the hyper-parameters (pooling sds ``level_sd``,
+``slope_sd`` and measurement sd ``obs_sd``) the posterior of the parameters is exactly Gaussian. The
+hyper-parameters are set at their posterior mode (marginal likelihood x log-normal priors); their uncertainty
+is carried by a Laplace approximation: ``hyper_samples`` hyper draws, each with its own Gaussian posterior,
+mixed with equal weight. A geo without readings gets the pooled distribution and is flagged ``pooled``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from .config import CalibrationConfig, IndicatorSpec
+from .observations import NATIONAL, known_geos, used_observations
+
+HYPER_NAMES = ("level_sd", "slope_sd", "obs_sd")
+
+
+@dataclass(frozen=True)
+class IndicatorPosterior:
+    """Gaussian-mixture posterior of one indicator's parameters.
+
+    Parameter vector: [level_nat, slope_nat, d_level (G-1), d_slope (G-1), offsets (O), slope offsets (S)],
+    geos in ``geos`` order with ``vietnam`` first (its deviations are zero by definition)."""
+
+    indicator: str
+    geos: tuple[str, ...]
+    offsets: tuple[str, ...]
+    slope_offsets: tuple[str, ...]
+    t0: float
+    hyper_map: np.ndarray      # (3,) level_sd, slope_sd, obs_sd at the mode
+    hypers: np.ndarray         # (H, 3) hyper samples
+    means: np.ndarray          # (H, P)
+    chols: np.ndarray          # (H, P, P) lower Cholesky factors of the covariances
+
+    @property
+    def n_params(self) -> int:
+        return self.means.shape[1]
+
+    def sample(self, draws: int, rng: np.random.Generator
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """level (D, G), slope (D, G), offset and slope offset (D, definitions) with zeros for the anchor, for
+        ``draws`` draws; draw i uses mixture part i % H."""
+        H, P = self.means.shape
+        G = len(self.geos)
+        z = rng.standard_normal((draws, P))
+        beta = np.empty((draws, P))
+        part = np.arange(draws) % H
+        for h in range(H):
+            rows = part == h
+            beta[rows] = self.means[h] + z[rows] @ self.chols[h].T
+        level = beta[:, [0]] + np.concatenate([np.zeros((draws, 1)), beta[:, 2:G + 1]], axis=1)
+        slope = beta[:, [1]] + np.concatenate([np.zeros((draws, 1)), beta[:, G + 1:2 * G]], axis=1)
+        O = len(self.offsets)
+        offset = np.concatenate([np.zeros((draws, 1)), beta[:, 2 * G:2 * G + O]], axis=1)
+        slope_offset = np.zeros_like(offset)
+        for k, name in enumerate(self.slope_offsets):
+            slope_offset[:, 1 + self.offsets.index(name)] = beta[:, 2 * G + O + k]
+        return level, slope, offset, slope_offset
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mixture mean (P,) and covariance (P, P)."""
+        mean = self.means.mean(axis=0)
+        covs = np.einsum("hij,hkj->hik", self.chols, self.chols)
+        dev = self.means - mean
+        return mean, covs.mean(axis=0) + dev.T @ dev / len(dev)
+
+
+@dataclass(frozen=True)
+class Design:
+    """The linear model of one indicator's readings."""
+
+    X: np.ndarray        # (n, P)
+    y: np.ndarray        # (n,) transformed readings
+    prior_mean: np.ndarray
+    fixed_var: np.ndarray  # prior variances not governed by hyper-parameters (nan where they are)
+    level_cols: np.ndarray
+    slope_cols: np.ndarray
+
+
+def transform_readings(spec: IndicatorSpec, definition: np.ndarray, value: np.ndarray,
+                       clip: tuple[float, float]) -> np.ndarray:
+    """Percent readings -> the law's transformed scale, each over its definition's ceiling."""
+    ceiling = np.array([spec.definition(d).ceiling for d in definition])
+    fraction = np.clip(value / ceiling, clip[0], clip[1])
+    return spec.law.to_linear(fraction)
+
+
+def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, t0: float,
+                 clip: tuple[float, float]) -> Design:
+    G = len(geos)
+    offsets = [d.name for d in spec.definitions[1:]]
+    slope_offsets = [d.name for d in spec.definitions[1:] if d.slope_offset is not None]
+    O = len(offsets)
+    P = 2 * G + O + len(slope_offsets)
+    gi = {g: i for i, g in enumerate(geos)}
+    n = len(obs)
+    X = np.zeros((n, P))
+    dt = obs["time"].to_numpy(float) - t0
+    X[:, 0] = 1.0
+    X[:, 1] = dt
+    for j, (geo, dfn) in enumerate(zip(obs["geo"], obs["definition"], strict=True)):
+        g = gi[geo]
+        if g > 0:
+            X[j, 1 + g] = 1.0
+            X[j, G + g] = dt[j]
+        if dfn != spec.anchor:
+            X[j, 2 * G + offsets.index(dfn)] = 1.0
+        if dfn in slope_offsets:
+            X[j, 2 * G + O + slope_offsets.index(dfn)] = dt[j]
+    y = transform_readings(spec, obs["definition"].to_numpy(), obs["value"].to_numpy(float), clip)
+    prior_mean = np.zeros(P)
+    fixed_var = np.full(P, np.nan)
+    prior_mean[0], fixed_var[0] = spec.level_prior.mean, spec.level_prior.sd ** 2
+    prior_mean[1], fixed_var[1] = spec.slope_prior.mean, spec.slope_prior.sd ** 2
+    for k, dname in enumerate(offsets):
+        prior = spec.definition(dname).offset
+        prior_mean[2 * G + k], fixed_var[2 * G + k] = prior.mean, prior.sd ** 2
+    for k, dname in enumerate(slope_offsets):
+        prior = spec.definition(dname).slope_offset
+        prior_mean[2 * G + O + k], fixed_var[2 * G + O + k] = prior.mean, prior.sd ** 2
+    return Design(X, y, prior_mean, fixed_var, np.arange(2, G + 1), np.arange(G + 1, 2 * G))
+
+
+def _prior_var(design: Design, level_sd: float, slope_sd: float) -> np.ndarray:
+    var = design.fixed_var.copy()
+    var[design.level_cols] = level_sd ** 2
+    var[design.slope_cols] = slope_sd ** 2
+    return var
+
+
+def _gaussian_posterior(design: Design, hyper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact posterior mean and lower Cholesky factor of the covariance given the hyper-parameters."""
+    var = _prior_var(design, hyper[0], hyper[1])
+    precision = np.diag(1.0 / var) + design.X.T @ design.X / hyper[2] ** 2
+    rhs = design.prior_mean / var + design.X.T @ design.y / hyper[2] ** 2
+    chol_prec = np.linalg.cholesky(precision)
+    mean = np.linalg.solve(chol_prec.T, np.linalg.solve(chol_prec, rhs))
+    # cov = (L L')^-1 = L'^-1 L^-1; a lower factor of it is the transpose-inverse reversed
+    inv_l = np.linalg.solve(chol_prec, np.eye(len(rhs)))
+    cov = inv_l.T @ inv_l
+    cov = 0.5 * (cov + cov.T)
+    return mean, np.linalg.cholesky(cov + 1e-12 * np.eye(len(rhs)))
+
+
+def _log_marginal(design: Design, hyper: np.ndarray) -> float:
+    """log N(y; X m0, X V0 X' + obs_sd^2 I)."""
+    n = len(design.y)
+    if n == 0:
+        return 0.0
+    var = _prior_var(design, hyper[0], hyper[1])
+    cov = (design.X * var) @ design.X.T + hyper[2] ** 2 * np.eye(n)
+    resid = design.y - design.X @ design.prior_mean
+    chol = np.linalg.cholesky(cov)
+    alpha = np.linalg.solve(chol, resid)
+    return float(-0.5 * alpha @ alpha - np.log(np.diag(chol)).sum() - 0.5 * n * np.log(2 * np.pi))
+
+
+def _hyper_priors(spec: IndicatorSpec) -> tuple[np.ndarray, np.ndarray]:
+    priors = [spec.level_sd, spec.slope_sd, spec.obs_sd]
+    return np.log([p.median for p in priors]), np.array([p.log_sd for p in priors])
+
+
+def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random.Generator
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Mode of the hyper-parameters and ``samples`` Laplace draws around it (log scale), as (3,), (H, 3)."""
+    centre, spread = _hyper_priors(spec)
+    free = spread > 0
+
+    def full(theta_free: np.ndarray) -> np.ndarray:
+        theta = centre.copy()
+        theta[free] = theta_free
+        return theta
+
+    def neg_log_post(theta_free: np.ndarray) -> float:
+        theta = full(theta_free)
+        prior = -0.5 * np.sum(((theta[free] - centre[free]) / spread[free]) ** 2)
+        return -(_log_marginal(design, np.exp(theta)) + prior)
+
+    if not free.any():
+        return np.exp(centre), np.tile(np.exp(centre), (samples, 1))
+    start = centre[free]
+    res = optimize.minimize(neg_log_post, start, method="Nelder-Mead",
+                            options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000})
+    mode = res.x
+    k = len(mode)
+    h = 1e-3
+    hess = np.empty((k, k))
+    f0 = neg_log_post(mode)
+    for a in range(k):
+        for b in range(a, k):
+            ea, eb = np.eye(k)[a] * h, np.eye(k)[b] * h
+            val = (neg_log_post(mode + ea + eb) - neg_log_post(mode + ea - eb)
+                   - neg_log_post(mode - ea + eb) + neg_log_post(mode - ea - eb)) / (4 * h * h) \
+                if a != b else (neg_log_post(mode + ea) - 2 * f0 + neg_log_post(mode - ea)) / (h * h)
+            hess[a, b] = hess[b, a] = val
+    # the posterior of a log-sd is never wider than its prior: floor the curvature at the prior precision
+    evals, evecs = np.linalg.eigh(hess)
+    evals = np.maximum(evals, (1.0 / spread[free] ** 2).min())
+    cov = (evecs / evals) @ evecs.T
+    draws = mode + rng.standard_normal((samples, k)) @ np.linalg.cholesky(cov).T
+    thetas = np.tile(centre, (samples, 1))
+    thetas[:, free] = draws
+    return np.exp(full(mode)), np.exp(thetas)
+
+
+class Calibrator:
+    """Fits every modelled indicator: ``Calibrator(config).fit(observations) -> self``.
+
+    Learned attributes: ``posteriors_`` (indicator -> IndicatorPosterior), ``jump_off_year_``,
+    ``observations_`` (the readings used), ``geos_``."""
+
+    def __init__(self, config: CalibrationConfig) -> None:
+        self.config = config
+
+    def fit(self, observations: pd.DataFrame, as_of: int | None = None) -> Calibrator:
+        cfg = self.config
+        used = used_observations(observations, as_of)
+        self.jump_off_year_ = int(as_of) if as_of is not None else cfg.jump_off_year
+        self.geos_ = known_geos(cfg)
+        self.observations_ = used
+        rng = np.random.default_rng(cfg.seed)
+        posteriors = {}
+        for spec in cfg.indicators:
+            obs = used[used["indicator"] == spec.name]
+            t0 = cfg.reference_year + spec.reading_month / 12.0
+            design = build_design(spec, self.geos_, obs, t0, cfg.share_clip)
+            hyper_map, hypers = fit_hypers(design, spec, cfg.hyper_samples, rng)
+            parts = [_gaussian_posterior(design, h) for h in hypers]
+            posteriors[spec.name] = IndicatorPosterior(
+                indicator=spec.name, geos=self.geos_, offsets=tuple(d.name for d in spec.definitions[1:]),
+                slope_offsets=tuple(d.name for d in spec.definitions[1:] if d.slope_offset is not None), t0=t0, hyper_map=hyper_map, hypers=hypers,
+                means=np.stack([m for m, _ in parts]), chols=np.stack([c for _, c in parts]))
+        self.posteriors_ = posteriors
+        return self
+
+    def sample(self, draws: int, rng: np.random.Generator) -> ParameterDraws:
+        """Joint parameter draws for all indicators (axes: draw, geo, indicator)."""
+        cfg = self.config
+        levels, slopes, offsets, slope_offsets = [], [], [], []
+        for spec in cfg.indicators:
+            level, slope, off, slope_off = self.posteriors_[spec.name].sample(draws, rng)
+            levels.append(level)
+            slopes.append(slope)
+            offsets.append(off)
+            slope_offsets.append(slope_off)
+        elasticity = np.stack([
+            spec.elasticity.median * np.exp(spec.elasticity.log_sd * rng.standard_normal(draws))
+            for spec in cfg.indicators], axis=1)
+        cross = cfg.cross_elasticity
+        cross_elasticity = cross.median * np.exp(cross.log_sd * rng.standard_normal(draws))
+        return ParameterDraws(
+            geos=self.geos_, indicators=cfg.indicator_names, series=tuple(cfg.series()),
+            level=np.stack(levels, axis=2), slope=np.stack(slopes, axis=2),
+            offset=np.concatenate(offsets, axis=1), slope_offset=np.concatenate(slope_offsets, axis=1),
+            elasticity=elasticity, cross_elasticity=cross_elasticity)
+
+    # ---- tables for economists -------------------------------------------------------------------------
+    def fit_table(self) -> pd.DataFrame:
+        """Per geo x indicator: readings used, pooled or not, RMS residual (pp) and posterior mean at jump-off."""
+        rows = []
+        cfg = self.config
+        for spec in cfg.indicators:
+            post = self.posteriors_[spec.name]
+            mean, _ = post.moments()
+            G = len(post.geos)
+            obs = self.observations_[self.observations_["indicator"] == spec.name]
+            fitted = _fitted_values(spec, post, mean, obs)
+            anchor = spec.definition(spec.anchor)
+            tj = self.jump_off_year_ + spec.reading_month / 12.0 - post.t0
+            for g, geo in enumerate(post.geos):
+                mine = obs["geo"].to_numpy() == geo
+                if not mine.any() and geo not in _REPORTED_GEOS:
+                    continue
+                level = mean[0] + (mean[1 + g] if g else 0.0)
+                slope = mean[1] + (mean[G + g] if g else 0.0)
+                resid = obs["value"].to_numpy(float)[mine] - fitted[mine]
+                rows.append({
+                    "indicator": spec.name, "geo": geo, "n_observations": int(mine.sum()),
+                    "definitions_observed": ";".join(sorted(set(obs["definition"][mine]))),
+                    "pooled": bool(not mine.any()),
+                    "rms_residual_pp": float(np.sqrt(np.mean(resid ** 2))) if mine.any() else np.nan,
+                    "slope_per_year": slope,
+                    f"{spec.anchor}_at_jump_off": anchor.ceiling * float(spec.law.to_fraction(
+                        np.array(level + slope * tj))),
+                })
+        return pd.DataFrame(rows)
+
+    def parameter_table(self) -> pd.DataFrame:
+        """Posterior summaries: national level/slope, offsets, hyper-parameters, per-geo deviations."""
+        rows = []
+        for spec in self.config.indicators:
+            post = self.posteriors_[spec.name]
+            mean, cov = post.moments()
+            sd = np.sqrt(np.diag(cov))
+            G = len(post.geos)
+            names = ([("level", NATIONAL, ""), ("slope", NATIONAL, "")]
+                     + [("level_deviation", g, "") for g in post.geos[1:]]
+                     + [("slope_deviation", g, "") for g in post.geos[1:]]
+                     + [("definition_offset", "", d) for d in post.offsets]
+                     + [("definition_slope_offset", "", d) for d in post.slope_offsets])
+            n_obs = self.observations_[self.observations_["indicator"] == spec.name]["geo"].value_counts()
+            for k, (param, geo, dfn) in enumerate(names):
+                pooled = bool(geo and geo != NATIONAL and n_obs.get(geo, 0) == 0)
+                if pooled and geo not in _REPORTED_GEOS:
+                    continue
+                rows.append({"indicator": spec.name, "parameter": param, "geo": geo, "definition": dfn,
+                             "mean": mean[k], "sd": sd[k], "q05": mean[k] - 1.645 * sd[k],
+                             "q95": mean[k] + 1.645 * sd[k], "pooled": pooled, "scale": spec.law.name})
+            for name, value, samples in zip(HYPER_NAMES, post.hyper_map, post.hypers.T, strict=True):
+                rows.append({"indicator": spec.name, "parameter": name, "geo": "", "definition": "",
+                             "mean": value, "sd": float(np.std(samples)), "q05": float(np.quantile(samples, 0.05)),
+                             "q95": float(np.quantile(samples, 0.95)), "pooled": False, "scale": spec.law.name})
+            del G
+        return pd.DataFrame(rows)
+
+
+_REPORTED_GEOS = ("long_an", "lang_son", "hau_giang", "tra_vinh", NATIONAL)
+
+
+def _fitted_values(spec: IndicatorSpec, post: IndicatorPosterior, mean: np.ndarray, obs: pd.DataFrame) -> np.ndarray:
+    """Posterior-mean fitted value (percent) at each reading."""
+    G = len(post.geos)
+    gi = {g: i for i, g in enumerate(post.geos)}
+    out = np.empty(len(obs))
+    for j, (geo, dfn, t) in enumerate(zip(obs["geo"], obs["definition"], obs["time"], strict=True)):
+        g = gi[geo]
+        z = mean[0] + mean[1] * (t - post.t0)
+        if g:
+            z += mean[1 + g] + mean[G + g] * (t - post.t0)
+        if dfn != spec.anchor:
+            z += mean[2 * G + post.offsets.index(dfn)]
+        if dfn in post.slope_offsets:
+            z += mean[2 * G + len(post.offsets) + post.slope_offsets.index(dfn)] * (t - post.t0)
+        out[j] = spec.definition(dfn).ceiling * float(spec.law.to_fraction(np.array(z)))
+    return out
+
+
+@dataclass(frozen=True)
+class ParameterDraws:
+    """Posterior/prior draws for the ensemble. level, slope: (draw, geo, indicator) on the transformed scale;
+    offset, slope_offset: (draw, series) with zeros for anchors; elasticity: (draw, indicator);
+    cross_elasticity: (draw,)."""
+
+    geos: tuple[str, ...]
+    indicators: tuple[str, ...]
+    series: tuple[tuple[str, str], ...]
+    level: np.ndarray
+    slope: np.ndarray
+    offset: np.ndarray
+    slope_offset: np.ndarray
+    elasticity: np.ndarray
+    cross_elasticity: np.ndarray
+
+    def to_npz_dict(self) -> dict[str, np.ndarray]:
+        """Plain arrays for ``numpy.savez`` (no pickled objects)."""
+        return {"geos": np.array(self.geos), "indicators": np.array(self.indicators),
+                "series": np.array([f"{i}:{d}" for i, d in self.series]), "level": self.level,
+                "slope": self.slope, "offset": self.offset, "slope_offset": self.slope_offset, "elasticity": self.elasticity,
+                "cross_elasticity": self.cross_elasticity}

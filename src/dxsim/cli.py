@@ -1,0 +1,177 @@
+"""Command line: a thin layer over the library. Exit codes: 0 success, 2 bad input, 1 internal error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .config import DEFAULT_CONFIG
+from .errors import InputError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _add_inputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                   help="calibration config (default: %(default)s)")
+    p.add_argument("--observations", type=Path, metavar="FILE",
+                   help="observations CSV to calibrate on (default: the config's)")
+    p.add_argument("--targets", type=Path, metavar="FILE", help="targets CSV (default: the config's)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dxsim", description="Calibrated forecasts of provincial digital transformation in Vietnam and the "
+        "probability of meeting plan targets.")
+    parser.add_argument("--version", action="version", version=f"dxsim {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="simulate a scenario and write trajectories, target probabilities, charts",
+                         description="Calibrate on the observations, simulate SCENARIO and write "
+                         "trajectories.csv, target_probabilities.csv, manifest.json (and charts) to "
+                         "results/<scenario name>/ or --out.")
+    run.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file, e.g. scenarios/baseline.toml")
+    run.add_argument("--draws", type=_positive_int, help="Monte Carlo draws (default: the scenario's)")
+    run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    run.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<scenario name>)")
+    run.add_argument("--no-charts", action="store_true", help="skip the charts")
+    run.add_argument("--lang", choices=("en", "vi"), default="en", help="chart language (default: en)")
+    _add_inputs(run)
+    run.set_defaults(func=cmd_run)
+
+    cal = sub.add_parser("calibrate", help="fit the model and write parameters, draws and diagnostics",
+                         description="Fit every modelled indicator with partial pooling and write parameters.csv, "
+                         "fit_table.csv, draws.npz and diagnostic plots.")
+    cal.add_argument("--out", type=Path, default=Path("results/calibration"), metavar="DIR",
+                     help="output folder (default: %(default)s)")
+    cal.add_argument("--draws", type=_positive_int, default=2000, help="parameter draws to save (default: %(default)s)")
+    cal.add_argument("--seed", type=_seed, default=0, help="seed of the saved draws (default: %(default)s)")
+    cal.add_argument("--as-of", type=int, metavar="YEAR", help="use only readings up to the end of YEAR")
+    _add_inputs(cal)
+    cal.set_defaults(func=cmd_calibrate)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import load_inputs, run_scenario, write_run
+
+    inputs = load_inputs(args.config, args.observations, args.targets)
+    result = run_scenario(args.scenario, draws=args.draws, seed=args.seed, inputs=inputs)
+    out = args.out or Path("results") / result.scenario.name
+    writers = [] if args.no_charts else _chart_writers(args.lang)
+    write_run(result, out, tuple(writers))
+    print(summary_text(result))
+    print(f"\nwrote {out}/ (trajectories.csv, target_probabilities.csv, manifest.json"
+          f"{'' if args.no_charts else ', charts/'})")
+    return EXIT_OK
+
+
+def _chart_writers(lang: str) -> list[Callable]:
+    try:
+        from .charts import write_run_charts
+    except ImportError:
+        return []
+    return [lambda result, folder: write_run_charts(result, folder, lang=lang)]
+
+
+def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
+    """A short table: headline medians with 80% intervals, then the evaluable target probabilities."""
+    cfg = result.calibrator.config
+    tr = result.trajectories
+    years = [y for y in (2025, 2030) if y in set(tr["year"])]
+    lines = [f"scenario {result.scenario.name}: {result.ensemble.draws} draws, projections from "
+             f"{result.ensemble.first_projected_year}; median [80% interval], percent"]
+    head = tr[tr["indicator"].isin(cfg.headline)
+              & (tr["definition"] == tr["indicator"].map({i: cfg.indicator(i).anchor for i in cfg.headline}))]
+    header = f"{'geo':<12} {'indicator':<28} " + " ".join(f"{y:>20}" for y in years)
+    lines += ["", header, "-" * len(header)]
+    for (geo, ind), rows in head.groupby(["geo", "indicator"], sort=False):
+        cells = []
+        for y in years:
+            r = rows[rows["year"] == y].iloc[0]
+            cells.append(f"{r['q50']:5.1f} [{r['q10']:5.1f}-{r['q90']:5.1f}]".rjust(20))
+        lines.append(f"{geo:<12} {ind:<28} " + " ".join(cells))
+    tp = result.target_probabilities
+    ev = tp[tp["evaluable"] & (tp["deadline"] >= result.ensemble.first_projected_year)]
+    lines += ["", f"P(target met), {len(ev)} targets due {result.ensemble.first_projected_year} or later "
+              f"({int((~tp['evaluable']).sum())} not evaluable, listed in target_probabilities.csv)"]
+    for r in ev.sort_values(["geo", "deadline", "indicator"]).itertuples():
+        lines.append(f"  {r.geo:<10} {r.indicator:<27} {r.definition:<17} {r.deadline} {r.comparator}{r.target:g}"
+                     f"  P = {r.probability_text:>13} (se {r.mc_se:.3f})")
+    return "\n".join(lines)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import Calibrator
+    from .pipeline import load_inputs
+    from .plots import calibration_diagnostics
+    from .results import atomic_output_dir, write_csv
+
+    inputs = load_inputs(args.config, args.observations, args.targets)
+    cal = Calibrator(inputs.config).fit(inputs.observations, as_of=args.as_of)
+    draws = cal.sample(args.draws, np.random.default_rng(args.seed))
+    fit = cal.fit_table()
+    with atomic_output_dir(args.out) as tmp:
+        write_csv(cal.parameter_table(), tmp / "parameters.csv")
+        write_csv(fit, tmp / "fit_table.csv")
+        np.savez_compressed(tmp / "draws.npz", **draws.to_npz_dict())
+        calibration_diagnostics(cal, draws, tmp / "diagnostics")
+    cols = ["indicator", "geo", "n_observations", "pooled", "rms_residual_pp", "slope_per_year"]
+    print(fit[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"\nwrote {args.out}/ (parameters.csv, fit_table.csv, draws.npz, diagnostics/)")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        if args.debug:
+            raise
+        print(f"dxsim: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except MemoryError as exc:
+        if args.debug:
+            raise
+        print(f"dxsim: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("dxsim: interrupted; no results were written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
+        if args.debug:
+            raise
+        print(f"dxsim: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""The calibration configuration (``calibration/config.toml``) as frozen dataclasses, validated on load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+from .model import LAW_NAMES, Law
+from .validate import Fields, read_toml
+
+PILLARS = ("broadband", "digital_government", "digital_economy")
+DEFAULT_CONFIG = Path("calibration/config.toml")
+
+
+@dataclass(frozen=True)
+class NormalPrior:
+    mean: float
+    sd: float
+
+
+@dataclass(frozen=True)
+class LogNormalPrior:
+    """Positive quantity: log(x) ~ Normal(log(median), log_sd)."""
+
+    median: float
+    log_sd: float
+
+
+@dataclass(frozen=True)
+class DefinitionSpec:
+    """One way of measuring an indicator. The anchor has no offset; others sit at ``offset`` on the
+    transformed scale from the anchor's latent path (an explicit, calibrated mapping)."""
+
+    name: str
+    ceiling: float
+    offset: NormalPrior | None
+    slope_offset: NormalPrior | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    name: str
+    label: str
+    law: Law
+    pillar: str
+    reading_month: int
+    headline: bool
+    anchor: str
+    definitions: tuple[DefinitionSpec, ...]
+    excluded_definitions: dict[str, str]
+    level_prior: NormalPrior
+    slope_prior: NormalPrior
+    level_sd: LogNormalPrior
+    slope_sd: LogNormalPrior
+    obs_sd: LogNormalPrior
+    process_sd: float
+    elasticity: LogNormalPrior
+
+    def definition(self, name: str) -> DefinitionSpec:
+        for d in self.definitions:
+            if d.name == name:
+                return d
+        raise KeyError(name)
+
+    @property
+    def definition_names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.definitions)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """An observation left out of the fit on purpose, with the reason."""
+
+    geo: str
+    indicator: str
+    definition: str
+    year: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    path: Path
+    observations: Path
+    targets: Path
+    geos_file: Path
+    recorded_indicators: tuple[str, ...]
+    first_year: int
+    reference_year: int
+    jump_off_year: int
+    share_clip: tuple[float, float]
+    hyper_samples: int
+    seed: int
+    indicators: tuple[IndicatorSpec, ...]
+    cross_elasticity: LogNormalPrior
+    exclusions: tuple[Exclusion, ...] = ()
+    baseline_spend_bn_vnd: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def indicator(self, name: str) -> IndicatorSpec:
+        for ind in self.indicators:
+            if ind.name == name:
+                return ind
+        raise KeyError(name)
+
+    @property
+    def indicator_names(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.indicators)
+
+    @property
+    def headline(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.indicators if i.headline)
+
+    def series(self) -> list[tuple[str, str]]:
+        """Every modelled (indicator, definition), anchor first within an indicator."""
+        return [(i.name, d.name) for i in self.indicators for d in i.definitions]
+
+
+def _normal(f: Fields, key: str) -> NormalPrior:
+    t = f.sub(key)
+    t.allow_only({"mean", "sd"})
+    return NormalPrior(t.number("mean"), t.number("sd", lo=0, strict_lo=True))
+
+
+def _lognormal(f: Fields, key: str) -> LogNormalPrior:
+    t = f.sub(key)
+    t.allow_only({"median", "log_sd", "source"})
+    return LogNormalPrior(t.number("median", lo=0, strict_lo=True), t.number("log_sd", lo=0))
+
+
+INDICATOR_KEYS = {
+    "label", "law", "bass_shape", "pillar", "reading_month", "headline", "anchor", "definitions",
+    "excluded_definitions", "level_prior", "slope_prior", "level_sd", "slope_sd", "obs_sd", "process_sd",
+    "elasticity",
+}
+
+
+def _indicator(f: Fields, name: str) -> IndicatorSpec:
+    f.allow_only(INDICATOR_KEYS)
+    law_name = f.string("law", choices=LAW_NAMES)
+    bass_shape = f.number("bass_shape", 0.05 if law_name == "bass" else 0.0, lo=0)
+    if law_name == "bass" and bass_shape <= 0:
+        raise f.error("bass_shape", f"must be > 0 for the Bass law, got {bass_shape}")
+    anchor = f.string("anchor")
+    defs_table = f.sub("definitions")
+    if anchor not in defs_table.table:
+        raise f.error("anchor", f"{anchor!r} is not among the definitions {sorted(defs_table.table)}")
+    definitions = []
+    for dname in [anchor] + [k for k in defs_table.table if k != anchor]:
+        d = defs_table.sub(dname)
+        d.allow_only({"ceiling", "offset", "slope_offset", "note"})
+        ceiling = d.number("ceiling", lo=0, hi=100, strict_lo=True)
+        if dname == anchor:
+            for key in ("offset", "slope_offset"):
+                if d.has(key):
+                    raise d.error(key, "the anchor definition has no offset")
+            offset = slope_offset = None
+        else:
+            offset = _normal(d, "offset")
+            slope_offset = _normal(d, "slope_offset") if d.has("slope_offset") else None
+        definitions.append(DefinitionSpec(dname, ceiling, offset, slope_offset, d.raw("note", "")))
+    excluded = f.sub("excluded_definitions")
+    for k, v in excluded.table.items():
+        if not isinstance(v, str):
+            raise excluded.error(k, f"must be the reason as a string, got {v!r}")
+    headline = f.raw("headline", False)
+    if not isinstance(headline, bool):
+        raise f.error("headline", f"must be true or false, got {headline!r}")
+    return IndicatorSpec(
+        name=name,
+        label=f.string("label", name),
+        law=Law(law_name, bass_shape),
+        pillar=f.string("pillar", choices=PILLARS),
+        reading_month=f.integer("reading_month", 12, lo=1, hi=12),
+        headline=headline,
+        anchor=anchor,
+        definitions=tuple(definitions),
+        excluded_definitions=dict(excluded.table),
+        level_prior=_normal(f, "level_prior"),
+        slope_prior=_normal(f, "slope_prior"),
+        level_sd=_lognormal(f, "level_sd"),
+        slope_sd=_lognormal(f, "slope_sd"),
+        obs_sd=_lognormal(f, "obs_sd"),
+        process_sd=f.number("process_sd", lo=0),
+        elasticity=_lognormal(f, "elasticity"),
+    )
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> CalibrationConfig:
+    """Read and validate a calibration config; data paths are resolved relative to its folder."""
+    path = Path(path)
+    top = Fields(path, "", read_toml(path))
+    top.allow_only({"data", "model", "indicators", "cross_pillar", "exclude", "baseline_spend_bn_vnd"})
+    data = top.sub("data")
+    data.allow_only({"observations", "targets", "geos", "recorded_indicators"})
+    recorded = data.raw("recorded_indicators", [])
+    if not isinstance(recorded, list) or not all(isinstance(x, str) for x in recorded):
+        raise data.error("recorded_indicators", f"must be a list of indicator names, got {recorded!r}")
+    model = top.sub("model")
+    model.allow_only({"first_year", "reference_year", "jump_off_year", "share_clip", "hyper_samples", "seed"})
+    first_year = model.integer("first_year", 2020, lo=2000, hi=2100)
+    jump_off = model.integer("jump_off_year", lo=first_year, hi=2100)
+    clip = model.raw("share_clip", [0.005, 0.995])
+    if (not isinstance(clip, list) or len(clip) != 2
+            or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in clip)
+            or not 0 < clip[0] < clip[1] < 1):
+        raise model.error("share_clip", f"must be [low, high] with 0 < low < high < 1, got {clip!r}")
+
+    inds = top.sub("indicators")
+    if not inds.table:
+        raise inds.error("", "at least one indicator is required")
+    indicators = tuple(_indicator(inds.sub(name), name) for name in inds.table)
+
+    cross = top.sub("cross_pillar")
+    cross.allow_only({"broadband_to_others"})
+    cross_elasticity = _lognormal(cross, "broadband_to_others") if cross.has("broadband_to_others") \
+        else LogNormalPrior(1e-9, 0.0)
+
+    exclusions = []
+    raw_excl = top.raw("exclude", [])
+    if not isinstance(raw_excl, list):
+        raise top.error("exclude", "must be an array of tables ([[exclude]])")
+    for i, row in enumerate(raw_excl):
+        e = Fields(path, f"exclude[{i}]", row)
+        e.allow_only({"geo", "indicator", "definition", "year", "reason"})
+        exclusions.append(Exclusion(e.string("geo"), e.string("indicator"), e.string("definition"),
+                                    e.integer("year"), e.string("reason")))
+
+    spend = {}
+    sp = top.sub("baseline_spend_bn_vnd")
+    for geo, pillars in sp.table.items():
+        g = sp.sub(geo)
+        g.allow_only(set(PILLARS) | {"source"})
+        for pillar in PILLARS:
+            if g.has(pillar):
+                spend[(geo, pillar)] = g.number(pillar, lo=0, strict_lo=True)
+
+    base = path.parent
+    cfg = CalibrationConfig(
+        path=path,
+        observations=base / data.string("observations", "observations.csv"),
+        targets=base / data.string("targets", "targets.csv"),
+        geos_file=base / data.string("geos", "merger_2025.csv"),
+        recorded_indicators=tuple(recorded),
+        first_year=first_year,
+        reference_year=model.integer("reference_year", lo=first_year, hi=jump_off),
+        jump_off_year=jump_off,
+        share_clip=(float(clip[0]), float(clip[1])),
+        hyper_samples=model.integer("hyper_samples", 16, lo=1, hi=256),
+        seed=model.integer("seed", 0, lo=0),
+        indicators=indicators,
+        cross_elasticity=cross_elasticity,
+        exclusions=tuple(exclusions),
+        baseline_spend_bn_vnd=spend,
+    )
+    for i, ex in enumerate(cfg.exclusions):
+        if ex.indicator not in cfg.indicator_names:
+            raise InputError(path, f"exclude[{i}].indicator", f"not a modelled indicator: {ex.indicator!r}")
+    return cfg

@@ -1,0 +1,87 @@
+"""Diffusion laws as linear growth on a transformed scale.
+
+For each law the adoption fraction ``F = share / ceiling`` (in [0, 1)) obeys ``dF/dt = r * g(F)`` and the
+transform ``z = T(F)`` with ``dT/dF = 1/g`` (up to a constant) turns it into ``dz/dt = r``:
+
+- logistic  ``g = F (1 - F)``            ``T(F) = log(F / (1 - F))``
+- Gompertz  ``g = -F log F``             ``T(F) = -log(-log F)``
+- Bass      ``g = (a + F)(1 - F)``       ``T(F) = log((a + F) / (1 - F))`` with ``a = p / q``;
+  then ``r = p + q`` (innovation p, imitation q).
+
+So every law steps as ``z[t+1] = z[t] + speed`` and the speed is where investment acts: a positive speed
+multiplier can only raise ``z`` and hence the share (more investment never lowers a trajectory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+LAW_NAMES = ("logistic", "gompertz", "bass")
+
+
+@dataclass(frozen=True)
+class Law:
+    """A diffusion law: the transform to its linear scale and back. ``bass_shape`` is p/q (Bass only)."""
+
+    name: str
+    bass_shape: float = 0.0
+
+    def to_linear(self, fraction: np.ndarray) -> np.ndarray:
+        """T(F): adoption fraction in (0, 1) -> transformed scale."""
+        f = np.asarray(fraction, dtype=float)
+        if self.name == "logistic":
+            return np.log(f) - np.log1p(-f)
+        if self.name == "gompertz":
+            return -np.log(-np.log(f))
+        if self.name == "bass":
+            return np.log(self.bass_shape + f) - np.log1p(-f)
+        raise ValueError(f"unknown law {self.name!r}")
+
+    def to_fraction(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """T^-1(z): transformed scale -> adoption fraction in [0, 1]. Works in place when ``out`` is given."""
+        z = np.asarray(z, dtype=float)
+        if out is None:
+            out = np.empty_like(z)
+        if self.name == "logistic":
+            # 1 / (1 + exp(-z)), written to avoid overflow warnings for very negative z
+            out = np.negative(z, out=out)
+            np.clip(out, -700, 700, out=out)
+            np.exp(out, out=out)
+            out += 1.0
+            return np.reciprocal(out, out=out)
+        if self.name == "gompertz":
+            out = np.negative(z, out=out)
+            np.clip(out, -700, 700, out=out)
+            np.exp(out, out=out)
+            np.negative(out, out=out)
+            return np.exp(out, out=out)
+        if self.name == "bass":
+            a = self.bass_shape
+            e = np.exp(np.clip(z, -700, 700))
+            res = (e - a) / (1.0 + e)
+            out[...] = np.clip(res, 0.0, 1.0)
+            return out
+        raise ValueError(f"unknown law {self.name!r}")
+
+
+def logistic_closed_form(t: np.ndarray, speed: float, midpoint: float) -> np.ndarray:
+    """Known answer: logistic fraction at time t, F = 1 / (1 + exp(-speed (t - midpoint)))."""
+    return 1.0 / (1.0 + np.exp(-speed * (np.asarray(t, float) - midpoint)))
+
+
+def gompertz_closed_form(t: np.ndarray, speed: float, midpoint: float) -> np.ndarray:
+    """Known answer: Gompertz fraction, F = exp(-exp(-speed (t - midpoint)))."""
+    return np.exp(-np.exp(-speed * (np.asarray(t, float) - midpoint)))
+
+
+def bass_closed_form(t: np.ndarray, p: float, q: float) -> np.ndarray:
+    """Known answer: Bass cumulative adoption from F(0) = 0."""
+    e = np.exp(-(p + q) * np.asarray(t, float))
+    return (1.0 - e) / (1.0 + (q / p) * e)
+
+
+def speed_multiplier(log_investment: np.ndarray, elasticity: np.ndarray | float) -> np.ndarray:
+    """Investment -> speed: ``multiple ** elasticity`` (positive for any multiple >= 0, 1 at baseline)."""
+    return np.exp(np.asarray(elasticity) * log_investment)

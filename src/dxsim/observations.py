@@ -1,0 +1,265 @@
+"""Observations, targets and geos: loading, validation and placing readings in time.
+
+Both data files are long tables, one row per number, and keep every source column. Loading checks columns,
+types, the percent range, comparators, known geos/indicators/definitions and duplicates, and raises
+``InputError`` naming the file, the row and the value.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import CalibrationConfig
+from .errors import InputError, unknown
+
+NATIONAL = "vietnam"
+OBSERVATION_COLUMNS = ("geo", "indicator", "definition", "year", "period", "release", "value", "unit",
+                       "source_url", "quote", "note")
+OBSERVATION_REQUIRED = ("geo", "indicator", "definition", "year", "value", "source_url")
+TARGET_COLUMNS = ("geo", "indicator", "definition", "deadline", "target", "comparator", "document",
+                  "source_url", "quote")
+TARGET_REQUIRED = ("geo", "indicator", "deadline", "target", "comparator", "document")
+COMPARATORS = (">=", ">", "<=", "<")
+YEAR_RANGE = (2000, 2050)
+MONTHS = {m: i + 1 for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+
+
+def known_geos(cfg: CalibrationConfig) -> tuple[str, ...]:
+    """``vietnam`` first, then the 63 pre-2025 provinces, sorted."""
+    table = read_csv(cfg.geos_file, ("new_province", "old_province"))
+    return (NATIONAL,) + tuple(sorted(set(table["old_province"]) - {NATIONAL}))
+
+
+def merger_table(cfg: CalibrationConfig) -> pd.DataFrame:
+    """new_province -> old_province (the 2025 merger), as in the geos file."""
+    return read_csv(cfg.geos_file, ("new_province", "old_province"))[["new_province", "old_province"]]
+
+
+def read_csv(path: str | Path, required: tuple[str, ...]) -> pd.DataFrame:
+    """Read a CSV as text (UTF-8 with or without BOM, any line ending); check the required columns."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            frame = pd.read_csv(fh, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except FileNotFoundError:
+        raise InputError(path, "", "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"byte {exc.start}", "not UTF-8 text") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(path, "", f"not a readable CSV table ({str(exc).strip().splitlines()[-1]})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputError(path, "header", f"missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
+    return frame.apply(lambda col: col.str.strip())
+
+
+def parse_number(text: str) -> float | None:
+    """A number as people write it. '12.5' and '12,5' (decimal comma); '1,300,000', '1.300.000' or '1 300'
+    (thousands); '1,300.5' or '1.300,5' (both: the last separator is the decimal one). A lone dot is the decimal
+    point, as in any CSV. Returns None where it is not obviously one number: '12,500' reads as 12.5 with a
+    decimal comma and as 12500 with a thousands comma."""
+    s = text.strip().replace("\u00a0", "").replace(" ", "")
+    sign = -1.0 if s.startswith("-") else 1.0
+    s = s.lstrip("+-")
+    if re.fullmatch(r"\d+(\.\d+)?([eE][+-]?\d+)?|\.\d+", s):
+        return sign * float(s)
+    if m := re.fullmatch(r"(\d{1,3}(?:([.,])\d{3})*)(?:([.,])(\d+))?", s):
+        integer, thousands, decimal, fraction = m[1], m[2], m[3], m[4]
+        if thousands and decimal == thousands:
+            return None
+        if not thousands and decimal == "," and len(fraction) == 3:
+            return None
+        if thousands:
+            groups = integer.split(thousands)
+            if len(groups) == 2 and not decimal:
+                return None
+            integer = "".join(groups)
+        return sign * float(integer + ("." + fraction if fraction else ""))
+    if m := re.fullmatch(r"(\d+),(\d+)", s):
+        return sign * float(f"{m[1]}.{m[2]}")
+    return None
+
+
+def _row(i: int) -> str:
+    return f"row {i + 1}"
+
+
+def _number(path: Path, frame: pd.DataFrame, col: str) -> np.ndarray:
+    out = np.empty(len(frame))
+    for i, text in enumerate(frame[col]):
+        value = parse_number(text) if text else None
+        if value is None or not np.isfinite(value):
+            what = "is empty" if not text else f"is not one clear number: {text!r} (write e.g. 1300 or 12.5)"
+            raise InputError(path, f"{_row(i)}, {col}", what)
+        out[i] = value
+    return out
+
+
+def _year(path: Path, frame: pd.DataFrame, col: str) -> np.ndarray:
+    out = np.empty(len(frame), dtype=np.int64)
+    for i, text in enumerate(frame[col]):
+        if not re.fullmatch(r"\d{4}(\.0)?", text):
+            raise InputError(path, f"{_row(i)}, {col}", f"must be a year like 2023, got {text!r}")
+        year = int(float(text))
+        if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+            raise InputError(path, f"{_row(i)}, {col}",
+                             f"year {year} is outside the model range {YEAR_RANGE[0]}-{YEAR_RANGE[1]}")
+        out[i] = year
+    return out
+
+
+def _check_names(path: Path, frame: pd.DataFrame, col: str, known: set[str], kind: str) -> None:
+    for i, name in enumerate(frame[col]):
+        if name not in known:
+            if not name:
+                raise InputError(path, f"{_row(i)}, {col}", "is empty")
+            raise InputError(path, f"{_row(i)}, {col}", unknown(kind, name, known))
+
+
+def _check_definitions(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig, allow_empty: bool) -> None:
+    for i, (ind, dfn) in enumerate(zip(frame["indicator"], frame["definition"], strict=True)):
+        if ind not in cfg.indicator_names:
+            continue
+        spec = cfg.indicator(ind)
+        known = set(spec.definition_names) | set(spec.excluded_definitions)
+        if dfn not in known and not (allow_empty and not dfn):
+            raise InputError(path, f"{_row(i)}, definition", unknown(f"definition of {ind}", dfn or "(empty)", known))
+
+
+def _is_percent_unit(unit: str) -> bool:
+    u = unit.strip().lower()
+    return u == "" or "%" in u or u.startswith("percent")
+
+
+def release_order(path: Path, row: int, text: str) -> float:
+    """Sortable date of a statistical release: '2024', 'Jan-2025', '2025-01'; '' (unknown) sorts first."""
+    t = text.strip()
+    if not t:
+        return -np.inf
+    if m := re.fullmatch(r"(\d{4})", t):
+        return int(m[1]) + 0.5
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", t):
+        return int(m[1]) + int(m[2]) / 12
+    if (m := re.fullmatch(r"([A-Za-z]{3})[a-z]*[- ](\d{4})", t)) and m[1].lower() in MONTHS:
+        return int(m[2]) + MONTHS[m[1].lower()] / 12
+    raise InputError(path, f"{_row(row)}, release", f"must be a date like 2024, Jan-2025 or 2025-01, got {text!r}")
+
+
+def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) -> pd.DataFrame:
+    """Validated observations with source columns kept, plus ``time`` (decimal year of the reading) and
+    ``status`` ('used' or why the fit leaves the row out)."""
+    path = Path(path) if path is not None else cfg.observations
+    frame = read_csv(path, OBSERVATION_REQUIRED)
+    for col in OBSERVATION_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = ""
+    if frame.empty:
+        raise InputError(path, "", "no rows")
+    _check_names(path, frame, "geo", set(known_geos(cfg)), "geo")
+    _check_names(path, frame, "indicator", set(cfg.indicator_names) | set(cfg.recorded_indicators), "indicator")
+    _check_definitions(path, frame, cfg, allow_empty=False)
+    frame["year"] = _year(path, frame, "year")
+    frame["value"] = _number(path, frame, "value")
+
+    modelled = frame["indicator"].isin(cfg.indicator_names).to_numpy()
+    months = np.full(len(frame), np.nan)
+    for i, (year, period) in enumerate(zip(frame["year"], frame["period"], strict=True)):
+        if not period:
+            continue
+        m = re.fullmatch(r"(\d{4})-(\d{2})", period)
+        if not m or not 1 <= int(m[2]) <= 12:
+            raise InputError(path, f"{_row(i)}, period", f"must be YYYY-MM, got {period!r}")
+        if int(m[1]) != year:
+            raise InputError(path, f"{_row(i)}, period", f"{period} is not in the row's year {year}")
+        months[i] = int(m[2])
+    for i in np.flatnonzero(modelled):
+        value, unit = frame["value"].iat[i], frame["unit"].iat[i]
+        if not _is_percent_unit(unit):
+            raise InputError(path, f"{_row(i)}, unit", f"{frame['indicator'].iat[i]} must be in percent, got {unit!r}")
+        if not 0 <= value <= 100:
+            raise InputError(path, f"{_row(i)}, value", f"a percentage must lie in [0, 100], got {value:g}")
+    unsourced = ((frame["source_url"] == "") & (frame["quote"] == "") & (frame["note"] == "")).to_numpy()
+    if unsourced.any():
+        i = int(np.flatnonzero(unsourced)[0])
+        raise InputError(path, f"{_row(i)}, source_url", "every reading needs its source (a URL, quote or note)")
+
+    key = ["geo", "indicator", "definition", "year", "period", "release", "value", "source_url"]
+    dup = frame.duplicated(key, keep="first").to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        first = int(np.flatnonzero(frame.duplicated(key, keep=False).to_numpy()
+                                   & (frame[key] == frame.loc[frame.index[i], key]).all(axis=1).to_numpy())[0])
+        raise InputError(path, f"{_row(i)}", f"duplicate of {_row(first)} "
+                         f"({frame['geo'].iat[i]}, {frame['indicator'].iat[i]}, {frame['year'].iat[i]})")
+
+    frame["status"] = "used"
+    frame.loc[~modelled, "status"] = "indicator not modelled"
+    for i in np.flatnonzero(modelled):
+        spec = cfg.indicator(frame["indicator"].iat[i])
+        reason = spec.excluded_definitions.get(frame["definition"].iat[i])
+        if reason:
+            frame.iat[i, frame.columns.get_loc("status")] = f"definition not modelled: {reason}"
+    for ex in cfg.exclusions:
+        hit = ((frame["geo"] == ex.geo) & (frame["indicator"] == ex.indicator)
+               & (frame["definition"] == ex.definition) & (frame["year"] == ex.year))
+        frame.loc[hit, "status"] = f"excluded in config: {ex.reason}"
+
+    # Repeated releases of one figure: keep the latest vintage, never count older ones as readings.
+    order = np.array([release_order(path, i, r) for i, r in enumerate(frame["release"])])
+    frame["_release_order"] = order
+    group = ["geo", "indicator", "definition", "year", "period"]
+    has_release = frame.groupby(group)["release"].transform(lambda s: (s != "").any()).to_numpy()
+    latest = frame.groupby(group)["_release_order"].transform("max").to_numpy()
+    superseded = has_release & (order < latest) & (frame["status"] == "used").to_numpy()
+    frame.loc[superseded, "status"] = "superseded by a later release"
+    frame = frame.drop(columns="_release_order")
+
+    reading_month = np.array([cfg.indicator(ind).reading_month if ind in cfg.indicator_names else 12
+                              for ind in frame["indicator"]], dtype=float)
+    frame["time"] = frame["year"] + np.where(np.isnan(months), reading_month, months) / 12.0
+    return frame.reset_index(drop=True)
+
+
+def used_observations(frame: pd.DataFrame, as_of: int | None = None) -> pd.DataFrame:
+    """The rows that enter the fit; with ``as_of``, only readings dated up to the end of that year."""
+    keep = frame["status"] == "used"
+    if as_of is not None:
+        keep &= frame["year"] <= as_of
+    return frame[keep].reset_index(drop=True)
+
+
+def load_targets(cfg: CalibrationConfig, path: str | Path | None = None) -> pd.DataFrame:
+    """Validated targets, source columns kept; ``definition`` may be empty for unmodelled indicators."""
+    path = Path(path) if path is not None else cfg.targets
+    frame = read_csv(path, TARGET_REQUIRED)
+    for col in TARGET_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = ""
+    if frame.empty:
+        raise InputError(path, "", "no rows")
+    _check_names(path, frame, "geo", set(known_geos(cfg)), "geo")
+    _check_names(path, frame, "indicator", set(cfg.indicator_names) | set(cfg.recorded_indicators), "indicator")
+    _check_definitions(path, frame, cfg, allow_empty=True)
+    frame["deadline"] = _year(path, frame, "deadline")
+    frame["target"] = _number(path, frame, "target")
+    for i, comp in enumerate(frame["comparator"]):
+        if comp not in COMPARATORS:
+            raise InputError(path, f"{_row(i)}, comparator", f"must be one of {' '.join(COMPARATORS)}, got {comp!r}")
+    for i in np.flatnonzero(frame["indicator"].isin(cfg.indicator_names).to_numpy()):
+        if not 0 <= frame["target"].iat[i] <= 100:
+            raise InputError(path, f"{_row(i)}, target", f"a percentage must lie in [0, 100], got {frame['target'].iat[i]:g}")
+        if not frame["definition"].iat[i]:
+            raise InputError(path, f"{_row(i)}, definition", f"a target on {frame['indicator'].iat[i]} needs its definition")
+    key = ["geo", "indicator", "definition", "deadline", "target", "comparator", "document"]
+    dup = frame.duplicated(key, keep="first").to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise InputError(path, _row(i), f"duplicate target ({frame['geo'].iat[i]}, {frame['indicator'].iat[i]}, "
+                         f"{frame['deadline'].iat[i]}, {frame['document'].iat[i][:40]!r})")
+    return frame.reset_index(drop=True)

@@ -1,0 +1,106 @@
+"""The whole job as library calls: observations -> calibration -> scenario -> ensemble -> targets -> files.
+
+    from dxsim.pipeline import run_scenario
+    result = run_scenario("scenarios/baseline.toml", draws=500, seed=1)
+    result.trajectories.head()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .calibrate import Calibrator
+from .config import DEFAULT_CONFIG, CalibrationConfig, load_config
+from .ensemble import Ensemble, run_ensemble
+from .observations import known_geos, load_observations, load_targets
+from .results import atomic_output_dir, sha256_file, write_csv, write_json
+from .scenario import Scenario, load_scenario
+from .targets import all_targets_probabilities, deadline_years, target_probabilities
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a run reads, validated."""
+
+    config: CalibrationConfig
+    observations: pd.DataFrame
+    observations_path: Path
+    targets: pd.DataFrame
+    targets_path: Path
+
+
+def load_inputs(config: str | Path = DEFAULT_CONFIG, observations: str | Path | None = None,
+                targets: str | Path | None = None) -> Inputs:
+    cfg = load_config(config)
+    obs_path = Path(observations) if observations else cfg.observations
+    tgt_path = Path(targets) if targets else cfg.targets
+    return Inputs(cfg, load_observations(cfg, obs_path), obs_path, load_targets(cfg, tgt_path), tgt_path)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    scenario: Scenario
+    calibrator: Calibrator
+    ensemble: Ensemble
+    trajectories: pd.DataFrame
+    target_probabilities: pd.DataFrame
+    all_targets: pd.DataFrame
+    observations: pd.DataFrame        # readings used by the fit, for the scenario's geos
+    manifest: dict
+
+
+def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | None = None,
+                 inputs: Inputs | None = None, as_of: int | None = None) -> RunResult:
+    """Calibrate on the inputs (default: the shipped calibration) and simulate one scenario."""
+    inputs = inputs or load_inputs()
+    cfg = inputs.config
+    scen = load_scenario(scenario, cfg, known_geos(cfg))
+    draws = int(draws if draws is not None else scen.draws)
+    seed = int(seed if seed is not None else scen.seed)
+    calibrator = Calibrator(cfg).fit(inputs.observations, as_of=as_of)
+    ensemble = run_ensemble(calibrator, [scen], draws, seed, keep_years=deadline_years(cfg, inputs.targets))
+    used = calibrator.observations_
+    used = used[used["geo"].isin(scen.geos)].reset_index(drop=True)
+    manifest = {
+        "dxsim_version": __version__,
+        "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "scenario": {"name": scen.name, "file": str(scen.path), "sha256": sha256_file(scen.path)},
+        "observations": {"file": str(inputs.observations_path), "sha256": sha256_file(inputs.observations_path),
+                         "rows_used": int(len(calibrator.observations_))},
+        "targets": {"file": str(inputs.targets_path), "sha256": sha256_file(inputs.targets_path)},
+        "calibration": {"config": str(cfg.path), "sha256": sha256_file(cfg.path),
+                        "jump_off_year": calibrator.jump_off_year_, "as_of": as_of,
+                        "hyper_parameters_at_mode": {
+                            name: dict(zip(("level_sd", "slope_sd", "obs_sd"),
+                                           np.round(post.hyper_map, 6).tolist(), strict=True))
+                            for name, post in calibrator.posteriors_.items()}},
+        "seed": seed,
+        "draws": draws,
+    }
+    return RunResult(scen, calibrator, ensemble, ensemble.trajectories(),
+                     target_probabilities(ensemble, cfg, inputs.targets),
+                     all_targets_probabilities(ensemble, cfg, inputs.targets), used, manifest)
+
+
+def write_run(result: RunResult, out: str | Path, extra_writers: tuple = ()) -> Path:
+    """Write a run's files into ``out`` atomically. ``extra_writers`` are callables (result, folder) that add
+    files (charts, programme tables) inside the same temporary folder."""
+    out = Path(out)
+    with atomic_output_dir(out) as tmp:
+        write_csv(result.trajectories, tmp / "trajectories.csv")
+        write_csv(result.target_probabilities, tmp / "target_probabilities.csv")
+        write_csv(result.all_targets, tmp / "all_targets_probabilities.csv")
+        write_csv(result.observations, tmp / "observations_used.csv")
+        write_csv(result.calibrator.fit_table(), tmp / "fit_table.csv")
+        if result.scenario.path is not None:
+            (tmp / "scenario.toml").write_bytes(Path(result.scenario.path).read_bytes())
+        for writer in extra_writers:
+            writer(result, tmp)
+        write_json(result.manifest, tmp / "manifest.json")
+    return out

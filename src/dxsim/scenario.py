@@ -1,0 +1,183 @@
+"""Scenario files (``scenarios/*.toml``): investment per pillar, geo and year, and events.
+
+Investment is a multiple of the calibrated baseline effort (1 = the effort seen in the data continues), or
+billion VND per year where the calibration config gives a baseline spend. A value is a number (from the first
+projected year on) or a schedule ``{ 2024 = 1.5, 2027 = 1.2 }``: each value holds from its year until the next.
+See ``scenarios/README.md`` for the format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import PILLARS, CalibrationConfig
+from .errors import InputError, unknown
+from .validate import Fields, check_number, read_toml
+
+SCENARIO_KEYS = {"name", "description", "horizon", "draws", "seed", "geos", "investment", "events"}
+EVENT_KEYS = {"name", "indicator", "geos", "year", "ceiling_lift", "speed_multiplier"}
+UNITS = ("multiple", "bn_vnd")
+DEFAULT_GEOS = ("long_an", "lang_son", "hau_giang", "tra_vinh", "vietnam")
+MAX_DRAWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Event:
+    """A policy event from ``year`` on: the ceiling rises by ``ceiling_lift`` points and/or the adoption speed
+    is multiplied by ``speed_multiplier`` (e.g. an online-submission mandate)."""
+
+    name: str
+    indicator: str
+    geos: tuple[str, ...]
+    year: int
+    ceiling_lift: float = 0.0
+    speed_multiplier: float = 1.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A parsed scenario. ``investment`` maps (geo or '*', pillar) -> {year: value} step schedule."""
+
+    name: str
+    description: str
+    horizon: int
+    draws: int
+    seed: int
+    geos: tuple[str, ...]
+    unit: str
+    investment: dict[tuple[str, str], dict[int, float]]
+    events: tuple[Event, ...] = ()
+    programmes: tuple[Any, ...] = ()
+    path: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def investment_multiple(self, cfg: CalibrationConfig, years: np.ndarray, first_projected: int) -> np.ndarray:
+        """Investment multiple per (year, geo, pillar); 1 before the first projected year."""
+        out = np.ones((len(years), len(self.geos), len(PILLARS)))
+        for g, geo in enumerate(self.geos):
+            for p, pillar in enumerate(PILLARS):
+                schedule = self.investment.get((geo, pillar), self.investment.get(("*", pillar)))
+                if not schedule:
+                    continue
+                value = None
+                for y, year in enumerate(years):
+                    if year in schedule:
+                        value = schedule[year]
+                    if value is not None and year >= first_projected:
+                        out[y, g, p] = value
+                if self.unit == "bn_vnd":
+                    out[:, g, p] = np.where(years >= first_projected, out[:, g, p] / cfg.baseline_spend_bn_vnd[(geo, pillar)], 1.0)
+        return out
+
+    def event_effects(self, indicators: tuple[str, ...], years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(speed multiplier, ceiling lift in points), each (year, geo, indicator), from the events."""
+        speed = np.ones((len(years), len(self.geos), len(indicators)))
+        lift = np.zeros_like(speed)
+        for ev in self.events:
+            i = indicators.index(ev.indicator)
+            on = years >= ev.year
+            for geo in ev.geos:
+                g = self.geos.index(geo)
+                speed[on, g, i] *= ev.speed_multiplier
+                lift[on, g, i] += ev.ceiling_lift
+        return speed, lift
+
+
+def _schedule(source: str, where: str, value: Any, cfg_years: tuple[int, int]) -> dict[int, float]:
+    if isinstance(value, dict):
+        if not value:
+            raise InputError(source, where, "an empty schedule; give a number or { YEAR = value }")
+        out = {}
+        for key, v in value.items():
+            if not key.isdigit() or not cfg_years[0] <= int(key) <= cfg_years[1]:
+                raise InputError(source, f"{where}.{key}",
+                                 f"must be a year in {cfg_years[0]}-{cfg_years[1]}, got {key!r}")
+            out[int(key)] = check_number(source, f"{where}.{key}", v, lo=0)
+        return dict(sorted(out.items()))
+    return {cfg_years[0]: check_number(source, where, value, lo=0)}
+
+
+def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[str, ...]) -> Scenario:
+    """Parse and validate a scenario file against the calibration config."""
+    path = Path(path)
+    source = str(path)
+    raw = read_toml(path)
+    top = Fields(source, "", raw)
+    top.allow_only(SCENARIO_KEYS)
+    name = top.string("name", path.stem)
+    if not all(c.isalnum() or c in "-_." for c in name):
+        raise top.error("name", f"use letters, digits, '-', '_' or '.', got {name!r}")
+    horizon = top.integer("horizon", 2030, lo=cfg.jump_off_year + 1, hi=2050)
+    draws = top.integer("draws", 2000, lo=10, hi=MAX_DRAWS)
+    seed = top.integer("seed", 0, lo=0)
+    geos_raw = top.raw("geos", list(DEFAULT_GEOS))
+    if not isinstance(geos_raw, list) or not geos_raw:
+        raise top.error("geos", f"must be a non-empty list of geo ids, got {geos_raw!r}")
+    for k, geo in enumerate(geos_raw):
+        if geo not in known_geos:
+            raise InputError(source, f"geos[{k}]", unknown("geo", geo, known_geos))
+    if len(set(geos_raw)) != len(geos_raw):
+        raise top.error("geos", "lists a geo twice")
+    geos = tuple(geos_raw)
+    year_range = (cfg.first_year, horizon)
+
+    inv = top.sub("investment")
+    unit = inv.string("unit", "multiple", choices=UNITS)
+    investment: dict[tuple[str, str], dict[int, float]] = {}
+    for key, value in inv.table.items():
+        if key == "unit":
+            continue
+        if key in PILLARS:
+            investment[("*", key)] = _schedule(source, inv.field(key), value, year_range)
+        elif key in known_geos:
+            if key not in geos:
+                raise inv.error(key, f"geo {key!r} is not in this scenario's geos {list(geos)}")
+            per_geo = inv.sub(key)
+            per_geo.allow_only(PILLARS)
+            for pillar, v in per_geo.table.items():
+                investment[(key, pillar)] = _schedule(source, per_geo.field(pillar), v, year_range)
+        else:
+            raise inv.error(key, unknown("pillar or geo", key, set(PILLARS) | set(geos)))
+    if unit == "bn_vnd":
+        for geo in geos:
+            for pillar in PILLARS:
+                if ((geo, pillar) in investment or ("*", pillar) in investment) \
+                        and (geo, pillar) not in cfg.baseline_spend_bn_vnd:
+                    raise inv.error("unit", f"bn_vnd needs a baseline spend for {geo}/{pillar} in "
+                                    f"{cfg.path} [baseline_spend_bn_vnd.{geo}]; none is configured")
+
+    events = []
+    raw_events = top.raw("events", [])
+    if not isinstance(raw_events, list):
+        raise top.error("events", "must be an array of tables ([[events]])")
+    for k, row in enumerate(raw_events):
+        e = Fields(source, f"events[{k}]", row)
+        e.allow_only(EVENT_KEYS)
+        indicator = e.string("indicator")
+        if indicator not in cfg.indicator_names:
+            raise e.error("indicator", unknown("indicator", indicator, cfg.indicator_names))
+        ev_geos = e.raw("geos", list(geos))
+        if isinstance(ev_geos, str):
+            ev_geos = [ev_geos]
+        if not isinstance(ev_geos, list):
+            raise e.error("geos", f"must be a list of geo ids, got {ev_geos!r}")
+        for j, geo in enumerate(ev_geos):
+            if geo not in geos:
+                raise InputError(source, f"events[{k}].geos[{j}]",
+                                 f"{geo!r} is not in this scenario's geos {list(geos)}")
+        event = Event(
+            name=e.string("name", f"event {k + 1}"), indicator=indicator, geos=tuple(ev_geos),
+            year=e.integer("year", lo=cfg.jump_off_year + 1, hi=horizon),
+            ceiling_lift=e.number("ceiling_lift", 0.0, lo=0, hi=100),
+            speed_multiplier=e.number("speed_multiplier", 1.0, lo=0, strict_lo=True))
+        if event.ceiling_lift == 0 and event.speed_multiplier == 1:
+            raise e.error("speed_multiplier", "the event changes nothing: set ceiling_lift or speed_multiplier")
+        events.append(event)
+
+    return Scenario(name=name, description=top.string("description", ""), horizon=horizon, draws=draws,
+                    seed=seed, geos=geos, unit=unit, investment=investment, events=tuple(events),
+                    programmes=(), path=path, raw=raw)

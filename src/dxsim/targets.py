@@ -1,0 +1,122 @@
+"""Target probabilities from the ensemble: P(met at the deadline) = share of draws meeting the target.
+
+Plans state targets, and provinces report achievement, in whole percent ("100% of eligible services"), so a
+draw's value is rounded to ``TARGET_PRECISION`` points before the comparison; without it a target at a
+ceiling of 100% could never be met by a continuous share.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .config import CalibrationConfig
+from .ensemble import Ensemble
+
+COMPARE = {
+    ">=": np.greater_equal,
+    ">": np.greater,
+    "<=": np.less_equal,
+    "<": np.less,
+}
+TARGET_PRECISION = 1.0
+TARGET_PROBABILITY_COLUMNS = ("scenario", "geo", "indicator", "definition", "deadline", "target", "comparator",
+                              "probability", "mc_se", "document", "evaluable", "reason", "probability_text")
+
+
+def unevaluable_reason(cfg: CalibrationConfig, row: pd.Series, geos: tuple[str, ...], years: tuple[int, ...]) -> str:
+    """Why the model cannot evaluate a target, or '' when it can."""
+    if row["indicator"] not in cfg.indicator_names:
+        return f"indicator {row['indicator']} is not modelled"
+    spec = cfg.indicator(row["indicator"])
+    if row["definition"] in spec.excluded_definitions:
+        return f"definition {row['definition']} is not modelled: {spec.excluded_definitions[row['definition']]}"
+    if row["definition"] not in spec.definition_names:
+        return f"definition {row['definition'] or '(none)'} is not modelled"
+    if row["geo"] not in geos:
+        return f"geo {row['geo']} is not in the scenario"
+    if row["deadline"] not in years:
+        return f"deadline {row['deadline']} is outside the simulated years {years[0]}-{years[-1]}"
+    return ""
+
+
+def deadline_years(cfg: CalibrationConfig, targets: pd.DataFrame) -> tuple[int, ...]:
+    """Years whose full draws the ensemble must keep to evaluate the targets."""
+    modelled = targets["indicator"].isin(cfg.indicator_names)
+    return tuple(sorted(int(y) for y in targets.loc[modelled, "deadline"].unique()))
+
+
+def probability_text(p: float, draws: int) -> str:
+    """'0.42', or '< 1/2000' and '> 1 - 1/2000' where no draw (or every draw) decides otherwise."""
+    if p <= 0.0:
+        return f"< 1/{draws}"
+    if p >= 1.0:
+        return f"> 1 - 1/{draws}"
+    return f"{p:.3f}"
+
+
+def target_met(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per target row: evaluability, and a boolean array (target, scenario, draw) of draws meeting it
+    (all False for targets that cannot be evaluated)."""
+    S, D = len(ensemble.scenarios), ensemble.draws
+    met = np.zeros((len(targets), S, D), dtype=bool)
+    reasons = []
+    for t, row in enumerate(targets.itertuples(index=False)):
+        row = pd.Series(row._asdict())
+        reason = unevaluable_reason(cfg, row, ensemble.geos, ensemble.years)
+        if not reason and int(row["deadline"]) not in ensemble.values:
+            reason = f"deadline {row['deadline']} was not kept by the ensemble"
+        reasons.append(reason)
+        if reason:
+            continue
+        k = ensemble.series.index((row["indicator"], row["definition"]))
+        g = ensemble.geos.index(row["geo"])
+        values = ensemble.values[int(row["deadline"])][:, :, g, k]
+        rounded = np.round(values / TARGET_PRECISION) * TARGET_PRECISION
+        met[t] = COMPARE[row["comparator"]](rounded, float(row["target"]))
+    info = targets.copy()
+    info["reason"] = reasons
+    info["evaluable"] = info["reason"] == ""
+    return info, met
+
+
+def target_probabilities(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame) -> pd.DataFrame:
+    """One row per (scenario, target): probability and Monte Carlo standard error sqrt(p(1-p)/draws);
+    targets the model cannot evaluate are listed with the reason and no probability."""
+    info, met = target_met(ensemble, cfg, targets)
+    p = met.mean(axis=2)                                    # (target, scenario)
+    se = np.sqrt(p * (1 - p) / ensemble.draws)
+    rows = []
+    for s, scen in enumerate(ensemble.scenarios):
+        block = info[["geo", "indicator", "definition", "deadline", "target", "comparator", "document",
+                      "evaluable", "reason"]].copy()
+        block.insert(0, "scenario", scen)
+        block["probability"] = np.where(info["evaluable"], p[:, s], np.nan)
+        block["mc_se"] = np.where(info["evaluable"], se[:, s], np.nan)
+        block["probability_text"] = [probability_text(v, ensemble.draws) if ok else ""
+                                     for v, ok in zip(p[:, s], info["evaluable"], strict=True)]
+        rows.append(block)
+    out = pd.concat(rows, ignore_index=True)
+    return out[list(TARGET_PROBABILITY_COLUMNS)]
+
+
+def all_targets_probabilities(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame) -> pd.DataFrame:
+    """P(all of a geo's evaluable targets are met) per scenario and geo, from the joint draws, for two scopes:
+    every target (``all``, past deadlines included) and those due in projected years (``projected``).
+    Contradictory versions of a target (e.g. 10% and 20%) are all included, so the strictest one binds."""
+    info, met = target_met(ensemble, cfg, targets)
+    rows = []
+    scopes = {"all": np.ones(len(info), bool),
+              "projected": (info["deadline"] >= ensemble.first_projected_year).to_numpy()}
+    for s, scen in enumerate(ensemble.scenarios):
+        for geo in ensemble.geos:
+            for scope, in_scope in scopes.items():
+                mine = (info["geo"] == geo).to_numpy() & info["evaluable"].to_numpy() & in_scope
+                if not mine.any():
+                    continue
+                p = float(met[mine, s].all(axis=0).mean())
+                rows.append({"scenario": scen, "geo": geo, "scope": scope, "n_targets": int(mine.sum()),
+                             "probability": p, "mc_se": float(np.sqrt(p * (1 - p) / ensemble.draws)),
+                             "probability_text": probability_text(p, ensemble.draws)})
+    return pd.DataFrame(rows, columns=["scenario", "geo", "scope", "n_targets", "probability", "mc_se",
+                                       "probability_text"])

@@ -1,0 +1,128 @@
+"""Small helpers to read TOML and check values, raising InputError that names file, field and value."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, did_you_mean
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file (UTF-8, BOM tolerated) or raise InputError with the parser's line/column."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "", "file not found") from None
+    except OSError as exc:
+        raise InputError(path, "", f"cannot read file ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"byte {exc.start}", "not UTF-8 text") from None
+    try:
+        return tomllib.loads(text.replace("\r\n", "\n"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, "", f"not valid TOML: {exc}") from None
+
+
+class Fields:
+    """A view of one TOML table that checks keys and values. ``where`` is the dotted path of the table."""
+
+    def __init__(self, source: str | Path, where: str, table: Any) -> None:
+        self.source = str(source)
+        self.where = where
+        if not isinstance(table, Mapping):
+            raise InputError(source, where or "(top level)", f"must be a table, got {_show(table)}")
+        self.table = table
+
+    def field(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def error(self, key: str, problem: str) -> InputError:
+        return InputError(self.source, self.field(key), problem)
+
+    def allow_only(self, keys: Iterable[str]) -> None:
+        keys = set(keys)
+        for key in self.table:
+            if key not in keys:
+                raise self.error(key, f"unknown key{did_you_mean(key, keys)}")
+
+    def has(self, key: str) -> bool:
+        return key in self.table
+
+    def sub(self, key: str, default: Any = None) -> Fields:
+        value = self.table.get(key, {} if default is None else default)
+        return Fields(self.source, self.field(key), value)
+
+    def raw(self, key: str, default: Any = None) -> Any:
+        return self.table.get(key, default)
+
+    def string(self, key: str, default: str | None = None, choices: Iterable[str] | None = None) -> str:
+        if key not in self.table:
+            if default is None:
+                raise self.error(key, "required")
+            return default
+        value = self.table[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, f"must be a non-empty string, got {_show(value)}")
+        if choices is not None and value not in set(choices):
+            raise self.error(key, f"must be one of {sorted(choices)}, got {value!r}{did_you_mean(value, choices)}")
+        return value
+
+    def number(self, key: str, default: float | None = None, lo: float | None = None,
+               hi: float | None = None, strict_lo: bool = False) -> float:
+        if key not in self.table:
+            if default is None:
+                raise self.error(key, "required")
+            return float(default)
+        return check_number(self.source, self.field(key), self.table[key], lo, hi, strict_lo)
+
+    def integer(self, key: str, default: int | None = None, lo: int | None = None, hi: int | None = None) -> int:
+        if key not in self.table:
+            if default is None:
+                raise self.error(key, "required")
+            return int(default)
+        value = self.table[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"must be a whole number, got {_show(value)}")
+        if lo is not None and value < lo:
+            raise self.error(key, f"must be >= {lo}, got {value}")
+        if hi is not None and value > hi:
+            raise self.error(key, f"must be <= {hi}, got {value}")
+        return value
+
+
+def check_number(source: str, field: str, value: Any, lo: float | None = None, hi: float | None = None,
+                 strict_lo: bool = False) -> float:
+    """A finite real number within bounds, or InputError naming the field and value."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(source, field, f"must be a number, got {_show(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise InputError(source, field, f"must be a finite number, got {value}")
+    if lo is not None and (value <= lo if strict_lo else value < lo):
+        raise InputError(source, field, f"must be {'>' if strict_lo else '>='} {_num(lo)}, got {_num(value)}")
+    if hi is not None and value > hi:
+        raise InputError(source, field, f"must be <= {_num(hi)}, got {_num(value)}")
+    return value
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return _num(value)
+    return repr(value)
