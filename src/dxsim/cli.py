@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,8 @@ from .config import DEFAULT_CONFIG
 from .errors import InputError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+# Modules that add sub-commands: each defines register_cli(subparsers), whose parsers set ``func``.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _positive_int(text: str) -> int:
@@ -75,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--as-of", type=int, metavar="YEAR", help="use only readings up to the end of YEAR")
     _add_inputs(cal)
     cal.set_defaults(func=cmd_calibrate)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register_cli(sub)
     return parser
 
 
