@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import linalg, optimize
 
 from .config import CalibrationConfig, IndicatorSpec
 from .observations import NATIONAL, known_geos, used_observations
@@ -38,7 +38,7 @@ class IndicatorPosterior:
     hyper_map: np.ndarray      # (3,) level_sd, slope_sd, obs_sd at the mode
     hypers: np.ndarray         # (H, 3) hyper samples
     means: np.ndarray          # (H, P)
-    chols: np.ndarray          # (H, P, P) lower Cholesky factors of the covariances
+    roots: np.ndarray          # (H, P, P) square roots R of the covariances (R R' = cov)
 
     @property
     def n_params(self) -> int:
@@ -55,7 +55,7 @@ class IndicatorPosterior:
         part = np.arange(draws) % H
         for h in range(H):
             rows = part == h
-            beta[rows] = self.means[h] + z[rows] @ self.chols[h].T
+            beta[rows] = self.means[h] + z[rows] @ self.roots[h].T
         level = beta[:, [0]] + np.concatenate([np.zeros((draws, 1)), beta[:, 2:G + 1]], axis=1)
         slope = beta[:, [1]] + np.concatenate([np.zeros((draws, 1)), beta[:, G + 1:2 * G]], axis=1)
         O = len(self.offsets)
@@ -68,7 +68,7 @@ class IndicatorPosterior:
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Mixture mean (P,) and covariance (P, P)."""
         mean = self.means.mean(axis=0)
-        covs = np.einsum("hij,hkj->hik", self.chols, self.chols)
+        covs = np.einsum("hij,hkj->hik", self.roots, self.roots)
         dev = self.means - mean
         return mean, covs.mean(axis=0) + dev.T @ dev / len(dev)
 
@@ -137,17 +137,15 @@ def _prior_var(design: Design, level_sd: float, slope_sd: float) -> np.ndarray:
 
 
 def _gaussian_posterior(design: Design, hyper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact posterior mean and lower Cholesky factor of the covariance given the hyper-parameters."""
+    """Exact posterior mean and a square root R of the covariance (R R' = cov) given the hyper-parameters."""
     var = _prior_var(design, hyper[0], hyper[1])
     precision = np.diag(1.0 / var) + design.X.T @ design.X / hyper[2] ** 2
     rhs = design.prior_mean / var + design.X.T @ design.y / hyper[2] ** 2
-    chol_prec = np.linalg.cholesky(precision)
-    mean = np.linalg.solve(chol_prec.T, np.linalg.solve(chol_prec, rhs))
-    # cov = (L L')^-1 = L'^-1 L^-1; a lower factor of it is the transpose-inverse reversed
-    inv_l = np.linalg.solve(chol_prec, np.eye(len(rhs)))
-    cov = inv_l.T @ inv_l
-    cov = 0.5 * (cov + cov.T)
-    return mean, np.linalg.cholesky(cov + 1e-12 * np.eye(len(rhs)))
+    chol_prec = np.linalg.cholesky(precision)                      # precision = L L'
+    mean = linalg.cho_solve((chol_prec, True), rhs)
+    # cov = (L L')^-1 = L^-T L^-1, so R = L^-T is a square root of it
+    inv_l = linalg.solve_triangular(chol_prec, np.eye(len(rhs)), lower=True)
+    return mean, inv_l.T
 
 
 def _log_marginal(design: Design, hyper: np.ndarray) -> float:
@@ -205,7 +203,9 @@ def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random
     evals, evecs = np.linalg.eigh(hess)
     evals = np.maximum(evals, (1.0 / spread[free] ** 2).min())
     cov = (evecs / evals) @ evecs.T
-    draws = mode + rng.standard_normal((samples, k)) @ np.linalg.cholesky(cov).T
+    # antithetic pairs around the mode (one sample = the mode itself) keep the mixture centred
+    half = rng.standard_normal(((samples + 1) // 2, k)) @ np.linalg.cholesky(cov).T
+    draws = mode + np.concatenate([half, -half])[:samples] if samples > 1 else mode[None, :]
     thetas = np.tile(centre, (samples, 1))
     thetas[:, free] = draws
     return np.exp(full(mode)), np.exp(thetas)
@@ -237,7 +237,7 @@ class Calibrator:
             posteriors[spec.name] = IndicatorPosterior(
                 indicator=spec.name, geos=self.geos_, offsets=tuple(d.name for d in spec.definitions[1:]),
                 slope_offsets=tuple(d.name for d in spec.definitions[1:] if d.slope_offset is not None), t0=t0, hyper_map=hyper_map, hypers=hypers,
-                means=np.stack([m for m, _ in parts]), chols=np.stack([c for _, c in parts]))
+                means=np.stack([m for m, _ in parts]), roots=np.stack([r for _, r in parts]))
         self.posteriors_ = posteriors
         return self
 

@@ -1,0 +1,82 @@
+"""End to end through the CLI on the shipped data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dxsim.axes import QUANTILE_COLUMNS
+from dxsim.cli import main
+
+HEADLINE = {"fiber_household_share", "online_dossier_share", "digital_economy_grdp_share"}
+GEOS = {"long_an", "lang_son", "hau_giang", "tra_vinh", "vietnam"}
+
+
+@pytest.fixture(scope="module")
+def run_dir(root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "baseline"
+    assert main(["run", str(root / "scenarios" / "baseline.toml"), "--draws", "600", "--out", str(out),
+                 "--no-charts", "--config", str(root / "calibration" / "config.toml")]) == 0
+    return out
+
+
+def test_run_writes_the_contracted_files(run_dir):
+    tr = pd.read_csv(run_dir / "trajectories.csv")
+    assert list(tr.columns[:5]) == ["scenario", "geo", "indicator", "definition", "year"]
+    assert {"mean", *QUANTILE_COLUMNS} <= set(tr.columns)
+    assert GEOS <= set(tr["geo"]) and HEADLINE <= set(tr["indicator"])
+    assert tr["year"].max() == 2030 and tr["year"].min() <= 2023
+    values = tr[["mean", *QUANTILE_COLUMNS]].to_numpy()
+    assert np.all((values >= 0) & (values <= 100))
+    assert np.all(np.diff(tr[list(QUANTILE_COLUMNS)].to_numpy(), axis=1) >= -1e-9)
+
+    tp = pd.read_csv(run_dir / "target_probabilities.csv")
+    assert list(tp.columns[:10]) == ["scenario", "geo", "indicator", "definition", "deadline", "target",
+                                     "comparator", "probability", "mc_se", "document"]
+    ev = tp[tp["evaluable"]]
+    assert len(ev) > 30 and ev["probability"].between(0, 1).all() and (ev["mc_se"] >= 0).all()
+    assert tp.loc[~tp["evaluable"], "reason"].str.len().gt(0).all()
+    # Long An's contradictory digital-economy targets (10% and 20%) are each evaluated
+    la = ev[(ev["geo"] == "long_an") & (ev["indicator"] == "digital_economy_grdp_share")]
+    assert {10.0, 20.0} <= set(la["target"])
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    for key in ("dxsim_version", "scenario", "observations", "targets", "calibration", "seed", "draws",
+                "created_utc"):
+        assert key in manifest
+    assert len(manifest["observations"]["sha256"]) == 64 and manifest["draws"] == 600
+
+
+def test_targets_are_evaluated_on_their_own_definition(run_dir):
+    tp = pd.read_csv(run_dir / "target_probabilities.csv")
+    tr = pd.read_csv(run_dir / "trajectories.csv")
+    row = tp[(tp["geo"] == "long_an") & (tp["definition"] == "coverage") & (tp["target"] == 90)].iloc[0]
+    cov = tr[(tr["geo"] == "long_an") & (tr["definition"] == "coverage") & (tr["year"] == 2025)].iloc[0]
+    # P(coverage > 90) must agree with where 90 sits among the coverage quantiles
+    assert (row["probability"] < 0.5) == (cov["q50"] < 89.5)
+
+
+def test_calibrate_writes_parameters_draws_and_diagnostics(root, tmp_path, capsys):
+    out = tmp_path / "cal"
+    assert main(["calibrate", "--out", str(out), "--draws", "200",
+                 "--config", str(root / "calibration" / "config.toml")]) == 0
+    printed = capsys.readouterr().out
+    assert "pooled" in printed and "long_an" in printed
+    params = pd.read_csv(out / "parameters.csv")
+    assert {"indicator", "parameter", "geo", "mean", "sd"} <= set(params.columns)
+    with np.load(out / "draws.npz", allow_pickle=False) as draws:
+        assert draws["level"].shape[0] == 200
+    fit = pd.read_csv(out / "fit_table.csv")
+    assert {"n_observations", "pooled", "rms_residual_pp"} <= set(fit.columns)
+    assert any((out / "diagnostics").glob("fit_fiber_household_share_vietnam.png"))
+
+
+def test_help_everywhere(capsys):
+    for argv in (["--help"], ["run", "--help"], ["calibrate", "--help"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 0
+    assert "--observations" in capsys.readouterr().out

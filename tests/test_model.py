@@ -1,0 +1,73 @@
+"""Known-answer tests of the diffusion laws and of the investment lever."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dxsim.model import Law, bass_closed_form, gompertz_closed_form, logistic_closed_form, speed_multiplier
+
+T = np.linspace(-5, 15, 81)
+
+
+def _integrate_linear(law: Law, f0: float, speed: float, t: np.ndarray) -> np.ndarray:
+    """Step the law the way the ensemble does: linear growth of z = T(F)."""
+    z0 = law.to_linear(np.array(f0))
+    return law.to_fraction(z0 + speed * (t - t[0]))
+
+
+def test_logistic_matches_closed_form():
+    law = Law("logistic")
+    expected = logistic_closed_form(T, speed=0.6, midpoint=4.0)
+    got = _integrate_linear(law, expected[0], 0.6, T)
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+    assert logistic_closed_form(np.array([4.0]), 0.6, 4.0)[0] == pytest.approx(0.5)
+
+
+def test_gompertz_matches_closed_form():
+    law = Law("gompertz")
+    expected = gompertz_closed_form(T, speed=0.4, midpoint=2.0)
+    got = _integrate_linear(law, expected[0], 0.4, T)
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    # Gompertz passes 1/e at its inflection point
+    assert gompertz_closed_form(np.array([2.0]), 0.4, 2.0)[0] == pytest.approx(np.exp(-1))
+
+
+def test_bass_matches_closed_form():
+    p, q = 0.03, 0.38
+    law = Law("bass", bass_shape=p / q)
+    t = np.linspace(0, 20, 41)
+    expected = bass_closed_form(t, p, q)
+    # from F(0) = 0 the transformed scale starts at log(p/q) and grows at p + q per unit time
+    got = law.to_fraction(np.log(p / q) + (p + q) * t)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def test_bass_rate_is_innovation_plus_imitation():
+    p, q = 0.01, 0.5
+    law = Law("bass", bass_shape=p / q)
+    f = np.array([0.1, 0.4, 0.8])
+    h = 1e-6
+    # dF/dt along linear z growth at speed p+q equals (p + qF)(1 - F)
+    z = law.to_linear(f)
+    dfdt = (law.to_fraction(z + (p + q) * h) - law.to_fraction(z - (p + q) * h)) / (2 * h)
+    np.testing.assert_allclose(dfdt, (p + q * f) * (1 - f), rtol=1e-5)
+
+
+@pytest.mark.parametrize("law", [Law("logistic"), Law("gompertz"), Law("bass", 0.05)])
+def test_round_trip_and_monotone(law):
+    f = np.linspace(0.01, 0.99, 99)
+    np.testing.assert_allclose(law.to_fraction(law.to_linear(f)), f, atol=1e-12)
+    z = np.linspace(-8, 8, 201)
+    assert np.all(np.diff(law.to_fraction(z)) >= 0)
+    extreme = law.to_fraction(np.array([-1e6, 1e6]))
+    assert np.all((extreme >= 0) & (extreme <= 1))
+
+
+def test_speed_multiplier_is_positive_and_one_at_baseline():
+    with np.errstate(divide="ignore"):
+        logs = np.log(np.array([0.0, 0.5, 1.0, 1.5, 3.0]))
+    m = speed_multiplier(logs, 0.5)
+    assert m[2] == pytest.approx(1.0)
+    assert m[0] == 0.0
+    assert np.all(np.diff(m) > 0)

@@ -1,0 +1,83 @@
+"""Scenario parsing: defaults, schedules, per-geo overrides, events, and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dxsim.errors import InputError
+from dxsim.observations import known_geos
+from dxsim.scenario import load_scenario
+
+
+def _load(tmp_path, cfg, text):
+    path = tmp_path / "s.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_scenario(path, cfg, known_geos(cfg))
+
+
+def test_shipped_scenarios_load(root, cfg):
+    for path in sorted((root / "scenarios").glob("*.toml")):
+        scen = load_scenario(path, cfg, known_geos(cfg))
+        assert scen.draws >= 2000 and scen.horizon == 2030
+        assert {"long_an", "lang_son", "hau_giang", "tra_vinh", "vietnam"} <= set(scen.geos)
+
+
+def test_schedule_steps_and_overrides(tmp_path, cfg):
+    scen = _load(tmp_path, cfg, """
+name = "t"
+geos = ["long_an", "vietnam"]
+[investment]
+broadband = { 2025 = 1.5, 2028 = 1.2 }
+digital_economy = 0.5
+[investment.long_an]
+broadband = 2.0
+""")
+    years = np.arange(2020, 2031)
+    m = scen.investment_multiple(cfg, years, first_projected=2024)
+    bb, de, dg = 0, 2, 1
+    vn, la = scen.geos.index("vietnam"), scen.geos.index("long_an")
+    assert list(m[:, vn, bb]) == [1, 1, 1, 1, 1, 1.5, 1.5, 1.5, 1.2, 1.2, 1.2]
+    assert list(m[:, la, bb]) == [1, 1, 1, 1] + [2.0] * 7          # override; history untouched
+    assert list(m[:, vn, de]) == [1, 1, 1, 1] + [0.5] * 7
+    assert np.all(m[:, :, dg] == 1)
+
+
+def test_events(tmp_path, cfg):
+    scen = _load(tmp_path, cfg, """
+name = "m"
+geos = ["long_an", "vietnam"]
+[[events]]
+indicator = "online_dossier_share"
+geos = ["long_an"]
+year = 2026
+speed_multiplier = 2.0
+ceiling_lift = 0
+""")
+    years = np.arange(2020, 2031)
+    speed, lift = scen.event_effects(cfg.indicator_names, years)
+    i = cfg.indicator_names.index("online_dossier_share")
+    assert speed[years >= 2026, 0, i].tolist() == [2.0] * 5 and speed[years < 2026, 0, i].tolist() == [1.0] * 6
+    assert np.all(speed[:, 1, :] == 1) and np.all(lift == 0)
+
+
+@pytest.mark.parametrize("text, field, problem", [
+    ('[investment.long_an]\nbroadband = { 2024 = -5 }', "investment.long_an.broadband.2024", "must be >= 0, got -5"),
+    ('[investment]\nbroadbnd = 1.0', "investment.broadbnd", 'did you mean "broadband"'),
+    ('geos = ["long_ann"]', "geos[0]", 'did you mean "long_an"'),
+    ('horizn = 2030', "horizn", 'did you mean "horizon"'),
+    ('draws = "many"', "draws", "must be a whole number"),
+    ('horizon = 2021', "horizon", "must be >= 2024"),
+    ('[[events]]\nindicator = "fiber"\nyear = 2025\nspeed_multiplier = 2', "events[0].indicator", "unknown indicator"),
+])
+def test_errors_name_file_field_and_value(tmp_path, cfg, text, field, problem):
+    with pytest.raises(InputError) as err:
+        _load(tmp_path, cfg, text)
+    message = str(err.value)
+    assert message.startswith(str(tmp_path / "s.toml")) and field in message and problem in message
+    assert "\n" not in message
+
+
+def test_bn_vnd_needs_a_configured_baseline(tmp_path, cfg):
+    with pytest.raises(InputError, match="baseline_spend_bn_vnd"):
+        _load(tmp_path, cfg, '[investment]\nunit = "bn_vnd"\nbroadband = 100')
