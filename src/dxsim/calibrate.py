@@ -58,11 +58,11 @@ class IndicatorPosterior:
             beta[rows] = self.means[h] + z[rows] @ self.roots[h].T
         level = beta[:, [0]] + np.concatenate([np.zeros((draws, 1)), beta[:, 2:G + 1]], axis=1)
         slope = beta[:, [1]] + np.concatenate([np.zeros((draws, 1)), beta[:, G + 1:2 * G]], axis=1)
-        O = len(self.offsets)
-        offset = np.concatenate([np.zeros((draws, 1)), beta[:, 2 * G:2 * G + O]], axis=1)
+        n_off = len(self.offsets)
+        offset = np.concatenate([np.zeros((draws, 1)), beta[:, 2 * G:2 * G + n_off]], axis=1)
         slope_offset = np.zeros_like(offset)
         for k, name in enumerate(self.slope_offsets):
-            slope_offset[:, 1 + self.offsets.index(name)] = beta[:, 2 * G + O + k]
+            slope_offset[:, 1 + self.offsets.index(name)] = beta[:, 2 * G + n_off + k]
         return level, slope, offset, slope_offset
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
@@ -98,8 +98,8 @@ def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, 
     G = len(geos)
     offsets = [d.name for d in spec.definitions[1:]]
     slope_offsets = [d.name for d in spec.definitions[1:] if d.slope_offset is not None]
-    O = len(offsets)
-    P = 2 * G + O + len(slope_offsets)
+    n_off = len(offsets)
+    P = 2 * G + n_off + len(slope_offsets)
     gi = {g: i for i, g in enumerate(geos)}
     n = len(obs)
     X = np.zeros((n, P))
@@ -114,7 +114,7 @@ def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, 
         if dfn != spec.anchor:
             X[j, 2 * G + offsets.index(dfn)] = 1.0
         if dfn in slope_offsets:
-            X[j, 2 * G + O + slope_offsets.index(dfn)] = dt[j]
+            X[j, 2 * G + n_off + slope_offsets.index(dfn)] = dt[j]
     y = transform_readings(spec, obs["definition"].to_numpy(), obs["value"].to_numpy(float), clip)
     prior_mean = np.zeros(P)
     fixed_var = np.full(P, np.nan)
@@ -125,7 +125,7 @@ def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, 
         prior_mean[2 * G + k], fixed_var[2 * G + k] = prior.mean, prior.sd ** 2
     for k, dname in enumerate(slope_offsets):
         prior = spec.definition(dname).slope_offset
-        prior_mean[2 * G + O + k], fixed_var[2 * G + O + k] = prior.mean, prior.sd ** 2
+        prior_mean[2 * G + n_off + k], fixed_var[2 * G + n_off + k] = prior.mean, prior.sd ** 2
     return Design(X, y, prior_mean, fixed_var, np.arange(2, G + 1), np.arange(G + 1, 2 * G))
 
 
@@ -236,7 +236,8 @@ class Calibrator:
             parts = [_gaussian_posterior(design, h) for h in hypers]
             posteriors[spec.name] = IndicatorPosterior(
                 indicator=spec.name, geos=self.geos_, offsets=tuple(d.name for d in spec.definitions[1:]),
-                slope_offsets=tuple(d.name for d in spec.definitions[1:] if d.slope_offset is not None), t0=t0, hyper_map=hyper_map, hypers=hypers,
+                slope_offsets=tuple(d.name for d in spec.definitions[1:] if d.slope_offset is not None),
+                t0=t0, hyper_map=hyper_map, hypers=hypers,
                 means=np.stack([m for m, _ in parts]), roots=np.stack([r for _, r in parts]))
         self.posteriors_ = posteriors
         return self
@@ -363,5 +364,5 @@ class ParameterDraws:
         """Plain arrays for ``numpy.savez`` (no pickled objects)."""
         return {"geos": np.array(self.geos), "indicators": np.array(self.indicators),
                 "series": np.array([f"{i}:{d}" for i, d in self.series]), "level": self.level,
-                "slope": self.slope, "offset": self.offset, "slope_offset": self.slope_offset, "elasticity": self.elasticity,
-                "cross_elasticity": self.cross_elasticity}
+                "slope": self.slope, "offset": self.offset, "slope_offset": self.slope_offset,
+                "elasticity": self.elasticity, "cross_elasticity": self.cross_elasticity}
