@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):  # as dxsim/__init__.py, before numpy
+    os.environ.setdefault(_var, "1")
 ROOT = Path(__file__).resolve().parents[1]
 
 
