@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -12,11 +14,11 @@ import numpy as np
 
 from . import __version__
 from .config import DEFAULT_CONFIG
-from .errors import InputError
+from .errors import InputError, Terminated, raise_terminated
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 # Modules that add sub-commands: each defines register_cli(subparsers), whose parsers set ``func``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("dxsim.backtest", "dxsim.report")
 
 
 def _positive_int(text: str) -> int:
@@ -93,7 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     write_run(result, out, tuple(writers))
     print(summary_text(result))
     print(f"\nwrote {out}/ (trajectories.csv, target_probabilities.csv, manifest.json"
-          f"{'' if args.no_charts else ', charts/'})")
+          f"{'' if result.programmes.empty else ', programmes.csv'}{'' if args.no_charts else ', charts/'})")
     return EXIT_OK
 
 
@@ -129,6 +131,10 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     for r in ev.sort_values(["geo", "deadline", "indicator"]).itertuples():
         lines.append(f"  {r.geo:<10} {r.indicator:<27} {r.definition:<17} {r.deadline} {r.comparator}{r.target:g}"
                      f"  P = {r.probability_text:>13} (se {r.mc_se:.3f})")
+    if not result.programmes.empty:
+        from .programme_impact import programme_summary
+
+        lines += ["", programme_summary(result.programmes, result.manifest.get("rollouts"))]
     return "\n".join(lines)
 
 
@@ -154,28 +160,50 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command line. Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error (one
+    line; the traceback with --debug), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except InputError as exc:
-        if args.debug:
+        if debug:
             raise
-        print(f"dxsim: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
+        return _fail(f"error: {exc}", EXIT_INPUT)
     except MemoryError as exc:
-        if args.debug:
+        if debug:
             raise
-        print(f"dxsim: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("dxsim: interrupted; no results were written", file=sys.stderr)
-        return 130
+        advice = "" if "draws" in str(exc) else "; use fewer draws (--draws)"
+        return _fail(f"error: not enough memory ({exc or 'out of memory'}){advice}", EXIT_INPUT)
+    except KeyboardInterrupt as exc:
+        kind, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+        return _fail(f"{kind}; no partial results are left behind", code)
+    except OSError as exc:
+        if debug:
+            raise
+        if exc.filename:                     # a folder or file the user named cannot be read or written
+            return _fail(f"error: {exc.filename}: {exc.strerror or exc}", EXIT_INPUT)
+        return _internal(exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
-        if args.debug:
+        if debug:
             raise
-        print(f"dxsim: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
-        return EXIT_INTERNAL
+        return _internal(exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _fail(message: str, code: int) -> int:
+    """Print one line to stderr and return the exit code."""
+    print(f"dxsim: {' '.join(message.splitlines())}", file=sys.stderr)
+    return code
+
+
+def _internal(exc: BaseException) -> int:
+    return _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

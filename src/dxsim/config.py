@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, unknown
 from .model import LAW_NAMES, Law
 from .validate import Fields, read_toml
 
@@ -229,7 +229,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> CalibrationConfig:
 
     spend = {}
     sp = top.sub("baseline_spend_bn_vnd")
-    for geo, pillars in sp.table.items():
+    for geo in sp.table:
         g = sp.sub(geo)
         g.allow_only(set(PILLARS) | {"source"})
         for pillar in PILLARS:
@@ -256,5 +256,10 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> CalibrationConfig:
     )
     for i, ex in enumerate(cfg.exclusions):
         if ex.indicator not in cfg.indicator_names:
-            raise InputError(path, f"exclude[{i}].indicator", f"not a modelled indicator: {ex.indicator!r}")
+            raise InputError(path, f"exclude[{i}].indicator",
+                             unknown("indicator", ex.indicator, cfg.indicator_names))
+        known = cfg.indicator(ex.indicator).definition_names
+        if ex.definition not in known:
+            raise InputError(path, f"exclude[{i}].definition",
+                             unknown(f"definition of {ex.indicator}", ex.definition, known))
     return cfg

@@ -1,15 +1,29 @@
-"""The Monte Carlo ensemble: parameter draws x yearly process noise, vectorised over (scenario, draw, geo,
-indicator); the only Python loop is over years (and over the few reported series when mapping to percent).
+"""The Monte Carlo ensemble: parameter draws x yearly process noise, vectorised over (scenario, geo, indicator,
+draw); the only Python loop is over years.
 
 Up to the jump-off year the latent path is the calibrated fit (parameter uncertainty only). After it,
     z[y] = z[y-1] + max(slope, 0) * m_own**e * m_broadband**e_cross * event_speed + process_sd * noise,
 so a larger investment multiple can only raise z, hence every share. Scenarios share the same draws and noise
 (common random numbers), so differences between scenarios are not Monte Carlo noise.
+
+Ceiling lifts (events and programmes) keep z, the adoption fraction: every definition's share rises by
+lift x fraction, so a lift can only raise shares. Programmes (``rollout.py``) enter per draw: draw d is paired
+with rollout d % R, whose delivered effects multiply the speed, lift the ceiling and jump the share at
+completion. Rollouts have their own random stream (the seed's third child), so a scenario without programmes
+gives the same results whether or not programmes exist elsewhere.
+
+Layout: the simulation stores the latent paths ``z`` as (year, scenario, geo, indicator, draw), draws last so
+that every reduction over draws (quantiles, means, target checks) reads contiguous memory. Percent values per
+reported series are computed from the paths when asked (``Ensemble.values``), never stored for all years.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -17,9 +31,11 @@ import pandas as pd
 from .axes import QUANTILE_COLUMNS, QUANTILES
 from .calibrate import Calibrator, ParameterDraws
 from .config import PILLARS, CalibrationConfig
+from .model import Law
+from .rollout import Rollouts, scenario_rollouts
 from .scenario import Scenario
 
-BYTES_LIMIT = 6 * 2**30   # refuse runs whose per-year working arrays would exceed this
+BYTES_LIMIT = 6 * 2**30   # refuse runs whose arrays would exceed this
 
 
 @dataclass(frozen=True)
@@ -39,28 +55,126 @@ class Drivers:
         effects = [s.event_effects(cfg.indicator_names, years) for s in scenarios]
         return cls(log_inv, np.stack([e[0] for e in effects]), np.stack([e[1] for e in effects]))
 
+    def select_geos(self, idx: list[int]) -> Drivers:
+        return Drivers(self.log_investment[:, :, idx], self.event_speed[:, :, idx], self.ceiling_lift[:, :, idx])
+
+
+@dataclass(frozen=True)
+class RolloutDrivers:
+    """Programme rollouts paired with the adoption draws: speed multiplier, ceiling lift (points) and share step
+    (points), each (year, scenario, geo, indicator, rollout); adoption draw d uses rollout ``rollout_of_draw[d]``
+    (d % rollouts). Neutral (1, 0, 0) up to the jump-off year and where no programme acts."""
+
+    speed: np.ndarray
+    ceiling_lift: np.ndarray
+    share_step: np.ndarray
+    rollout_of_draw: np.ndarray
+
+    @classmethod
+    def from_rollouts(cls, rollouts: Sequence[Rollouts | None], geos: tuple[str, ...],
+                      indicators: tuple[str, ...], years: np.ndarray, draws: int,
+                      jump_off_year: int) -> RolloutDrivers:
+        """Stack per-scenario rollouts (None: no programmes) on the ensemble's geos and years."""
+        R = max(r.n_rollouts for r in rollouts if r is not None)
+        if any(r is not None and r.n_rollouts != R for r in rollouts):
+            raise ValueError("scenarios simulated together need the same number of rollouts")
+        shape = (len(years), len(rollouts), len(geos), len(indicators), R)
+        speed, lift, step = np.ones(shape), np.zeros(shape), np.zeros(shape)
+        for s, ro in enumerate(rollouts):
+            if ro is None:
+                continue
+            y_in = [y for y, year in enumerate(years) if year > jump_off_year and int(year) in ro.years]
+            y_ro = [ro.years.index(int(years[y])) for y in y_in]
+            g_ro = [ro.geos.index(g) for g in geos]
+            i_ro = [ro.indicators.index(i) for i in indicators]
+            for out, arr in zip((speed, lift, step), ro.effects(), strict=True):   # arr: (R, Y, G, I)
+                picked = arr[:, y_ro][:, :, g_ro][..., i_ro]
+                out[y_in, s] = np.moveaxis(picked, 0, -1)
+        return cls(speed, lift, step, np.arange(draws) % R)
+
+    def at(self, array: np.ndarray, y: int) -> np.ndarray:
+        """One year of a rollout array, expanded to the draws: (scenario, geo, indicator, draw)."""
+        return array[y][..., self.rollout_of_draw]
+
 
 @dataclass(frozen=True)
 class Ensemble:
-    """Summaries of a simulated ensemble. ``quantiles``: (scenario, year, geo, series, quantile) in percent;
-    ``mean``: (scenario, year, geo, series); ``values``: year -> (scenario, draw, geo, series) for the years
-    kept (target deadlines)."""
+    """A simulated ensemble. ``z``: latent paths (year, scenario, geo, indicator, draw) on each law's scale.
+    ``values(year)`` gives percent values (scenario, geo, series, draw); ``quantiles`` (scenario, year, geo,
+    series, quantile) and ``mean`` (scenario, year, geo, series) summarise them, in percent."""
 
     scenarios: tuple[str, ...]
     geos: tuple[str, ...]
     years: tuple[int, ...]
+    indicators: tuple[str, ...]
     series: tuple[tuple[str, str], ...]
     draws: int
     first_projected_year: int
-    mean: np.ndarray
-    quantiles: np.ndarray
-    values: dict[int, np.ndarray]
+    laws: tuple[Law, ...]
+    z: np.ndarray
+    series_shift: np.ndarray          # (year, series, draw): definition offset + slope offset x (t - t0)
+    series_ceiling: np.ndarray        # (series,) base ceilings, percent
+    event_lift: np.ndarray            # (year, scenario, geo, indicator) points
+    rollouts: RolloutDrivers | None = None
+
+    @property
+    def series_indicator(self) -> np.ndarray:
+        return np.array([self.indicators.index(i) for i, _ in self.series])
+
+    def values(self, year: int, series: Sequence[int] | None = None, geos: slice | Sequence[int] = slice(None),
+               scenarios: slice | Sequence[int] = slice(None)) -> np.ndarray:
+        """Percent values at ``year``: (scenario, geo, series, draw), for all or the given series indices."""
+        y = self.years.index(int(year))
+        ks = range(len(self.series)) if series is None else series
+        z = self.z[y][scenarios][:, geos]
+        lift = self.event_lift[y][scenarios][:, geos][..., None]
+        if self.rollouts is not None:
+            lift = lift + self.rollouts.at(self.rollouts.ceiling_lift, y)[scenarios][:, geos]
+        ind = self.series_indicator
+        out = np.empty(z.shape[:2] + (len(ks), z.shape[-1]))
+        for j, k in enumerate(ks):
+            i = ind[k]
+            zk = z[:, :, i] + self.series_shift[y, k]
+            ceiling = np.minimum(self.series_ceiling[k] + lift[:, :, i], 100.0)
+            self.laws[i].to_fraction(zk, out=out[:, :, j])
+            out[:, :, j] *= ceiling
+        return out
+
+    def series_draws(self, year: int, geo: str, series: tuple[str, str]) -> np.ndarray:
+        """Percent values of one (geo, series) at ``year``: (scenario, draw)."""
+        g, k = self.geos.index(geo), self.series.index(series)
+        return self.values(year, series=[k], geos=[g])[:, 0, 0]
+
+    @cached_property
+    def _summary(self) -> tuple[np.ndarray, np.ndarray]:
+        S, Y, G, K = len(self.scenarios), len(self.years), len(self.geos), len(self.series)
+        mean = np.empty((S, Y, G, K))
+        quantiles = np.empty((S, Y, G, K, len(QUANTILES)))
+
+        def one(task: tuple[int, int]) -> None:
+            y, s = task
+            vals = self.values(self.years[y], scenarios=[s])[0]                 # (G, K, D)
+            mean[s, y] = vals.mean(axis=-1)
+            quantiles[s, y] = np.moveaxis(np.quantile(vals, QUANTILES, axis=-1), 0, -1)
+
+        tasks = [(y, s) for y in range(Y) for s in range(S)]
+        # numpy releases the GIL in these kernels: threads use every core, results do not depend on them
+        with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1)) as pool:
+            list(pool.map(one, tasks))
+        return mean, quantiles
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self._summary[0]
+
+    @property
+    def quantiles(self) -> np.ndarray:
+        return self._summary[1]
 
     def trajectories(self) -> pd.DataFrame:
         """Tidy table: scenario, geo, indicator, definition, year, projected, mean, q05..q95 (percent)."""
         S, Y, G, K = self.mean.shape
-        idx = np.indices((S, G, K, Y)).reshape(4, -1)
-        s, g, k, y = idx
+        s, g, k, y = np.indices((S, G, K, Y)).reshape(4, -1)
         frame = pd.DataFrame({
             "scenario": np.array(self.scenarios)[s], "geo": np.array(self.geos)[g],
             "indicator": np.array([i for i, _ in self.series])[k],
@@ -76,85 +190,99 @@ class Ensemble:
 
 def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, scenarios: tuple[str, ...],
              geos: tuple[str, ...], years: np.ndarray, jump_off_year: int, t0: np.ndarray,
-             noise_rng: np.random.Generator, keep_years: tuple[int, ...] = (),
-             speed_factor: np.ndarray | None = None) -> Ensemble:
-    """Run the ensemble. ``t0`` (indicator,) is each indicator's reference time; ``speed_factor`` optionally
-    multiplies the projected speed per (scenario, draw, year, geo, indicator) - programme rollouts use it."""
+             noise_rng: np.random.Generator, rollouts: RolloutDrivers | None = None) -> Ensemble:
+    """Run the ensemble. ``t0`` (indicator,) is each indicator's reference time; ``rollouts`` optionally adds
+    programme effects per draw (speed multiplier, ceiling lift, share step; see ``RolloutDrivers``)."""
     D = params.level.shape[0]
-    S, G, I, K = len(scenarios), len(geos), len(cfg.indicators), len(params.series)
-    Y = len(years)
-    _check_memory(S, D, G, I, K)
+    S, G, I, K, Y = len(scenarios), len(geos), len(cfg.indicators), len(params.series), len(years)
+    check_memory(S, D, G, I, Y)
     gidx = np.array([params.geos.index(g) for g in geos])
-    level = params.level[:, gidx, :]                      # (D, G, I)
-    slope = params.slope[:, gidx, :]
+    level = np.ascontiguousarray(params.level[:, gidx, :].transpose(1, 2, 0))     # (G, I, D)
+    slope = np.ascontiguousarray(params.slope[:, gidx, :].transpose(1, 2, 0))
     speed = np.maximum(slope, 0.0)                        # adoption speed is non-negative by construction
-    laws = [spec.law for spec in cfg.indicators]
+    laws = tuple(spec.law for spec in cfg.indicators)
     months = np.array([spec.reading_month for spec in cfg.indicators], float)
-    process_sd = np.array([spec.process_sd for spec in cfg.indicators])
+    dt = years[:, None] + months / 12.0 - t0                                      # (Y, I) years from t0
+    process_sd = np.array([spec.process_sd for spec in cfg.indicators])[:, None]
     broadband = PILLARS.index("broadband")
     pillar_of = np.array([PILLARS.index(spec.pillar) for spec in cfg.indicators])
-    not_broadband = (pillar_of != broadband).astype(float)
-    series_ind = np.array([cfg.indicator_names.index(i) for i, _ in params.series])
-    base_ceiling = np.array([cfg.indicator(i).definition(d).ceiling for i, d in params.series])
+    not_broadband = pillar_of != broadband
     anchor_ceiling = np.array([spec.definition(spec.anchor).ceiling for spec in cfg.indicators])
-    elasticity = params.elasticity[None, :, None, :]      # (1, D, 1, I)
-    cross = params.cross_elasticity[None, :, None, None]
-
-    quantiles = np.empty((S, Y, G, K, len(QUANTILES)))
-    mean = np.empty((S, Y, G, K))
-    kept: dict[int, np.ndarray] = {}
-    z = np.empty((S, D, G, I))
-    out = np.empty((S, D, G, K))
+    elasticity = params.elasticity.T                      # (I, D)
+    cross = params.cross_elasticity                       # (D,)
     all_geos = len(params.geos)
+
+    z_paths = np.empty((Y, S, G, I, D))
+    z = np.empty((S, G, I, D))
+    step = np.empty_like(z)
     for y, year in enumerate(years):
-        tau = year + months / 12.0                        # (I,)
         if year <= jump_off_year:
-            z[...] = level + slope * (tau - t0)
+            z[...] = level + slope * dt[y][:, None]
         else:
-            log_inv = drivers.log_investment[:, y][:, None]            # (S, 1, G, P)
-            exponent = elasticity * log_inv[..., pillar_of] + cross * (log_inv[..., broadband][..., None]
-                                                                        * not_broadband)
-            with np.errstate(invalid="ignore"):
-                step = np.exp(np.nan_to_num(exponent, nan=0.0, neginf=-np.inf))
-            step *= drivers.event_speed[:, y][:, None] * speed
-            if speed_factor is not None:
-                step *= speed_factor[:, :, y]
-            lift_now, lift_before = drivers.ceiling_lift[:, y], drivers.ceiling_lift[:, y - 1]
-            if np.any(lift_now != lift_before):
-                z = _rescale_for_ceiling(z, laws, anchor_ceiling + lift_before, anchor_ceiling + lift_now)
+            log_own = drivers.log_investment[:, y][..., pillar_of]                # (S, G, I)
+            log_bb = drivers.log_investment[:, y, :, broadband]                   # (S, G)
+            cross_on = not_broadband & np.any(log_bb != 0)
+            if np.any(log_own != 0) or cross_on.any():
+                # m ** e = exp(e log m); "where", not a product, keeps 0 x log(0) from turning into nan
+                np.multiply(elasticity, log_own[..., None], out=step)
+                if cross_on.any():
+                    step[:, :, cross_on] += cross * np.where(np.isneginf(log_bb), -np.inf, log_bb)[:, :, None, None]
+                np.exp(step, out=step)
+                step *= speed
+            else:
+                step[...] = speed
+            event = drivers.event_speed[:, y]
+            if np.any(event != 1):
+                step *= event[..., None]
+            if rollouts is not None:
+                step *= rollouts.at(rollouts.speed, y)
             z += step
-            shock = noise_rng.standard_normal((D, all_geos, I))[:, gidx, :]
-            z += process_sd * shock
-        lift = drivers.ceiling_lift[:, y]                                  # (S, G, I)
-        for k in range(K):
-            i = series_ind[k]
-            zk = z[..., i] + params.offset[None, :, None, k] \
-                + params.slope_offset[None, :, None, k] * (tau[i] - t0[i])
-            ceiling = np.minimum(base_ceiling[k] + lift[..., i], 100.0)[:, None, :]
-            out[..., k] = laws[i].to_fraction(zk) * ceiling
-        quantiles[:, y] = np.moveaxis(np.quantile(out, QUANTILES, axis=1), 0, -1)
-        mean[:, y] = out.mean(axis=1)
-        if year in keep_years:
-            kept[int(year)] = out.copy()
-    return Ensemble(scenarios=scenarios, geos=geos, years=tuple(int(y) for y in years), series=params.series,
-                    draws=D, first_projected_year=jump_off_year + 1, mean=mean, quantiles=quantiles, values=kept)
+            shock = noise_rng.standard_normal((all_geos, I, D))[gidx]
+            shock *= process_sd
+            z += shock
+            if rollouts is not None:
+                ceiling = np.minimum(anchor_ceiling[:, None] + drivers.ceiling_lift[:, y][..., None]
+                                     + rollouts.at(rollouts.ceiling_lift, y), 100.0)
+                _step_share(z, laws, ceiling, rollouts.at(rollouts.share_step, y))
+        z_paths[y] = z
+
+    series_ind = np.array([cfg.indicator_names.index(i) for i, _ in params.series])
+    shift = params.offset.T[None] + params.slope_offset.T[None] * dt[:, series_ind][..., None]   # (Y, K, D)
+    return Ensemble(
+        scenarios=scenarios, geos=geos, years=tuple(int(y) for y in years), indicators=cfg.indicator_names,
+        series=params.series, draws=D, first_projected_year=jump_off_year + 1, laws=laws, z=z_paths,
+        series_shift=shift,
+        series_ceiling=np.array([cfg.indicator(i).definition(d).ceiling for i, d in params.series]),
+        event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0), rollouts=rollouts)
 
 
-def _rescale_for_ceiling(z: np.ndarray, laws: list, old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Keep the share continuous when an event moves the ceiling: same percent, new fraction."""
-    z = z.copy()
+def _step_share(z: np.ndarray, laws: tuple[Law, ...], ceiling: np.ndarray, points: np.ndarray) -> None:
+    """In place: raise the anchor share by ``points`` (scenario, geo, indicator, draw) at anchor ceilings
+    ``ceiling`` (same shape), capped just below the ceiling; z never decreases."""
     for i, law in enumerate(laws):
-        ratio = (old[..., i] / new[..., i])[:, None, :]
-        fraction = np.clip(law.to_fraction(z[..., i]) * ratio, 1e-9, 1 - 1e-9)
-        z[..., i] = law.to_linear(fraction)
-    return z
+        jump = points[:, :, i] > 0
+        if jump.any():
+            zi = z[:, :, i][jump]
+            fraction = np.clip(law.to_fraction(zi) + points[:, :, i][jump] / ceiling[:, :, i][jump], 1e-9, 1 - 1e-9)
+            z[:, :, i][jump] = np.maximum(law.to_linear(fraction), zi)
 
 
-def _check_memory(S: int, D: int, G: int, I: int, K: int) -> None:
-    need = 8 * S * D * G * (3 * I + 3 * K)
+def check_memory(S: int, D: int, G: int, I: int, Y: int) -> None:
+    """Refuse a run whose latent paths and per-year working arrays would not fit in ``BYTES_LIMIT``."""
+    need = 8 * S * D * G * I * (Y + 4)
     if need > BYTES_LIMIT:
-        raise MemoryError(f"{S} scenario(s) x {D} draws x {G} geos needs about {need / 2**30:.1f} GiB per year "
-                          f"of working memory (limit {BYTES_LIMIT / 2**30:.0f} GiB); use fewer draws or geos")
+        raise MemoryError(f"{S} scenario(s) x {D} draws x {G} geos x {Y} years needs about {need / 2**30:.1f} GiB "
+                          f"(limit {BYTES_LIMIT / 2**30:.0f} GiB); use fewer draws or geos")
+
+
+def _check_sampling_memory(calibrator: Calibrator, draws: int) -> None:
+    """Refuse before sampling: the parameter draws cover every known geo, about 8 x draws x (4 x geos x
+    indicators + 2 x parameters) bytes at their peak."""
+    per_draw = 8 * (4 * len(calibrator.geos_) * len(calibrator.config.indicators)
+                    + 2 * max(post.n_params for post in calibrator.posteriors_.values()))
+    if draws * per_draw > BYTES_LIMIT:
+        raise MemoryError(f"{draws} draws need about {draws * per_draw / 2**30:.1f} GiB for the parameter draws "
+                          f"(limit {BYTES_LIMIT / 2**30:.0f} GiB); use at most {BYTES_LIMIT // per_draw} draws")
 
 
 def reference_times(cfg: CalibrationConfig) -> np.ndarray:
@@ -162,19 +290,44 @@ def reference_times(cfg: CalibrationConfig) -> np.ndarray:
     return np.array([cfg.reference_year + spec.reading_month / 12.0 for spec in cfg.indicators])
 
 
+def seed_streams(seed: int) -> tuple[np.random.SeedSequence, ...]:
+    """The run's random streams: parameters, process noise, programme rollouts (common to all scenarios)."""
+    return tuple(np.random.SeedSequence(seed).spawn(3))
+
+
+def ensemble_years(calibrator: Calibrator, horizon: int) -> np.ndarray:
+    """The simulated years: from the first reported (or jump-off) year to the horizon."""
+    return np.arange(min(calibrator.config.first_year, calibrator.jump_off_year_), horizon + 1)
+
+
 def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, seed: int,
-                 keep_years: tuple[int, ...] = ()) -> Ensemble:
-    """Sample parameters and noise from ``seed`` and simulate the scenarios (same geos and horizon)."""
+                 rollouts: Sequence[Rollouts | None] | None = None,
+                 geos: tuple[str, ...] | None = None) -> Ensemble:
+    """Sample parameters and noise from ``seed`` and simulate the scenarios (same geos and horizon).
+    Programmes: ``rollouts`` per scenario (None: no programmes), by default simulated from the seed's rollout
+    stream. ``geos``: simulate only these of the scenarios' geos (their values are the same as in the full run)."""
     cfg = calibrator.config
-    geos = scenarios[0].geos
+    all_geos = scenarios[0].geos
     horizon = scenarios[0].horizon
     for s in scenarios[1:]:
-        if s.geos != geos or s.horizon != horizon:
+        if s.geos != all_geos or s.horizon != horizon:
             raise ValueError("scenarios simulated together need the same geos and horizon")
-    param_seq, noise_seq = np.random.SeedSequence(seed).spawn(2)
+    param_seq, noise_seq, rollout_seq = seed_streams(seed)
+    _check_sampling_memory(calibrator, draws)
+    years = ensemble_years(calibrator, horizon)
+    geos = all_geos if geos is None else tuple(geos)
+    check_memory(len(scenarios), draws, len(geos), len(cfg.indicators), len(years))
     params = calibrator.sample(draws, np.random.default_rng(param_seq))
-    first = min(cfg.first_year, calibrator.jump_off_year_)
-    years = np.arange(first, horizon + 1)
     drivers = Drivers.from_scenarios(scenarios, cfg, years, calibrator.jump_off_year_ + 1)
+    if geos != all_geos:
+        drivers = drivers.select_geos([all_geos.index(g) for g in geos])
+    if rollouts is None:
+        rollouts = [scenario_rollouts(s, cfg, years, draws, rollout_seq) if s.programmes else None
+                    for s in scenarios]
+    rollout_drivers = None
+    if any(r is not None for r in rollouts):
+        rollout_drivers = RolloutDrivers.from_rollouts(rollouts, geos, cfg.indicator_names, years, draws,
+                                                       calibrator.jump_off_year_)
     return simulate(cfg, params, drivers, tuple(s.name for s in scenarios), geos, years,
-                    calibrator.jump_off_year_, reference_times(cfg), np.random.default_rng(noise_seq), keep_years)
+                    calibrator.jump_off_year_, reference_times(cfg), np.random.default_rng(noise_seq),
+                    rollout_drivers)

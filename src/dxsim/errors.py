@@ -1,20 +1,30 @@
-"""The one exception type for bad user input (files, options): the CLI turns it into one line and exit 2."""
+"""Exceptions the CLI turns into one line: InputError for bad user input (exit 2), Terminated for SIGTERM."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 
 class InputError(ValueError):
     """A user file or option is wrong. ``str(err)`` is the one line shown to the user."""
 
     def __init__(self, source: str | Path, where: str, problem: str) -> None:
-        self.source = str(source)
-        self.where = where
-        self.problem = problem
-        super().__init__(f"{self.source}: {where}: {problem}" if where else f"{self.source}: {problem}")
+        self.source = _one_line(str(source))
+        self.where = _one_line(str(where))
+        self.problem = _one_line(str(problem))
+        super().__init__(f"{self.source}: {self.where}: {self.problem}" if self.where
+                         else f"{self.source}: {self.problem}")
+
+
+_LINE_BREAKS = {ord(c): c.encode("unicode_escape").decode() for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def _one_line(text: str) -> str:
+    """Line breaks (e.g. inside a quoted TOML key) shown escaped, so an error is always one line."""
+    return text.translate(_LINE_BREAKS)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -29,3 +39,12 @@ def unknown(kind: str, value: object, choices: Iterable[str]) -> str:
     hint = did_you_mean(str(value), choices)
     listed = ", ".join(choices) if len(choices) <= 8 else ", ".join(choices[:8]) + ", ..."
     return f"unknown {kind} {value!r}{hint}; known: {listed}"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that clean-up code runs (the CLI exits with 143)."""
+
+
+def raise_terminated(signum: int, frame: Any) -> None:
+    """Signal handler: turn SIGTERM into ``Terminated``."""
+    raise Terminated(f"signal {signum}")

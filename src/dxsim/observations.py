@@ -7,6 +7,8 @@ types, the percent range, comparators, known geos/indicators/definitions and dup
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pandas as pd
 
 from .config import CalibrationConfig
 from .errors import InputError, unknown
+from .validate import read_text
 
 NATIONAL = "vietnam"
 OBSERVATION_COLUMNS = ("geo", "indicator", "definition", "year", "period", "release", "value", "unit",
@@ -31,42 +34,100 @@ MONTHS = {m: i + 1 for i, m in enumerate(
 
 def known_geos(cfg: CalibrationConfig) -> tuple[str, ...]:
     """``vietnam`` first, then the 63 pre-2025 provinces, sorted."""
-    table = read_csv(cfg.geos_file, ("new_province", "old_province"))
+    table = read_csv(_data_file(cfg, cfg.geos_file, "geos"), ("new_province", "old_province"))
     return (NATIONAL,) + tuple(sorted(set(table["old_province"]) - {NATIONAL}))
 
 
 def merger_table(cfg: CalibrationConfig) -> pd.DataFrame:
     """new_province -> old_province (the 2025 merger), as in the geos file."""
-    return read_csv(cfg.geos_file, ("new_province", "old_province"))[["new_province", "old_province"]]
+    table = read_csv(_data_file(cfg, cfg.geos_file, "geos"), ("new_province", "old_province"))
+    return table[["new_province", "old_province"]]
+
+
+def _data_file(cfg: CalibrationConfig, path: Path, key: str) -> Path:
+    """``path``; when it is the config's own data file and missing, the error names the config's field."""
+    if path == getattr(cfg, "geos_file" if key == "geos" else key) and not path.exists():
+        raise InputError(cfg.path, f"data.{key}", f"file not found: {path}")
+    return path
 
 
 def read_csv(path: str | Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """Read a CSV as text (UTF-8 with or without BOM, any line ending); check the required columns."""
+    """Read a CSV table as text: UTF-8 with or without BOM (or UTF-16), any line ending, separated by commas,
+    semicolons or tabs (whichever the header uses); values stripped, blank rows skipped, header names
+    lower-cased. Checks the required columns. ``frame.attrs`` keeps each row's ``lines`` in the file (for
+    error messages) and the ``delimiter``."""
     path = Path(path)
+    text = read_text(path)
+    if not text.strip():
+        raise InputError(path, "", f"the file is empty; expected a header line with {', '.join(required)}")
+    header_line = next(line for line in text.splitlines() if line.strip())
+    delimiter = max((",", ";", "\t"), key=header_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True,
+                        strict=True)
+    header: list[str] | None = None
+    records, lines = [], []
+    start = 1
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            frame = pd.read_csv(fh, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except FileNotFoundError:
-        raise InputError(path, "", "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"byte {exc.start}", "not UTF-8 text") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(path, "", f"not a readable CSV table ({str(exc).strip().splitlines()[-1]})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
+        for record in reader:
+            if any(field.strip() for field in record):
+                if header is None:
+                    header = [name.strip().lower() for name in record]
+                else:
+                    records.append(record)
+                    lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problem = CSV_PROBLEMS.get(str(exc), str(exc))
+        raise InputError(path, f"line {start}", f"not a readable CSV table: {problem}") from None
+    assert header is not None
+    while header and not header[-1]:            # trailing empty column names, as spreadsheets write them
+        header.pop()
+    for j, name in enumerate(header):
+        if not name:
+            raise InputError(path, "header", f"column {j + 1} has no name")
+        if name in header[:j]:
+            raise InputError(path, "header", f"column {name!r} appears twice")
+    missing = [c for c in required if c not in header]
     if missing:
-        raise InputError(path, "header", f"missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
-    return frame.apply(lambda col: col.str.strip())
+        raise InputError(path, "header", f"missing column(s) {', '.join(missing)}; found {', '.join(header)}"
+                         + (f" (separated by {delimiter!r})" if len(header) == 1 else ""))
+    width = len(header)
+    rows = []
+    for record, line in zip(records, lines, strict=True):
+        used = max((j + 1 for j, field in enumerate(record) if field.strip()), default=0)
+        if used > width:
+            raise InputError(path, f"line {line}", f"{used} values where the header has {width} columns "
+                             f"(a {SEPARATORS[delimiter]} inside a value? put that value in double quotes)")
+        rows.append([field.strip() for field in record[:width]] + [""] * (width - len(record)))
+    frame = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
+    frame.attrs["lines"] = lines
+    frame.attrs["delimiter"] = delimiter
+    return frame
 
 
-def parse_number(text: str) -> float | None:
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+CSV_PROBLEMS = {
+    "unexpected end of data": "a double quote opened here is never closed",
+    "',' expected after '\"'": "text follows a closing double quote (write a quote inside a value as \"\")",
+}
+
+
+def parse_number(text: str, decimal_comma: bool = False) -> float | None:
     """A number as people write it. '12.5' and '12,5' (decimal comma); '1,300,000', '1.300.000' or '1 300'
-    (thousands); '1,300.5' or '1.300,5' (both: the last separator is the decimal one). A lone dot is the decimal
-    point, as in any CSV. Returns None where it is not obviously one number: '12,500' reads as 12.5 with a
-    decimal comma and as 12500 with a thousands comma."""
+    (thousands); '1,300.5' or '1.300,5' (both: the last separator is the decimal one). A lone dot is the
+    decimal point, as in any CSV. Returns None where it is not obviously one number: '12,500' reads as 12.5
+    with a decimal comma and as 12500 with a thousands comma. With ``decimal_comma`` (a semicolon-separated
+    file, as spreadsheets save it where the decimal separator is a comma) a comma is the decimal separator
+    and dots group thousands: '11,841' is 11.841 and '1.300,5' is 1300.5, while '1.300' is ambiguous."""
     s = text.strip().replace("\u00a0", "").replace(" ", "")
     sign = -1.0 if s.startswith("-") else 1.0
-    s = s.lstrip("+-")
+    if s[:1] in ("+", "-"):
+        s = s[1:]
+    if decimal_comma:
+        if m := re.fullmatch(r"(\d{1,3}(?:\.\d{3})+|\d+),(\d+)", s):
+            return sign * float(f"{m[1].replace('.', '')}.{m[2]}")
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", s):
+            return None
     if re.fullmatch(r"\d+(\.\d+)?([eE][+-]?\d+)?|\.\d+", s):
         return sign * float(s)
     if m := re.fullmatch(r"(\d{1,3}(?:([.,])\d{3})*)(?:([.,])(\d+))?", s):
@@ -86,17 +147,22 @@ def parse_number(text: str) -> float | None:
     return None
 
 
-def _row(i: int) -> str:
-    return f"row {i + 1}"
+def _row(frame: pd.DataFrame, i: int) -> str:
+    """'row 3 (line 4)': the data row and, when known, its line in the file (the header is line 1)."""
+    lines = frame.attrs.get("lines")
+    return f"row {i + 1} (line {lines[i]})" if lines is not None and i < len(lines) else f"row {i + 1}"
 
 
 def _number(path: Path, frame: pd.DataFrame, col: str) -> np.ndarray:
     out = np.empty(len(frame))
+    decimal_comma = frame.attrs.get("delimiter") == ";"
     for i, text in enumerate(frame[col]):
-        value = parse_number(text) if text else None
+        value = parse_number(text, decimal_comma) if text else None
         if value is None or not np.isfinite(value):
-            what = "is empty" if not text else f"is not one clear number: {text!r} (write e.g. 1300 or 12.5)"
-            raise InputError(path, f"{_row(i)}, {col}", what)
+            hint = f"write {text.replace('%', '').strip()} for {text}" if text.endswith("%") \
+                else "write e.g. 1300 or 12,5" if decimal_comma else "write e.g. 1300 or 12.5"
+            what = "is empty" if not text else f"is not one clear number: {text!r} ({hint})"
+            raise InputError(path, f"{_row(frame, i)}, {col}", what)
         out[i] = value
     return out
 
@@ -105,10 +171,10 @@ def _year(path: Path, frame: pd.DataFrame, col: str) -> np.ndarray:
     out = np.empty(len(frame), dtype=np.int64)
     for i, text in enumerate(frame[col]):
         if not re.fullmatch(r"\d{4}(\.0)?", text):
-            raise InputError(path, f"{_row(i)}, {col}", f"must be a year like 2023, got {text!r}")
+            raise InputError(path, f"{_row(frame, i)}, {col}", f"must be a year like 2023, got {text!r}")
         year = int(float(text))
         if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
-            raise InputError(path, f"{_row(i)}, {col}",
+            raise InputError(path, f"{_row(frame, i)}, {col}",
                              f"year {year} is outside the model range {YEAR_RANGE[0]}-{YEAR_RANGE[1]}")
         out[i] = year
     return out
@@ -118,8 +184,14 @@ def _check_names(path: Path, frame: pd.DataFrame, col: str, known: set[str], kin
     for i, name in enumerate(frame[col]):
         if name not in known:
             if not name:
-                raise InputError(path, f"{_row(i)}, {col}", "is empty")
-            raise InputError(path, f"{_row(i)}, {col}", unknown(kind, name, known))
+                raise InputError(path, f"{_row(frame, i)}, {col}", "is empty")
+            raise InputError(path, f"{_row(frame, i)}, {col}", unknown(kind, name, known))
+
+
+def _check_indicators(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig) -> None:
+    _check_names(path, frame, "geo", set(known_geos(cfg)), "geo")
+    indicators = set(cfg.indicator_names) | set(cfg.recorded_indicators)
+    _check_names(path, frame, "indicator", indicators, "indicator")
 
 
 def _check_definitions(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig, allow_empty: bool) -> None:
@@ -129,7 +201,8 @@ def _check_definitions(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig, 
         spec = cfg.indicator(ind)
         known = set(spec.definition_names) | set(spec.excluded_definitions)
         if dfn not in known and not (allow_empty and not dfn):
-            raise InputError(path, f"{_row(i)}, definition", unknown(f"definition of {ind}", dfn or "(empty)", known))
+            raise InputError(path, f"{_row(frame, i)}, definition",
+                             unknown(f"definition of {ind}", dfn or "(empty)", known))
 
 
 def _is_percent_unit(unit: str) -> bool:
@@ -137,32 +210,33 @@ def _is_percent_unit(unit: str) -> bool:
     return u == "" or "%" in u or u.startswith("percent")
 
 
-def release_order(path: Path, row: int, text: str) -> float:
-    """Sortable date of a statistical release: '2024', 'Jan-2025', '2025-01'; '' (unknown) sorts first."""
+def release_order(path: Path, where: str, text: str) -> float:
+    """Sortable date of a statistical release: '2024', 'Jan-2025', '2025-01'; '' (unknown) sorts first.
+    ``where`` names the row in an error."""
     t = text.strip()
     if not t:
         return -np.inf
     if m := re.fullmatch(r"(\d{4})", t):
         return int(m[1]) + 0.5
-    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", t):
+    if (m := re.fullmatch(r"(\d{4})-(\d{1,2})", t)) and 1 <= int(m[2]) <= 12:
         return int(m[1]) + int(m[2]) / 12
     if (m := re.fullmatch(r"([A-Za-z]{3})[a-z]*[- ](\d{4})", t)) and m[1].lower() in MONTHS:
         return int(m[2]) + MONTHS[m[1].lower()] / 12
-    raise InputError(path, f"{_row(row)}, release", f"must be a date like 2024, Jan-2025 or 2025-01, got {text!r}")
+    raise InputError(path, f"{where}, release",
+                     f"must be a date like 2024, Jan-2025 or 2025-01, got {text!r}")
 
 
 def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) -> pd.DataFrame:
     """Validated observations with source columns kept, plus ``time`` (decimal year of the reading) and
     ``status`` ('used' or why the fit leaves the row out)."""
-    path = Path(path) if path is not None else cfg.observations
+    path = _data_file(cfg, Path(path) if path is not None else cfg.observations, "observations")
     frame = read_csv(path, OBSERVATION_REQUIRED)
     for col in OBSERVATION_COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
     if frame.empty:
         raise InputError(path, "", "no rows")
-    _check_names(path, frame, "geo", set(known_geos(cfg)), "geo")
-    _check_names(path, frame, "indicator", set(cfg.indicator_names) | set(cfg.recorded_indicators), "indicator")
+    _check_indicators(path, frame, cfg)
     _check_definitions(path, frame, cfg, allow_empty=False)
     frame["year"] = _year(path, frame, "year")
     frame["value"] = _number(path, frame, "value")
@@ -174,29 +248,39 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
             continue
         m = re.fullmatch(r"(\d{4})-(\d{2})", period)
         if not m or not 1 <= int(m[2]) <= 12:
-            raise InputError(path, f"{_row(i)}, period", f"must be YYYY-MM, got {period!r}")
+            raise InputError(path, f"{_row(frame, i)}, period", f"must be YYYY-MM, got {period!r}")
         if int(m[1]) != year:
-            raise InputError(path, f"{_row(i)}, period", f"{period} is not in the row's year {year}")
+            raise InputError(path, f"{_row(frame, i)}, period", f"{period} is not in the row's year {year}")
         months[i] = int(m[2])
     for i in np.flatnonzero(modelled):
         value, unit = frame["value"].iat[i], frame["unit"].iat[i]
         if not _is_percent_unit(unit):
-            raise InputError(path, f"{_row(i)}, unit", f"{frame['indicator'].iat[i]} must be in percent, got {unit!r}")
+            raise InputError(path, f"{_row(frame, i)}, unit",
+                             f"{frame['indicator'].iat[i]} must be in percent, got {unit!r}")
         if not 0 <= value <= 100:
-            raise InputError(path, f"{_row(i)}, value", f"a percentage must lie in [0, 100], got {value:g}")
+            raise InputError(path, f"{_row(frame, i)}, value",
+                             f"a percentage must lie in [0, 100], got {value:g}")
     unsourced = ((frame["source_url"] == "") & (frame["quote"] == "") & (frame["note"] == "")).to_numpy()
     if unsourced.any():
         i = int(np.flatnonzero(unsourced)[0])
-        raise InputError(path, f"{_row(i)}, source_url", "every reading needs its source (a URL, quote or note)")
+        raise InputError(path, f"{_row(frame, i)}, source_url",
+                         "every reading needs its source (a URL, quote or note)")
 
     key = ["geo", "indicator", "definition", "year", "period", "release", "value", "source_url"]
     dup = frame.duplicated(key, keep="first").to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
-        first = int(np.flatnonzero(frame.duplicated(key, keep=False).to_numpy()
-                                   & (frame[key] == frame.loc[frame.index[i], key]).all(axis=1).to_numpy())[0])
-        raise InputError(path, f"{_row(i)}", f"duplicate of {_row(first)} "
+        same = (frame[key] == frame.loc[frame.index[i], key]).all(axis=1).to_numpy()
+        first = int(np.flatnonzero(same)[0])
+        raise InputError(path, _row(frame, i), f"duplicate of {_row(frame, first)} "
                          f"({frame['geo'].iat[i]}, {frame['indicator'].iat[i]}, {frame['year'].iat[i]})")
+
+    geos = set(known_geos(cfg))
+    for k, ex in enumerate(cfg.exclusions):
+        if ex.geo not in geos:
+            raise InputError(cfg.path, f"exclude[{k}].geo", unknown("geo", ex.geo, geos))
+    order = np.array([release_order(path, _row(frame, i), r) for i, r in enumerate(frame["release"])])
+    frame.attrs.clear()
 
     frame["status"] = "used"
     frame.loc[~modelled, "status"] = "indicator not modelled"
@@ -211,7 +295,6 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
         frame.loc[hit, "status"] = f"excluded in config: {ex.reason}"
 
     # Repeated releases of one figure: keep the latest vintage, never count older ones as readings.
-    order = np.array([release_order(path, i, r) for i, r in enumerate(frame["release"])])
     frame["_release_order"] = order
     group = ["geo", "indicator", "definition", "year", "period"]
     has_release = frame.groupby(group)["release"].transform(lambda s: (s != "").any()).to_numpy()
@@ -236,30 +319,37 @@ def used_observations(frame: pd.DataFrame, as_of: int | None = None) -> pd.DataF
 
 def load_targets(cfg: CalibrationConfig, path: str | Path | None = None) -> pd.DataFrame:
     """Validated targets, source columns kept; ``definition`` may be empty for unmodelled indicators."""
-    path = Path(path) if path is not None else cfg.targets
+    path = _data_file(cfg, Path(path) if path is not None else cfg.targets, "targets")
     frame = read_csv(path, TARGET_REQUIRED)
     for col in TARGET_COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
     if frame.empty:
         raise InputError(path, "", "no rows")
-    _check_names(path, frame, "geo", set(known_geos(cfg)), "geo")
-    _check_names(path, frame, "indicator", set(cfg.indicator_names) | set(cfg.recorded_indicators), "indicator")
+    _check_indicators(path, frame, cfg)
     _check_definitions(path, frame, cfg, allow_empty=True)
     frame["deadline"] = _year(path, frame, "deadline")
     frame["target"] = _number(path, frame, "target")
     for i, comp in enumerate(frame["comparator"]):
         if comp not in COMPARATORS:
-            raise InputError(path, f"{_row(i)}, comparator", f"must be one of {' '.join(COMPARATORS)}, got {comp!r}")
+            raise InputError(path, f"{_row(frame, i)}, comparator",
+                             f"must be one of {' '.join(COMPARATORS)}, got {comp!r}")
     for i in np.flatnonzero(frame["indicator"].isin(cfg.indicator_names).to_numpy()):
-        if not 0 <= frame["target"].iat[i] <= 100:
-            raise InputError(path, f"{_row(i)}, target", f"a percentage must lie in [0, 100], got {frame['target'].iat[i]:g}")
+        indicator, target = frame["indicator"].iat[i], frame["target"].iat[i]
+        if not 0 <= target <= 100:
+            raise InputError(path, f"{_row(frame, i)}, target",
+                             f"a percentage must lie in [0, 100], got {target:g}")
         if not frame["definition"].iat[i]:
-            raise InputError(path, f"{_row(i)}, definition", f"a target on {frame['indicator'].iat[i]} needs its definition")
+            raise InputError(path, f"{_row(frame, i)}, definition",
+                             f"a target on {indicator} needs its definition")
     key = ["geo", "indicator", "definition", "deadline", "target", "comparator", "document"]
     dup = frame.duplicated(key, keep="first").to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
-        raise InputError(path, _row(i), f"duplicate target ({frame['geo'].iat[i]}, {frame['indicator'].iat[i]}, "
-                         f"{frame['deadline'].iat[i]}, {frame['document'].iat[i][:40]!r})")
+        same = (frame[key] == frame.loc[frame.index[i], key]).all(axis=1).to_numpy()
+        first = int(np.flatnonzero(same)[0])
+        raise InputError(path, _row(frame, i), f"duplicate of {_row(frame, first)} ({frame['geo'].iat[i]}, "
+                         f"{frame['indicator'].iat[i]}, {frame['deadline'].iat[i]}, "
+                         f"{frame['document'].iat[i][:40]!r})")
+    frame.attrs.clear()
     return frame.reset_index(drop=True)

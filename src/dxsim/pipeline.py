@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +17,13 @@ import pandas as pd
 from . import __version__
 from .calibrate import Calibrator
 from .config import DEFAULT_CONFIG, CalibrationConfig, load_config
-from .ensemble import Ensemble, run_ensemble
+from .ensemble import Ensemble, ensemble_years, run_ensemble, seed_streams
 from .observations import known_geos, load_observations, load_targets
+from .programme_impact import programme_table
 from .results import atomic_output_dir, sha256_file, write_csv, write_json
+from .rollout import scenario_rollouts
 from .scenario import Scenario, load_scenario
-from .targets import all_targets_probabilities, deadline_years, target_probabilities
+from .targets import all_targets_probabilities, target_probabilities
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class RunResult:
     all_targets: pd.DataFrame
     observations: pd.DataFrame        # readings used by the fit, for the scenario's geos
     manifest: dict
+    programmes: pd.DataFrame = field(default_factory=pd.DataFrame)   # programme_impact.PROGRAMME_COLUMNS
 
 
 def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | None = None,
@@ -64,7 +67,12 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     draws = int(draws if draws is not None else scen.draws)
     seed = int(seed if seed is not None else scen.seed)
     calibrator = Calibrator(cfg).fit(inputs.observations, as_of=as_of)
-    ensemble = run_ensemble(calibrator, [scen], draws, seed, keep_years=deadline_years(cfg, inputs.targets))
+    rollouts = None
+    if scen.programmes:
+        rollouts = scenario_rollouts(scen, cfg, ensemble_years(calibrator, scen.horizon), draws, seed_streams(seed)[2])
+    ensemble = run_ensemble(calibrator, [scen], draws, seed, rollouts=[rollouts])
+    programmes = pd.DataFrame() if rollouts is None else \
+        programme_table(calibrator, scen, inputs.targets, ensemble, rollouts, seed)
     used = calibrator.observations_
     used = used[used["geo"].isin(scen.geos)].reset_index(drop=True)
     manifest = {
@@ -83,9 +91,11 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
         "seed": seed,
         "draws": draws,
     }
+    if rollouts is not None:
+        manifest["rollouts"] = rollouts.n_rollouts
     return RunResult(scen, calibrator, ensemble, ensemble.trajectories(),
                      target_probabilities(ensemble, cfg, inputs.targets),
-                     all_targets_probabilities(ensemble, cfg, inputs.targets), used, manifest)
+                     all_targets_probabilities(ensemble, cfg, inputs.targets), used, manifest, programmes)
 
 
 def write_run(result: RunResult, out: str | Path, extra_writers: tuple = ()) -> Path:
@@ -98,6 +108,8 @@ def write_run(result: RunResult, out: str | Path, extra_writers: tuple = ()) -> 
         write_csv(result.all_targets, tmp / "all_targets_probabilities.csv")
         write_csv(result.observations, tmp / "observations_used.csv")
         write_csv(result.calibrator.fit_table(), tmp / "fit_table.csv")
+        if not result.programmes.empty:
+            write_csv(result.programmes, tmp / "programmes.csv")
         if result.scenario.path is not None:
             (tmp / "scenario.toml").write_bytes(Path(result.scenario.path).read_bytes())
         for writer in extra_writers:

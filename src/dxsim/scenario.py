@@ -16,9 +16,11 @@ import numpy as np
 
 from .config import PILLARS, CalibrationConfig
 from .errors import InputError, unknown
+from .rollout import DEFAULT_ROLLOUTS, Programme, parse_programmes
 from .validate import Fields, check_number, read_toml
 
-SCENARIO_KEYS = {"name", "description", "horizon", "draws", "seed", "geos", "investment", "events"}
+SCENARIO_KEYS = {"name", "description", "horizon", "draws", "seed", "geos", "investment", "events", "programmes",
+                 "rollout"}
 EVENT_KEYS = {"name", "indicator", "geos", "year", "ceiling_lift", "speed_multiplier"}
 UNITS = ("multiple", "bn_vnd")
 DEFAULT_GEOS = ("long_an", "lang_son", "hau_giang", "tra_vinh", "vietnam")
@@ -51,7 +53,8 @@ class Scenario:
     unit: str
     investment: dict[tuple[str, str], dict[int, float]]
     events: tuple[Event, ...] = ()
-    programmes: tuple[Any, ...] = ()
+    programmes: tuple[Programme, ...] = ()   # investment programmes, simulated as rollouts (rollout.py)
+    rollouts: int = DEFAULT_ROLLOUTS          # rollout draws of the programmes (at most the Monte Carlo draws)
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -93,7 +96,7 @@ def _schedule(source: str, where: str, value: Any, cfg_years: tuple[int, int]) -
             raise InputError(source, where, "an empty schedule; give a number or { YEAR = value }")
         out = {}
         for key, v in value.items():
-            if not key.isdigit() or not cfg_years[0] <= int(key) <= cfg_years[1]:
+            if not (key.isascii() and key.isdigit()) or not cfg_years[0] <= int(key) <= cfg_years[1]:
                 raise InputError(source, f"{where}.{key}",
                                  f"must be a year in {cfg_years[0]}-{cfg_years[1]}, got {key!r}")
             out[int(key)] = check_number(source, f"{where}.{key}", v, lo=0)
@@ -106,6 +109,8 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
     path = Path(path)
     source = str(path)
     raw = read_toml(path)
+    if not raw:
+        raise InputError(source, "", "the file is empty; a scenario needs at least a name (see scenarios/README.md)")
     top = Fields(source, "", raw)
     top.allow_only(SCENARIO_KEYS)
     name = top.string("name", path.stem)
@@ -177,7 +182,8 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
         if event.ceiling_lift == 0 and event.speed_multiplier == 1:
             raise e.error("speed_multiplier", "the event changes nothing: set ceiling_lift or speed_multiplier")
         events.append(event)
+    programmes, rollouts = parse_programmes(source, raw, cfg, geos, horizon)
 
     return Scenario(name=name, description=top.string("description", ""), horizon=horizon, draws=draws,
                     seed=seed, geos=geos, unit=unit, investment=investment, events=tuple(events),
-                    programmes=(), path=path, raw=raw)
+                    programmes=programmes, rollouts=rollouts, path=path, raw=raw)

@@ -40,12 +40,6 @@ def unevaluable_reason(cfg: CalibrationConfig, row: pd.Series, geos: tuple[str, 
     return ""
 
 
-def deadline_years(cfg: CalibrationConfig, targets: pd.DataFrame) -> tuple[int, ...]:
-    """Years whose full draws the ensemble must keep to evaluate the targets."""
-    modelled = targets["indicator"].isin(cfg.indicator_names)
-    return tuple(sorted(int(y) for y in targets.loc[modelled, "deadline"].unique()))
-
-
 def probability_text(p: float, draws: int) -> str:
     """'0.42', or '< 1/2000' and '> 1 - 1/2000' where no draw (or every draw) decides otherwise."""
     if p <= 0.0:
@@ -64,14 +58,10 @@ def target_met(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame
     for t, row in enumerate(targets.itertuples(index=False)):
         row = pd.Series(row._asdict())
         reason = unevaluable_reason(cfg, row, ensemble.geos, ensemble.years)
-        if not reason and int(row["deadline"]) not in ensemble.values:
-            reason = f"deadline {row['deadline']} was not kept by the ensemble"
         reasons.append(reason)
         if reason:
             continue
-        k = ensemble.series.index((row["indicator"], row["definition"]))
-        g = ensemble.geos.index(row["geo"])
-        values = ensemble.values[int(row["deadline"])][:, :, g, k]
+        values = ensemble.series_draws(int(row["deadline"]), row["geo"], (row["indicator"], row["definition"]))
         rounded = np.round(values / TARGET_PRECISION) * TARGET_PRECISION
         met[t] = COMPARE[row["comparator"]](rounded, float(row["target"]))
     info = targets.copy()

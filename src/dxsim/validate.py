@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import math
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -11,23 +13,50 @@ from typing import Any
 from .errors import InputError, did_you_mean
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """Parse a TOML file (UTF-8, BOM tolerated) or raise InputError with the parser's line/column."""
+def read_text(path: str | Path) -> str:
+    """A text file's contents: UTF-8 with or without BOM (or UTF-16 with BOM, as Excel's "Unicode text"),
+    line endings untouched; InputError naming the file and the line of any byte that is not UTF-8."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(path, "", "file not found") from None
+    except IsADirectoryError:
+        raise InputError(path, "", "is a folder, not a file") from None
     except OSError as exc:
         raise InputError(path, "", f"cannot read file ({exc.strerror})") from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(path, "", "starts like UTF-16 text but is not; save it as UTF-8") from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"byte {exc.start}", "not UTF-8 text") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(path, f"line {line}", f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                         "save the file as UTF-8") from None
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file (UTF-8, BOM tolerated, any line ending) or raise InputError with the line."""
+    text = read_text(path).replace("\r\n", "\n")
     try:
-        return tomllib.loads(text.replace("\r\n", "\n"))
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, "", f"not valid TOML: {exc}") from None
+        message = str(exc)
+        m = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+        if not m:
+            raise InputError(path, "", f"not valid TOML: {message}") from None
+        reason = message[:m.start()]
+        reason = reason[:1].lower() + reason[1:]
+        lines = text.split("\n")
+        number = int(m[1])
+        shown = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+        near = f" in {shown[:60]!r}" if shown else ""
+        raise InputError(path, f"line {m[1]}, column {m[2]}", f"not valid TOML: {reason}{near}") from None
+    except RecursionError:
+        raise InputError(path, "", "not valid TOML: nested too deeply") from None
 
 
 class Fields:
@@ -71,7 +100,8 @@ class Fields:
         if not isinstance(value, str) or not value.strip():
             raise self.error(key, f"must be a non-empty string, got {_show(value)}")
         if choices is not None and value not in set(choices):
-            raise self.error(key, f"must be one of {sorted(choices)}, got {value!r}{did_you_mean(value, choices)}")
+            hint = did_you_mean(value, choices)
+            raise self.error(key, f"must be one of {sorted(choices)}, got {value!r}{hint}")
         return value
 
     def number(self, key: str, default: float | None = None, lo: float | None = None,
@@ -82,7 +112,8 @@ class Fields:
             return float(default)
         return check_number(self.source, self.field(key), self.table[key], lo, hi, strict_lo)
 
-    def integer(self, key: str, default: int | None = None, lo: int | None = None, hi: int | None = None) -> int:
+    def integer(self, key: str, default: int | None = None, lo: int | None = None,
+                hi: int | None = None) -> int:
         if key not in self.table:
             if default is None:
                 raise self.error(key, "required")

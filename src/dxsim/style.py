@@ -1,0 +1,244 @@
+"""The one chart style: colour-blind-safe palette, fonts, rcParams, and English/Vietnamese display names.
+
+Colours are the Okabe-Ito palette (safe for the common colour-vision deficiencies). The font is DejaVu Sans,
+which ships with matplotlib and has every Vietnamese glyph (Lạng Sơn, Hậu Giang, Trà Vinh). SVG text is kept
+as text (``svg.fonttype = "none"``) so labels stay searchable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cycler import cycler
+
+LANGS = ("en", "vi")
+DPI = 300                                   # PNG resolution, dots per inch
+FORMATS = ("png", "svg")
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+}
+PALETTE = tuple(OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "reddish_purple", "sky_blue",
+                                       "vermillion", "yellow", "black"))
+FAN_COLOR = OKABE_ITO["blue"]
+TARGET_COLOR = OKABE_ITO["vermillion"]
+OBSERVED_COLOR = "#222222"
+MUTED = "#666666"
+OBSERVATION_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")
+# Fan bands, widest first: (lower quantile column, upper quantile column, coverage in percent, fill alpha).
+BANDS = (("q05", "q95", 90, 0.18), ("q10", "q90", 80, 0.22), ("q25", "q75", 50, 0.30))
+
+# Likelihood bands for P(target met), from the IPCC calibrated language: (lower bound, key, colour).
+LIKELIHOOD = (
+    (0.90, "very_likely", OKABE_ITO["bluish_green"]),
+    (0.66, "likely", OKABE_ITO["sky_blue"]),
+    (0.33, "as_likely_as_not", OKABE_ITO["yellow"]),
+    (0.10, "unlikely", OKABE_ITO["orange"]),
+    (0.00, "very_unlikely", OKABE_ITO["vermillion"]),
+)
+
+RC: dict[str, Any] = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 9.0,
+    "axes.titlesize": 10.5,
+    "axes.titleweight": "bold",
+    "axes.titley": 1.0,                     # a fixed title position skips matplotlib's slow auto-placement
+    "axes.labelsize": 9.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "legend.fontsize": 7.5,
+    "legend.frameon": False,
+    "xtick.labelsize": 8.0,
+    "ytick.labelsize": 8.0,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "dxsim",
+    "savefig.dpi": DPI,
+    "figure.dpi": 100,
+}
+
+
+def likelihood(p: float) -> tuple[str, str]:
+    """(likelihood key, colour) of a probability in [0, 1]."""
+    for lo, key, colour in LIKELIHOOD:
+        if p >= lo:
+            return key, colour
+    return LIKELIHOOD[-1][1], LIKELIHOOD[-1][2]
+
+
+# Pre-2025 provinces (calibration/merger_2025.csv, old_province) and the nation; names with diacritics.
+GEO_NAMES: dict[str, str] = {
+    "an_giang": "An Giang", "ba_ria_vung_tau": "Bà Rịa – Vũng Tàu", "bac_giang": "Bắc Giang",
+    "bac_kan": "Bắc Kạn", "bac_lieu": "Bạc Liêu", "bac_ninh": "Bắc Ninh", "ben_tre": "Bến Tre",
+    "binh_dinh": "Bình Định", "binh_duong": "Bình Dương", "binh_phuoc": "Bình Phước",
+    "binh_thuan": "Bình Thuận", "ca_mau": "Cà Mau", "can_tho": "Cần Thơ", "cao_bang": "Cao Bằng",
+    "da_nang": "Đà Nẵng", "dak_lak": "Đắk Lắk", "dak_nong": "Đắk Nông", "dien_bien": "Điện Biên",
+    "dong_nai": "Đồng Nai", "dong_thap": "Đồng Tháp", "gia_lai": "Gia Lai", "ha_giang": "Hà Giang",
+    "ha_nam": "Hà Nam", "ha_noi": "Hà Nội", "ha_tinh": "Hà Tĩnh", "hai_duong": "Hải Dương",
+    "hai_phong": "Hải Phòng", "hau_giang": "Hậu Giang", "ho_chi_minh_city": "Hồ Chí Minh City",
+    "hoa_binh": "Hòa Bình", "hung_yen": "Hưng Yên", "khanh_hoa": "Khánh Hòa", "kien_giang": "Kiên Giang",
+    "kon_tum": "Kon Tum", "lai_chau": "Lai Châu", "lam_dong": "Lâm Đồng", "lang_son": "Lạng Sơn",
+    "lao_cai": "Lào Cai", "long_an": "Long An", "nam_dinh": "Nam Định", "nghe_an": "Nghệ An",
+    "ninh_binh": "Ninh Bình", "ninh_thuan": "Ninh Thuận", "phu_tho": "Phú Thọ", "phu_yen": "Phú Yên",
+    "quang_binh": "Quảng Bình", "quang_nam": "Quảng Nam", "quang_ngai": "Quảng Ngãi",
+    "quang_ninh": "Quảng Ninh", "quang_tri": "Quảng Trị", "soc_trang": "Sóc Trăng", "son_la": "Sơn La",
+    "tay_ninh": "Tây Ninh", "thai_binh": "Thái Bình", "thai_nguyen": "Thái Nguyên", "thanh_hoa": "Thanh Hóa",
+    "thua_thien_hue": "Thừa Thiên Huế", "tien_giang": "Tiền Giang", "tra_vinh": "Trà Vinh",
+    "tuyen_quang": "Tuyên Quang", "vinh_long": "Vĩnh Long", "vinh_phuc": "Vĩnh Phúc", "yen_bai": "Yên Bái",
+    "vietnam": "Vietnam",
+}
+GEO_NAMES_VI: dict[str, str] = {**GEO_NAMES, "vietnam": "Việt Nam", "ho_chi_minh_city": "TP. Hồ Chí Minh"}
+
+# Indicator: (name, y-axis unit label).
+INDICATORS: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {
+        "fiber_household_share": ("Households with fibre broadband", "% of households"),
+        "online_dossier_share": ("Administrative dossiers online", "% of dossiers"),
+        "digital_economy_grdp_share": ("Digital economy, share of GRDP", "% of GRDP"),
+        "internal_work_online_share": ("Internal work files handled online", "% of work files"),
+        "level4_service_share": ("Public services offered at level 4", "% of public services"),
+        "commune_fiber_share": ("Communes with fibre", "% of communes"),
+        "internet_users_share": ("Internet users", "% of population"),
+        "household_internet_share": ("Households with Internet", "% of households"),
+        "smartphone_adult_share": ("Adults with a smartphone", "% of adults"),
+        "epayment_account_share": ("Adults with an e-payment account", "% of adults"),
+        "ecommerce_enterprise_share": ("Enterprises selling online", "% of enterprises"),
+        "level3_service_share": ("Public services offered at level 3", "% of public services"),
+        "level3_4_service_share": ("Public services offered at level 3 or 4", "% of public services"),
+    },
+    "vi": {
+        "fiber_household_share": ("Hộ gia đình có cáp quang băng rộng", "% hộ gia đình"),
+        "online_dossier_share": ("Hồ sơ thủ tục hành chính trực tuyến", "% hồ sơ"),
+        "digital_economy_grdp_share": ("Tỷ trọng kinh tế số trong GRDP", "% GRDP"),
+        "internal_work_online_share": ("Hồ sơ công việc xử lý trên môi trường mạng", "% hồ sơ công việc"),
+        "level4_service_share": ("Dịch vụ công trực tuyến mức độ 4", "% dịch vụ công"),
+        "commune_fiber_share": ("Xã có cáp quang", "% xã"),
+        "internet_users_share": ("Người sử dụng Internet", "% dân số"),
+        "household_internet_share": ("Hộ gia đình có Internet", "% hộ gia đình"),
+        "smartphone_adult_share": ("Người trưởng thành có điện thoại thông minh", "% người trưởng thành"),
+        "epayment_account_share": ("Người trưởng thành có tài khoản thanh toán điện tử",
+                                   "% người trưởng thành"),
+        "ecommerce_enterprise_share": ("Doanh nghiệp bán hàng trực tuyến", "% doanh nghiệp"),
+        "level3_service_share": ("Dịch vụ công trực tuyến mức độ 3", "% dịch vụ công"),
+        "level3_4_service_share": ("Dịch vụ công trực tuyến mức độ 3 và 4", "% dịch vụ công"),
+    },
+}
+
+DEFINITIONS: dict[str, dict[str, str]] = {
+    "en": {
+        "subscription": "subscription", "coverage": "coverage",
+        "submitted_online": "submitted online", "processed_online": "processed online",
+        "full_process": "handled online end to end", "services_with_dossiers": "services with dossiers",
+        "mic_method": "MIC method", "gso_method": "GSO method", "unspecified_method": "method not stated",
+        "province_level": "province level", "district_level": "district level",
+        "commune_level": "commune level", "ministry_level": "ministry level",
+        "all_services": "all services", "eligible_base": "eligible services",
+    },
+    "vi": {
+        "subscription": "thuê bao", "coverage": "vùng phủ",
+        "submitted_online": "nộp trực tuyến", "processed_online": "xử lý trực tuyến",
+        "full_process": "trực tuyến toàn trình", "services_with_dossiers": "dịch vụ có phát sinh hồ sơ",
+        "mic_method": "phương pháp Bộ TT&TT", "gso_method": "phương pháp Tổng cục Thống kê",
+        "unspecified_method": "không rõ phương pháp",
+        "province_level": "cấp tỉnh", "district_level": "cấp huyện", "commune_level": "cấp xã",
+        "ministry_level": "cấp bộ", "all_services": "tất cả dịch vụ", "eligible_base": "dịch vụ đủ điều kiện",
+    },
+}
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "year": "Year", "percent": "Percent", "median": "Median", "band": "{coverage}% band",
+        "observed": "Observed", "reading": "Reading ({source})", "target": "Target (plan document)",
+        "observed_period": "observed", "projected_period": "projected",
+        "footnote": "dxsim {version} · scenario {scenario} · calibration {config} ({sha}, data to "
+                    "{jump_off}) · {draws} draws · {created}",
+        "target_label": "{document}: {comparator}{target:g}%",
+        "probability_title": "Probability of meeting each target ({scenario})",
+        "probability_axis": "P(target met) at the deadline",
+        "probability_caption": "Bars: share of {draws} simulated futures meeting the target; whiskers: "
+                               "±2 Monte Carlo standard errors. Targets due {first} or later; {past} "
+                               "earlier and {unevaluable} not evaluable targets are listed in "
+                               "target_probabilities.csv.",
+        "by": "by {year}", "more": " +{n} more",
+        "overview_title": "Headline indicators, scenario {scenario}: median, 50% and 80% bands",
+        "compare_title": "{geo}: {indicator} ({definition})",
+        "compare_band": "{name}: median and 80% band",
+        "very_likely": "very likely (≥ 0.90)", "likely": "likely (0.66-0.90)",
+        "as_likely_as_not": "about as likely as not (0.33-0.66)", "unlikely": "unlikely (0.10-0.33)",
+        "very_unlikely": "very unlikely (< 0.10)",
+    },
+    "vi": {
+        "year": "Năm", "percent": "Phần trăm", "median": "Trung vị", "band": "Khoảng {coverage}%",
+        "observed": "Số liệu thực tế", "reading": "Số liệu ({source})",
+        "target": "Mục tiêu (văn bản kế hoạch)",
+        "observed_period": "thực tế", "projected_period": "dự báo",
+        "footnote": "dxsim {version} · kịch bản {scenario} · hiệu chỉnh {config} ({sha}, số liệu đến "
+                    "{jump_off}) · {draws} lượt mô phỏng · {created}",
+        "target_label": "{document}: {comparator}{target:g}%",
+        "probability_title": "Xác suất đạt từng mục tiêu ({scenario})",
+        "probability_axis": "Xác suất đạt mục tiêu tại thời hạn",
+        "probability_caption": "Thanh: tỷ lệ trong {draws} kịch bản mô phỏng đạt mục tiêu; râu: ±2 sai số "
+                               "Monte Carlo. Mục tiêu có thời hạn từ {first}; {past} mục tiêu sớm hơn và "
+                               "{unevaluable} mục tiêu không đánh giá được có trong "
+                               "target_probabilities.csv.",
+        "by": "đến {year}", "more": " và {n} văn bản khác",
+        "overview_title": "Các chỉ tiêu chính, kịch bản {scenario}: trung vị, khoảng 50% và 80%",
+        "compare_title": "{geo}: {indicator} ({definition})",
+        "compare_band": "{name}: trung vị và khoảng 80%",
+        "very_likely": "rất có khả năng (≥ 0,90)", "likely": "có khả năng (0,66-0,90)",
+        "as_likely_as_not": "khả năng ngang nhau (0,33-0,66)", "unlikely": "ít khả năng (0,10-0,33)",
+        "very_unlikely": "rất ít khả năng (< 0,10)",
+    },
+}
+COMPARATORS = {">=": "≥ ", ">": "> ", "<=": "≤ ", "<": "< "}
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
+    return lang
+
+
+def geo_name(geo: str, lang: str = "en") -> str:
+    """Display name of a geo id with diacritics, e.g. lang_son -> 'Lạng Sơn'."""
+    names = GEO_NAMES_VI if check_lang(lang) == "vi" else GEO_NAMES
+    return names.get(geo, geo.replace("_", " ").title())
+
+
+def indicator_name(indicator: str, lang: str = "en", fallback: str | None = None) -> str:
+    """Display name of an indicator; ``fallback`` (e.g. the config's label) for indicators not listed."""
+    entry = INDICATORS[check_lang(lang)].get(indicator)
+    return entry[0] if entry else (fallback or indicator.replace("_", " "))
+
+
+def indicator_unit(indicator: str, lang: str = "en") -> str:
+    """Y-axis label with the unit, e.g. '% of households'."""
+    entry = INDICATORS[check_lang(lang)].get(indicator)
+    return entry[1] if entry else TEXT[lang]["percent"]
+
+
+def definition_name(definition: str, lang: str = "en") -> str:
+    return DEFINITIONS[check_lang(lang)].get(definition, definition.replace("_", " "))
+
+
+def text(key: str, lang: str = "en", **values: Any) -> str:
+    """A label of the current language, formatted with ``values``."""
+    template = TEXT[check_lang(lang)][key]
+    return template.format(**values) if values else template
+
+
+def comparator(op: str) -> str:
+    return COMPARATORS.get(op, op)
+
+
+def rc(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """rcParams for ``matplotlib.rc_context``."""
+    return {**RC, **(overrides or {})}

@@ -1,0 +1,220 @@
+"""Charts drawn from a results folder: every headline fan chart as PNG and SVG, target labels and readings
+findable in the SVG, Vietnamese names and labels without missing glyphs, and the chart helpers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib import rc_context
+from matplotlib.colors import to_rgb
+from PIL import Image
+
+from dxsim import style
+from dxsim.charts import (
+    _spread,
+    draw_all,
+    fan_chart,
+    fan_chart_keys,
+    fan_stem,
+    probability_chart,
+    read_run,
+    run_jobs,
+    short_document,
+    source_name,
+    write_run_charts,
+)
+from dxsim.errors import InputError
+from dxsim.pipeline import run_scenario, write_run
+
+SVG = "{http://www.w3.org/2000/svg}"
+DRAWS = 300
+
+
+@pytest.fixture(scope="module")
+def run_dir(root, inputs, tmp_path_factory):
+    """`dxsim run scenarios/baseline.toml` with 300 draws, charts written by the run's chart writer."""
+    result = run_scenario(root / "scenarios" / "baseline.toml", draws=DRAWS, inputs=inputs)
+    out = tmp_path_factory.mktemp("run") / "baseline"
+    write_run(result, out, (lambda res, folder: write_run_charts(res, folder, lang="en"),))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tables(run_dir):
+    return read_run(run_dir)
+
+
+def _svg_groups(path, prefix):
+    root = ET.parse(path).getroot()
+    return [g for g in root.iter(f"{SVG}g") if g.get("id", "").startswith(prefix)]
+
+
+def _texts(element):
+    return ["".join(t.itertext()) for t in element.iter(f"{SVG}text")]
+
+
+def test_every_geo_x_headline_fan_chart_exists_as_png_and_svg(run_dir, cfg):
+    geos = ("long_an", "lang_son", "hau_giang", "tra_vinh", "vietnam")
+    assert len(cfg.headline) == 3
+    for geo in geos:
+        for ind in cfg.headline:
+            stem = fan_stem(geo, ind, cfg.indicator(ind).anchor)
+            png, svg = run_dir / "charts" / f"{stem}.png", run_dir / "charts" / f"{stem}.svg"
+            assert png.stat().st_size > 20_000 and svg.stat().st_size > 5_000, stem
+            with Image.open(png) as im:
+                assert im.format == "PNG"
+                assert im.info["dpi"] == pytest.approx((300, 300), abs=0.5)
+                assert im.size[0] >= 1800
+            ET.parse(svg)                       # well-formed
+    for name in ("target_probabilities", "overview"):
+        for ext in ("png", "svg"):
+            assert (run_dir / "charts" / f"{name}.{ext}").is_file()
+
+
+def test_fan_charts_also_cover_every_series_with_a_target_or_a_reading(tables, run_dir):
+    keys = set(fan_chart_keys(tables))
+    assert ("lang_son", "fiber_household_share", "coverage") in keys           # coverage targets only
+    assert ("vietnam", "online_dossier_share", "processed_online") in keys     # readings only
+    ev = tables.targets[tables.targets["evaluable"]]
+    for row in ev.itertuples():
+        assert (row.geo, row.indicator, row.definition) in keys
+    for key in keys:
+        assert (run_dir / "charts" / f"{fan_stem(*key)}.svg").is_file()
+
+
+def test_svg_contains_target_labels_and_observation_points(run_dir, tables):
+    geo, ind, dfn = "vietnam", "digital_economy_grdp_share", "mic_method"
+    svg = run_dir / "charts" / f"{fan_stem(geo, ind, dfn)}.svg"
+    labels = [" ".join(_texts(g)) for g in _svg_groups(svg, "target-label-")]
+    ev = tables.targets[tables.targets["evaluable"] & (tables.targets["geo"] == geo)
+                        & (tables.targets["indicator"] == ind) & (tables.targets["definition"] == dfn)]
+    assert len(labels) == len(ev.groupby(["deadline", "comparator", "target"]))
+    for target in ev["target"].unique():
+        assert any(f"≥ {target:g}%" in label for label in labels), (target, labels)
+    assert any("Decision 749/QĐ-TTg" in label for label in labels)
+    assert any("Decision 411/QĐ-TTg" in label for label in labels)
+    # every reading of the series is one marker (<use>) in an "observations-*" group
+    obs = tables.observations
+    n_obs = len(obs[(obs["geo"] == geo) & (obs["indicator"] == ind) & (obs["definition"] == dfn)])
+    groups = _svg_groups(svg, "observations-")
+    assert n_obs >= 4
+    assert sum(len(list(g.iter(f"{SVG}use"))) for g in groups) == n_obs
+    mine = obs[(obs["geo"] == geo) & (obs["indicator"] == ind) & (obs["definition"] == dfn)]
+    assert len(groups) == mine["source_url"].map(source_name).nunique() >= 2      # one marker per source
+    # title, axis label with the unit, footnote with version, scenario, calibration and draws
+    texts = " | ".join(_texts(ET.parse(svg).getroot()))
+    assert "Vietnam: Digital economy, share of GRDP (MIC method)" in texts
+    assert "% of GRDP" in texts and "Year" in texts
+    assert "scenario baseline" in texts and f"{DRAWS} draws" in texts and "calibration" in texts
+
+
+def test_rendering_vietnamese_names_reports_no_missing_glyph(tables, tmp_path):
+    named = ("lang_son", "hau_giang", "tra_vinh")
+    jobs = [j for j in run_jobs(tables) if j.kind != "fan" or j.args[0] in named]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for lang in style.LANGS:
+            draw_all(tables, jobs[:6], tmp_path / lang, lang=lang, formats=("png",), workers=0)
+        with rc_context(style.rc()):
+            fig = fan_chart(tables, "lang_son", "fiber_household_share", "subscription", lang="vi")
+            fig.text(0, 0, " ".join(style.GEO_NAMES_VI.values()) + " " + " ".join(
+                name for names in style.INDICATORS["vi"].values() for name in names))
+            fig.savefig(tmp_path / "all_names.png", dpi=100)
+    assert (tmp_path / "vi" / "overview.png").is_file()
+
+
+def test_lang_vi_puts_vietnamese_labels_in_the_svg(tables, tmp_path):
+    key = ("lang_son", "digital_economy_grdp_share", "mic_method")
+    jobs = [j for j in run_jobs(tables) if j.args == key]
+    draw_all(tables, jobs, tmp_path, lang="vi", formats=("svg",), workers=0)
+    texts = " | ".join(_texts(ET.parse(tmp_path / f"{fan_stem(*key)}.svg").getroot()))
+    for expected in ("Lạng Sơn", "Tỷ trọng kinh tế số trong GRDP", "phương pháp Bộ TT&TT", "Năm",
+                     "Trung vị", "Khoảng 80%", "Mục tiêu", "dự báo", "kịch bản baseline"):
+        assert expected in texts, expected
+    assert "Median" not in texts and "Year" not in texts
+
+
+def test_geo_names_cover_every_pre_2025_province_with_diacritics(root):
+    old = pd.read_csv(root / "calibration" / "merger_2025.csv")["old_province"]
+    assert len(old) == 63
+    for geo in old:
+        assert geo in style.GEO_NAMES and geo in style.GEO_NAMES_VI, geo
+    assert style.geo_name("lang_son") == "Lạng Sơn"
+    assert style.geo_name("hau_giang") == "Hậu Giang"
+    assert style.geo_name("tra_vinh") == "Trà Vinh"
+    assert style.geo_name("long_an") == "Long An"
+    assert (style.geo_name("vietnam"), style.geo_name("vietnam", "vi")) == ("Vietnam", "Việt Nam")
+    for lang in style.LANGS:
+        assert set(style.TEXT[lang]) == set(style.TEXT["en"])
+        assert set(style.INDICATORS[lang]) == set(style.INDICATORS["en"])
+        assert set(style.DEFINITIONS[lang]) == set(style.DEFINITIONS["en"])
+
+
+def test_probability_chart_bars_are_sorted_and_coloured_by_likelihood(tables):
+    with rc_context(style.rc()):
+        fig = probability_chart(tables)
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches if p.get_gid() and p.get_gid().startswith("probability-bar-")]
+    widths = [b.get_width() for b in bars]
+    tp = tables.targets
+    due = tp[tp["evaluable"] & (tp["deadline"] >= tables.first_projected_year)]
+    assert len(bars) == len(due.drop_duplicates(["geo", "indicator", "definition", "deadline", "comparator",
+                                                 "target"]))
+    assert widths == sorted(widths)                    # y grows upwards: most likely target on top
+    for bar in bars:
+        expected = style.likelihood(bar.get_width())[1]
+        assert np.allclose(bar.get_facecolor()[:3], to_rgb(expected))
+
+
+def test_forked_helpers_draw_the_same_files_as_one_process(tables, tmp_path):
+    jobs = run_jobs(tables, geos=["hau_giang"])
+    serial = draw_all(tables, jobs, tmp_path / "serial", formats=("svg",), workers=0)
+    forked = draw_all(tables, jobs, tmp_path / "forked", formats=("svg",), workers=1)
+    assert sorted(p.name for p in serial) == sorted(p.name for p in forked) and len(serial) >= 3
+    for p in serial:
+        assert p.read_bytes() == (tmp_path / "forked" / p.name).read_bytes(), p.name
+
+
+def test_short_document_keeps_the_first_words_before_details():
+    assert short_document("Decision 749/QĐ-TTg (3/6/2020) National DX Program") == "Decision 749/QĐ-TTg"
+    assert short_document("Vietnam Business Forum, 11/3/2022: Long An Resolute") == "Vietnam Business Forum"
+    assert short_document("Long An DX targets to 2025 as reported by Báo Long An") == "Long An DX targets…"
+    assert short_document("") == "?"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=8))
+def test_spread_labels_keep_their_gap_and_bounds(ys):
+    gap, lo, hi = 6.0, 5.0, 92.0
+    placed = _spread(ys, gap, lo, hi)
+    order = np.argsort(placed)
+    assert np.all(np.diff(np.array(placed)[order]) >= gap - 1e-9)
+    if len(ys) * gap <= hi - lo:
+        assert min(placed) >= lo - 1e-9 and max(placed) <= hi + 1e-9
+    assert np.all(np.argsort(ys, kind="stable") == np.argsort(placed, kind="stable"))   # order kept
+
+
+def test_malformed_results_folders_name_the_file(run_dir, tmp_path):
+    with pytest.raises(InputError, match="no such directory"):
+        read_run(tmp_path / "nope")
+    bad = tmp_path / "bad"
+    shutil.copytree(run_dir, bad)
+    (bad / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputError, match=r"manifest\.json.*not valid JSON"):
+        read_run(bad)
+    (bad / "manifest.json").write_text(json.dumps({"draws": 3}), encoding="utf-8")
+    tr = pd.read_csv(bad / "trajectories.csv").drop(columns=["q50"])
+    tr.to_csv(bad / "trajectories.csv", index=False)
+    with pytest.raises(InputError, match=r"trajectories\.csv: columns: missing q50"):
+        read_run(bad)
+    (bad / "trajectories.csv").unlink()
+    with pytest.raises(InputError, match=r"trajectories\.csv: file not found"):
+        read_run(bad)

@@ -1,0 +1,232 @@
+"""`dxsim plot`, `dxsim compare` and `dxsim report` on results folders written once per module: re-drawing
+without simulating, filters, Vietnamese labels, a self-contained report.html (checked in headless Chromium
+when it is installed) and one-line errors for missing or malformed folders."""
+
+from __future__ import annotations
+
+import html.parser
+import os
+import shutil
+import subprocess
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from dxsim.charts import fan_stem, read_run, run_jobs
+from dxsim.cli import main
+from dxsim.pipeline import run_scenario, write_run
+
+DRAWS = 200
+SCENARIO = """name = "{name}"
+description = "{description}"
+horizon = 2030
+draws = 200
+seed = 7
+geos = ["lang_son", "vietnam"]
+
+[investment]
+unit = "multiple"
+broadband = {{ 2024 = {multiple} }}
+digital_government = {{ 2024 = {multiple} }}
+digital_economy = {{ 2024 = {multiple} }}
+"""
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _run(inputs, folder: Path, name: str, multiple: float) -> Path:
+    scenario = folder / f"{name}.toml"
+    description = f"Test scenario {name}: investment x{multiple}."
+    scenario.write_text(SCENARIO.format(name=name, description=description, multiple=multiple),
+                        encoding="utf-8")
+    out = folder / name
+    write_run(run_scenario(scenario, draws=DRAWS, inputs=inputs), out)       # no charts: `plot` draws them
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(inputs, tmp_path_factory):
+    """Two results folders (2 geos): ``plain`` with charts drawn by `dxsim plot`, ``fast`` without charts."""
+    folder = tmp_path_factory.mktemp("runs")
+    plain, fast = _run(inputs, folder, "plain", 1.0), _run(inputs, folder, "fast", 1.5)
+    assert main(["plot", str(plain)]) == 0
+    return plain, fast
+
+
+class _Tags(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _svg_text(path: Path) -> str:
+    root = ET.parse(path).getroot()
+    return " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+def _tags(path: Path) -> list[tuple[str, dict]]:
+    parser = _Tags()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.tags
+
+
+def test_plot_draws_every_chart_from_the_files(runs):
+    plain, _ = runs
+    jobs = run_jobs(read_run(plain))
+    charts = plain / "charts"
+    for job in jobs:
+        assert (charts / f"{job.stem}.png").is_file() and (charts / f"{job.stem}.svg").is_file(), job.stem
+    assert len(list(charts.glob("*.png"))) == len(jobs) >= 12
+    with Image.open(charts / "overview.png") as im:
+        assert im.info["dpi"] == pytest.approx((300, 300), abs=0.5)
+
+
+def test_plot_filters_redraw_only_the_chosen_charts_and_keep_the_others(runs, tmp_path, capsys):
+    folder = tmp_path / "plain"
+    shutil.copytree(runs[0], folder)
+    chosen = fan_stem("lang_son", "fiber_household_share", "subscription")
+    other = folder / "charts" / f"{fan_stem('vietnam', 'fiber_household_share', 'subscription')}.svg"
+    before = other.read_bytes()
+    code = main(["plot", str(folder), "--geo", "lang_son", "--indicator", "fiber_household_share",
+                 "--format", "svg", "--lang", "vi"])
+    assert code == 0
+    assert "wrote" in capsys.readouterr().out
+    svg = folder / "charts" / f"{chosen}.svg"
+    texts = _svg_text(svg)
+    assert "Lạng Sơn" in texts and "Hộ gia đình có cáp quang băng rộng" in texts and "Năm" in texts
+    assert not (folder / "charts" / f"{chosen}.png").exists()        # a re-drawn chart replaces all its files
+    assert other.read_bytes() == before                              # charts not chosen are kept as they were
+    assert (folder / "charts" / "overview.png").is_file()
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--geo", "lang_sn"], 'unknown geo \'lang_sn\' (did you mean "lang_son"?)'),
+    (["--indicator", "fibre"], "unknown indicator 'fibre'"),
+])
+def test_plot_rejects_unknown_filters_in_one_line(runs, capsys, argv, needle):
+    assert main(["plot", str(runs[0]), *argv]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "trajectories.csv" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["plot", "report", "compare"])
+def test_missing_results_folder_is_an_input_error(tmp_path, capsys, command, runs):
+    missing = tmp_path / "no_such_run"
+    extra = [str(runs[0])] if command == "compare" else []
+    assert main([command, *extra, str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert str(missing) in err and len(err.strip().splitlines()) == 1
+
+
+def test_malformed_results_folder_names_the_file(runs, tmp_path, capsys):
+    folder = tmp_path / "broken"
+    shutil.copytree(runs[0], folder)
+    tp = pd.read_csv(folder / "target_probabilities.csv").drop(columns=["probability"])
+    tp.to_csv(folder / "target_probabilities.csv", index=False)
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "target_probabilities.csv" in err and "probability" in err
+    assert not (folder / "report.html").exists()
+
+
+def test_report_is_self_contained(runs):
+    plain, _ = runs
+    assert main(["report", str(plain)]) == 0
+    report = plain / "report.html"
+    tags = _tags(report)
+    text = report.read_text(encoding="utf-8")
+    assert not any(tag in ("script", "iframe", "object", "embed") for tag, _ in tags)
+    assert not any(tag == "link" and a.get("rel") != "icon" for tag, a in tags)
+    imgs = [a["src"] for tag, a in tags if tag == "img"]
+    tables = read_run(plain)
+    n_charts = len(run_jobs(tables))
+    assert len(imgs) == n_charts
+    assert all(src.startswith(("data:image/svg+xml;base64,", "data:image/png;base64,")) for src in imgs)
+    for _tag, attrs in tags:                            # no external resource; links only to data sources
+        assert not any(str(v).startswith(("http:", "https:", "//")) for k, v in attrs.items() if k != "href")
+    hrefs = {a["href"] for tag, a in tags if tag == "a" and not a["href"].startswith("#")}
+    sources = set(tables.observations["source_url"]) | set(pd.read_csv(tables.manifest["targets"]["file"])
+                                                           ["source_url"])
+    assert hrefs and hrefs <= sources
+    assert set(tables.observations["source_url"]) <= hrefs
+    for expected in ("plain: summary", "plain: target probabilities", "plain: forecasts",
+                     "plain: scenario assumptions", "plain: calibration used", "plain: data sources",
+                     "Test scenario plain: investment x1.0.", tables.manifest["calibration"]["sha256"],
+                     "Lạng Sơn", "median [80% interval]"):
+        assert expected in text, expected
+
+
+def test_report_of_two_runs_compares_them_and_draws_missing_charts(runs, tmp_path):
+    plain, fast = runs
+    out = tmp_path / "both.html"
+    assert main(["report", str(plain), str(fast), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Scenario comparison" in text and "fast: forecasts" in text
+    assert not (fast / "charts").exists()               # the run without charts is drawn for the report only
+    imgs = [a for tag, a in _tags(out) if tag == "img"]
+    n_compare = 2 * 3                                   # 2 geos x 3 headline indicators
+    assert len(imgs) == len(run_jobs(read_run(plain))) + len(run_jobs(read_run(fast))) + n_compare
+
+
+def test_compare_draws_each_geo_x_headline_indicator(runs, tmp_path, capsys):
+    plain, fast = runs
+    out = tmp_path / "compare"
+    assert main(["compare", str(plain), str(fast), "--out", str(out), "--format", "svg"]) == 0
+    files = sorted(out.glob("compare_*.svg"))
+    assert len(files) == 6 and not list(out.glob("*.png"))
+    texts = _svg_text(out / "compare_lang_son_fiber_household_share_subscription.svg")
+    assert "plain: median and 80% band" in texts and "fast: median and 80% band" in texts
+    assert main(["compare", str(plain)]) == 2
+    assert "at least two" in capsys.readouterr().err
+
+
+def test_report_adds_forecast_skill_from_a_backtest_folder(runs, tmp_path):
+    skill = tmp_path / "backtest"
+    skill.mkdir()
+    pd.DataFrame({"method": ["dxsim", "naive"], "indicator": ["all", "all"], "horizon": ["all", "all"],
+                  "n": [12, 12], "crps": [1.5, 2.5]}).to_csv(skill / "skill.csv", index=False)
+    Image.new("RGB", (40, 30), "white").save(skill / "pit.png")
+    out = tmp_path / "with_skill.html"
+    assert main(["report", str(runs[0]), str(skill), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Forecast skill" in text and "<th>crps</th>" in text and "naive" in text
+    assert sum(1 for tag, a in _tags(out) if tag == "img" and a["src"].startswith("data:image/png")) >= 1
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_report_opens_offline_in_headless_chromium_without_console_errors(runs, tmp_path):
+    report = runs[0] / "report.html"
+    if not report.exists():
+        assert main(["report", str(runs[0])]) == 0
+    page = tmp_path / "report.html"
+    shutil.copy(report, page)
+    # a harness page (not part of the report) counts the report's images that the browser decoded
+    (tmp_path / "check.html").write_text(
+        '<!DOCTYPE html><html><body><iframe id="f" src="report.html" style="width:1280px;height:2000px">'
+        "</iframe><script>document.getElementById('f').addEventListener('load', () => {"
+        "const imgs = Array.from(document.getElementById('f').contentDocument.images);"
+        "const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length;"
+        "document.body.setAttribute('data-result', 'images=' + imgs.length + ' decoded=' + ok);});"
+        "</script></body></html>", encoding="utf-8")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--virtual-time-budget=10000"]
+    with tempfile.TemporaryDirectory() as profile:
+        direct = subprocess.run([CHROMIUM, *flags, f"--user-data-dir={profile}", "--enable-logging=stderr",
+                                 "--v=0", "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                                timeout=120, env={**os.environ, "LANG": "C.UTF-8"})
+    with tempfile.TemporaryDirectory() as profile:
+        harness = subprocess.run([CHROMIUM, *flags, f"--user-data-dir={profile}",
+                                  "--allow-file-access-from-files", "--dump-dom",
+                                  (tmp_path / "check.html").as_uri()],
+                                 capture_output=True, text=True, timeout=120)
+    assert direct.returncode == 0 and "<h1>dxsim report: plain</h1>" in direct.stdout
+    console = [line for line in direct.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert console == []
+    n = len(run_jobs(read_run(runs[0])))
+    assert f'data-result="images={n} decoded={n}"' in harness.stdout
