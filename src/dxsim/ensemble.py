@@ -194,7 +194,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     """Run the ensemble. ``t0`` (indicator,) is each indicator's reference time; ``rollouts`` optionally adds
     programme effects per draw (speed multiplier, ceiling lift, share step; see ``RolloutDrivers``)."""
     D = params.level.shape[0]
-    S, G, I, K, Y = len(scenarios), len(geos), len(cfg.indicators), len(params.series), len(years)
+    S, G, I, Y = len(scenarios), len(geos), len(cfg.indicators), len(years)
     check_memory(S, D, G, I, Y)
     gidx = np.array([params.geos.index(g) for g in geos])
     level = np.ascontiguousarray(params.level[:, gidx, :].transpose(1, 2, 0))     # (G, I, D)

@@ -73,7 +73,8 @@ class Scenario:
                     if value is not None and year >= first_projected:
                         out[y, g, p] = value
                 if self.unit == "bn_vnd":
-                    out[:, g, p] = np.where(years >= first_projected, out[:, g, p] / cfg.baseline_spend_bn_vnd[(geo, pillar)], 1.0)
+                    spend = cfg.baseline_spend_bn_vnd[(geo, pillar)]
+                    out[:, g, p] = np.where(years >= first_projected, out[:, g, p] / spend, 1.0)
         return out
 
     def event_effects(self, indicators: tuple[str, ...], years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
