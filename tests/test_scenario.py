@@ -81,3 +81,15 @@ def test_errors_name_file_field_and_value(tmp_path, cfg, text, field, problem):
 def test_bn_vnd_needs_a_configured_baseline(tmp_path, cfg):
     with pytest.raises(InputError, match="baseline_spend_bn_vnd"):
         _load(tmp_path, cfg, '[investment]\nunit = "bn_vnd"\nbroadband = 100')
+
+
+def test_bn_vnd_is_converted_by_the_configured_baseline_spend(tmp_path, cfg):
+    import dataclasses
+
+    spend_cfg = dataclasses.replace(cfg, baseline_spend_bn_vnd={("long_an", "broadband"): 40.0})
+    path = tmp_path / "s.toml"
+    path.write_text('geos = ["long_an"]\n[investment]\nunit = "bn_vnd"\n[investment.long_an]\n'
+                    'broadband = { 2025 = 60, 2027 = 20 }\n', encoding="utf-8")
+    scen = load_scenario(path, spend_cfg, known_geos(spend_cfg))
+    m = scen.investment_multiple(spend_cfg, np.arange(2020, 2031), first_projected=2024)
+    assert m[:, 0, 0].tolist() == [1, 1, 1, 1, 1, 1.5, 1.5, 0.5, 0.5, 0.5, 0.5]

@@ -59,22 +59,23 @@ class Scenario:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def investment_multiple(self, cfg: CalibrationConfig, years: np.ndarray, first_projected: int) -> np.ndarray:
-        """Investment multiple per (year, geo, pillar); 1 before the first projected year."""
+        """Investment multiple per (year, geo, pillar): 1 before the first projected year and before a
+        schedule's first year; in bn VND, divided by the configured baseline spend."""
+        years = np.asarray(years)
         out = np.ones((len(years), len(self.geos), len(PILLARS)))
         for g, geo in enumerate(self.geos):
             for p, pillar in enumerate(PILLARS):
                 schedule = self.investment.get((geo, pillar), self.investment.get(("*", pillar)))
                 if not schedule:
                     continue
-                value = None
-                for y, year in enumerate(years):
-                    if year in schedule:
-                        value = schedule[year]
-                    if value is not None and year >= first_projected:
-                        out[y, g, p] = value
+                starts = np.array(list(schedule))                 # sorted years; each value holds until the next
+                values = np.array(list(schedule.values()))
+                pos = np.searchsorted(starts, years, side="right") - 1
+                active = (pos >= 0) & (years >= first_projected)
+                value = values[np.maximum(pos, 0)]
                 if self.unit == "bn_vnd":
-                    spend = cfg.baseline_spend_bn_vnd[(geo, pillar)]
-                    out[:, g, p] = np.where(years >= first_projected, out[:, g, p] / spend, 1.0)
+                    value = value / cfg.baseline_spend_bn_vnd[(geo, pillar)]
+                out[active, g, p] = value[active]
         return out
 
     def event_effects(self, indicators: tuple[str, ...], years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
