@@ -503,7 +503,9 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("plot", help="re-draw a results folder's charts without simulating again",
                               description="Re-draw the charts of a results folder written by `dxsim run` "
-                              "into RESULTS_DIR/charts (fan charts, target probabilities, overview).")
+                              "into RESULTS_DIR/charts (fan charts, target probabilities, overview), replacing "
+                              "the folder. With --geo/--indicator only those fan charts are re-drawn and the "
+                              "other charts are kept.")
     p.add_argument("results", type=Path, metavar="RESULTS_DIR", help="e.g. results/baseline")
     p.add_argument("--geo", action="append", metavar="G", help="only fan charts of this geo (repeatable)")
     p.add_argument("--indicator", action="append", metavar="I", help="only fan charts of this indicator "

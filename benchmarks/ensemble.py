@@ -1,0 +1,197 @@
+"""Benchmark: dxsim's stages on a national-scale run, against a minimal numpy kernel of the same equation.
+
+    python benchmarks/ensemble.py [--draws 10000] [--scenarios 4] [--rollouts 200] [--seed 1]
+
+Builds, through the public API, a SYNTHETIC configuration of realistic size: the 63 pre-2025 provinces x the
+3 headline indicators (plus the national series in the fit), 4 scenarios (baseline, +50%, -30%, and the baseline
+with one fibre programme per province), years 2020-2030. Observations and targets are generated here (2-3
+readings per province and indicator, two targets each) and are not data. Each stage is timed separately and
+reported as throughput in geo-indicator-year-draw steps per second (x scenarios) and peak traced memory:
+
+    calibration   Calibrator.fit on the synthetic readings
+    rollout       SimPy rollouts of the programme scenario
+    ensemble      run_ensemble: parameter draws + the yearly difference equation for all scenarios
+    targets       target probabilities and P(all targets met), from the ensemble's draws
+    outputs       trajectory quantiles/means (trajectories.csv) and writing the CSV files
+
+The reference kernel is the same difference equation written as plainly as numpy allows (one state array,
+investment response, process noise, path stored), measured in the same run: the practical limit for this work.
+All arithmetic is float64.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import resource
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import dxsim  # noqa: F401, I001 - first: it pins BLAS to one thread before numpy loads (small matrices)
+from dxsim.calibrate import Calibrator
+from dxsim.config import PILLARS, load_config
+from dxsim.ensemble import ensemble_years, run_ensemble, seed_streams
+from dxsim.observations import NATIONAL, known_geos
+from dxsim.results import write_csv
+from dxsim.rollout import Effect, LogNormal, Programme, scenario_rollouts
+from dxsim.scenario import Scenario
+from dxsim.targets import all_targets_probabilities, target_probabilities
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def synthetic_observations(cfg, geos: tuple[str, ...], rng: np.random.Generator) -> pd.DataFrame:
+    """SYNTHETIC readings (benchmark only): 2-3 per province and headline indicator, 6 for the nation."""
+    rows = []
+    for spec in cfg.indicators:
+        ceiling = spec.definition(spec.anchor).ceiling
+        t0 = cfg.reference_year + spec.reading_month / 12
+        for geo in geos:
+            level, slope = rng.normal(0.0, 0.8), 0.3 + rng.normal(0, 0.08)
+            years = range(2018, 2024) if geo == NATIONAL else rng.choice(np.arange(2019, 2024), 3, replace=False)
+            for year in years:
+                z = level + slope * (year + spec.reading_month / 12 - t0) + rng.normal(0, 0.1)
+                rows.append({"geo": geo, "indicator": spec.name, "definition": spec.anchor, "year": int(year),
+                             "period": "", "release": "", "value": float(ceiling / (1 + np.exp(-z))),
+                             "unit": "%", "source_url": "synthetic", "quote": "", "note": "SYNTHETIC benchmark",
+                             "status": "used", "time": year + spec.reading_month / 12})
+    return pd.DataFrame(rows)
+
+
+def synthetic_targets(cfg, provinces: tuple[str, ...]) -> pd.DataFrame:
+    """SYNTHETIC targets (benchmark only): each province x headline indicator, at 2025 and 2030."""
+    rows = [{"geo": geo, "indicator": spec.name, "definition": spec.anchor, "deadline": year,
+             "target": value, "comparator": ">=", "document": "synthetic", "source_url": "", "quote": ""}
+            for geo in provinces for spec in cfg.indicators for year, value in ((2025, 60.0), (2030, 80.0))]
+    return pd.DataFrame(rows)
+
+
+def scenarios(provinces: tuple[str, ...], count: int, draws: int, seed: int, rollouts: int) -> list[Scenario]:
+    def multiple(value: float) -> dict:
+        return {("*", pillar): {2024: value} for pillar in PILLARS}
+
+    slip = {"procurement_months": LogNormal(4, 0.5), "release_delay_months": LogNormal(2, 0.8),
+            "overrun": LogNormal(1.15, 0.25)}
+    programmes = tuple(
+        Programme(f"{geo}_fibre", geo, "fiber_household_share", "broadband", 120.0,
+                  ((2024, 40.0), (2025, 50.0), (2026, 30.0)), 2024.0, 2.5, Effect("speed_multiplier", 1.5),
+                  teams=2, **slip)
+        for geo in provinces)
+    base = Scenario("baseline", "SYNTHETIC", 2030, draws, seed, provinces, "multiple", {}, rollouts=rollouts)
+    out = [base, dataclasses.replace(base, name="accelerated", investment=multiple(1.5)),
+           dataclasses.replace(base, name="austerity", investment=multiple(0.7)),
+           dataclasses.replace(base, name="programmes", programmes=programmes)]
+    return out[:count]
+
+
+def reference_kernel(S: int, G: int, I: int, Y: int, D: int, projected: int, seed: int) -> float:
+    """The same difference equation, minimal numpy: seconds for a (Y, S, G, I, D) path."""
+    rng = np.random.default_rng(seed)
+    level, speed = rng.normal(0, 1, (G, I, D)), np.abs(rng.normal(0.3, 0.1, (G, I, D)))
+    elasticity = rng.lognormal(np.log(0.5), 0.5, (I, D))
+    log_m = np.log(rng.choice([0.7, 1.0, 1.5], (S, G, I)))
+    sd = np.full((I, 1), 0.1)
+    start = time.perf_counter()
+    paths = np.empty((Y, S, G, I, D))
+    z = np.broadcast_to(level, (S, G, I, D)).copy()
+    for y in range(Y):
+        if y >= Y - projected:
+            z += speed * np.exp(elasticity * log_m[..., None]) + sd * rng.standard_normal((G, I, D))
+        paths[y] = z
+    return time.perf_counter() - start
+
+
+def stage(name: str, steps: int, fn: Callable[[], Any], report: list, repeat: int = 1) -> Any:
+    """Run ``fn`` ``repeat`` times; report the best time and the first run's peak traced memory."""
+    best, peak = np.inf, 0
+    for r in range(repeat):
+        tracemalloc.start()
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+        if r == 0:
+            peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        if r < repeat - 1:
+            del result
+    report.append((name, best, steps / best, peak))
+    return result
+
+
+def float32_error(calibrator, scenario: Scenario, draws: int, seed: int) -> float:
+    """Largest difference (percentage points) in any trajectory quantile or mean between float32 and float64
+    stored paths, on one scenario."""
+    runs = [run_ensemble(calibrator, [scenario], draws, seed, path_dtype=dtype) for dtype in (np.float32, np.float64)]
+    a, b = (r.trajectories() for r in runs)
+    cols = ["mean", "q05", "q10", "q25", "q50", "q75", "q90", "q95"]
+    return float(np.abs(a[cols].to_numpy() - b[cols].to_numpy()).max())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=10_000)
+    parser.add_argument("--scenarios", type=int, default=4, choices=(1, 2, 3, 4))
+    parser.add_argument("--rollouts", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    base_cfg = load_config(ROOT / "calibration" / "config.toml")
+    cfg = dataclasses.replace(base_cfg, indicators=tuple(i for i in base_cfg.indicators if i.headline))
+    geos = known_geos(cfg)
+    provinces = tuple(g for g in geos if g != NATIONAL)
+    obs = synthetic_observations(cfg, geos, np.random.default_rng(args.seed))
+    targets = synthetic_targets(cfg, provinces)
+    scens = scenarios(provinces, args.scenarios, args.draws, args.seed, args.rollouts)
+    S, G, I, D = len(scens), len(provinces), len(cfg.indicators), args.draws
+    report: list = []
+
+    calibrator = stage("calibration", G * I * 11, lambda: Calibrator(cfg).fit(obs), report)
+    years = ensemble_years(calibrator, 2030)
+    Y, projected = len(years), int((years > calibrator.jump_off_year_).sum())
+    steps = S * G * I * Y * D
+    rollouts = [None] * S
+    if any(s.programmes for s in scens):
+        k = next(i for i, s in enumerate(scens) if s.programmes)
+        rollouts[k] = stage("rollout", G * I * Y * D, lambda: scenario_rollouts(
+            scens[k], cfg, years, D, seed_streams(args.seed)[2]), report)
+    # best of two: the first large allocation of a process pays page faults that a warm run does not
+    ensemble = stage("ensemble", steps, lambda: run_ensemble(calibrator, scens, D, args.seed, rollouts=rollouts),
+                     report, repeat=2)
+    stage("targets", steps, lambda: (target_probabilities(ensemble, cfg, targets),
+                                     all_targets_probabilities(ensemble, cfg, targets)), report)
+    with tempfile.TemporaryDirectory() as tmp:
+        def outputs() -> None:
+            write_csv(ensemble.trajectories(), Path(tmp) / "trajectories.csv")
+            write_csv(target_probabilities(ensemble, cfg, targets), Path(tmp) / "target_probabilities.csv")
+        stage("outputs", steps, outputs, report)
+    ensemble = None  # free the paths before the kernel allocates its own
+    kernel = min(reference_kernel(S, G, I, Y, D, projected, args.seed) for _ in range(2))
+    error = float32_error(calibrator, scens[0], min(D, 2000), args.seed)
+
+    print(f"dxsim benchmark: {S} scenarios x {G} geos x {I} indicators x {Y} years ({years[0]}-{years[-1]}, "
+          f"{projected} projected) x {D} draws = {steps:,} steps; "
+          f"{sum(len(s.programmes) for s in scens)} programmes, {args.rollouts} rollouts")
+    print(f"{'stage':<12} {'seconds':>8} {'steps/s':>14} {'peak MiB':>9}")
+    for name, seconds, rate, peak in report:
+        print(f"{name:<12} {seconds:8.2f} {rate:14,.0f} {peak / 2**20:9.0f}")
+    ens_s = next(s for n, s, _, _ in report if n == "ensemble")
+    tgt_s = next(s for n, s, _, _ in report if n == "targets")
+    print(f"{'kernel':<12} {kernel:8.2f} {steps / kernel:14,.0f}   (minimal numpy, same equation and shapes)")
+    print(f"ensemble + targets: {ens_s + tgt_s:.2f} s; ensemble throughput / kernel throughput: "
+          f"{kernel / ens_s:.0%}")
+    if rollouts != [None] * S:
+        ro_s = next(s for n, s, _, _ in report if n == "rollout")
+        print(f"rollout share of rollout + ensemble time: {ro_s / (ro_s + ens_s):.0%}")
+    print(f"float32 path storage: largest change of any quantile or mean vs float64 = {error:.2e} points")
+    print(f"process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
