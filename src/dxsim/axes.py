@@ -24,8 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 ENSEMBLE_AXES = ("scenario", "draw", "geo", "indicator")
-QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
-QUANTILE_COLUMNS = tuple(f"q{int(round(q * 100)):02d}" for q in QUANTILES)
+QUANTILES = (0.025, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.975)
+QUANTILE_COLUMNS = ("q025", "q05", "q10", "q25", "q50", "q75", "q90", "q95", "q975")   # in QUANTILES order
+# trajectories.csv keeps the contracted q05..q95 first; the 95% interval's ends follow them
+TRAJECTORY_QUANTILE_COLUMNS = QUANTILE_COLUMNS[1:-1] + (QUANTILE_COLUMNS[0], QUANTILE_COLUMNS[-1])
 
 
 @dataclass(frozen=True)

@@ -406,7 +406,7 @@ def _legend(fig: Figure, handles: Sequence[Any], x0: float, y0: float, ncol: int
 
 
 def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang: str = "en") -> Figure:
-    """Median with 50/80/90% bands, readings (one marker per source), targets at their deadlines labelled
+    """Median with 50/80/95% bands, readings (one marker per source), targets at their deadlines labelled
     with their document, the observed/projected boundary, and a footnote with the run's provenance."""
     rows = _series(tables, geo, indicator, definition)
     if rows.empty:
@@ -437,7 +437,7 @@ def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang
     years = rows["year"].to_numpy()
     first_year = int(min(years.min(), obs["year"].min() if len(obs) else years.min()))
     last_year = int(years.max())
-    top = _y_top(rows["q95"] if "q95" in rows else rows["q90"], obs["value"], [t["target"] for t in targets])
+    top = _y_top(rows["q975"] if "q975" in rows else rows["q90"], obs["value"], [t["target"] for t in targets])
     xlim = (first_year - 0.6, last_year + 0.6)
     ax.set_xlim(*xlim)
     ax.set_ylim(0, top * 1.04)

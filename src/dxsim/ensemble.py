@@ -30,7 +30,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .axes import QUANTILE_COLUMNS, QUANTILES
+from .axes import QUANTILE_COLUMNS, QUANTILES, TRAJECTORY_QUANTILE_COLUMNS
 from .calibrate import Calibrator, ParameterDraws
 from .config import PILLARS, CalibrationConfig
 from .model import Law
@@ -191,7 +191,8 @@ class Ensemble:
         return self._summary[1]
 
     def trajectories(self) -> pd.DataFrame:
-        """Tidy table: scenario, geo, indicator, definition, year, projected, mean, q05..q95 (percent)."""
+        """Tidy table: scenario, geo, indicator, definition, year, projected, mean, q05..q95, q025, q975
+        (percent)."""
         S, Y, G, K = self.mean.shape
         s, g, k, y = np.indices((S, G, K, Y)).reshape(4, -1)
         frame = pd.DataFrame({
@@ -202,8 +203,8 @@ class Ensemble:
         })
         frame["projected"] = frame["year"] >= self.first_projected_year
         frame["mean"] = self.mean[s, y, g, k]
-        for q, col in enumerate(QUANTILE_COLUMNS):
-            frame[col] = self.quantiles[s, y, g, k, q]
+        for col in TRAJECTORY_QUANTILE_COLUMNS:
+            frame[col] = self.quantiles[s, y, g, k, QUANTILE_COLUMNS.index(col)]
         return frame
 
 

@@ -29,7 +29,7 @@ OBSERVED_COLOR = "#222222"
 MUTED = "#666666"
 OBSERVATION_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")
 # Fan bands, widest first: (lower quantile column, upper quantile column, coverage in percent, fill alpha).
-BANDS = (("q05", "q95", 90, 0.18), ("q10", "q90", 80, 0.22), ("q25", "q75", 50, 0.30))
+BANDS = (("q025", "q975", 95, 0.16), ("q10", "q90", 80, 0.22), ("q25", "q75", 50, 0.30))
 
 # Likelihood bands for P(target met), from the IPCC calibrated language: (lower bound, key, colour).
 LIKELIHOOD = (
