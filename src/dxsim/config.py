@@ -57,6 +57,7 @@ class IndicatorSpec:
     obs_sd: LogNormalPrior
     process_sd: float
     elasticity: LogNormalPrior
+    damping: float = 1.0       # per-year factor on the projected speed (1 = no damping)
 
     def definition(self, name: str) -> DefinitionSpec:
         for d in self.definitions:
@@ -132,7 +133,7 @@ def _lognormal(f: Fields, key: str) -> LogNormalPrior:
 INDICATOR_KEYS = {
     "label", "law", "bass_shape", "pillar", "reading_month", "headline", "anchor", "definitions",
     "excluded_definitions", "level_prior", "slope_prior", "level_sd", "slope_sd", "obs_sd", "process_sd",
-    "elasticity",
+    "elasticity", "damping",
 }
 
 
@@ -184,6 +185,7 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
         obs_sd=_lognormal(f, "obs_sd"),
         process_sd=f.number("process_sd", lo=0),
         elasticity=_lognormal(f, "elasticity"),
+        damping=f.number("damping", 1.0, lo=0, hi=1, strict_lo=True),
     )
 
 

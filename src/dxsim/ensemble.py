@@ -2,7 +2,8 @@
 draw); the only Python loop is over years.
 
 Up to the jump-off year the latent path is the calibrated fit (parameter uncertainty only). After it,
-    z[y] = z[y-1] + max(slope, 0) * m_own**e * m_broadband**e_cross * event_speed + process_sd * noise,
+    z[y] = z[y-1] + max(slope, 0) * damping**h * m_own**e * m_broadband**e_cross * event_speed
+           + process_sd * noise,        (h = years since the jump-off; damping = 1 unless configured)
 so a larger investment multiple can only raise z, hence every share. Scenarios share the same draws and noise
 (common random numbers), so differences between scenarios are not Monte Carlo noise.
 
@@ -227,6 +228,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     months = np.array([spec.reading_month for spec in cfg.indicators], float)
     dt = years[:, None] + months / 12.0 - t0                                      # (Y, I) years from t0
     process_sd = np.array([spec.process_sd for spec in cfg.indicators])[:, None]
+    damping = np.array([spec.damping for spec in cfg.indicators])[:, None]            # (I, 1)
     broadband = PILLARS.index("broadband")
     pillar_of = np.array([PILLARS.index(spec.pillar) for spec in cfg.indicators])
     not_broadband = pillar_of != broadband
@@ -260,6 +262,8 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
                     step[s, :, i] += bb
             np.exp(step[s], out=step[s])
             step[s] *= speed
+        if np.any(damping != 1):
+            step *= damping ** (year - jump_off_year)
         event = drivers.event_speed[:, y]
         if np.any(event != 1):
             step *= event[..., None]

@@ -1,0 +1,58 @@
+"""Ensemble mechanics: damping, paths layout, float32 storage, events."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from dxsim.calibrate import Calibrator
+from dxsim.ensemble import run_ensemble
+from dxsim.scenario import DEFAULT_GEOS, Event, Scenario
+
+BASE = Scenario("baseline", "", 2030, 500, 5, DEFAULT_GEOS, "multiple", {})
+
+
+def _median(ens, year, geo, series):
+    return np.median(ens.series_draws(year, geo, series), axis=-1)[0]
+
+
+def test_damping_slows_projections_but_not_history(inputs, calibrator):
+    spec = inputs.config.indicator("digital_economy_grdp_share")
+    damped_cfg = dataclasses.replace(inputs.config, indicators=tuple(
+        dataclasses.replace(s, damping=0.8) if s.name == spec.name else s for s in inputs.config.indicators))
+    damped = Calibrator(damped_cfg).fit(inputs.observations)
+    a = run_ensemble(calibrator, [BASE], 500, 5)
+    b = run_ensemble(damped, [BASE], 500, 5)
+    series = ("digital_economy_grdp_share", "mic_method")
+    assert _median(b, 2023, "vietnam", series) == _median(a, 2023, "vietnam", series)
+    assert _median(b, 2030, "vietnam", series) < _median(a, 2030, "vietnam", series) - 1.0
+    fibre = ("fiber_household_share", "subscription")
+    assert _median(b, 2030, "vietnam", fibre) == _median(a, 2030, "vietnam", fibre)
+
+
+def test_values_match_the_trajectory_summaries(calibrator):
+    ens = run_ensemble(calibrator, [BASE], 500, 5)
+    tr = ens.trajectories()
+    row = tr[(tr["geo"] == "tra_vinh") & (tr["definition"] == "coverage") & (tr["year"] == 2027)].iloc[0]
+    draws = ens.series_draws(2027, "tra_vinh", ("fiber_household_share", "coverage"))[0]
+    assert np.isclose(row["q50"], np.quantile(draws, 0.5)) and np.isclose(row["mean"], draws.mean())
+    assert row["q025"] <= row["q05"] <= row["q50"] <= row["q95"] <= row["q975"]
+
+
+def test_paths_are_float32_and_close_to_float64(calibrator):
+    a = run_ensemble(calibrator, [BASE], 500, 5)
+    b = run_ensemble(calibrator, [BASE], 500, 5, path_dtype=np.float64)
+    assert a.z.dtype == np.float32 and b.z.dtype == np.float64
+    assert np.abs(a.trajectories()["q50"] - b.trajectories()["q50"]).max() < 1e-3
+
+
+def test_a_ceiling_lift_event_never_lowers_any_definition(calibrator):
+    lifted = dataclasses.replace(BASE, name="lift", events=(
+        Event("fibre ceiling", "fiber_household_share", DEFAULT_GEOS, 2026, ceiling_lift=3.0),))
+    ens = run_ensemble(calibrator, [BASE, lifted], 500, 5)
+    for year in (2025, 2026, 2030):
+        v = ens.values(year)
+        assert np.all(v[1] >= v[0] - 1e-9)
+    k = ens.series.index(("fiber_household_share", "subscription"))
+    assert np.any(ens.values(2026)[1, :, k] > ens.values(2026)[0, :, k] + 1e-6)
