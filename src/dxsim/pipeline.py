@@ -23,7 +23,7 @@ from .programme_impact import programme_table
 from .results import atomic_output_dir, sha256_file, write_csv, write_json
 from .rollout import scenario_rollouts
 from .scenario import Scenario, load_scenario
-from .targets import all_targets_probabilities, target_probabilities
+from .targets import all_targets_probabilities, target_met, target_probabilities
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,10 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     }
     if rollouts is not None:
         manifest["rollouts"] = rollouts.n_rollouts
+    evaluated = target_met(ensemble, cfg, inputs.targets)
     return RunResult(scen, calibrator, ensemble, ensemble.trajectories(),
-                     target_probabilities(ensemble, cfg, inputs.targets),
-                     all_targets_probabilities(ensemble, cfg, inputs.targets), used, manifest, programmes)
+                     target_probabilities(ensemble, cfg, inputs.targets, evaluated),
+                     all_targets_probabilities(ensemble, cfg, inputs.targets, evaluated), used, manifest, programmes)
 
 
 def write_run(result: RunResult, out: str | Path, extra_writers: tuple = ()) -> Path:

@@ -70,10 +70,15 @@ def target_met(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame
     return info, met
 
 
-def target_probabilities(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame) -> pd.DataFrame:
+Evaluated = tuple[pd.DataFrame, np.ndarray]   # what target_met returns
+
+
+def target_probabilities(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame,
+                         evaluated: Evaluated | None = None) -> pd.DataFrame:
     """One row per (scenario, target): probability and Monte Carlo standard error sqrt(p(1-p)/draws);
-    targets the model cannot evaluate are listed with the reason and no probability."""
-    info, met = target_met(ensemble, cfg, targets)
+    targets the model cannot evaluate are listed with the reason and no probability. Pass ``evaluated``
+    (``target_met``'s result) to reuse the draws' checks."""
+    info, met = evaluated or target_met(ensemble, cfg, targets)
     p = met.mean(axis=2)                                    # (target, scenario)
     se = np.sqrt(p * (1 - p) / ensemble.draws)
     rows = []
@@ -90,11 +95,12 @@ def target_probabilities(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd
     return out[list(TARGET_PROBABILITY_COLUMNS)]
 
 
-def all_targets_probabilities(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame) -> pd.DataFrame:
+def all_targets_probabilities(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame,
+                              evaluated: Evaluated | None = None) -> pd.DataFrame:
     """P(all of a geo's evaluable targets are met) per scenario and geo, from the joint draws, for two scopes:
     every target (``all``, past deadlines included) and those due in projected years (``projected``).
     Contradictory versions of a target (e.g. 10% and 20%) are all included, so the strictest one binds."""
-    info, met = target_met(ensemble, cfg, targets)
+    info, met = evaluated or target_met(ensemble, cfg, targets)
     rows = []
     scopes = {"all": np.ones(len(info), bool),
               "projected": (info["deadline"] >= ensemble.first_projected_year).to_numpy()}
