@@ -100,10 +100,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _chart_writers(lang: str) -> list[Callable]:
-    try:
-        from .charts import write_run_charts
-    except ImportError:
-        return []
+    from .charts import write_run_charts
+
     return [lambda result, folder: write_run_charts(result, folder, lang=lang)]
 
 

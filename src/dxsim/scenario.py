@@ -8,7 +8,7 @@ See ``scenarios/README.md`` for the format.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,6 @@ class Scenario:
     programmes: tuple[Programme, ...] = ()   # investment programmes, simulated as rollouts (rollout.py)
     rollouts: int = DEFAULT_ROLLOUTS          # rollout draws of the programmes (at most the Monte Carlo draws)
     path: Path | None = None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def investment_multiple(self, cfg: CalibrationConfig, years: np.ndarray, first_projected: int) -> np.ndarray:
         """Investment multiple per (year, geo, pillar): 1 before the first projected year and before a
@@ -188,4 +187,4 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
 
     return Scenario(name=name, description=top.string("description", ""), horizon=horizon, draws=draws,
                     seed=seed, geos=geos, unit=unit, investment=investment, events=tuple(events),
-                    programmes=programmes, rollouts=rollouts, path=path, raw=raw)
+                    programmes=programmes, rollouts=rollouts, path=path)
