@@ -107,6 +107,8 @@ def _chart_writers(lang: str) -> list[Callable]:
 
 def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     """A short table: headline medians with 80% intervals, then the evaluable target probabilities."""
+    from .charts import short_document
+
     cfg = result.calibrator.config
     tr = result.trajectories
     years = [y for y in (2025, 2030) if y in set(tr["year"])]
@@ -128,7 +130,7 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
               f"({int((~tp['evaluable']).sum())} not evaluable, listed in target_probabilities.csv)"]
     for r in ev.sort_values(["geo", "deadline", "indicator"]).itertuples():
         lines.append(f"  {r.geo:<10} {r.indicator:<27} {r.definition:<17} {r.deadline} {r.comparator}{r.target:g}"
-                     f"  P = {r.probability_text:>13} (se {r.mc_se:.3f})")
+                     f"  P = {r.probability_text:>13} (se {r.mc_se:.3f})  {short_document(r.document)}")
     if not result.programmes.empty:
         from .programme_impact import programme_summary
 
