@@ -4,6 +4,7 @@ findable in the SVG, Vietnamese names and labels without missing glyphs, and the
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import warnings
 import xml.etree.ElementTree as ET
@@ -217,4 +218,72 @@ def test_malformed_results_folders_name_the_file(run_dir, tmp_path):
         read_run(bad)
     (bad / "trajectories.csv").unlink()
     with pytest.raises(InputError, match=r"trajectories\.csv: file not found"):
+        read_run(bad)
+
+
+def _corrupt(folder, name, column, row, value):
+    """Write ``value`` into data row ``row`` (1-based) of ``column`` in ``folder/name``, other cells as read."""
+    frame = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+    frame.loc[row - 1, column] = value
+    frame.to_csv(folder / name, index=False)
+
+
+@pytest.mark.parametrize("name,column,row,value,problem", [
+    ("trajectories.csv", "q50", 3, "abc", "must be a number, got 'abc'"),
+    ("trajectories.csv", "year", 1, "20x0", "must be a year like 2023, got '20x0'"),
+    ("trajectories.csv", "year", 2, "2020.5", "must be a year like 2023, got 2020.5"),
+    ("trajectories.csv", "q90", 2, "150", "must be between 0 and 100"),
+    ("trajectories.csv", "mean", 4, "NaN", "must be a number, got 'NaN'"),
+    ("trajectories.csv", "projected", 5, "maybe", "must be True or False, got 'maybe'"),
+    ("trajectories.csv", "geo", 2, "", "is empty"),
+    ("target_probabilities.csv", "probability", 1, "1.5", "must be between 0 and 1, got 1.5"),
+    ("target_probabilities.csv", "probability", 1, "", "is empty; must be a number"),
+    ("target_probabilities.csv", "mc_se", 1, "-0.1", "must be at least 0"),
+    ("target_probabilities.csv", "deadline", 4, "soon", "must be a year like 2023, got 'soon'"),
+    ("target_probabilities.csv", "target", 4, "80%", "must be a number, got '80%'"),
+    ("target_probabilities.csv", "evaluable", 2, "yes", "must be True or False, got 'yes'"),
+    ("target_probabilities.csv", "comparator", 2, "=>", "unknown comparator '=>'"),
+    ("observations_used.csv", "value", 6, "12,5", "must be a number, got '12,5'"),
+    ("observations_used.csv", "year", 6, "", "is empty; must be a year like 2023"),
+    ("all_targets_probabilities.csv", "n_targets", 2, "3.5", "must be a whole number, got 3.5"),
+    ("fit_table.csv", "n_observations", 2, "x", "must be a whole number, got 'x'"),
+])
+def test_cells_of_the_wrong_type_name_file_row_column_and_value(run_dir, tmp_path, name, column, row, value,
+                                                                 problem):
+    bad = tmp_path / "bad"
+    shutil.copytree(run_dir, bad)
+    _corrupt(bad, name, column, row, value)
+    with pytest.raises(InputError) as err:
+        read_run(bad)
+    assert str(err.value).startswith(f"{bad / name}: row {row}, {column}: {problem}")
+
+
+def test_results_tables_are_read_with_their_types(tables, run_dir, tmp_path):
+    tr, tp = tables.trajectories, tables.targets
+    assert tr["year"].dtype == np.int64 and tr["projected"].dtype == bool and tr["q50"].dtype == np.float64
+    assert tp["deadline"].dtype == np.int64 and tp["evaluable"].dtype == bool
+    assert tp.loc[tp["evaluable"], "probability"].notna().all()
+    assert tables.all_targets is not None and tables.all_targets["n_targets"].dtype == np.int64
+    ok = tmp_path / "ok"                                 # TRUE/false as a spreadsheet saves them are booleans
+    shutil.copytree(run_dir, ok)
+    frame = pd.read_csv(ok / "trajectories.csv", dtype=str, keep_default_na=False)
+    frame["projected"] = frame["projected"].str.upper()
+    frame.to_csv(ok / "trajectories.csv", index=False)
+    assert read_run(ok).trajectories["projected"].tolist() == tr["projected"].tolist()
+    unevaluable = tp.index[~tp["evaluable"]]
+    assert len(unevaluable) and tp.loc[unevaluable, "probability"].isna().all()   # empty is fine there
+
+
+@pytest.mark.parametrize("change,where", [
+    ({"draws": "abc"}, 'draws: must be a whole number, got "abc"'),
+    ({"calibration": "config.toml"}, "calibration: must be a JSON object"),
+    ({"calibration": {"hyper_parameters_at_mode": {"fiber": {"level_sd": "x"}}}},
+     'calibration.hyper_parameters_at_mode.fiber.level_sd: must be a number, got "x"'),
+])
+def test_manifest_of_the_wrong_type_names_the_key(run_dir, tmp_path, change, where):
+    bad = tmp_path / "bad"
+    shutil.copytree(run_dir, bad)
+    manifest = json.loads((bad / "manifest.json").read_text(encoding="utf-8"))
+    (bad / "manifest.json").write_text(json.dumps({**manifest, **change}), encoding="utf-8")
+    with pytest.raises(InputError, match=f"manifest\\.json: {re.escape(where)}$"):
         read_run(bad)

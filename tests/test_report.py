@@ -230,3 +230,73 @@ def test_report_opens_offline_in_headless_chromium_without_console_errors(runs, 
     assert console == []
     n = len(run_jobs(read_run(runs[0])))
     assert f'data-result="images={n} decoded={n}"' in harness.stdout
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+@pytest.mark.parametrize("name,column,value", [
+    ("trajectories.csv", "q50", "abc"),
+    ("trajectories.csv", "year", "20x0"),
+    ("target_probabilities.csv", "probability", "high"),
+    ("observations_used.csv", "value", "12,5"),
+])
+def test_results_cells_of_the_wrong_type_exit_2_and_write_nothing(runs, tmp_path, capsys, command, name, column,
+                                                                   value):
+    folder = tmp_path / "corrupt"
+    shutil.copytree(runs[0], folder)                    # with charts drawn by `dxsim plot`
+    frame = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+    frame.loc[2, column] = value
+    frame.to_csv(folder / name, index=False)
+    before = _snapshot(folder)
+    assert main([command, str(folder)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err
+    assert f"{folder / name}: row 3, {column}: " in lines[0] and repr(value) in lines[0]
+    assert captured.out == ""
+    assert _snapshot(folder) == before                   # no chart re-drawn, no report.html
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt"]
+
+
+def test_report_refuses_to_overwrite_a_file_it_did_not_write(runs, tmp_path, capsys, monkeypatch):
+    notes = tmp_path / "notes.csv"
+    notes.write_text("keep,me\n1,2\n", encoding="utf-8")
+    page = tmp_path / "page.html"
+    page.write_text("<!DOCTYPE html><html><head><title>mine</title></head><body>hand-written</body></html>\n",
+                    encoding="utf-8")
+    for existing in (notes, page, tmp_path):
+        before = sorted(tmp_path.iterdir())
+        assert main(["report", str(runs[0]), "--out", str(existing)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and str(existing) in err[0], err
+        assert sorted(tmp_path.iterdir()) == before       # no temporary file left behind
+    assert notes.read_text(encoding="utf-8") == "keep,me\n1,2\n" and "hand-written" in page.read_text("utf-8")
+
+    import dxsim.report
+
+    def expensive(*_args, **_kwargs):
+        raise AssertionError("the destination is checked before the report is built")
+
+    monkeypatch.setattr(dxsim.report, "build_report", expensive)
+    assert main(["report", str(runs[0]), "--out", str(notes)]) == 2
+    assert "not a report written by dxsim" in capsys.readouterr().err
+
+
+def test_report_replaces_its_own_report(runs, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["report", str(runs[1]), "--out", str(out)]) == 0
+    head = out.read_text(encoding="utf-8")[:600]
+    assert '<meta name="generator" content="dxsim ' in head
+    out.write_text(out.read_text(encoding="utf-8").replace("<h1>", "<h1>OLD "), encoding="utf-8")
+    assert main(["report", str(runs[1]), "--out", str(out)]) == 0
+    assert "<h1>OLD " not in out.read_text(encoding="utf-8")
+    legacy = tmp_path / "legacy.html"                   # a report written before the generator tag
+    legacy.write_text("<!DOCTYPE html><html><head><title>dxsim report: fast</title></head><body>\n"
+                      '<h1>dxsim report: fast</h1>\n<p class="meta">Written by dxsim 0.1.0 on 2026-01-01</p>'
+                      "</body></html>\n", encoding="utf-8")
+    assert main(["report", str(runs[1]), "--out", str(legacy)]) == 0
+    assert '<meta name="generator"' in legacy.read_text(encoding="utf-8")
+    capsys.readouterr()

@@ -93,3 +93,21 @@ def test_bn_vnd_is_converted_by_the_configured_baseline_spend(tmp_path, cfg):
     scen = load_scenario(path, spend_cfg, known_geos(spend_cfg))
     m = scen.investment_multiple(spend_cfg, np.arange(2020, 2031), first_projected=2024)
     assert m[:, 0, 0].tolist() == [1, 1, 1, 1, 1, 1.5, 1.5, 0.5, 0.5, 0.5, 0.5]
+
+
+def test_per_geo_schedule_replaces_the_default_from_its_first_year(tmp_path, cfg):
+    scen = _load(tmp_path, cfg, 'geos = ["long_an"]\n[investment]\nbroadband = 1.5\n'
+                                '[investment.long_an]\nbroadband = { 2026 = 1.3 }\n')
+    m = scen.investment_multiple(cfg, np.arange(2020, 2031), first_projected=2024)
+    assert m[:, 0, 0].tolist() == [1, 1, 1, 1, 1.5, 1.5, 1.3, 1.3, 1.3, 1.3, 1.3]
+
+
+@pytest.mark.parametrize("event, field", [
+    ('indicator = "online_dossier_share"\nyear = 2025\nceiling_lift = 20', "events[0].ceiling_lift"),
+    ('indicator = "fiber_household_share"\nyear = 2025\nceiling_lift = 6', "events[0].ceiling_lift"),
+    ('indicator = "online_dossier_share"\nyear = 2025\nspeed_multiplier = 1.5\ngeos = ["long_an", "long_an"]',
+     "events[0].geos[1]"),
+])
+def test_event_errors(tmp_path, cfg, event, field):
+    with pytest.raises(InputError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        _load(tmp_path, cfg, 'geos = ["long_an"]\n[[events]]\n' + event)

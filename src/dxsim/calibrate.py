@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import linalg, optimize
 
 from .config import CalibrationConfig, IndicatorSpec
+from .errors import InputError
 from .observations import NATIONAL, known_geos, used_observations
 
 HYPER_NAMES = ("level_sd", "slope_sd", "obs_sd")
@@ -93,20 +94,18 @@ def transform_readings(spec: IndicatorSpec, definition: np.ndarray, value: np.nd
     return spec.law.to_linear(fraction)
 
 
-def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, t0: float,
-                 clip: tuple[float, float]) -> Design:
+def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFrame, t0: float) -> np.ndarray:
+    """Rows of the linear predictor for ``points`` (columns geo, definition, time): X @ beta is z there."""
     G = len(geos)
     offsets = [d.name for d in spec.definitions[1:]]
     slope_offsets = [d.name for d in spec.definitions[1:] if d.slope_offset is not None]
     n_off = len(offsets)
-    P = 2 * G + n_off + len(slope_offsets)
     gi = {g: i for i, g in enumerate(geos)}
-    n = len(obs)
-    X = np.zeros((n, P))
-    dt = obs["time"].to_numpy(float) - t0
+    X = np.zeros((len(points), 2 * G + n_off + len(slope_offsets)))
+    dt = points["time"].to_numpy(float) - t0
     X[:, 0] = 1.0
     X[:, 1] = dt
-    for j, (geo, dfn) in enumerate(zip(obs["geo"], obs["definition"], strict=True)):
+    for j, (geo, dfn) in enumerate(zip(points["geo"], points["definition"], strict=True)):
         g = gi[geo]
         if g > 0:
             X[j, 1 + g] = 1.0
@@ -115,6 +114,17 @@ def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, 
             X[j, 2 * G + offsets.index(dfn)] = 1.0
         if dfn in slope_offsets:
             X[j, 2 * G + n_off + slope_offsets.index(dfn)] = dt[j]
+    return X
+
+
+def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, t0: float,
+                 clip: tuple[float, float]) -> Design:
+    G = len(geos)
+    offsets = [d.name for d in spec.definitions[1:]]
+    slope_offsets = [d.name for d in spec.definitions[1:] if d.slope_offset is not None]
+    n_off = len(offsets)
+    X = design_matrix(spec, geos, obs, t0)
+    P = X.shape[1]
     y = transform_readings(spec, obs["definition"].to_numpy(), obs["value"].to_numpy(float), clip)
     prior_mean = np.zeros(P)
     fixed_var = np.full(P, np.nan)
@@ -222,6 +232,9 @@ class Calibrator:
 
     def fit(self, observations: pd.DataFrame, as_of: int | None = None) -> Calibrator:
         cfg = self.config
+        if as_of is not None and not cfg.first_year - 5 <= as_of <= cfg.jump_off_year:
+            raise InputError("command line", "--as-of", f"must be a year from {cfg.first_year - 5} to the "
+                             f"calibration's jump-off year {cfg.jump_off_year}, got {as_of}")
         used = used_observations(observations, as_of)
         self.jump_off_year_ = int(as_of) if as_of is not None else cfg.jump_off_year
         self.geos_ = known_geos(cfg)
@@ -273,14 +286,15 @@ class Calibrator:
             mean, _ = post.moments()
             G = len(post.geos)
             obs = self.observations_[self.observations_["indicator"] == spec.name]
-            fitted = _fitted_values(spec, post, mean, obs)
-            anchor = spec.definition(spec.anchor)
-            tj = self.jump_off_year_ + spec.reading_month / 12.0 - post.t0
+            fitted = _percent(spec, obs["definition"], design_matrix(spec, post.geos, obs, post.t0) @ mean)
+            jump_off = pd.DataFrame({"geo": post.geos, "definition": spec.anchor,
+                                     "time": self.jump_off_year_ + spec.reading_month / 12.0})
+            at_jump_off = _percent(spec, jump_off["definition"],
+                                   design_matrix(spec, post.geos, jump_off, post.t0) @ mean)
             for g, geo in enumerate(post.geos):
                 mine = obs["geo"].to_numpy() == geo
                 if not mine.any() and geo not in _REPORTED_GEOS:
                     continue
-                level = mean[0] + (mean[1 + g] if g else 0.0)
                 slope = mean[1] + (mean[G + g] if g else 0.0)
                 resid = obs["value"].to_numpy(float)[mine] - fitted[mine]
                 rows.append({
@@ -289,8 +303,7 @@ class Calibrator:
                     "pooled": bool(not mine.any()),
                     "rms_residual_pp": float(np.sqrt(np.mean(resid ** 2))) if mine.any() else np.nan,
                     "slope_per_year": slope,
-                    f"{spec.anchor}_at_jump_off": anchor.ceiling * float(spec.law.to_fraction(
-                        np.array(level + slope * tj))),
+                    f"{spec.anchor}_at_jump_off": at_jump_off[g],
                 })
         return pd.DataFrame(rows)
 
@@ -301,7 +314,6 @@ class Calibrator:
             post = self.posteriors_[spec.name]
             mean, cov = post.moments()
             sd = np.sqrt(np.diag(cov))
-            G = len(post.geos)
             names = ([("level", NATIONAL, ""), ("slope", NATIONAL, "")]
                      + [("level_deviation", g, "") for g in post.geos[1:]]
                      + [("slope_deviation", g, "") for g in post.geos[1:]]
@@ -319,29 +331,16 @@ class Calibrator:
                 rows.append({"indicator": spec.name, "parameter": name, "geo": "", "definition": "",
                              "mean": value, "sd": float(np.std(samples)), "q05": float(np.quantile(samples, 0.05)),
                              "q95": float(np.quantile(samples, 0.95)), "pooled": False, "scale": spec.law.name})
-            del G
         return pd.DataFrame(rows)
 
 
 _REPORTED_GEOS = ("long_an", "lang_son", "hau_giang", "tra_vinh", NATIONAL)
 
 
-def _fitted_values(spec: IndicatorSpec, post: IndicatorPosterior, mean: np.ndarray, obs: pd.DataFrame) -> np.ndarray:
-    """Posterior-mean fitted value (percent) at each reading."""
-    G = len(post.geos)
-    gi = {g: i for i, g in enumerate(post.geos)}
-    out = np.empty(len(obs))
-    for j, (geo, dfn, t) in enumerate(zip(obs["geo"], obs["definition"], obs["time"], strict=True)):
-        g = gi[geo]
-        z = mean[0] + mean[1] * (t - post.t0)
-        if g:
-            z += mean[1 + g] + mean[G + g] * (t - post.t0)
-        if dfn != spec.anchor:
-            z += mean[2 * G + post.offsets.index(dfn)]
-        if dfn in post.slope_offsets:
-            z += mean[2 * G + len(post.offsets) + post.slope_offsets.index(dfn)] * (t - post.t0)
-        out[j] = spec.definition(dfn).ceiling * float(spec.law.to_fraction(np.array(z)))
-    return out
+def _percent(spec: IndicatorSpec, definitions: pd.Series, z: np.ndarray) -> np.ndarray:
+    """Transformed-scale values -> percent, each over its definition's ceiling."""
+    ceilings = np.array([spec.definition(d).ceiling for d in definitions])
+    return ceilings * spec.law.to_fraction(z)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _draws(text: str) -> int:
+    value = _positive_int(text)
+    if value < 10:
+        raise argparse.ArgumentTypeError(f"must be >= 10 (as in a scenario file), got {value}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -62,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "trajectories.csv, target_probabilities.csv, manifest.json (and charts) to "
                          "results/<scenario name>/ or --out.")
     run.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file, e.g. scenarios/baseline.toml")
-    run.add_argument("--draws", type=_positive_int, help="Monte Carlo draws (default: the scenario's)")
+    run.add_argument("--draws", type=_draws, help="Monte Carlo draws, at least 10 (default: the scenario's)")
     run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
     run.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<scenario name>)")
     run.add_argument("--no-charts", action="store_true", help="skip the charts")
@@ -87,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import load_inputs, run_scenario, write_run
+    from .results import check_output_dir
 
+    if args.out:
+        check_output_dir(args.out)        # refuse a bad destination before simulating, not after
     inputs = load_inputs(args.config, args.observations, args.targets)
     result = run_scenario(args.scenario, draws=args.draws, seed=args.seed, inputs=inputs)
     out = args.out or Path("results") / result.scenario.name
@@ -142,8 +152,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import Calibrator
     from .pipeline import load_inputs
     from .plots import calibration_diagnostics
-    from .results import atomic_output_dir, write_csv
+    from .results import atomic_output_dir, check_output_dir, write_csv
 
+    check_output_dir(args.out)
     inputs = load_inputs(args.config, args.observations, args.targets)
     cal = Calibrator(inputs.config).fit(inputs.observations, as_of=args.as_of)
     draws = cal.sample(args.draws, np.random.default_rng(args.seed))
@@ -178,6 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         advice = "" if "draws" in str(exc) else "; use fewer draws (--draws)"
         return _fail(f"error: not enough memory ({exc or 'out of memory'}){advice}", EXIT_INPUT)
+    except BrokenPipeError:                  # output piped into e.g. `head`, which stopped reading: not an error
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt as exc:
         kind, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
         return _fail(f"{kind}; no partial results are left behind", code)

@@ -69,6 +69,15 @@ class IndicatorSpec:
     def definition_names(self) -> tuple[str, ...]:
         return tuple(d.name for d in self.definitions)
 
+    def ceiling_room_problem(self, points: float) -> str:
+        """Why a ceiling lift of ``points`` cannot apply ('' when it can): ceilings are capped at 100%."""
+        low = min(self.definitions, key=lambda d: d.ceiling)
+        if points <= 100.0 - low.ceiling:
+            return ""
+        return (f"{self.name}'s ceilings leave room for a lift of at most {100.0 - low.ceiling:g} points "
+                f"(ceilings are capped at 100%; definition {low.name} is at {low.ceiling:g}%), got {points:g}; "
+                "use speed_multiplier instead")
+
 
 @dataclass(frozen=True)
 class Exclusion:
@@ -165,6 +174,8 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
     for k, v in excluded.table.items():
         if not isinstance(v, str):
             raise excluded.error(k, f"must be the reason as a string, got {v!r}")
+        if k in defs_table.table:
+            raise excluded.error(k, "is also a modelled definition of this indicator: remove one of the two")
     headline = f.raw("headline", False)
     if not isinstance(headline, bool):
         raise f.error("headline", f"must be true or false, got {headline!r}")

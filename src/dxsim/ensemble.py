@@ -132,7 +132,7 @@ class Ensemble:
     first_projected_year: int
     laws: tuple[Law, ...]
     z: np.ndarray
-    series_shift: np.ndarray          # (year, series, draw): definition offset + slope offset x (t - t0)
+    series_shift: np.ndarray          # (year, series, draw): offset + slope offset x (t - t0), held after jump-off
     series_ceiling: np.ndarray        # (series,) base ceilings, percent
     event_lift: np.ndarray            # (year, scenario, geo, indicator) points
     rollouts: RolloutDrivers | None = None
@@ -217,7 +217,6 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     programme effects per draw (speed multiplier, ceiling lift, share step; see ``RolloutDrivers``)."""
     D = params.level.shape[0]
     S, G, I, Y = len(scenarios), len(geos), len(cfg.indicators), len(years)
-    check_memory(S, D, G, I, Y)
     gidx = np.array([params.geos.index(g) for g in geos])
     # noise is drawn for every known geo, so a geo's values do not depend on which others are simulated
     noise_geos = slice(gidx[0], gidx[-1] + 1) if np.array_equal(gidx, np.arange(gidx[0], gidx[-1] + 1)) else gidx
@@ -256,8 +255,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
                 continue
             np.multiply(elasticity, log_own[..., None], out=step[s])
             if np.any(log_bb):
-                # where, not a product: 0 x log(0) would be nan and turn "investment stops" into the baseline
-                bb = cross * np.where(np.isneginf(log_bb), -np.inf, log_bb)[:, None]      # (G, D)
+                bb = cross * log_bb[:, None]             # (G, D); cross > 0, so log(0) gives -inf, never nan
                 for i in cross_ind:
                     step[s, :, i] += bb
             np.exp(step[s], out=step[s])
@@ -280,7 +278,11 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         z_paths[y] = z
 
     series_ind = np.array([cfg.indicator_names.index(i) for i, _ in params.series])
-    shift = params.offset.T[None] + params.slope_offset.T[None] * dt[:, series_ind][..., None]   # (Y, K, D)
+    # A definition's slope offset describes how it diverged from the anchor over the observed years; projections
+    # hold the divergence reached at the jump-off, so every definition moves with the anchor's (investment-driven)
+    # step and none can fall because investment stops.
+    dt_fit = np.minimum(dt, dt[years <= jump_off_year][-1])
+    shift = params.offset.T[None] + params.slope_offset.T[None] * dt_fit[:, series_ind][..., None]   # (Y, K, D)
     return Ensemble(
         scenarios=scenarios, geos=geos, years=tuple(int(y) for y in years), indicators=cfg.indicator_names,
         series=params.series, draws=D, first_projected_year=jump_off_year + 1, laws=laws, z=z_paths,

@@ -279,6 +279,9 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
     for k, ex in enumerate(cfg.exclusions):
         if ex.geo not in geos:
             raise InputError(cfg.path, f"exclude[{k}].geo", unknown("geo", ex.geo, geos))
+    for geo, _ in cfg.baseline_spend_bn_vnd:
+        if geo not in geos:
+            raise InputError(cfg.path, f"baseline_spend_bn_vnd.{geo}", unknown("geo", geo, geos))
     order = np.array([release_order(path, _row(frame, i), r) for i, r in enumerate(frame["release"])])
     frame.attrs.clear()
 
@@ -294,14 +297,30 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
                & (frame["definition"] == ex.definition) & (frame["year"] == ex.year))
         frame.loc[hit, "status"] = f"excluded in config: {ex.reason}"
 
-    # Repeated releases of one figure: keep the latest vintage, never count older ones as readings.
+    # Repeated releases of one year's figure (whatever their period): keep the latest vintage, never count older
+    # ones as readings; two rows of the same vintage are an error, not two readings.
     frame["_release_order"] = order
-    group = ["geo", "indicator", "definition", "year", "period"]
+    group = ["geo", "indicator", "definition", "year"]
     has_release = frame.groupby(group)["release"].transform(lambda s: (s != "").any()).to_numpy()
     latest = frame.groupby(group)["_release_order"].transform("max").to_numpy()
-    superseded = has_release & (order < latest) & (frame["status"] == "used").to_numpy()
+    used = (frame["status"] == "used").to_numpy()
+    superseded = has_release & (order < latest) & used
     frame.loc[superseded, "status"] = "superseded by a later release"
+    tie = has_release & (order == latest) & used & frame.duplicated(group + ["_release_order"], keep="first").to_numpy()
+    if tie.any():
+        i = int(np.flatnonzero(tie)[0])
+        raise InputError(path, f"{_row(frame, i)}, release", f"{frame['release'].iat[i]!r} is also the release of "
+                         "another row of the same figure: mark which release is the latest")
     frame = frame.drop(columns="_release_order")
+    used = (frame["status"] == "used").to_numpy()
+    for i in np.flatnonzero(used & (frame["year"] > cfg.jump_off_year).to_numpy()):
+        raise InputError(path, f"{_row(frame, i)}, year", f"{frame['year'].iat[i]} is after the calibration's "
+                         f"jump-off year {cfg.jump_off_year}; raise [model] jump_off_year in {cfg.path} to use it")
+    for i in np.flatnonzero(used):
+        ceiling = cfg.indicator(frame["indicator"].iat[i]).definition(frame["definition"].iat[i]).ceiling
+        if frame["value"].iat[i] > ceiling:
+            raise InputError(path, f"{_row(frame, i)}, value", f"{frame['value'].iat[i]:g} is above the {ceiling:g}% "
+                             f"ceiling of {frame['indicator'].iat[i]}/{frame['definition'].iat[i]} in {cfg.path}")
 
     reading_month = np.array([cfg.indicator(ind).reading_month if ind in cfg.indicator_names else 12
                               for ind in frame["indicator"]], dtype=float)

@@ -200,14 +200,11 @@ def _summary_section(tables: RunTables, lang: str) -> str:
             "listed twice.</p>",
             _table(["Geo", "Indicator", "Definition", "Deadline", "Target", "P(met)", "Likelihood",
                     "Document"], rows, numeric=(5,))]
-    all_path = tables.folder / "all_targets_probabilities.csv"
-    if all_path.is_file():
-        allp = pd.read_csv(all_path)
-        if {"geo", "scope", "n_targets", "probability"} <= set(allp.columns):
-            rows = [[_e(style.geo_name(r.geo, lang)), _e(r.scope), _e(r.n_targets),
-                     f"{float(r.probability):.3f}"] for r in allp.itertuples(index=False)]
-            out += ["<h3>Probability that all of a geo's targets are met</h3>",
-                    _table(["Geo", "Targets", "Number", "P(all met)"], rows, numeric=(2, 3))]
+    if tables.all_targets is not None:                  # all_targets_probabilities.csv, checked by read_run
+        rows = [[_e(style.geo_name(r.geo, lang)), _e(r.scope), _e(r.n_targets),
+                 f"{float(r.probability):.3f}"] for r in tables.all_targets.itertuples(index=False)]
+        out += ["<h3>Probability that all of a geo's targets are met</h3>",
+                _table(["Geo", "Targets", "Number", "P(all met)"], rows, numeric=(2, 3))]
     past = tp[tp["evaluable"] & (tp["deadline"] < first)]
     never = tp[~tp["evaluable"]]
     rows = [[_e(style.geo_name(r.geo, lang)), _e(r.indicator), _e(r.definition), _e(r.deadline),
@@ -412,6 +409,7 @@ def build_report(runs: Sequence[RunTables], skills: Sequence[SkillFolder] = (), 
     body = "\n".join(f'<section id="{_e(a)}"><h2>{_e(t)}</h2>\n{h}\n</section>' for a, t, h in sections)
     return ("<!DOCTYPE html>\n"
             f'<html lang="{lang}"><head><meta charset="utf-8">'
+            f"{_generator()}"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<link rel="icon" href="data:,">'
             f"<title>{_e(title)}</title><style>{CSS}</style></head><body>\n"
@@ -422,10 +420,40 @@ def build_report(runs: Sequence[RunTables], skills: Sequence[SkillFolder] = (), 
             f"<nav><ul>{toc}</ul></nav>\n{body}\n</body></html>\n")
 
 
+def _generator() -> str:
+    """The tag written into every report; ``write_report`` only overwrites files that carry it."""
+    return f'<meta name="generator" content="dxsim {html.escape(__version__, quote=True)}">'
+
+
+GENERATOR_PREFIX = b'<meta name="generator" content="dxsim '
+LEGACY_MARKERS = (b"<h1>dxsim report", b'<p class="meta">Written by dxsim ')   # reports before the tag
+
+
+def is_dxsim_report(path: Path) -> bool:
+    """True when ``path`` is an .html file written by ``write_report`` (its head carries the generator tag)."""
+    if path.suffix.lower() not in (".html", ".htm") or not path.is_file():
+        return False
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    return GENERATOR_PREFIX in head or all(marker in head for marker in LEGACY_MARKERS)
+
+
+def check_report_destination(out: Path) -> None:
+    """Refuse to replace anything but a dxsim report (a folder, notes.csv, someone's page) at ``out``."""
+    if out.is_dir():
+        raise InputError(out, "", "is a folder; give a file name for the report, e.g. report.html")
+    if out.exists() and not is_dxsim_report(out):
+        raise InputError(out, "", "exists and is not a report written by dxsim; not overwritten (choose another "
+                         "--out FILE or remove it)")
+
+
 def write_report(folders: Sequence[str | Path], out: str | Path | None = None, lang: str = "en") -> Path:
-    """Write ``report.html`` (default: in the first folder) atomically; returns its path."""
-    runs, skills = read_folders(folders)
+    """Write ``report.html`` (default: in the first folder) atomically; returns its path. An existing file
+    at ``out`` is only replaced when it is a dxsim report (checked before any work and again before the
+    replace)."""
     out = Path(out) if out is not None else Path(folders[0]) / "report.html"
+    check_report_destination(out)
+    runs, skills = read_folders(folders)
     text = build_report(runs, skills, lang)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.parent)
@@ -433,6 +461,7 @@ def write_report(folders: Sequence[str | Path], out: str | Path | None = None, l
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.chmod(tmp, 0o644)
+        check_report_destination(out)               # a file may have appeared while the report was built
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

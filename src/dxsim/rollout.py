@@ -370,13 +370,8 @@ def _programme(f: Fields, k: int, cfg: CalibrationConfig, geos: tuple[str, ...],
         raise f.error("teams", f"needs {teams} teams but {geo} has {pools[geo]} (rollout.teams.{geo})")
     release = _release_schedule(f, budget, start_year, duration, (cfg.jump_off_year + 1, horizon))
     effect = _effect(f)
-    if effect.kind == "ceiling_lift":
-        low = min(cfg.indicator(indicator).definitions, key=lambda d: d.ceiling)
-        if effect.value > 100.0 - low.ceiling:
-            raise InputError(f.source, f.field("effect.points"),
-                             f"{indicator}'s ceilings leave room for a lift of at most {100.0 - low.ceiling:g} "
-                             f"points (ceilings are capped at 100%; definition {low.name} is at {low.ceiling:g}%), "
-                             f"got {effect.value:g}; use speed_multiplier or step")
+    if effect.kind == "ceiling_lift" and (problem := cfg.indicator(indicator).ceiling_room_problem(effect.value)):
+        raise InputError(f.source, f.field("effect.points"), problem + " or step")
     return Programme(
         name=name, geo=geo, indicator=indicator, pillar=cfg.indicator(indicator).pillar, budget_bn_vnd=budget,
         yearly_release_bn_vnd=release, release_month=f.integer("release_month", 1, lo=1, hi=12), start=start,

@@ -64,7 +64,11 @@ class Scenario:
         out = np.ones((len(years), len(self.geos), len(PILLARS)))
         for g, geo in enumerate(self.geos):
             for p, pillar in enumerate(PILLARS):
-                schedule = self.investment.get((geo, pillar), self.investment.get(("*", pillar)))
+                default = self.investment.get(("*", pillar), {})
+                override = self.investment.get((geo, pillar), {})
+                # a per-geo schedule replaces the default from its first year on
+                first = min(override, default=np.inf)
+                schedule = {y: v for y, v in default.items() if y < first} | override
                 if not schedule:
                     continue
                 starts = np.array(list(schedule))                 # sorted years; each value holds until the next
@@ -175,6 +179,8 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
             if geo not in geos:
                 raise InputError(source, f"events[{k}].geos[{j}]",
                                  f"{geo!r} is not in this scenario's geos {list(geos)}")
+            if geo in ev_geos[:j]:
+                raise InputError(source, f"events[{k}].geos[{j}]", f"lists {geo!r} twice")
         event = Event(
             name=e.string("name", f"event {k + 1}"), indicator=indicator, geos=tuple(ev_geos),
             year=e.integer("year", lo=cfg.jump_off_year + 1, hi=horizon),
@@ -182,6 +188,8 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
             speed_multiplier=e.number("speed_multiplier", 1.0, lo=0, strict_lo=True))
         if event.ceiling_lift == 0 and event.speed_multiplier == 1:
             raise e.error("speed_multiplier", "the event changes nothing: set ceiling_lift or speed_multiplier")
+        if problem := cfg.indicator(indicator).ceiling_room_problem(event.ceiling_lift):
+            raise e.error("ceiling_lift", problem)
         events.append(event)
     programmes, rollouts = parse_programmes(source, raw, cfg, geos, horizon)
 

@@ -1,8 +1,9 @@
 """Target probabilities from the ensemble: P(met at the deadline) = share of draws meeting the target.
 
-Plans state targets, and provinces report achievement, in whole percent ("100% of eligible services"), so a
-draw's value is rounded to ``TARGET_PRECISION`` points before the comparison; without it a target at a
-ceiling of 100% could never be met by a continuous share.
+Draws are compared with the target exactly, with one exception: a continuous share only approaches its
+ceiling, so a target *at* the definition's ceiling ("100% of eligible services online") counts as met within
+``CEILING_TOLERANCE`` points of it, the rounding with which such achievements are reported. A target above the
+ceiling assumed in the calibration config cannot be evaluated and says so.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ COMPARE = {
     "<=": np.less_equal,
     "<": np.less,
 }
-TARGET_PRECISION = 1.0
+CEILING_TOLERANCE = 0.5     # percentage points
 TARGET_PROBABILITY_COLUMNS = ("scenario", "geo", "indicator", "definition", "deadline", "target", "comparator",
                               "probability", "mc_se", "document", "evaluable", "reason", "probability_text")
 
@@ -37,6 +38,10 @@ def unevaluable_reason(cfg: CalibrationConfig, row: pd.Series, geos: tuple[str, 
         return f"geo {row['geo']} is not in the scenario"
     if row["deadline"] not in years:
         return f"deadline {row['deadline']} is outside the simulated years {years[0]}-{years[-1]}"
+    ceiling = spec.definition(row["definition"]).ceiling
+    if row["comparator"] in (">=", ">") and float(row["target"]) > ceiling:
+        return (f"target {float(row['target']):g}% is above the {ceiling:g}% ceiling assumed for "
+                f"{row['indicator']}/{row['definition']} in the calibration config")
     return ""
 
 
@@ -62,8 +67,12 @@ def target_met(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame
         if reason:
             continue
         values = ensemble.series_draws(int(row["deadline"]), row["geo"], (row["indicator"], row["definition"]))
-        rounded = np.round(values / TARGET_PRECISION) * TARGET_PRECISION
-        met[t] = COMPARE[row["comparator"]](rounded, float(row["target"]))
+        target = float(row["target"])
+        ceiling = cfg.indicator(row["indicator"]).definition(row["definition"]).ceiling
+        if row["comparator"] in (">=", ">") and target >= ceiling:
+            met[t] = values >= ceiling - CEILING_TOLERANCE
+        else:
+            met[t] = COMPARE[row["comparator"]](values, target)
     info = targets.copy()
     info["reason"] = reasons
     info["evaluable"] = info["reason"] == ""

@@ -1,0 +1,58 @@
+"""Target evaluation: exact comparisons, targets at and above a definition's ceiling, P(all)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dxsim.ensemble import run_ensemble
+from dxsim.scenario import DEFAULT_GEOS, Scenario
+from dxsim.targets import CEILING_TOLERANCE, all_targets_probabilities, target_probabilities
+
+BASE = Scenario("baseline", "", 2030, 800, 9, DEFAULT_GEOS, "multiple", {})
+
+
+@pytest.fixture(scope="module")
+def ensemble(calibrator):
+    return run_ensemble(calibrator, [BASE], 800, 9)
+
+
+def _targets(rows):
+    frame = pd.DataFrame(rows)
+    frame["document"] = "test"
+    frame["source_url"] = frame["quote"] = ""
+    return frame
+
+
+def test_exact_ceiling_and_above_ceiling_targets(ensemble, cfg):
+    targets = _targets([
+        {"geo": "long_an", "indicator": "fiber_household_share", "definition": "coverage", "deadline": 2025,
+         "target": 85.0, "comparator": ">="},
+        {"geo": "tra_vinh", "indicator": "internal_work_online_share", "definition": "province_level",
+         "deadline": 2030, "target": 100.0, "comparator": ">="},
+        {"geo": "tra_vinh", "indicator": "fiber_household_share", "definition": "subscription", "deadline": 2030,
+         "target": 97.0, "comparator": ">="},
+    ])
+    tp = target_probabilities(ensemble, cfg, targets)
+    cov = ensemble.series_draws(2025, "long_an", ("fiber_household_share", "coverage"))[0]
+    assert tp["probability"].iloc[0] == pytest.approx(np.mean(cov >= 85.0))
+    work = ensemble.series_draws(2030, "tra_vinh", ("internal_work_online_share", "province_level"))[0]
+    assert tp["probability"].iloc[1] == pytest.approx(np.mean(work >= 100.0 - CEILING_TOLERANCE))
+    assert 0 < tp["probability"].iloc[1] < 1
+    assert not tp["evaluable"].iloc[2] and "above the 95% ceiling" in tp["reason"].iloc[2]
+
+
+def test_all_targets_probability_is_the_joint_share(ensemble, cfg):
+    targets = _targets([
+        {"geo": "vietnam", "indicator": "fiber_household_share", "definition": "subscription", "deadline": 2025,
+         "target": 86.0, "comparator": ">="},
+        {"geo": "vietnam", "indicator": "digital_economy_grdp_share", "definition": "mic_method", "deadline": 2025,
+         "target": 22.0, "comparator": ">="},
+    ])
+    joint = all_targets_probabilities(ensemble, cfg, targets)
+    row = joint[(joint["geo"] == "vietnam") & (joint["scope"] == "all")].iloc[0]
+    a = ensemble.series_draws(2025, "vietnam", ("fiber_household_share", "subscription"))[0] >= 86.0
+    b = ensemble.series_draws(2025, "vietnam", ("digital_economy_grdp_share", "mic_method"))[0] >= 22.0
+    assert row["probability"] == pytest.approx(np.mean(a & b)) and row["n_targets"] == 2
+    assert row["probability"] <= min(a.mean(), b.mean())
