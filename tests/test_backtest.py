@@ -144,7 +144,8 @@ def test_draws_are_interpolated_between_reading_months(cfg):
     z = np.broadcast_to(np.log(share / (100 - share))[:, None, None, None, None], (2, 1, 1, I, 4)).copy()
     ens = Ensemble(scenarios=("s",), geos=("vietnam",), years=(2021, 2022), indicators=cfg.indicator_names,
                    series=series, draws=4, first_projected_year=2022, laws=(Law("logistic"),) * I, z=z,
-                   series_shift=np.zeros((2, K, 4)), series_ceiling=np.full(K, 100.0),
+                   series_offset=np.zeros((K, 4)), series_ceiling=np.full(K, 100.0), own_series=(),
+                   own_z=np.zeros((2, 1, 1, 0, 4)),
                    event_lift=np.zeros((2, 1, 1, I)))
     assert ens.series_draws(2021, "vietnam", ("fiber_household_share", "subscription"))[0, 0] == pytest.approx(21.0)
     # fibre is read in December: the 2021 value sits at 2022.0, the 2022 value at 2023.0

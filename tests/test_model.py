@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dxsim.model import Law, bass_closed_form, gompertz_closed_form, logistic_closed_form, speed_multiplier
+from dxsim.model import Law, bass_closed_form, gompertz_closed_form, logistic_closed_form
 
 T = np.linspace(-5, 15, 81)
 
@@ -62,12 +62,3 @@ def test_round_trip_and_monotone(law):
     assert np.all(np.diff(law.to_fraction(z)) >= 0)
     extreme = law.to_fraction(np.array([-1e6, 1e6]))
     assert np.all((extreme >= 0) & (extreme <= 1))
-
-
-def test_speed_multiplier_is_positive_and_one_at_baseline():
-    with np.errstate(divide="ignore"):
-        logs = np.log(np.array([0.0, 0.5, 1.0, 1.5, 3.0]))
-    m = speed_multiplier(logs, 0.5)
-    assert m[2] == pytest.approx(1.0)
-    assert m[0] == 0.0
-    assert np.all(np.diff(m) > 0)

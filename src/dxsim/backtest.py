@@ -36,7 +36,7 @@ from .calibrate import Calibrator
 from .config import DEFAULT_CONFIG, CalibrationConfig
 from .ensemble import Ensemble, run_ensemble
 from .errors import InputError
-from .observations import NATIONAL, YEAR_RANGE, known_geos, used_observations
+from .observations import NATIONAL, YEAR_RANGE, is_percent_unit, known_geos, used_observations
 from .pipeline import Inputs, load_inputs
 from .results import atomic_output_dir, sha256_file, write_csv, write_json
 from .scenario import DEFAULT_GEOS, Scenario
@@ -182,8 +182,7 @@ def with_measurement_noise(cfg: CalibrationConfig, calibrator: Calibrator, indic
 def _percent_series(frame: pd.DataFrame, origin: int) -> pd.DataFrame:
     """Every percent reading dated up to ``origin`` that is not superseded or excluded: modelled series and
     the recorded (unmodelled) ones, for the baselines' empirical change distribution."""
-    unit = frame["unit"].str.lower()
-    percent = (unit == "") | unit.str.contains("%", regex=False) | unit.str.startswith("percent")
+    percent = frame["unit"].map(is_percent_unit)
     ok = frame["status"].isin(["used", "indicator not modelled"]) & percent & frame["value"].between(0, 100)
     return frame[ok & (frame["year"] <= origin)]
 

@@ -213,7 +213,8 @@ def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random
     evals, evecs = np.linalg.eigh(hess)
     evals = np.maximum(evals, (1.0 / spread[free] ** 2).min())
     cov = (evecs / evals) @ evecs.T
-    # antithetic pairs around the mode (one sample = the mode itself) keep the mixture centred
+    # antithetic pairs around the mode keep the mixture centred (exactly for an even count; a single sample is
+    # the mode itself)
     half = rng.standard_normal(((samples + 1) // 2, k)) @ np.linalg.cholesky(cov).T
     draws = mode + np.concatenate([half, -half])[:samples] if samples > 1 else mode[None, :]
     thetas = np.tile(centre, (samples, 1))

@@ -132,8 +132,10 @@ class Ensemble:
     first_projected_year: int
     laws: tuple[Law, ...]
     z: np.ndarray
-    series_shift: np.ndarray          # (year, series, draw): offset + slope offset x (t - t0), held after jump-off
+    series_offset: np.ndarray         # (series, draw): a definition's offset from its anchor's z
     series_ceiling: np.ndarray        # (series,) base ceilings, percent
+    own_series: tuple[int, ...]       # series with a speed of their own (slope offset): paths in ``own_z``
+    own_z: np.ndarray                 # (year, scenario, geo, own series, draw), offset included
     event_lift: np.ndarray            # (year, scenario, geo, indicator) points
     rollouts: RolloutDrivers | None = None
 
@@ -151,10 +153,14 @@ class Ensemble:
         if self.rollouts is not None:
             lift = lift + self.rollouts.at(self.rollouts.ceiling_lift, y, scenarios, geos)
         ind = self.series_indicator
+        own = {k: j for j, k in enumerate(self.own_series)}
         out = np.empty(z.shape[:2] + (len(ks), z.shape[-1]))
         for j, k in enumerate(ks):
             i = ind[k]
-            zk = z[:, :, i] + self.series_shift[y, k]
+            if k in own:
+                zk = self.own_z[y][scenarios][:, geos][:, :, own[k]]
+            else:
+                zk = z[:, :, i] + self.series_offset[k]
             ceiling = np.minimum(self.series_ceiling[k] + lift[:, :, i], 100.0)
             self.laws[i].to_fraction(zk, out=out[:, :, j])
             out[:, :, j] *= ceiling
@@ -238,57 +244,66 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
 
     cross_ind = np.flatnonzero(not_broadband)
     steps_on = rollouts is not None and rollouts.has_steps
+    # Definitions with a slope offset grow at a speed of their own, max(slope + slope offset, 0), scaled by the
+    # same multipliers and shocks as their anchor: a state of their own (few; none for most configs).
+    series_ind = np.array([cfg.indicator_names.index(i) for i, _ in params.series])
+    own = tuple(k for k, (i, d) in enumerate(params.series) if cfg.indicator(i).definition(d).slope_offset)
+    own_ind = series_ind[list(own)]
+    own_offset = params.offset.T[list(own)]                                       # (n_own, D)
+    own_slope = slope[:, own_ind] + params.slope_offset.T[list(own)]              # (G, n_own, D)
+    own_speed = np.maximum(own_slope, 0.0)
+    own_paths = np.empty((Y, S, G, len(own), D), dtype=path_dtype)
+    z_own = np.empty((S, G, len(own), D))
+
     z_paths = np.empty((Y, S, G, I, D), dtype=path_dtype)
     z = np.empty((S, G, I, D))
+    mult = np.empty_like(z)                                # speed multiplier of this year's step
     step = np.empty_like(z)
     for y, year in enumerate(years):
         if year <= jump_off_year:
             z[...] = level + slope * dt[y][:, None]
-            z_paths[y] = z
+            z_own[...] = level[:, own_ind] + own_slope * dt[y][own_ind][:, None] + own_offset
+            z_paths[y], own_paths[y] = z, z_own
             continue
         for s in range(S):
             # m ** e = exp(e log m), computed only where some multiple differs from 1
             log_own = drivers.log_investment[s, y][:, pillar_of]                   # (G, I)
             log_bb = drivers.log_investment[s, y, :, broadband]                    # (G,)
             if not (np.any(log_own) or np.any(log_bb)):
-                step[s] = speed
+                mult[s] = 1.0
                 continue
-            np.multiply(elasticity, log_own[..., None], out=step[s])
+            np.multiply(elasticity, log_own[..., None], out=mult[s])
             if np.any(log_bb):
                 bb = cross * log_bb[:, None]             # (G, D); cross > 0, so log(0) gives -inf, never nan
                 for i in cross_ind:
-                    step[s, :, i] += bb
-            np.exp(step[s], out=step[s])
-            step[s] *= speed
+                    mult[s, :, i] += bb
+            np.exp(mult[s], out=mult[s])
         if np.any(damping != 1):
-            step *= damping ** (year - jump_off_year)
+            mult *= damping ** (year - jump_off_year)
         event = drivers.event_speed[:, y]
         if np.any(event != 1):
-            step *= event[..., None]
+            mult *= event[..., None]
         if rollouts is not None:
-            rollouts.multiply_into(step, rollouts.speed, y)
+            rollouts.multiply_into(mult, rollouts.speed, y)
+        np.multiply(mult, speed, out=step)
         z += step
         shock = noise_rng.standard_normal((all_geos, I, D))[noise_geos]
         shock *= process_sd
         z += shock
+        if own:
+            z_own += own_speed * mult[:, :, own_ind] + shock[:, own_ind]
         if steps_on:
             ceiling = np.minimum(anchor_ceiling[:, None] + drivers.ceiling_lift[:, y][..., None]
                                  + rollouts.at(rollouts.ceiling_lift, y), 100.0)
             _step_share(z, laws, ceiling, rollouts.at(rollouts.share_step, y))
-        z_paths[y] = z
+        z_paths[y], own_paths[y] = z, z_own
 
-    series_ind = np.array([cfg.indicator_names.index(i) for i, _ in params.series])
-    # A definition's slope offset describes how it diverged from the anchor over the observed years; projections
-    # hold the divergence reached at the jump-off, so every definition moves with the anchor's (investment-driven)
-    # step and none can fall because investment stops.
-    dt_fit = np.minimum(dt, dt[years <= jump_off_year][-1])
-    shift = params.offset.T[None] + params.slope_offset.T[None] * dt_fit[:, series_ind][..., None]   # (Y, K, D)
     return Ensemble(
         scenarios=scenarios, geos=geos, years=tuple(int(y) for y in years), indicators=cfg.indicator_names,
         series=params.series, draws=D, first_projected_year=jump_off_year + 1, laws=laws, z=z_paths,
-        series_shift=shift,
+        series_offset=params.offset.T.copy(),
         series_ceiling=np.array([cfg.indicator(i).definition(d).ceiling for i, d in params.series]),
-        event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0), rollouts=rollouts)
+        own_series=own, own_z=own_paths, event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0), rollouts=rollouts)
 
 
 def _step_share(z: np.ndarray, laws: tuple[Law, ...], ceiling: np.ndarray, points: np.ndarray) -> None:

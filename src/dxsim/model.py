@@ -80,8 +80,3 @@ def bass_closed_form(t: np.ndarray, p: float, q: float) -> np.ndarray:
     """Known answer: Bass cumulative adoption from F(0) = 0."""
     e = np.exp(-(p + q) * np.asarray(t, float))
     return (1.0 - e) / (1.0 + (q / p) * e)
-
-
-def speed_multiplier(log_investment: np.ndarray, elasticity: np.ndarray | float) -> np.ndarray:
-    """Investment -> speed: ``multiple ** elasticity`` (positive for any multiple >= 0, 1 at baseline)."""
-    return np.exp(np.asarray(elasticity) * log_investment)

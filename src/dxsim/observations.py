@@ -38,12 +38,6 @@ def known_geos(cfg: CalibrationConfig) -> tuple[str, ...]:
     return (NATIONAL,) + tuple(sorted(set(table["old_province"]) - {NATIONAL}))
 
 
-def merger_table(cfg: CalibrationConfig) -> pd.DataFrame:
-    """new_province -> old_province (the 2025 merger), as in the geos file."""
-    table = read_csv(_data_file(cfg, cfg.geos_file, "geos"), ("new_province", "old_province"))
-    return table[["new_province", "old_province"]]
-
-
 def _data_file(cfg: CalibrationConfig, path: Path, key: str) -> Path:
     """``path``; when it is the config's own data file and missing, the error names the config's field."""
     if path == getattr(cfg, "geos_file" if key == "geos" else key) and not path.exists():
@@ -205,7 +199,8 @@ def _check_definitions(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig, 
                              unknown(f"definition of {ind}", dfn or "(empty)", known))
 
 
-def _is_percent_unit(unit: str) -> bool:
+def is_percent_unit(unit: str) -> bool:
+    """A unit that means percent: empty, containing '%', or starting with 'percent'."""
     u = unit.strip().lower()
     return u == "" or "%" in u or u.startswith("percent")
 
@@ -254,7 +249,7 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
         months[i] = int(m[2])
     for i in np.flatnonzero(modelled):
         value, unit = frame["value"].iat[i], frame["unit"].iat[i]
-        if not _is_percent_unit(unit):
+        if not is_percent_unit(unit):
             raise InputError(path, f"{_row(frame, i)}, unit",
                              f"{frame['indicator'].iat[i]} must be in percent, got {unit!r}")
         if not 0 <= value <= 100:
