@@ -265,6 +265,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             z_own[...] = level[:, own_ind] + own_slope * dt[y][own_ind][:, None] + own_offset
             z_paths[y], own_paths[y] = z, z_own
             continue
+        plain = np.ones(S, dtype=bool)                     # scenarios whose multiplier is 1 everywhere this year
         for s in range(S):
             # m ** e = exp(e log m), computed only where some multiple differs from 1
             log_own = drivers.log_investment[s, y][:, pillar_of]                   # (G, I)
@@ -272,6 +273,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             if not (np.any(log_own) or np.any(log_bb)):
                 mult[s] = 1.0
                 continue
+            plain[s] = False
             np.multiply(elasticity, log_own[..., None], out=mult[s])
             if np.any(log_bb):
                 bb = cross * log_bb[:, None]             # (G, D); cross > 0, so log(0) gives -inf, never nan
@@ -280,18 +282,26 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             np.exp(mult[s], out=mult[s])
         if np.any(damping != 1):
             mult *= damping ** (year - jump_off_year)
+            plain[:] = False
         event = drivers.event_speed[:, y]
         if np.any(event != 1):
             mult *= event[..., None]
+            plain &= np.all(event == 1, axis=(1, 2))
         if rollouts is not None:
             rollouts.multiply_into(mult, rollouts.speed, y)
-        np.multiply(mult, speed, out=step)
-        z += step
+            plain &= np.all(rollouts.speed[y] == 1, axis=(1, 2, 3))
+        for s in range(S):
+            if plain[s]:
+                z[s] += speed
+                z_own[s] += own_speed
+            else:
+                z[s] += np.multiply(mult[s], speed, out=step[s])
+                z_own[s] += own_speed * mult[s][:, own_ind]
         shock = noise_rng.standard_normal((all_geos, I, D))[noise_geos]
         shock *= process_sd
         z += shock
         if own:
-            z_own += own_speed * mult[:, :, own_ind] + shock[:, own_ind]
+            z_own += shock[:, own_ind]
         if steps_on:
             ceiling = np.minimum(anchor_ceiling[:, None] + drivers.ceiling_lift[:, y][..., None]
                                  + rollouts.at(rollouts.ceiling_lift, y), 100.0)
