@@ -199,6 +199,16 @@ def _check_definitions(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig, 
                              unknown(f"definition of {ind}", dfn or "(empty)", known))
 
 
+def _refuse_duplicates(path: Path, frame: pd.DataFrame, key: list[str], shown: list[str]) -> None:
+    """InputError naming the first row that repeats an earlier one on ``key`` (``shown`` columns quoted)."""
+    dup = frame.duplicated(key, keep="first").to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        first = int(np.flatnonzero((frame[key] == frame.loc[frame.index[i], key]).all(axis=1).to_numpy())[0])
+        what = ", ".join(str(frame[c].iat[i])[:40] for c in shown)
+        raise InputError(path, _row(frame, i), f"duplicate of {_row(frame, first)} ({what})")
+
+
 def is_percent_unit(unit: str) -> bool:
     """A unit that means percent: empty, containing '%', or starting with 'percent'."""
     u = unit.strip().lower()
@@ -261,14 +271,8 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
         raise InputError(path, f"{_row(frame, i)}, source_url",
                          "every reading needs its source (a URL, quote or note)")
 
-    key = ["geo", "indicator", "definition", "year", "period", "release", "value", "source_url"]
-    dup = frame.duplicated(key, keep="first").to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        same = (frame[key] == frame.loc[frame.index[i], key]).all(axis=1).to_numpy()
-        first = int(np.flatnonzero(same)[0])
-        raise InputError(path, _row(frame, i), f"duplicate of {_row(frame, first)} "
-                         f"({frame['geo'].iat[i]}, {frame['indicator'].iat[i]}, {frame['year'].iat[i]})")
+    _refuse_duplicates(path, frame, ["geo", "indicator", "definition", "year", "period", "release", "value",
+                                     "source_url"], ["geo", "indicator", "year"])
 
     geos = set(known_geos(cfg))
     for k, ex in enumerate(cfg.exclusions):
@@ -356,14 +360,7 @@ def load_targets(cfg: CalibrationConfig, path: str | Path | None = None) -> pd.D
         if not frame["definition"].iat[i]:
             raise InputError(path, f"{_row(frame, i)}, definition",
                              f"a target on {indicator} needs its definition")
-    key = ["geo", "indicator", "definition", "deadline", "target", "comparator", "document"]
-    dup = frame.duplicated(key, keep="first").to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        same = (frame[key] == frame.loc[frame.index[i], key]).all(axis=1).to_numpy()
-        first = int(np.flatnonzero(same)[0])
-        raise InputError(path, _row(frame, i), f"duplicate of {_row(frame, first)} ({frame['geo'].iat[i]}, "
-                         f"{frame['indicator'].iat[i]}, {frame['deadline'].iat[i]}, "
-                         f"{frame['document'].iat[i][:40]!r})")
+    _refuse_duplicates(path, frame, ["geo", "indicator", "definition", "deadline", "target", "comparator", "document"],
+                       ["geo", "indicator", "deadline", "document"])
     frame.attrs.clear()
     return frame.reset_index(drop=True)
