@@ -141,6 +141,10 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     for r in ev.sort_values(["geo", "deadline", "indicator"]).itertuples():
         lines.append(f"  {r.geo:<10} {r.indicator:<27} {r.definition:<17} {r.deadline} {r.comparator}{r.target:g}"
                      f"  P = {r.probability_text:>13} (se {r.mc_se:.3f})  {short_document(r.document)}")
+    if "status" in tp.columns:
+        from .verdicts import verdict_text
+
+        lines += ["", verdict_text(tp)] if verdict_text(tp) else []
     if not result.programmes.empty:
         from .programme_impact import programme_summary
 

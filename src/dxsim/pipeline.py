@@ -24,6 +24,7 @@ from .results import atomic_output_dir, sha256_file, write_csv, write_json
 from .rollout import scenario_rollouts
 from .scenario import Scenario, load_scenario
 from .targets import all_targets_probabilities, target_met, target_probabilities
+from .verdicts import with_verdicts
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
         manifest["rollouts"] = rollouts.n_rollouts
     evaluated = target_met(ensemble, cfg, inputs.targets)
     return RunResult(scen, calibrator, ensemble, ensemble.trajectories(),
-                     target_probabilities(ensemble, cfg, inputs.targets, evaluated),
+                     with_verdicts(target_probabilities(ensemble, cfg, inputs.targets, evaluated), inputs.targets,
+                                   inputs.observations),
                      all_targets_probabilities(ensemble, cfg, inputs.targets, evaluated), used, manifest, programmes)
 
 

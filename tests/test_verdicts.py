@@ -1,0 +1,124 @@
+"""Verdicts on targets whose deadline year has readings: which reading decides, comparators, not-counted rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dxsim.targets import TARGET_PROBABILITY_COLUMNS
+from dxsim.verdicts import STATUSES, VERDICT_COLUMNS, verdicts, with_verdicts
+
+
+def _obs(rows):
+    """Synthetic readings made in the test (not data): one row per reading, as load_observations returns."""
+    frame = pd.DataFrame(rows)
+    for col, default in (("definition", "d"), ("period", ""), ("status", "used"), ("geography", "pre_2025")):
+        if col not in frame:
+            frame[col] = default
+        frame[col] = frame[col].fillna(default)
+    frame["indicator"] = "ind"
+    frame["source_url"] = [f"https://example.test/{i}" for i in range(len(frame))]
+    month = frame["period"].map(lambda p: int(p[5:]) if p else 12)
+    frame["time"] = frame["year"] + month / 12.0
+    return frame
+
+
+def _targets(rows):
+    frame = pd.DataFrame(rows)
+    frame["indicator"] = "ind"
+    frame["definition"] = frame.get("definition", "d")
+    if "geography" not in frame:
+        frame["geography"] = "pre_2025"
+    frame["document"] = "test plan"
+    return frame
+
+
+def test_year_figure_decides_and_in_year_readings_do_not():
+    obs = _obs([
+        {"geo": "a", "year": 2023, "period": "2023-06", "value": 90.0},     # in-year: above target, not decisive
+        {"geo": "a", "year": 2023, "period": "2023-12", "value": 79.4},     # year-end: decides
+        {"geo": "b", "year": 2023, "value": 12.0},                          # stated for the year: decides
+        {"geo": "c", "year": 2025, "period": "2025-06", "value": 85.0},     # only in-year: nowcast
+        {"geo": "d", "year": 2025, "value": 80.0},
+        {"geo": "d", "year": 2024, "value": 99.0},                          # another year: irrelevant
+    ])
+    targets = _targets([
+        {"geo": "a", "deadline": 2023, "target": 85.0, "comparator": ">"},
+        {"geo": "b", "deadline": 2023, "target": 10.0, "comparator": ">="},
+        {"geo": "c", "deadline": 2025, "target": 80.0, "comparator": ">="},
+        {"geo": "d", "deadline": 2025, "target": 80.0, "comparator": ">="},   # equality meets >=
+        {"geo": "d", "deadline": 2025, "target": 80.0, "comparator": ">"},    # ... and misses >
+        {"geo": "d", "deadline": 2024, "target": 5.0, "comparator": "<="},
+        {"geo": "e", "deadline": 2024, "target": 5.0, "comparator": ">="},
+        {"geo": "a", "deadline": 2030, "target": 95.0, "comparator": ">="},
+    ])
+    v = verdicts(targets, obs)
+    assert list(v.columns) == list(VERDICT_COLUMNS)
+    assert list(v["status"]) == ["missed", "met", "no reading", "met", "missed", "missed", "no reading", "not due"]
+    assert v["outcome"].iloc[0] == 79.4 and v["outcome_source"].iloc[0] == "https://example.test/1"
+    assert "90 (2023-06)" in v["outcome_note"].iloc[0]
+    assert v["outcome"].iloc[1] == 12.0
+    assert np.isnan(v["outcome"].iloc[2]) and "nowcast" in v["outcome_note"].iloc[2]
+    assert "85 (2025-06)" in v["outcome_note"].iloc[2]
+    assert v["outcome"].iloc[5] == 99.0
+    assert "after the newest reading (2025)" in v["outcome_note"].iloc[7]
+    assert set(v["status"]) <= set(STATUSES)
+
+
+def test_superseded_and_excluded_readings_do_not_count_and_geographies_do_not_mix():
+    obs = _obs([
+        {"geo": "a", "year": 2023, "value": 90.0, "status": "superseded by a later release"},
+        {"geo": "a", "year": 2023, "value": 70.0},
+        {"geo": "b", "year": 2023, "value": 90.0, "status": "excluded in config: not this definition"},
+        {"geo": "c", "year": 2023, "value": 90.0, "geography": "post_2025"},
+        {"geo": "u", "year": 2023, "value": 90.0, "status": "indicator not modelled"},
+    ])
+    targets = _targets([
+        {"geo": g, "deadline": 2023, "target": 80.0, "comparator": ">="} for g in ("a", "b", "c", "u")])
+    v = verdicts(targets, obs)
+    assert list(v["status"]) == ["missed", "no reading", "no reading", "met"]
+
+
+def test_disagreeing_year_figures_are_disputed_and_agreeing_ones_decide():
+    obs = _obs([
+        {"geo": "a", "year": 2025, "value": 18.7},
+        {"geo": "a", "year": 2025, "period": "2025-12", "value": 21.0},
+        {"geo": "b", "year": 2025, "value": 21.0},
+        {"geo": "b", "year": 2025, "period": "2025-12", "value": 22.0},
+    ])
+    targets = _targets([{"geo": g, "deadline": 2025, "target": 20.0, "comparator": ">="} for g in ("a", "b")])
+    v = verdicts(targets, obs)
+    assert list(v["status"]) == ["disputed", "met"]
+    assert np.isnan(v["outcome"].iloc[0]) and "18.7 (missed)" in v["outcome_note"].iloc[0]
+    assert v["outcome"].iloc[1] == 22.0 and "agree" in v["outcome_note"].iloc[1]
+
+
+def test_with_verdicts_keeps_every_column_and_repeats_per_scenario():
+    obs = _obs([{"geo": "a", "year": 2023, "value": 70.0}])
+    targets = _targets([{"geo": "a", "deadline": 2023, "target": 80.0, "comparator": ">="},
+                        {"geo": "a", "deadline": 2024, "target": 80.0, "comparator": ">="}])
+    table = pd.DataFrame({"scenario": ["s1", "s1", "s2", "s2"], "probability": [0.1, 0.2, 0.3, 0.4]})
+    out = with_verdicts(table, targets, obs)
+    assert list(out.columns) == ["scenario", "probability", *VERDICT_COLUMNS]
+    assert list(out["status"]) == ["missed", "not due", "missed", "not due"]
+    with pytest.raises(ValueError):
+        with_verdicts(table.iloc[:3], targets, obs)
+
+
+def test_shipped_run_keeps_its_columns_and_judges_past_targets(tmp_path, root):
+    from dxsim.pipeline import run_scenario, write_run
+
+    result = run_scenario(root / "scenarios" / "baseline.toml", draws=50, seed=1)
+    write_run(result, tmp_path / "run")
+    tp = pd.read_csv(tmp_path / "run" / "target_probabilities.csv", keep_default_na=False)
+    assert list(tp.columns)[:len(TARGET_PROBABILITY_COLUMNS)] == list(TARGET_PROBABILITY_COLUMNS)
+    assert {"status", "outcome", "outcome_source"} <= set(tp.columns)
+    assert set(tp["status"]) <= set(STATUSES)
+    judged = tp[tp["status"].isin(["met", "missed"])]
+    assert len(judged) > 0 and (judged["outcome"] != "").all() and (judged["outcome_source"] != "").all()
+    # the 2023 national fibre targets (> 85%, >= 84%) were missed: the December 2023 reading is 79.4%
+    fibre = tp[(tp["geo"] == "vietnam") & (tp["indicator"] == "fiber_household_share")
+               & (tp["deadline"] == 2023) & (tp["definition"] == "subscription")]
+    assert len(fibre) == 2 and (fibre["status"] == "missed").all()
+    assert (fibre["outcome"].astype(float) == 79.4).all()
