@@ -1,0 +1,210 @@
+"""Shared pieces of the report charts: series and target selection, labels, axes, legend, footnote."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+import pandas as pd
+from matplotlib import ticker
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+
+from . import style
+from .runtables import RunTables
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+def short_document(document: str, words: int = 4) -> str:
+    """The first few words of a plan document, before any parenthesis, colon or comma:
+    'Decision 749/QĐ-TTg (3/6/2020) National DX Program' -> 'Decision 749/QĐ-TTg'."""
+    head = str(document)
+    for sep in ("(", ":", ",", ";", " — ", " - "):
+        head = head.split(sep)[0]
+    parts = head.split()
+    if not parts:
+        return "?"
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
+def source_name(url: str) -> str:
+    """Host of a source URL without 'www.', e.g. 'baolongan.vn'."""
+    host = urlparse(str(url)).netloc.lower()
+    return host.removeprefix("www.") or "source not given"
+
+
+def fan_chart_keys(tables: RunTables) -> list[tuple[str, str, str]]:
+    """Fan charts to draw: every geo x headline indicator (anchor definition), plus every
+    (geo, indicator, definition) with an evaluable target or a reading in the run, in table order."""
+    present = set(zip(tables.trajectories["geo"], tables.trajectories["indicator"],
+                      tables.trajectories["definition"], strict=True))
+    wanted = {(g, i, d) for g in tables.geos for i, d in tables.headline_series()}
+    ev = tables.targets[tables.targets["evaluable"]]
+    wanted |= set(zip(ev["geo"], ev["indicator"], ev["definition"], strict=True))
+    wanted |= set(zip(tables.observations["geo"], tables.observations["indicator"],
+                      tables.observations["definition"], strict=True))
+    order = list(dict.fromkeys(zip(tables.trajectories["geo"], tables.trajectories["indicator"],
+                                   tables.trajectories["definition"], strict=True)))
+    return [k for k in order if k in wanted and k in present]
+
+
+def _series(tables: RunTables, geo: str, indicator: str, definition: str) -> pd.DataFrame:
+    tr = tables.trajectories
+    rows = tr[(tr["geo"] == geo) & (tr["indicator"] == indicator) & (tr["definition"] == definition)]
+    return rows.sort_values("year")
+
+
+def _targets(tables: RunTables, geo: str, indicator: str, definition: str) -> list[dict[str, Any]]:
+    """Evaluable targets of one series; identical ones (deadline, comparator, value) merged, documents
+    joined."""
+    tp = tables.targets
+    rows = tp[tp["evaluable"] & (tp["geo"] == geo) & (tp["indicator"] == indicator)
+              & (tp["definition"] == definition)]
+    out = []
+    for (deadline, comp, target), grp in rows.groupby(["deadline", "comparator", "target"], sort=True):
+        docs = list(dict.fromkeys(short_document(d) for d in grp["document"]))
+        out.append({"deadline": int(deadline), "comparator": str(comp), "target": float(target),
+                    "probability": float(grp["probability"].iloc[0]), "documents": docs})
+    return out
+
+
+def p_text(p: float) -> str:
+    """A probability to two decimals, '> 0.99' / '< 0.01' rather than a rounded 1.00 / 0.00."""
+    return "> 0.99" if p > 0.995 else "< 0.01" if p < 0.005 else f"{p:.2f}"
+
+
+def _documents_text(docs: list[str], limit: int = 2, lang: str = "en") -> str:
+    more = len(docs) - limit
+    return "; ".join(docs[:limit]) + (style.text("more", lang, n=more) if more > 0 else "")
+
+
+def _y_top(*values: Iterable[float]) -> float:
+    """Upper y limit: the largest value with 8% headroom, rounded up to 10 points, at most 100."""
+    finite = [float(v) for vals in values for v in vals if np.isfinite(v)]
+    top = max(finite, default=100.0) * 1.08
+    return float(min(100.0, max(10.0, math.ceil(top / 10.0) * 10.0)))
+
+
+def _spread(ys: list[float], gap: float, lo: float, hi: float) -> list[float]:
+    """Label heights at least ``gap`` apart, kept inside [lo, hi], as close to ``ys`` as the gaps allow."""
+    order = np.argsort(ys, kind="stable")
+    placed = np.array(ys, float)[order]
+    for k in range(1, len(placed)):
+        placed[k] = max(placed[k], placed[k - 1] + gap)
+    if len(placed) and placed[-1] > hi:
+        placed -= placed[-1] - hi
+    for k in range(len(placed)):
+        placed[k] = max(placed[k], lo + k * gap)
+    out = np.empty_like(placed)
+    out[order] = placed
+    return out.tolist()
+
+
+def _calibration_sha(tables: RunTables) -> str:
+    return str((tables.manifest.get("calibration") or {}).get("sha256", "?"))[:8]
+
+
+def _footnote(tables: RunTables, lang: str) -> str:
+    m = tables.manifest
+    cal = m.get("calibration") or {}
+    return style.text("footnote", lang, version=m.get("dxsim_version", "?"),
+                      scenario=(m.get("scenario") or {}).get("name", tables.scenario),
+                      config=cal.get("config", "?"), sha=_calibration_sha(tables),
+                      jump_off=cal.get("jump_off_year", tables.first_projected_year - 1),
+                      draws=m.get("draws", "?"), created=str(m.get("created_utc", ""))[:10])
+
+
+def _title_names(tables: RunTables, geo: str, indicator: str, definition: str, lang: str) -> dict[str, str]:
+    return {"geo": style.geo_name(geo, lang),
+            "indicator": style.indicator_name(indicator, lang, tables.labels.get(indicator)),
+            "definition": style.definition_name(definition, lang)}
+
+
+def _draw_fan(ax: Any, rows: pd.DataFrame, color: str, bands: Sequence[tuple[str, str, int, float]]) -> None:
+    years = rows["year"].to_numpy()
+    for lo, hi, _, alpha in bands:
+        if lo in rows and hi in rows:
+            ax.fill_between(years, rows[lo].to_numpy(), rows[hi].to_numpy(), color=color, alpha=alpha, lw=0)
+    ax.plot(years, rows["q50"].to_numpy(), color=color, lw=1.8)
+
+
+def _mark_projection(ax: Any, first_projected: int, lang: str, labels: bool = True) -> None:
+    x = first_projected - 0.5
+    ax.axvline(x, color=style.MUTED, lw=0.8, ls=(0, (4, 3)))
+    if labels:
+        trans = ax.get_xaxis_transform()
+        box = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7}
+        ax.text(x - 0.12, 0.985, "← " + style.text("observed_period", lang), transform=trans, ha="right",
+                va="top", fontsize=7, color=style.MUTED, bbox=box)
+        ax.text(x + 0.12, 0.985, style.text("projected_period", lang) + " →", transform=trans, ha="left",
+                va="top", fontsize=7, color=style.MUTED, bbox=box)
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def _title(ax: Any, text: str, size: float = 10.5, fits: int = 60) -> None:
+    """Left-aligned bold title, smaller when longer than about ``fits`` characters (so it fits the chart)."""
+    ax.set_title(text, loc="left", fontsize=max(7.5, min(size, size * fits / max(len(text), 1))))
+
+
+def _dodge(years: np.ndarray, step: float = 0.14) -> np.ndarray:
+    """x positions of readings: several readings of one year are spread around it by ``step`` years."""
+    x = years.astype(float)
+    for year in np.unique(years):
+        idx = np.flatnonzero(years == year)
+        x[idx] += (np.arange(len(idx)) - (len(idx) - 1) / 2) * step
+    return x
+
+
+def _axis_labels(ax: Any, xlabel: str, ylabel: str, top: float, label_pad: float = 0.065) -> None:
+    """Year ticks every 5 years with a faint line at every year, about five percent ticks, axis labels at
+    fixed positions (ticks and matplotlib's automatic label placement are the slow parts of a chart)."""
+    ax.xaxis.set_major_locator(ticker.MultipleLocator(5))
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))
+    ax.yaxis.set_major_locator(ticker.MultipleLocator(next(s for s in (2, 5, 10, 20, 25) if top / s <= 6)))
+    lo, hi = ax.get_xlim()
+    years = [y for y in range(math.ceil(lo), math.floor(hi) + 1) if y % 5]
+    ax.vlines(years, 0, 1, transform=ax.get_xaxis_transform(), colors="#eeeeee", lw=0.5, zorder=0.5)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.xaxis.set_label_coords(0.5, -label_pad * 1.5)
+    ax.yaxis.set_label_coords(-label_pad, 0.5)
+
+
+def _legend(fig: Figure, handles: Sequence[Any], x0: float, y0: float, ncol: int, fontsize: float = 7.5,
+            row_inches: float = 0.2) -> None:
+    """A legend drawn as plain artists from (x0, y0) downwards, in figure coordinates, filled row by row
+    (``fig.legend`` costs more than the rest of a fan chart)."""
+    fig_w_pt = fig.get_figwidth() * 72
+    sample, pad = 16 / fig_w_pt, 5 / fig_w_pt
+    row_height = row_inches / fig.get_figheight()
+    labels = [h.get_label() for h in handles]
+    while True:
+        widths = [max((len(labels[k]) * 0.53 * fontsize / fig_w_pt for k in range(c, len(handles), ncol)),
+                      default=0) + sample + 2 * pad + 8 / fig_w_pt for c in range(ncol)]
+        if ncol == 1 or x0 + sum(widths) <= 0.99:
+            break
+        ncol -= 1
+    for k, handle in enumerate(handles):
+        row, col = divmod(k, ncol)
+        x, y = x0 + sum(widths[:col]), y0 - row * row_height
+        if isinstance(handle, Patch):
+            fig.add_artist(Rectangle((x, y - row_height * 0.22), sample, row_height * 0.44,
+                                     transform=fig.transFigure, fc=handle.get_facecolor(), lw=0))
+        elif handle.get_linestyle() not in ("None", "none", ""):
+            fig.add_artist(Line2D([x, x + sample], [y, y], transform=fig.transFigure,
+                                  color=handle.get_color(), lw=handle.get_linewidth()))
+        else:
+            fig.add_artist(Line2D([x + sample / 2], [y], transform=fig.transFigure, ls="none",
+                                  marker=handle.get_marker(), ms=handle.get_markersize(),
+                                  mfc=handle.get_markerfacecolor(), mec=handle.get_markeredgecolor(),
+                                  mew=handle.get_markeredgewidth()))
+        fig.text(x + sample + pad, y, labels[k], fontsize=fontsize, va="center", ha="left")
+
+
