@@ -1,0 +1,302 @@
+"""Known answers for the model core, on tiny SYNTHETIC designs made here (so changes to the shipped data cannot
+break them): the conjugate posterior, definitions at their offsets, projected variances with and without process
+noise, readings placed at their month, exact target comparisons, ``mc_se`` and the backtest's reading noise.
+
+Every number below is either chosen here (the truth of a synthetic design) or computed from a closed form, never
+copied from a run of dxsim. Hyper-parameter priors have ``log_sd = 0``, which fixes the pooling and noise sds at
+their medians: the posterior is then exactly Gaussian with a known closed form.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dxsim.backtest import with_measurement_noise
+from dxsim.calibrate import Calibrator
+from dxsim.config import DefinitionSpec, IndicatorSpec, LogNormalPrior, NormalPrior
+from dxsim.ensemble import Ensemble, run_ensemble
+from dxsim.model import Law
+from dxsim.observations import load_observations
+from dxsim.scenario import Scenario
+from dxsim.targets import CEILING_TOLERANCE, all_targets_probabilities, target_probabilities
+
+IND = "synthetic_share"
+REF = 2022                      # reference year: t0 = REF + month / 12, so dt = year - REF for a year-end reading
+JUMP_OFF = 2023
+LOGIT = Law("logistic")
+
+
+def _spec(*, definitions=None, level_prior=(0.0, 3.0), slope_prior=(0.3, 0.5), level_sd=0.5, slope_sd=0.1,
+          obs_sd=0.1, process_sd=0.0) -> IndicatorSpec:
+    """A SYNTHETIC logistic indicator read at year end, with fixed hyper-parameters (log_sd = 0)."""
+    return IndicatorSpec(
+        name=IND, label="SYNTHETIC share", law=LOGIT, pillar="broadband", reading_month=12, headline=True,
+        anchor="a", definitions=definitions or (DefinitionSpec("a", 90.0, None),), excluded_definitions={},
+        level_prior=NormalPrior(*level_prior), slope_prior=NormalPrior(*slope_prior),
+        level_sd=LogNormalPrior(level_sd, 0.0), slope_sd=LogNormalPrior(slope_sd, 0.0),
+        obs_sd=LogNormalPrior(obs_sd, 0.0), process_sd=process_sd, elasticity=LogNormalPrior(0.5, 0.0))
+
+
+def _config(cfg, spec: IndicatorSpec, first_year: int = 2016):
+    """The shipped config's geos and files with only the SYNTHETIC indicator (one Gaussian posterior)."""
+    return dataclasses.replace(cfg, indicators=(spec,), hyper_samples=1, first_year=first_year,
+                               reference_year=REF, jump_off_year=JUMP_OFF, exclusions=(),
+                               baseline_spend_bn_vnd={})
+
+
+def _readings(rows: list[tuple[str, str, int, float]], spec: IndicatorSpec) -> pd.DataFrame:
+    """SYNTHETIC year-end readings (geo, definition, year, z on the logit scale) as an observations frame."""
+    out = []
+    for geo, dfn, year, z in rows:
+        ceiling = spec.definition(dfn).ceiling
+        out.append({"geo": geo, "indicator": IND, "definition": dfn, "year": year, "period": "", "release": "",
+                    "value": ceiling * float(LOGIT.to_fraction(np.array(z))), "unit": "%",
+                    "source_url": "synthetic", "quote": "", "note": "SYNTHETIC test data", "status": "used",
+                    "time": year + 1.0})
+    return pd.DataFrame(out)
+
+
+def _conjugate(X: np.ndarray, y: np.ndarray, m0: np.ndarray, v0: np.ndarray, noise_var: float):
+    """Closed-form Gaussian posterior (covariance form): m0 + V0 X'(X V0 X' + s2 I)^-1 (y - X m0)."""
+    V0 = np.diag(v0)
+    gain = V0 @ X.T @ np.linalg.inv(X @ V0 @ X.T + noise_var * np.eye(len(y)))
+    return m0 + gain @ (y - X @ m0), V0 - gain @ X @ V0
+
+
+def _scenario(geos: tuple[str, ...], draws: int, horizon: int = 2030) -> Scenario:
+    return Scenario("synthetic", "SYNTHETIC", horizon, draws, 1, geos, "multiple", {})
+
+
+def _z(values: np.ndarray, ceiling: float) -> np.ndarray:
+    return LOGIT.to_linear(np.asarray(values, float) / ceiling)
+
+
+# ---- the pooled posterior ---------------------------------------------------------------------------------
+def test_national_level_is_the_normal_normal_posterior(cfg):
+    """Readings at t0 only: the level's posterior is the textbook precision-weighted mean; the slope keeps its
+    prior; a province without readings adds the pooling sd to the national level's variance."""
+    spec = _spec(level_prior=(0.4, 2.0), obs_sd=0.3)
+    z = [-0.2, 0.1, 0.25]
+    obs = _readings([("vietnam", "a", REF, v) for v in z], spec)
+    post = Calibrator(_config(cfg, spec)).fit(obs).posteriors_[IND]
+    mean, cov = post.moments()
+    precision = 1 / 2.0**2 + len(z) / 0.3**2
+    assert mean[0] == pytest.approx((0.4 / 2.0**2 + sum(z) / 0.3**2) / precision, abs=1e-9)
+    assert cov[0, 0] == pytest.approx(1 / precision, rel=1e-9)
+    assert (mean[1], cov[1, 1]) == pytest.approx((0.3, 0.5**2), rel=1e-9)
+    g = post.geos.index("ben_tre")
+    assert mean[1 + g] == pytest.approx(0.0, abs=1e-12) and cov[1 + g, 1 + g] == pytest.approx(0.5**2, rel=1e-9)
+
+
+def _two_geo_design(cfg):
+    spec = _spec(level_prior=(0.0, 3.0), slope_prior=(0.3, 0.5), level_sd=0.5, slope_sd=0.1, obs_sd=0.15)
+    rng = np.random.default_rng(11)
+    rows = [("vietnam", "a", y, -1.0 + 0.3 * (y - REF) + rng.normal(0, 0.15)) for y in range(2017, 2024)]
+    rows += [("an_giang", "a", y, -0.4 + 0.2 * (y - REF) + rng.normal(0, 0.15)) for y in (2019, 2021, 2023)]
+    obs = _readings(rows, spec)
+    # the sub-problem (level_nat, slope_nat, d_level_an_giang, d_slope_an_giang): every other parameter is
+    # untouched by the data
+    dt = obs["time"].to_numpy() - (REF + 1.0)
+    prov = (obs["geo"] == "an_giang").to_numpy(float)
+    X = np.column_stack([np.ones_like(dt), dt, prov, prov * dt])
+    m, c = _conjugate(X, _z(obs["value"], 90.0), np.array([0.0, 0.3, 0.0, 0.0]),
+                      np.array([3.0**2, 0.5**2, 0.5**2, 0.1**2]), 0.15**2)
+    return spec, obs, m, c
+
+
+def test_posterior_mean_and_covariance_match_the_conjugate_closed_form(cfg):
+    spec, obs, m, c = _two_geo_design(cfg)
+    post = Calibrator(_config(cfg, spec)).fit(obs).posteriors_[IND]
+    G = len(post.geos)
+    g = post.geos.index("an_giang")
+    idx = [0, 1, 1 + g, G + g]
+    mean, cov = post.moments()
+    np.testing.assert_allclose(mean[idx], m, atol=1e-9)
+    np.testing.assert_allclose(cov[np.ix_(idx, idx)], c, atol=1e-10)
+    assert abs(c[0, 1]) / np.sqrt(c[0, 0] * c[1, 1]) > 0.3           # correlated: a transposed root shows
+
+
+def test_parameter_draws_have_the_closed_form_covariance(cfg):
+    """Draws of (level, slope) of the nation and of a province with readings: sample mean and covariance match
+    the closed form (20000 draws: a few standard errors of tolerance)."""
+    spec, obs, m, c = _two_geo_design(cfg)
+    cal = Calibrator(_config(cfg, spec)).fit(obs)
+    draws = cal.sample(20000, np.random.default_rng(5))
+    g = draws.geos.index("an_giang")
+    got = np.column_stack([draws.level[:, 0, 0], draws.slope[:, 0, 0], draws.level[:, g, 0],
+                           draws.slope[:, g, 0]])
+    A = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1]], float)   # per-geo level and slope
+    want_mean, want_cov = A @ m, A @ c @ A.T
+    sd = np.sqrt(np.diag(want_cov))
+    assert np.all(np.abs(got.mean(axis=0) - want_mean) < 4 * sd / np.sqrt(len(got)))
+    np.testing.assert_allclose(got.std(axis=0), sd, rtol=0.03)
+    np.testing.assert_allclose(np.corrcoef(got.T), want_cov / np.outer(sd, sd), atol=0.03)
+
+
+# ---- definitions at their offsets -------------------------------------------------------------------------
+OFFSET_B, OFFSET_C, SLOPE_OFFSET_C = 0.7, -0.4, 0.15
+
+
+def _definitions_fit(cfg):
+    defs = (DefinitionSpec("a", 90.0, None), DefinitionSpec("b", 60.0, NormalPrior(0.0, 2.0)),
+            DefinitionSpec("c", 100.0, NormalPrior(0.0, 2.0), NormalPrior(0.0, 1.0)))
+    spec = _spec(definitions=defs, obs_sd=0.02)
+    truth = {y: -1.0 + 0.3 * (y - REF) for y in range(2016, 2024)}
+    rows = [("vietnam", "a", y, z) for y, z in truth.items()]
+    rows += [("vietnam", "b", y, z + OFFSET_B) for y, z in truth.items() if y >= 2019]
+    rows += [("vietnam", "c", y, z + OFFSET_C + SLOPE_OFFSET_C * (y - REF)) for y, z in truth.items() if y <= 2021]
+    obs = _readings(rows, spec)
+    cal = Calibrator(_config(cfg, spec)).fit(obs)
+    return cal, obs
+
+
+@pytest.fixture(scope="module")
+def definitions(cfg):
+    cal, obs = _definitions_fit(cfg)
+    ens = run_ensemble(cal, [_scenario(("vietnam",), 2000)], 2000, 3)
+    return cal, obs, ens
+
+
+def test_offsets_are_fitted_with_their_sign(definitions):
+    cal, _, _ = definitions
+    table = cal.parameter_table().set_index(["parameter", "definition"])["mean"]
+    assert table[("definition_offset", "b")] == pytest.approx(OFFSET_B, abs=0.03)
+    assert table[("definition_offset", "c")] == pytest.approx(OFFSET_C, abs=0.03)
+    assert table[("definition_slope_offset", "c")] == pytest.approx(SLOPE_OFFSET_C, abs=0.01)
+
+
+def test_each_definition_reproduces_its_own_readings(definitions):
+    _, obs, ens = definitions
+    for row in obs.itertuples():
+        draws = ens.series_draws(row.year, "vietnam", (IND, row.definition))[0]
+        assert np.median(draws) == pytest.approx(row.value, abs=0.3), (row.definition, row.year)
+
+
+def test_definitions_sit_at_their_offsets_from_the_anchor_in_every_year(definitions):
+    """Per draw, on the logit scale: b - a is b's offset draw in every year; c - a grows by c's slope offset per
+    year, in the fitted years and in projected ones (same shocks, speeds max(slope + offset, 0) vs max(slope, 0))."""
+    cal, _, ens = definitions
+    table = cal.parameter_table().set_index(["parameter", "definition"])["mean"]
+    za, zb, zc = (np.array([_z(ens.series_draws(y, "vietnam", (IND, d))[0], ceiling) for y in ens.years])
+                  for d, ceiling in (("a", 90.0), ("b", 60.0), ("c", 100.0)))
+    gap_b = zb - za                                                    # (year, draw)
+    np.testing.assert_allclose(gap_b, np.broadcast_to(gap_b[0], gap_b.shape), atol=1e-4)
+    assert gap_b[0].mean() == pytest.approx(table[("definition_offset", "b")], abs=0.01)
+    dt = np.array(ens.years, float) - REF
+    gap_c = (zc - za).mean(axis=1)
+    want = table[("definition_offset", "c")] + table[("definition_slope_offset", "c")] * dt
+    np.testing.assert_allclose(gap_c, want, atol=0.01)
+    assert ens.years[-1] > JUMP_OFF
+
+
+# ---- projected variance ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("process_sd", [0.0, 0.25])
+def test_projected_variance_matches_the_analytic_value(cfg, process_sd):
+    """Constant slope (multiple 1, no damping, slope well above 0): z(y) = level + slope (y - REF) + sum of
+    (y - jump-off) shocks, so Var z = c' Cov c + (y - jump-off) process_sd^2 with c = (1, y - REF)."""
+    spec = _spec(level_prior=(0.0, 3.0), slope_prior=(0.2, 0.5), obs_sd=0.05, process_sd=process_sd)
+    rng = np.random.default_rng(2)
+    obs = _readings([("vietnam", "a", y, -1.5 + 0.2 * (y - REF) + rng.normal(0, 0.05))
+                     for y in range(2016, 2024)], spec)
+    cal = Calibrator(_config(cfg, spec)).fit(obs)
+    mean, cov = cal.posteriors_[IND].moments()
+    assert mean[1] > 10 * np.sqrt(cov[1, 1])                          # max(slope, 0) never binds
+    D = 20000
+    ens = run_ensemble(cal, [_scenario(("vietnam",), D)], D, 4)
+    for year in (2020, 2026, 2030):
+        z = _z(ens.series_draws(year, "vietnam", (IND, "a"))[0], 90.0)
+        c = np.array([1.0, year - REF])
+        var = c @ cov[:2, :2] @ c + max(year - JUMP_OFF, 0) * process_sd**2
+        assert z.var() == pytest.approx(var, rel=0.05), year
+        assert z.mean() == pytest.approx(c @ mean[:2], abs=4 * np.sqrt(var / D)), year
+
+
+# ---- readings placed at their month ---------------------------------------------------------------------
+def test_a_readings_month_moves_the_fit_by_the_slope_times_the_shift(cfg, tmp_path):
+    """One national reading with the slope known (prior sd 1e-4): read in June instead of December, the same
+    value implies a level higher by slope x 0.5 years at t0."""
+    spec = _spec(level_prior=(0.0, 10.0), slope_prior=(0.3, 1e-4), obs_sd=0.1)
+    conf = _config(cfg, spec)
+    levels = {}
+    for period in ("", "2022-06"):
+        path = tmp_path / f"obs{period}.csv"
+        pd.DataFrame([{"geo": "vietnam", "indicator": IND, "definition": "a", "year": 2022, "period": period,
+                       "value": 45.0, "unit": "%", "source_url": "synthetic",
+                       "note": "SYNTHETIC test data"}]).to_csv(path, index=False)
+        obs = load_observations(conf, path)
+        post = Calibrator(conf).fit(obs).posteriors_[IND]
+        dt = obs["time"].iloc[0] - post.t0
+        m, _ = _conjugate(np.array([[1.0, dt]]), np.array([0.0]), np.array([0.0, 0.3]),
+                          np.array([10.0**2, 1e-8]), 0.1**2)
+        levels[period] = post.moments()[0][0]
+        assert levels[period] == pytest.approx(m[0], abs=1e-9)
+    assert levels["2022-06"] - levels[""] == pytest.approx(0.3 * 0.5, abs=1e-3)
+
+
+# ---- target comparisons on draws with exact answers ---------------------------------------------------------
+#: logit-scale draws whose shares (ceiling 90) are exactly 0+, 45, 45, 90, 90 and about 24.2, 65.8, 79.3, 89.7
+TARGET_Z = np.array([-800.0, -1.0, 0.0, 0.0, 1.0, 2.0, float(LOGIT.to_linear(np.array(89.7 / 90))), 800.0, 800.0])
+
+
+def _target_ensemble(cfg):
+    D = len(TARGET_Z)
+    spec = _spec()
+    conf = _config(cfg, spec)
+    ens = Ensemble(scenarios=("s",), geos=("vietnam",), years=(2030,), indicators=(IND,), series=((IND, "a"),),
+                   draws=D, first_projected_year=JUMP_OFF + 1, laws=(LOGIT,), z=TARGET_Z.reshape(1, 1, 1, 1, D),
+                   series_offset=np.zeros((1, D)), series_ceiling=np.array([90.0]), own_series=(),
+                   own_z=np.zeros((1, 1, 1, 0, D)), event_lift=np.zeros((1, 1, 1, 1)))
+    return ens, conf
+
+
+def _targets(rows: list[tuple[float, str]]) -> pd.DataFrame:
+    return pd.DataFrame([{"geo": "vietnam", "indicator": IND, "definition": "a", "deadline": 2030, "target": t,
+                          "comparator": comp, "document": "SYNTHETIC", "source_url": "", "quote": ""}
+                         for t, comp in rows])
+
+
+def test_comparators_and_the_ceiling_rule_on_exact_draws(cfg):
+    ens, conf = _target_ensemble(cfg)
+    values = ens.series_draws(2030, "vietnam", (IND, "a"))[0]
+    assert sorted(values[[2, 3]]) == [45.0, 45.0] and sorted(values[[7, 8]]) == [90.0, 90.0]
+    assert 89.7 - CEILING_TOLERANCE < 89.5 < values[6] < 89.8
+    rows = [(45.0, ">="), (45.0, ">"), (45.0, "<="), (45.0, "<"), (89.8, ">="), (90.0, ">=")]
+    tp = target_probabilities(ens, conf, _targets(rows))
+    D = len(TARGET_Z)
+    # 45 is met by 7 draws at or above it, 5 strictly above, 4 at or below, 2 strictly below; 89.8 exactly by
+    # the two draws at 90; the ceiling target 90 also by 89.7, within CEILING_TOLERANCE
+    want = np.array([7, 5, 4, 2, 2, 3]) / D
+    np.testing.assert_array_equal(tp["probability"].to_numpy(), want)
+    np.testing.assert_allclose(tp["mc_se"].to_numpy(), np.sqrt(want * (1 - want) / D), rtol=1e-12)
+    assert tp["evaluable"].all()
+
+
+def test_joint_probability_and_its_mc_se_on_exact_draws(cfg):
+    ens, conf = _target_ensemble(cfg)
+    # >= 45 and <= 45 together: only the two draws exactly at 45
+    joint = all_targets_probabilities(ens, conf, _targets([(45.0, ">="), (45.0, "<=")]))
+    row = joint[joint["scope"] == "all"].iloc[0]
+    D = len(TARGET_Z)
+    assert row["probability"] == 2 / D and row["n_targets"] == 2
+    assert row["mc_se"] == pytest.approx(np.sqrt(2 / D * (1 - 2 / D) / D), rel=1e-12)
+
+
+# ---- the backtest's forecast of a reading ---------------------------------------------------------------------
+def test_a_readings_forecast_adds_the_fitted_measurement_noise(cfg):
+    """On the logit scale the forecast of a reading is the latent draw plus N(0, obs_sd^2): its variance
+    exceeds the latent's by obs_sd^2 (obs_sd fixed at 0.3 by the synthetic priors)."""
+    spec = _spec(obs_sd=0.3)
+    conf = _config(cfg, spec)
+    cal = Calibrator(conf).fit(_readings([("vietnam", "a", y, 0.1 * (y - REF)) for y in range(2018, 2024)], spec))
+    rng = np.random.default_rng(8)
+    latent_z = rng.normal(0.2, 0.4, 40000)
+    latent = 90.0 * LOGIT.to_fraction(latent_z)
+    noisy = with_measurement_noise(conf, cal, IND, "a", latent, np.random.default_rng(9))
+    noise = _z(noisy, 90.0) - latent_z
+    assert noise.mean() == pytest.approx(0.0, abs=4 * 0.3 / np.sqrt(len(noise)))
+    assert noise.std() == pytest.approx(0.3, rel=0.03)
+    assert _z(noisy, 90.0).var() == pytest.approx(latent_z.var() + 0.3**2, rel=0.04)
