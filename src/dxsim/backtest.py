@@ -187,60 +187,98 @@ def _percent_series(frame: pd.DataFrame, origin: int) -> pd.DataFrame:
     return frame[ok & (frame["year"] <= origin)]
 
 
-def score_origin(inputs: Inputs, origin: int, draws: int = DEFAULT_DRAWS,
-                 seed: int = DEFAULT_SEED) -> pd.DataFrame:
-    """Forecast as of ``origin`` and score every later used reading, for dxsim and each baseline. One row per
-    (method, reading) that the method can forecast; columns ``SCORE_COLUMNS``."""
+@dataclass(frozen=True)
+class OriginFit:
+    """What every method knows at the end of ``origin``: dxsim calibrated on the readings dated up to it and
+    its baseline-scenario ensemble, the used readings up to it (``history``), and the baselines' shared band
+    (``deviation`` at the quasi-sample ``levels``; None when no series has two readings)."""
+
+    origin: int
+    config: CalibrationConfig
+    calibrator: Calibrator
+    ensemble: Ensemble
+    history: pd.DataFrame
+    deviation: np.ndarray | None
+    levels: np.ndarray
+
+
+def fit_origin(inputs: Inputs, origin: int, horizon: int, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
+               geos: tuple[str, ...] = ()) -> OriginFit:
+    """Calibrate with the readings dated up to ``origin`` and simulate the baseline scenario to ``horizon`` for
+    ``geos`` (besides the default ones)."""
     cfg = inputs.config
     frame = inputs.observations
     used = frame[frame["status"] == "used"]
     history = used[used["year"] <= origin]
-    later = used[used["year"] > origin].sort_values(SERIES_KEY + ["time", "value"], kind="stable")
-    if history.empty or later.empty:
-        raise InputError(CLI_SOURCE, "--origins",
-                         f"origin {origin} needs readings dated {origin} or earlier and later ones to score "
-                         f"(used readings run {used['year'].min()}-{used['year'].max()})")
     # start the ensemble a year before the first reading so every reading's time lies inside it (the years up
     # to the origin are the fitted path, which uses no random numbers: later years are unchanged by this)
     first = min(cfg.first_year, int(used["year"].min()) - 1)
     calibrator = Calibrator(replace(cfg, first_year=first)).fit(frame, as_of=origin)
-    horizon = int(later["year"].max()) + 1
-    geos = forecast_geos(cfg, history, tuple(later["geo"]))
-    ensemble = run_ensemble(calibrator, [baseline_scenario(geos, horizon, draws, seed)], draws, seed)
+    ensemble = run_ensemble(calibrator, [baseline_scenario(forecast_geos(cfg, history, tuple(geos)), horizon,
+                                                           draws, seed)], draws, seed)
     levels = quasi_levels(QUASI_SAMPLES)
     steps = baselines.empirical_steps(_percent_series(frame, origin))
     deviation = baselines.step_deviation(steps, levels) if len(steps) else None
+    return OriginFit(origin, cfg, calibrator, ensemble, history, deviation, levels)
 
+
+def baseline_forecasts(fit: OriginFit, geo: str, indicator: str, definition: str,
+                       when: np.ndarray) -> dict[str, np.ndarray]:
+    """Each baseline's samples (len(when), samples) of one series at decimal times ``when``, from the series'
+    readings up to the origin; a baseline that is not available for the series is left out."""
+    cfg, history = fit.config, fit.history
+    mine = (history["geo"] == geo) & (history["indicator"] == indicator) & (history["definition"] == definition)
+    past = history[mine]
+    if not len(past) or fit.deviation is None:
+        return {}
+    t, v, y = (past[c].to_numpy() for c in ("time", "value", "year"))
+    spec = cfg.indicator(indicator)
+    t_last, v_last = baselines.collapse(t, v)
+    national_last = draws_at(fit.ensemble, cfg, NATIONAL, indicator, definition, t_last[-1:])[0]
+    national_when = draws_at(fit.ensemble, cfg, NATIONAL, indicator, definition, when)
+    out = {"last_value": baselines.last_value(t, v, when, fit.deviation),
+           "linear_trend": baselines.linear_trend(t, v, when, fit.deviation, fit.levels),
+           "ets_damped": baselines.ets_damped(y, t, v, spec.reading_month, when, fit.deviation),
+           "national_shift": baselines.national_shift(v_last[-1], national_last, national_when, spec.law,
+                                                      spec.definition(definition).ceiling, cfg.share_clip)}
+    return {method: fc for method, fc in out.items() if fc is not None}
+
+
+def later_readings(inputs: Inputs, origin: int) -> pd.DataFrame:
+    """Used readings dated after ``origin``, sorted by series and time (index: row in the observations)."""
+    used = inputs.observations[inputs.observations["status"] == "used"]
+    return used[used["year"] > origin].sort_values(SERIES_KEY + ["time", "value"], kind="stable")
+
+
+def score_origin(inputs: Inputs, origin: int, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
+                 fit: OriginFit | None = None) -> pd.DataFrame:
+    """Forecast as of ``origin`` and score every later used reading, for dxsim and each baseline. One row per
+    (method, reading) that the method can forecast; columns ``SCORE_COLUMNS``. ``fit``: an ``OriginFit`` of
+    this origin whose ensemble covers the later readings (made here when not given)."""
+    cfg = inputs.config
+    used = inputs.observations[inputs.observations["status"] == "used"]
+    later = later_readings(inputs, origin)
+    if (used["year"] <= origin).sum() == 0 or later.empty:
+        raise InputError(CLI_SOURCE, "--origins",
+                         f"origin {origin} needs readings dated {origin} or earlier and later ones to score "
+                         f"(used readings run {used['year'].min()}-{used['year'].max()})")
+    if fit is None:
+        fit = fit_origin(inputs, origin, int(later["year"].max()) + 1, draws, seed, tuple(later["geo"]))
     samples: dict[str, list[np.ndarray]] = {m: [] for m in METHODS}
     points: dict[str, list[dict]] = {m: [] for m in METHODS}
     for (geo, ind, dfn), rows in later.groupby(SERIES_KEY, sort=True):
         when = rows["time"].to_numpy(float)
-        mine = (history["geo"] == geo) & (history["indicator"] == ind) & (history["definition"] == dfn)
-        past = history[mine]
+        mine = (fit.history["geo"] == geo) & (fit.history["indicator"] == ind) & (fit.history["definition"] == dfn)
         info = [{"origin": origin, "row": int(i) + 1, "geo": geo, "indicator": ind, "definition": dfn,
                  "year": int(r.year), "period": r.period, "time": float(r.time),
-                 "horizon": int(r.year) - origin, "value": float(r.value), "n_history": len(past)}
+                 "horizon": int(r.year) - origin, "value": float(r.value), "n_history": int(mine.sum())}
                 for i, r in zip(rows.index, rows.itertuples(), strict=True)]
-        latent = draws_at(ensemble, cfg, geo, ind, dfn, when)
-        noisy = np.stack([with_measurement_noise(cfg, calibrator, ind, dfn, latent[j],
+        latent = draws_at(fit.ensemble, cfg, geo, ind, dfn, when)
+        noisy = np.stack([with_measurement_noise(cfg, fit.calibrator, ind, dfn, latent[j],
                                                  _point_rng(seed, origin, p["row"]))
                           for j, p in enumerate(info)])
-        forecasts = {"dxsim": latent, "dxsim_reading": noisy}
-        if len(past) and deviation is not None:
-            t, v, y = (past[c].to_numpy() for c in ("time", "value", "year"))
-            spec = cfg.indicator(ind)
-            forecasts["last_value"] = baselines.last_value(t, v, when, deviation)
-            forecasts["linear_trend"] = baselines.linear_trend(t, v, when, deviation, levels)
-            forecasts["ets_damped"] = baselines.ets_damped(y, t, v, spec.reading_month, when, deviation)
-            t_last, v_last = baselines.collapse(t, v)
-            national_last = draws_at(ensemble, cfg, NATIONAL, ind, dfn, t_last[-1:])[0]
-            national_when = draws_at(ensemble, cfg, NATIONAL, ind, dfn, when)
-            forecasts["national_shift"] = baselines.national_shift(
-                v_last[-1], national_last, national_when, spec.law, spec.definition(dfn).ceiling,
-                cfg.share_clip)
+        forecasts = {"dxsim": latent, "dxsim_reading": noisy, **baseline_forecasts(fit, geo, ind, dfn, when)}
         for method, fc in forecasts.items():
-            if fc is None:
-                continue
             samples[method].extend(fc)
             points[method].extend(info)
     parts = [_score(method, points[method], np.array(samples[method]))
@@ -397,23 +435,31 @@ def plot_coverage(scores: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_backtest(result: Backtest, inputs: Inputs, out: str | Path) -> Path:
-    """skill.csv, scores.csv, pit.png and manifest.json, written atomically to ``out``."""
+def evaluation_manifest(command: str, origins: tuple[int, ...], methods: pd.Series, inputs: Inputs, seed: int,
+                        draws: int) -> dict:
+    """manifest.json of a forecast evaluation (backtest, scorecard): inputs' hashes, origins, methods present."""
     cfg = inputs.config
-    out = Path(out)
-    manifest = {
+    return {
         "dxsim_version": __version__,
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "command": "backtest",
-        "origins": list(result.origins),
-        "methods": [m for m in METHODS if (result.scores["method"] == m).any()],
+        "command": command,
+        "origins": list(origins),
+        "methods": [m for m in METHODS if (methods == m).any()],
         "observations": {"file": str(inputs.observations_path),
                          "sha256": sha256_file(inputs.observations_path)},
+        "targets": {"file": str(inputs.targets_path), "sha256": sha256_file(inputs.targets_path)},
         "calibration": {"config": str(cfg.path), "sha256": sha256_file(cfg.path)},
-        "seed": result.seed,
-        "draws": result.draws,
+        "seed": seed,
+        "draws": draws,
         "quasi_samples_per_baseline": QUASI_SAMPLES,
     }
+
+
+def write_backtest(result: Backtest, inputs: Inputs, out: str | Path) -> Path:
+    """skill.csv, scores.csv, pit.png and manifest.json, written atomically to ``out``."""
+    out = Path(out)
+    manifest = evaluation_manifest("backtest", result.origins, result.scores["method"], inputs, result.seed,
+                                   result.draws)
     with atomic_output_dir(out) as tmp:
         write_csv(result.skill, tmp / "skill.csv")
         write_csv(result.scores, tmp / "scores.csv")

@@ -46,11 +46,12 @@ def _read_skill(folder: Path) -> SkillFolder | None:
     return SkillFolder(folder, skill, pit if pit.is_file() else None)
 
 
-def read_folders(folders: Sequence[str | Path]) -> tuple[list[RunTables], list[SkillFolder]]:
-    """Run folders (with trajectories.csv) and skill-only folders; anything else raises InputError."""
+def read_folders(folders: Sequence[str | Path]) -> tuple[list[RunTables], list[SkillFolder], list[Path]]:
+    """Run folders (with trajectories.csv), skill folders and scorecard folders (``dxsim scorecard``);
+    anything else raises InputError."""
     from .charts import read_run
 
-    runs, skills = [], []
+    runs, skills, cards = [], [], []
     for raw in folders:
         folder = Path(raw)
         if not folder.is_dir():
@@ -58,9 +59,11 @@ def read_folders(folders: Sequence[str | Path]) -> tuple[list[RunTables], list[S
         skill = _read_skill(folder)
         if skill is not None:
             skills.append(skill)
-        if (folder / "trajectories.csv").exists() or skill is None:
+        if (folder / "scorecard.csv").is_file():
+            cards.append(folder)
+        if (folder / "trajectories.csv").exists() or (skill is None and folder not in cards):
             runs.append(read_run(folder))
-    return runs, skills
+    return runs, skills, cards
 
 
 def _charts_for(tables: RunTables, out: Path, lang: str) -> Path:
@@ -75,13 +78,15 @@ def _charts_for(tables: RunTables, out: Path, lang: str) -> Path:
 
 
 
-def build_report(runs: Sequence[RunTables], skills: Sequence[SkillFolder] = (), lang: str = "en") -> str:
+def build_report(runs: Sequence[RunTables], skills: Sequence[SkillFolder] = (), lang: str = "en",
+                 scorecards: Sequence[Path] = ()) -> str:
     """The report as one HTML string (images embedded): the sections of ``report_sections.REPORT_SECTIONS``."""
     style.check_lang(lang)
     with tempfile.TemporaryDirectory(prefix="dxsim-report-") as tmp_name:
         tmp = Path(tmp_name)
         charts = tuple(_charts_for(run, tmp / f"charts-{k}", lang) for k, run in enumerate(runs))
-        sections = build_sections(ReportContext(tuple(runs), tuple(skills), lang, charts, tmp))
+        sections = build_sections(ReportContext(tuple(runs), tuple(skills), lang, charts, tmp,
+                                                  tuple(scorecards)))
     title = "dxsim report: " + ", ".join(r.scenario for r in runs) if runs else "dxsim report"
     created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     toc = "".join(f'<li><a href="#{esc(s.anchor)}">{esc(s.title)}</a></li>' for s in sections)
@@ -133,8 +138,8 @@ def write_report(folders: Sequence[str | Path], out: str | Path | None = None, l
     replace)."""
     out = Path(out) if out is not None else Path(folders[0]) / "report.html"
     check_report_destination(out)
-    runs, skills = read_folders(folders)
-    text = build_report(runs, skills, lang)
+    runs, skills, cards = read_folders(folders)
+    text = build_report(runs, skills, lang, cards)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.parent)
     try:
@@ -237,7 +242,8 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
                               description="Write one self-contained HTML file (charts embedded, opens "
                               "offline) with the summary tables, the charts, the scenario's assumptions, the "
                               "calibration and the data sources of one or more results folders; a folder "
-                              "with skill.csv (dxsim backtest) adds a forecast-skill section.")
+                              "with skill.csv (dxsim backtest) adds a forecast-skill section, one with "
+                              "scorecard.csv (dxsim scorecard) a track-record section.")
     r.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR", help="results folders")
     r.add_argument("--out", type=Path, metavar="FILE", help="output file (default: report.html in the first "
                    "RESULTS_DIR)")

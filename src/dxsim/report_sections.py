@@ -49,6 +49,7 @@ class ReportContext:
     lang: str
     charts: tuple[Path, ...]
     scratch: Path
+    scorecards: tuple[Path, ...] = ()     # folders written by ``dxsim scorecard``
 
 
 @dataclass(frozen=True)
@@ -338,10 +339,19 @@ def skill_sections(ctx: ReportContext) -> list[Section]:
     return [Section(f"skill-{k}", "Forecast skill", _skill_section(skill)) for k, skill in enumerate(ctx.skills)]
 
 
+def track_record_sections(ctx: ReportContext) -> list[Section]:
+    """What dxsim said at past origins and what happened: one section per ``dxsim scorecard`` folder."""
+    from .scorecard import track_record_section
+
+    return [Section(f"track-record-{k}", "Track record", track_record_section(folder))
+            for k, folder in enumerate(ctx.scorecards)]
+
+
 REPORT_SECTIONS: list[SectionMaker] = [
     comparison_sections,
     run_sections,
     skill_sections,
+    track_record_sections,
 ]
 
 

@@ -54,6 +54,14 @@ def probability_text(p: float, draws: int) -> str:
     return f"{p:.3f}"
 
 
+def meets(values: np.ndarray, target: float, comparator: str, ceiling: float) -> np.ndarray:
+    """Which simulated values (percent) meet a target: exactly, except that a target at or above the
+    definition's ceiling counts as met within ``CEILING_TOLERANCE`` points of the ceiling."""
+    if comparator in (">=", ">") and target >= ceiling:
+        return values >= ceiling - CEILING_TOLERANCE
+    return COMPARE[comparator](values, target)
+
+
 def target_met(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Per target row: evaluability, and a boolean array (target, scenario, draw) of draws meeting it
     (all False for targets that cannot be evaluated)."""
@@ -67,12 +75,8 @@ def target_met(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame
         if reason:
             continue
         values = ensemble.series_draws(int(row["deadline"]), row["geo"], (row["indicator"], row["definition"]))
-        target = float(row["target"])
         ceiling = cfg.indicator(row["indicator"]).definition(row["definition"]).ceiling
-        if row["comparator"] in (">=", ">") and target >= ceiling:
-            met[t] = values >= ceiling - CEILING_TOLERANCE
-        else:
-            met[t] = COMPARE[row["comparator"]](values, target)
+        met[t] = meets(values, float(row["target"]), row["comparator"], ceiling)
     info = targets.copy()
     info["reason"] = reasons
     info["evaluable"] = info["reason"] == ""
