@@ -1,10 +1,10 @@
 """An interrupted run leaves the previous complete results or none, never a mix, and no temporary folder.
 
 Real ``dxsim run`` processes are stopped with SIGTERM during the simulation (before the temporary folder
-exists) and with SIGINT while the charts are written into the temporary folder; a small script holding
-``atomic_output_dir`` open is stopped with SIGTERM, SIGINT and SIGKILL. The moment to signal is found by
-watching the process (its memory while it simulates, the temporary folder while it writes), not by guessing
-a delay.
+exists) and with SIGINT while the files are written into the temporary folder (where a test-only pause holds
+the run); a small script holding ``atomic_output_dir`` open is stopped with SIGTERM, SIGINT and SIGKILL. The
+moment to signal is found by watching the process (its memory while it simulates, the temporary folder while it
+writes), not by guessing a delay.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dxsim.pipeline import TEST_PAUSE_ENV
 from dxsim.results import MARKER, atomic_output_dir
 
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
@@ -115,22 +116,20 @@ def test_sigterm_during_simulation(previous: dict, root: Path) -> None:
 
 
 def test_ctrl_c_while_writing_charts(previous: dict, root: Path) -> None:
-    """Ctrl-C (SIGINT) while the files are being written into the temporary folder (charts take seconds):
-    the temporary folder is removed and the old results stay. Should the writing ever finish before the
-    signal, the new results must be complete."""
+    """Ctrl-C (SIGINT) while the files are being written into the temporary folder: the temporary folder is
+    removed and the old results stay. The run pauses inside its temporary folder (the test-only
+    ``DXSIM_TEST_PAUSE_WRITING``), so the signal always lands before the results are complete."""
     out = previous["out"]
-    proc = dxsim("run", "scenarios/baseline.toml", "--out", str(out), "--draws", "300", "--seed", "2",
-                 root=root)
-    writing = wait_until(proc, lambda: any((p / "trajectories.csv").exists()
-                                           for p in out.parent.glob(f".{out.name}.tmp-*")))
-    if writing:
-        proc.send_signal(signal.SIGINT)
+    proc = subprocess.Popen([sys.executable, "-m", "dxsim.cli", "run", "scenarios/baseline.toml", "--out", str(out),
+                             "--draws", "300", "--seed", "2"], cwd=root, env={**ENV, TEST_PAUSE_ENV: "120"},
+                            text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=default_sigint)
+    assert wait_until(proc, lambda: any((p / "trajectories.csv").exists()
+                                        for p in out.parent.glob(f".{out.name}.tmp-*"))), proc.communicate()
+    proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    if writing and proc.returncode == 130:
-        assert err == "dxsim: interrupted; no partial results are left behind\n"
-    else:
-        assert proc.returncode == 0, err
-    check_previous_or_new(previous, expect_previous=proc.returncode == 130)
+    assert proc.returncode == 130, err
+    assert err == "dxsim: interrupted; no partial results are left behind\n"
+    check_previous_or_new(previous, expect_previous=True)
 
 
 HOLDER = textwrap.dedent("""

@@ -300,3 +300,59 @@ def test_a_readings_forecast_adds_the_fitted_measurement_noise(cfg):
     assert noise.mean() == pytest.approx(0.0, abs=4 * 0.3 / np.sqrt(len(noise)))
     assert noise.std() == pytest.approx(0.3, rel=0.03)
     assert _z(noisy, 90.0).var() == pytest.approx(latent_z.var() + 0.3**2, rel=0.04)
+
+
+# ---- the economists' tables and the saved draws -----------------------------------------------------------
+def test_fit_and_parameter_tables_report_the_closed_form(cfg):
+    spec, obs, m, c = _two_geo_design(cfg)
+    cal = Calibrator(_config(cfg, spec)).fit(obs)
+    sd = np.sqrt(np.diag(c))
+    par = cal.parameter_table().set_index(["parameter", "geo"])
+    for k, key in enumerate([("level", "vietnam"), ("slope", "vietnam"), ("level_deviation", "an_giang"),
+                             ("slope_deviation", "an_giang")]):
+        row = par.loc[key]
+        assert (row["mean"], row["sd"]) == pytest.approx((m[k], sd[k]), abs=1e-9), key
+        assert (row["q05"], row["q95"]) == pytest.approx((m[k] - 1.645 * sd[k], m[k] + 1.645 * sd[k]), abs=1e-9)
+        assert not row["pooled"] and row["scale"] == "logistic" and row["definition"] == ""
+    pooled = par.loc[("level_deviation", "long_an")]               # no readings, one of the reported geos
+    assert pooled["pooled"] and (pooled["mean"], pooled["sd"]) == pytest.approx((0.0, 0.5), abs=1e-9)
+    assert "ben_tre" not in par.index.get_level_values("geo")       # pooled and not reported: left out
+    for name, value in (("level_sd", 0.5), ("slope_sd", 0.1), ("obs_sd", 0.15)):
+        row = par.loc[(name, "")]
+        assert (row["mean"], row["sd"], row["q05"], row["q95"]) == pytest.approx((value, 0.0, value, value))
+
+    fit = cal.fit_table().set_index("geo")
+    row = fit.loc["an_giang"]
+    mine = obs[obs["geo"] == "an_giang"]
+    dt = mine["time"].to_numpy() - (REF + 1.0)
+    fitted = 90.0 * LOGIT.to_fraction(m[0] + m[2] + (m[1] + m[3]) * dt)
+    assert row["n_observations"] == 3 and row["definitions_observed"] == "a" and not row["pooled"]
+    assert row["rms_residual_pp"] == pytest.approx(np.sqrt(np.mean((mine["value"] - fitted) ** 2)), rel=1e-9)
+    assert row["slope_per_year"] == pytest.approx(m[1] + m[3], abs=1e-9)
+    jump_off = 90.0 * LOGIT.to_fraction(m[0] + m[2] + (m[1] + m[3]) * (JUMP_OFF - REF))
+    assert row["a_at_jump_off"] == pytest.approx(jump_off, rel=1e-9)
+    assert fit.loc["long_an", "pooled"] and fit.loc["long_an", "n_observations"] == 0
+    assert np.isnan(fit.loc["long_an", "rms_residual_pp"]) and "ben_tre" not in fit.index
+
+
+def test_hyper_parameter_rows_summarise_the_hyper_samples(cfg):
+    spec, obs, _, _ = _two_geo_design(cfg)
+    spec = dataclasses.replace(spec, obs_sd=LogNormalPrior(0.15, 0.5))           # a free measurement sd
+    cal = Calibrator(dataclasses.replace(_config(cfg, spec), hyper_samples=8)).fit(obs)
+    post = cal.posteriors_[IND]
+    samples = post.hypers[:, 2]
+    assert samples.std() > 0
+    row = cal.parameter_table().set_index("parameter").loc["obs_sd"]
+    assert row["mean"] == pytest.approx(post.hyper_map[2], rel=1e-12)
+    assert (row["sd"], row["q05"], row["q95"]) == pytest.approx(
+        (samples.std(), np.quantile(samples, 0.05), np.quantile(samples, 0.95)), rel=1e-12)
+
+
+def test_saved_draws_are_the_sampled_arrays(cfg):
+    spec, obs, _, _ = _two_geo_design(cfg)
+    draws = Calibrator(_config(cfg, spec)).fit(obs).sample(50, np.random.default_rng(1))
+    saved = draws.to_npz_dict()
+    assert saved["geos"].tolist() == list(draws.geos) and saved["indicators"].tolist() == [IND]
+    assert saved["series"].tolist() == [f"{IND}:a"]
+    for name in ("level", "slope", "offset", "slope_offset", "elasticity", "cross_elasticity"):
+        np.testing.assert_array_equal(saved[name], getattr(draws, name))

@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,7 +117,19 @@ def write_run(result: RunResult, out: str | Path, extra_writers: tuple = ()) -> 
             write_csv(result.programmes, tmp / "programmes.csv")
         if result.scenario.path is not None:
             (tmp / "scenario.toml").write_bytes(Path(result.scenario.path).read_bytes())
+        _test_pause()
         for writer in extra_writers:
             writer(result, tmp)
         write_json(result.manifest, tmp / "manifest.json")
     return out
+
+
+TEST_PAUSE_ENV = "DXSIM_TEST_PAUSE_WRITING"
+
+
+def _test_pause() -> None:
+    """Test-only: with ``DXSIM_TEST_PAUSE_WRITING=S`` a run sleeps S seconds inside its temporary folder, after
+    the tables and before the charts and the manifest, so that a test can interrupt the writing for sure."""
+    seconds = os.environ.get(TEST_PAUSE_ENV)
+    if seconds:
+        time.sleep(float(seconds))
