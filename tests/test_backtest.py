@@ -167,7 +167,7 @@ POISON_ROWS = [  # SYNTHETIC: a reading of an existing series and one of a provi
 def _poisoned_copy(root, tmp_path):
     clean = pd.read_csv(root / "calibration" / "observations.csv", dtype=str, keep_default_na=False)
     extra = pd.DataFrame([{**row, "release": "", "unit": "%", "source_url": "", "quote": "",
-                           "note": POISON_NOTE} for row in POISON_ROWS]).astype(str)
+                           "note": POISON_NOTE, "geography": ""} for row in POISON_ROWS]).astype(str)
     path = tmp_path / "observations_poisoned.csv"
     pd.concat([clean, extra[clean.columns]], ignore_index=True).to_csv(path, index=False)
     return path
@@ -186,7 +186,8 @@ def test_forecast_as_of_2022_ignores_a_poison_2023_reading(root, tmp_path, cfg, 
     for name in ("trajectories.csv", "observations_used.csv"):
         assert (outs["clean"] / name).read_bytes() == (outs["poisoned"] / name).read_bytes(), name
     tr = pd.read_csv(outs["clean"] / "trajectories.csv")
-    assert tr.loc[tr["projected"], "year"].min() == 2023 and tr["year"].max() == 2026
+    # every year after the origin is projected; a series whose last reading is older is projected from then on
+    assert tr.loc[tr["year"] > 2022, "projected"].all() and tr["year"].max() == 2026
     assert "an_giang" not in set(tr["geo"]) and {"vietnam", "long_an"} <= set(tr["geo"])
     assert set(zip(tr["indicator"], tr["definition"], strict=True)) == set(cfg.series())
     used = pd.read_csv(outs["clean"] / "observations_used.csv")
@@ -210,7 +211,8 @@ def backtest_dir(tmp_path_factory, fast_config):
 
 
 def test_default_origins_leave_later_readings(inputs):
-    assert default_origins(inputs.config, inputs.observations) == (2020, 2021, 2022)
+    # the shipped readings run to 2025: every year from 2020 that leaves a later reading
+    assert default_origins(inputs.config, inputs.observations) == (2020, 2021, 2022, 2023, 2024)
 
 
 def test_backtest_reports_every_metric_for_every_method(backtest_dir, inputs):
@@ -268,7 +270,7 @@ def test_backtest_forecasts_ignore_a_poison_later_reading(backtest_dir, root, tm
 
 
 def test_backtest_rejects_an_origin_without_later_readings(root, tmp_path, capsys):
-    code = main(["backtest", "--origins", "2023", "--out", str(tmp_path / "x"),
+    code = main(["backtest", "--origins", "2025", "--out", str(tmp_path / "x"),
                  "--config", str(root / "calibration" / "config.toml")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "--origins" in err and len(err.splitlines()) == 1

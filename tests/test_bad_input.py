@@ -95,7 +95,7 @@ def test_the_issue_example_message_exactly(root: Path, tmp_path: Path, monkeypat
     rel = "scenarios/negative_investment.toml"
     assert cli.main(command(rel, tmp_path / "out")) == 2
     assert capsys.readouterr().err == (f"dxsim: error: tests/data/bad/{rel}: "
-                                       "investment.long_an.broadband.2024: must be >= 0, got -5\n")
+                                       "investment.long_an.broadband.2026: must be >= 0, got -5\n")
 
 
 # ---- exit code 1 (internal error), --debug, output folder, memory guard ---------------------------------
@@ -121,7 +121,7 @@ def test_internal_error_exit_1_one_line(root: Path, tmp_path: Path, monkeypatch:
 
 def test_debug_shows_the_input_error(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(root)
-    with pytest.raises(InputError, match=r"investment\.long_an\.broadband\.2024"):
+    with pytest.raises(InputError, match=r"investment\.long_an\.broadband\.2026"):
         cli.main(["--debug", *command("scenarios/negative_investment.toml", tmp_path / "out")])
 
 

@@ -57,7 +57,7 @@ def test_recovers_known_parameters(cfg):
 
 def test_fit_table_flags_pooled_geos(calibrator):
     fit = calibrator.fit_table()
-    row = fit[(fit["geo"] == "long_an") & (fit["indicator"] == "fiber_household_share")].iloc[0]
+    row = fit[(fit["geo"] == "lang_son") & (fit["indicator"] == "fiber_household_share")].iloc[0]
     assert row["n_observations"] == 0 and bool(row["pooled"])
     row = fit[(fit["geo"] == "tra_vinh") & (fit["indicator"] == "fiber_household_share")].iloc[0]
     assert row["n_observations"] == 2 and not bool(row["pooled"])

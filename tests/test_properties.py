@@ -56,7 +56,7 @@ def test_law_to_linear_increasing(law: Law, a: float, b: float) -> None:
 
 # ---- the ensemble: bounds, ordered quantiles, more investment never hurts -------------------------------
 
-YEARS = tuple(range(2024, 2031))
+YEARS = tuple(range(2026, 2031))    # the data run to 2025: scenarios start in 2026
 OVERRIDES = [(g, p) for g in DEFAULT_GEOS for p in PILLARS]
 MULTIPLES = st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 3.0))    # 0: investment stops
 EXTRA = st.one_of(st.just(0.0), st.floats(0.0, 2.0))
@@ -75,7 +75,7 @@ def nested_scenarios(draw: st.DrawFn, indicators: tuple[str, ...]) -> tuple[Scen
     events = tuple(draw(st.lists(st.builds(
         Event, name=st.just("event"), indicator=st.sampled_from(indicators),
         geos=st.lists(st.sampled_from(DEFAULT_GEOS), min_size=1, max_size=2, unique=True).map(tuple),
-        year=st.integers(2025, 2030), ceiling_lift=st.sampled_from([0.0, 3.0, 10.0]),
+        year=st.integers(2026, 2030), ceiling_lift=st.sampled_from([0.0, 3.0, 10.0]),
         speed_multiplier=st.floats(0.5, 2.0)), max_size=2)))
     common = dict(description="", horizon=2030, draws=200, seed=0, geos=DEFAULT_GEOS, unit="multiple",
                   events=events)
@@ -114,7 +114,7 @@ def test_stopping_investment_is_the_least(calibrator) -> None:  # noqa: ANN001 -
     """Multiple 0 in every pillar ("investment stops") gives the lowest paths, below 0.01 and 1 (regression:
     0 x log 0 once made it the baseline)."""
     runs = [Scenario(name=f"m{m}", description="", horizon=2030, draws=200, seed=0, geos=DEFAULT_GEOS,
-                     unit="multiple", investment={("*", p): {2024: m} for p in PILLARS})
+                     unit="multiple", investment={("*", p): {2026: m} for p in PILLARS})
             for m in (0.0, 0.01, 1.0)]
     ens = run_ensemble(calibrator, runs, draws=200, seed=1)
     assert (np.diff(ens.quantiles[:, -1], axis=0) >= -1e-9).all()
@@ -236,10 +236,10 @@ def test_scenario_loader_on_random_bytes(cfg, tmp_path_factory: pytest.TempPathF
 def test_valid_fuzz_documents_do_load(cfg, tmp_path: Path) -> None:
     """The fuzzing reaches deep: a document built like the random ones, but valid, loads."""
     doc = {"name": "fuzz", "horizon": 2030, "geos": ["long_an", "vietnam"],
-           "investment": {"unit": "multiple", "broadband": {"2024": 1.5},
+           "investment": {"unit": "multiple", "broadband": {"2026": 1.5},
                           "long_an": {"digital_economy": 0.0}},
-           "events": [{"indicator": "online_dossier_share", "year": 2025, "speed_multiplier": 1.5}]}
+           "events": [{"indicator": "online_dossier_share", "year": 2026, "speed_multiplier": 1.5}]}
     path = tmp_path / "valid.toml"
     path.write_text(toml_document(doc), encoding="utf-8")
     scenario = _load_or_input_error(path, cfg)
-    assert scenario is not None and scenario.investment[("long_an", "digital_economy")] == {2020: 0.0}
+    assert scenario is not None and scenario.investment[("long_an", "digital_economy")] == {2026: 0.0}

@@ -30,9 +30,9 @@ geos = ["lang_son", "vietnam"]
 
 [investment]
 unit = "multiple"
-broadband = {{ 2024 = {multiple} }}
-digital_government = {{ 2024 = {multiple} }}
-digital_economy = {{ 2024 = {multiple} }}
+broadband = {{ 2026 = {multiple} }}
+digital_government = {{ 2026 = {multiple} }}
+digital_economy = {{ 2026 = {multiple} }}
 """
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

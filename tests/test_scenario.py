@@ -28,19 +28,35 @@ def test_schedule_steps_and_overrides(tmp_path, cfg):
 name = "t"
 geos = ["long_an", "vietnam"]
 [investment]
-broadband = { 2025 = 1.5, 2028 = 1.2 }
+broadband = { 2027 = 1.5, 2029 = 1.2 }
 digital_economy = 0.5
 [investment.long_an]
 broadband = 2.0
 """)
     years = np.arange(2020, 2031)
-    m = scen.investment_multiple(cfg, years, first_projected=2024)
+    m = scen.investment_multiple(cfg, years, first_projected=2026)
     bb, de, dg = 0, 2, 1
     vn, la = scen.geos.index("vietnam"), scen.geos.index("long_an")
-    assert list(m[:, vn, bb]) == [1, 1, 1, 1, 1, 1.5, 1.5, 1.5, 1.2, 1.2, 1.2]
-    assert list(m[:, la, bb]) == [1, 1, 1, 1] + [2.0] * 7          # override; history untouched
-    assert list(m[:, vn, de]) == [1, 1, 1, 1] + [0.5] * 7
+    assert list(m[:, vn, bb]) == [1] * 7 + [1.5, 1.5, 1.2, 1.2]
+    assert list(m[:, la, bb]) == [1] * 6 + [2.0] * 5          # override; history (to 2025) untouched
+    assert list(m[:, vn, de]) == [1] * 6 + [0.5] * 5
     assert np.all(m[:, :, dg] == 1)
+
+
+def test_horizon_defaults_to_2030_and_may_reach_2035(tmp_path, cfg):
+    assert _load(tmp_path, cfg, 'name = "h"').horizon == 2030
+    assert _load(tmp_path, cfg, 'name = "h"\nhorizon = 2035').horizon == 2035
+
+
+def test_shipped_scenarios_start_after_the_data_and_share_one_seed(root, cfg):
+    """Every dated change starts in 2026 or later (the data run to 2025); one seed, so scenario differences are
+    common-random-number comparisons."""
+    scens = [load_scenario(p, cfg, known_geos(cfg)) for p in sorted((root / "scenarios").glob("*.toml"))]
+    assert len({s.seed for s in scens}) == 1
+    for s in scens:
+        years = [y for sched in s.investment.values() for y in sched] + [e.year for e in s.events]
+        years += [int(p.start) for p in s.programmes] + [y for p in s.programmes for y, _ in p.yearly_release_bn_vnd]
+        assert min(years, default=2026) >= 2026, s.name
 
 
 def test_events(tmp_path, cfg):
@@ -62,13 +78,19 @@ ceiling_lift = 0
 
 
 @pytest.mark.parametrize("text, field, problem", [
-    ('[investment.long_an]\nbroadband = { 2024 = -5 }', "investment.long_an.broadband.2024", "must be >= 0, got -5"),
+    ('[investment.long_an]\nbroadband = { 2026 = -5 }', "investment.long_an.broadband.2026", "must be >= 0, got -5"),
+    # the data run to 2025: a change dated 2025 or earlier would rewrite history
+    ('[investment]\nbroadband = { 2025 = 1.5 }', "investment.broadband.2025",
+     "starts in 2025, before the first projected year 2026"),
+    ('horizon = 2036', "horizon", "must be <= 2035"),
     ('[investment]\nbroadbnd = 1.0', "investment.broadbnd", 'did you mean "broadband"'),
     ('geos = ["long_ann"]', "geos[0]", 'did you mean "long_an"'),
     ('horizn = 2030', "horizn", 'did you mean "horizon"'),
     ('draws = "many"', "draws", "must be a whole number"),
-    ('horizon = 2021', "horizon", "must be >= 2024"),
-    ('[[events]]\nindicator = "fiber"\nyear = 2025\nspeed_multiplier = 2', "events[0].indicator", "unknown indicator"),
+    ('horizon = 2021', "horizon", "must be >= 2026"),
+    ('[[events]]\nindicator = "fiber"\nyear = 2026\nspeed_multiplier = 2', "events[0].indicator", "unknown indicator"),
+    ('[[events]]\nindicator = "online_dossier_share"\nyear = 2025\nspeed_multiplier = 2', "events[0].year",
+     "must be >= 2026"),
 ])
 def test_errors_name_file_field_and_value(tmp_path, cfg, text, field, problem):
     with pytest.raises(InputError) as err:
@@ -89,23 +111,23 @@ def test_bn_vnd_is_converted_by_the_configured_baseline_spend(tmp_path, cfg):
     spend_cfg = dataclasses.replace(cfg, baseline_spend_bn_vnd={("long_an", "broadband"): 40.0})
     path = tmp_path / "s.toml"
     path.write_text('geos = ["long_an"]\n[investment]\nunit = "bn_vnd"\n[investment.long_an]\n'
-                    'broadband = { 2025 = 60, 2027 = 20 }\n', encoding="utf-8")
+                    'broadband = { 2026 = 60, 2028 = 20 }\n', encoding="utf-8")
     scen = load_scenario(path, spend_cfg, known_geos(spend_cfg))
-    m = scen.investment_multiple(spend_cfg, np.arange(2020, 2031), first_projected=2024)
-    assert m[:, 0, 0].tolist() == [1, 1, 1, 1, 1, 1.5, 1.5, 0.5, 0.5, 0.5, 0.5]
+    m = scen.investment_multiple(spend_cfg, np.arange(2020, 2031), first_projected=2026)
+    assert m[:, 0, 0].tolist() == [1] * 6 + [1.5, 1.5, 0.5, 0.5, 0.5]
 
 
 def test_per_geo_schedule_replaces_the_default_from_its_first_year(tmp_path, cfg):
     scen = _load(tmp_path, cfg, 'geos = ["long_an"]\n[investment]\nbroadband = 1.5\n'
-                                '[investment.long_an]\nbroadband = { 2026 = 1.3 }\n')
-    m = scen.investment_multiple(cfg, np.arange(2020, 2031), first_projected=2024)
-    assert m[:, 0, 0].tolist() == [1, 1, 1, 1, 1.5, 1.5, 1.3, 1.3, 1.3, 1.3, 1.3]
+                                '[investment.long_an]\nbroadband = { 2028 = 1.3 }\n')
+    m = scen.investment_multiple(cfg, np.arange(2020, 2031), first_projected=2026)
+    assert m[:, 0, 0].tolist() == [1] * 6 + [1.5, 1.5, 1.3, 1.3, 1.3]
 
 
 @pytest.mark.parametrize("event, field", [
-    ('indicator = "online_dossier_share"\nyear = 2025\nceiling_lift = 20', "events[0].ceiling_lift"),
-    ('indicator = "fiber_household_share"\nyear = 2025\nceiling_lift = 6', "events[0].ceiling_lift"),
-    ('indicator = "online_dossier_share"\nyear = 2025\nspeed_multiplier = 1.5\ngeos = ["long_an", "long_an"]',
+    ('indicator = "online_dossier_share"\nyear = 2026\nceiling_lift = 20', "events[0].ceiling_lift"),
+    ('indicator = "fiber_household_share"\nyear = 2026\nceiling_lift = 6', "events[0].ceiling_lift"),
+    ('indicator = "online_dossier_share"\nyear = 2026\nspeed_multiplier = 1.5\ngeos = ["long_an", "long_an"]',
      "events[0].geos[1]"),
 ])
 def test_event_errors(tmp_path, cfg, event, field):

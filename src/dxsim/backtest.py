@@ -303,8 +303,8 @@ def _score(method: str, info: list[dict], samples: np.ndarray) -> pd.DataFrame:
 
 # ---- backtest ----------------------------------------------------------------------------------------------
 def default_origins(cfg: CalibrationConfig, observations: pd.DataFrame) -> tuple[int, ...]:
-    """Every year from the config's first year that leaves at least one later used reading (2020-2022 on the
-    shipped data, whose readings run to 2023)."""
+    """Every year from the config's first year that leaves at least one later used reading (2020-2024 on the
+    shipped data, whose readings run to 2025)."""
     used = observations[observations["status"] == "used"]
     return tuple(y for y in range(cfg.first_year, int(used["year"].max())) if (used["year"] <= y).any())
 

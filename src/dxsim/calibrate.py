@@ -19,7 +19,7 @@ from scipy import linalg, optimize
 
 from .config import CalibrationConfig, IndicatorSpec
 from .errors import InputError
-from .observations import NATIONAL, known_geos, used_observations
+from .observations import NATIONAL, data_through, known_geos, used_observations
 
 HYPER_NAMES = ("level_sd", "slope_sd", "obs_sd")
 
@@ -225,7 +225,8 @@ def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random
 class Calibrator:
     """Fits every modelled indicator: ``Calibrator(config).fit(observations) -> self``.
 
-    Learned attributes: ``posteriors_`` (indicator -> IndicatorPosterior), ``jump_off_year_``,
+    Learned attributes: ``posteriors_`` (indicator -> IndicatorPosterior), ``jump_off_year_`` (the last year
+    with data, or ``as_of``), ``data_through_`` (the last year per indicator and series, ``DataThrough``),
     ``observations_`` (the readings used), ``geos_``."""
 
     def __init__(self, config: CalibrationConfig) -> None:
@@ -233,11 +234,13 @@ class Calibrator:
 
     def fit(self, observations: pd.DataFrame, as_of: int | None = None) -> Calibrator:
         cfg = self.config
-        if as_of is not None and not cfg.first_year - 5 <= as_of <= cfg.jump_off_year:
+        latest = data_through(cfg, used_observations(observations)).year
+        if as_of is not None and not cfg.first_year - 5 <= as_of <= latest:
             raise InputError("command line", "--as-of", f"must be a year from {cfg.first_year - 5} to the "
-                             f"calibration's jump-off year {cfg.jump_off_year}, got {as_of}")
+                             f"last year with data {latest}, got {as_of}")
         used = used_observations(observations, as_of)
-        self.jump_off_year_ = int(as_of) if as_of is not None else cfg.jump_off_year
+        self.data_through_ = data_through(cfg, used, as_of)
+        self.jump_off_year_ = self.data_through_.year
         self.geos_ = known_geos(cfg)
         self.observations_ = used
         rng = np.random.default_rng(cfg.seed)

@@ -37,6 +37,13 @@ class DefinitionSpec:
     offset: NormalPrior | None
     slope_offset: NormalPrior | None = None
     note: str = ""
+    # A method break: readings dated before ``break_year`` measure the series another way and carry an offset of
+    # their own (prior ``break_offset``), so the jump at the break is never read as speed.
+    break_year: int | None = None
+    break_offset: NormalPrior | None = None
+    # Pooling centre of this definition: a province's value is this aggregate geo's path plus the province's
+    # deviation (e.g. full-process dossiers of a province pool towards the provincial bloc, not the nation).
+    centre: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,13 +88,15 @@ class IndicatorSpec:
 
 @dataclass(frozen=True)
 class Exclusion:
-    """An observation left out of the fit on purpose, with the reason."""
+    """An observation left out of the fit on purpose, with the reason; ``value`` (optional) singles out one
+    reading of the year."""
 
     geo: str
     indicator: str
     definition: str
     year: int
     reason: str
+    value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,6 @@ class CalibrationConfig:
     recorded_indicators: tuple[str, ...]
     first_year: int
     reference_year: int
-    jump_off_year: int
     share_clip: tuple[float, float]
     hyper_samples: int
     seed: int
@@ -107,6 +115,14 @@ class CalibrationConfig:
     cross_elasticity: LogNormalPrior
     exclusions: tuple[Exclusion, ...] = ()
     baseline_spend_bn_vnd: dict[tuple[str, str], float] = field(default_factory=dict)
+    # National aggregates other than ``vietnam`` (e.g. the provincial and ministerial blocs of dossiers): geos of
+    # their own, centred on the nation, never counted as provinces.
+    aggregates: tuple[str, ...] = ()
+    # Targets whose definition is not modelled but maps, by a stated prior-only assumption, onto modelled ones:
+    # (indicator, definition) -> (modelled definitions, each evaluated in a row of its own; the assumption).
+    target_mappings: dict[tuple[str, str], tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    # The last year with data: set from the observations (``observations.data_jump_off``), never in the TOML.
+    jump_off_year: int | None = None
 
     def indicator(self, name: str) -> IndicatorSpec:
         for ind in self.indicators:
@@ -142,7 +158,7 @@ def _lognormal(f: Fields, key: str) -> LogNormalPrior:
 INDICATOR_KEYS = {
     "label", "law", "bass_shape", "pillar", "reading_month", "headline", "anchor", "definitions",
     "excluded_definitions", "level_prior", "slope_prior", "level_sd", "slope_sd", "obs_sd", "process_sd",
-    "elasticity", "damping",
+    "elasticity", "damping", "target_mappings",
 }
 
 
@@ -159,23 +175,44 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
     definitions = []
     for dname in [anchor] + [k for k in defs_table.table if k != anchor]:
         d = defs_table.sub(dname)
-        d.allow_only({"ceiling", "offset", "slope_offset", "note"})
+        d.allow_only({"ceiling", "offset", "slope_offset", "note", "break_year", "break_offset", "centre"})
         ceiling = d.number("ceiling", lo=0, hi=100, strict_lo=True)
         if dname == anchor:
-            for key in ("offset", "slope_offset"):
+            for key in ("offset", "slope_offset", "centre"):
                 if d.has(key):
-                    raise d.error(key, "the anchor definition has no offset")
+                    raise d.error(key, "the anchor definition has no offset" if key != "centre"
+                                  else "the anchor definition is pooled towards the nation")
             offset = slope_offset = None
         else:
             offset = _normal(d, "offset")
             slope_offset = _normal(d, "slope_offset") if d.has("slope_offset") else None
-        definitions.append(DefinitionSpec(dname, ceiling, offset, slope_offset, d.raw("note", "")))
+        break_year = d.integer("break_year", lo=2000, hi=2100) if d.has("break_year") else None
+        if (break_year is None) != (not d.has("break_offset")):
+            raise d.error("break_offset" if break_year is not None else "break_year",
+                          "break_year and break_offset go together")
+        break_offset = _normal(d, "break_offset") if break_year is not None else None
+        centre = d.string("centre", "")
+        if centre and slope_offset is None:
+            raise d.error("centre", "a definition pooled towards an aggregate needs a slope_offset (its own speed)")
+        definitions.append(DefinitionSpec(dname, ceiling, offset, slope_offset, d.raw("note", ""),
+                                          break_year, break_offset, centre))
     excluded = f.sub("excluded_definitions")
     for k, v in excluded.table.items():
         if not isinstance(v, str):
             raise excluded.error(k, f"must be the reason as a string, got {v!r}")
         if k in defs_table.table:
             raise excluded.error(k, "is also a modelled definition of this indicator: remove one of the two")
+    mappings = f.sub("target_mappings")
+    for k in mappings.table:
+        m = mappings.sub(k)
+        m.allow_only({"evaluate_as", "assumption"})
+        as_ = m.raw("evaluate_as")
+        if not isinstance(as_, list) or not as_ or not all(isinstance(x, str) and x in defs_table.table for x in as_):
+            raise m.error("evaluate_as", f"must list modelled definitions of {name} {sorted(defs_table.table)}, "
+                          f"got {as_!r}")
+        m.string("assumption")
+        if k in defs_table.table:
+            raise mappings.error(k, "is a modelled definition: its targets need no mapping")
     headline = f.raw("headline", False)
     if not isinstance(headline, bool):
         raise f.error("headline", f"must be true or false, got {headline!r}")
@@ -206,14 +243,19 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> CalibrationConfig:
     top = Fields(path, "", read_toml(path))
     top.allow_only({"data", "model", "indicators", "cross_pillar", "exclude", "baseline_spend_bn_vnd"})
     data = top.sub("data")
-    data.allow_only({"observations", "targets", "geos", "recorded_indicators"})
+    data.allow_only({"observations", "targets", "geos", "recorded_indicators", "aggregates"})
+    aggregates = data.raw("aggregates", [])
+    if not isinstance(aggregates, list) or not all(isinstance(x, str) and x for x in aggregates):
+        raise data.error("aggregates", f"must be a list of geo names, got {aggregates!r}")
     recorded = data.raw("recorded_indicators", [])
     if not isinstance(recorded, list) or not all(isinstance(x, str) for x in recorded):
         raise data.error("recorded_indicators", f"must be a list of indicator names, got {recorded!r}")
     model = top.sub("model")
-    model.allow_only({"first_year", "reference_year", "jump_off_year", "share_clip", "hyper_samples", "seed"})
+    if model.has("jump_off_year"):
+        raise model.error("jump_off_year", "is no longer set in the config: the jump-off is the last year with "
+                          "data, found in the observations (see manifest.json); remove the line")
+    model.allow_only({"first_year", "reference_year", "share_clip", "hyper_samples", "seed"})
     first_year = model.integer("first_year", 2020, lo=2000, hi=2100)
-    jump_off = model.integer("jump_off_year", lo=first_year, hi=2100)
     clip = model.raw("share_clip", [0.005, 0.995])
     if (not isinstance(clip, list) or len(clip) != 2
             or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in clip)
@@ -236,9 +278,10 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> CalibrationConfig:
         raise top.error("exclude", "must be an array of tables ([[exclude]])")
     for i, row in enumerate(raw_excl):
         e = Fields(path, f"exclude[{i}]", row)
-        e.allow_only({"geo", "indicator", "definition", "year", "reason"})
+        e.allow_only({"geo", "indicator", "definition", "year", "reason", "value"})
         exclusions.append(Exclusion(e.string("geo"), e.string("indicator"), e.string("definition"),
-                                    e.integer("year"), e.string("reason")))
+                                    e.integer("year"), e.string("reason"),
+                                    e.number("value") if e.has("value") else None))
 
     spend = {}
     sp = top.sub("baseline_spend_bn_vnd")
@@ -257,8 +300,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> CalibrationConfig:
         geos_file=base / data.string("geos", "merger_2025.csv"),
         recorded_indicators=tuple(recorded),
         first_year=first_year,
-        reference_year=model.integer("reference_year", lo=first_year, hi=jump_off),
-        jump_off_year=jump_off,
+        reference_year=model.integer("reference_year", lo=first_year, hi=2100),
         share_clip=(float(clip[0]), float(clip[1])),
         hyper_samples=model.integer("hyper_samples", 16, lo=1, hi=256),
         seed=model.integer("seed", 0, lo=0),
@@ -266,7 +308,16 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> CalibrationConfig:
         cross_elasticity=cross_elasticity,
         exclusions=tuple(exclusions),
         baseline_spend_bn_vnd=spend,
+        aggregates=tuple(aggregates),
+        target_mappings={(ind.name, k): (tuple(v["evaluate_as"]), v["assumption"])
+                         for ind, name in zip(indicators, inds.table, strict=True)
+                         for k, v in inds.sub(name).sub("target_mappings").table.items()},
     )
+    for ind in cfg.indicators:
+        for d in ind.definitions:
+            if d.centre and d.centre not in cfg.aggregates:
+                raise InputError(path, f"indicators.{ind.name}.definitions.{d.name}.centre",
+                                 unknown("aggregate geo", d.centre, cfg.aggregates))
     for i, ex in enumerate(cfg.exclusions):
         if ex.indicator not in cfg.indicator_names:
             raise InputError(path, f"exclude[{i}].indicator",

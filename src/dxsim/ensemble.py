@@ -138,6 +138,8 @@ class Ensemble:
     own_z: np.ndarray                 # (year, scenario, geo, own series, draw), offset included
     event_lift: np.ndarray            # (year, scenario, geo, indicator) points
     rollouts: RolloutDrivers | None = None
+    # first projected year per series (the year after its last reading); default: ``first_projected_year``
+    series_first_projected: tuple[int, ...] | None = None
 
     @property
     def series_indicator(self) -> np.ndarray:
@@ -208,7 +210,8 @@ class Ensemble:
             "definition": np.array([d for _, d in self.series])[k],
             "year": np.array(self.years)[y],
         })
-        frame["projected"] = frame["year"] >= self.first_projected_year
+        first = np.array(self.series_first_projected or (self.first_projected_year,) * K)
+        frame["projected"] = frame["year"].to_numpy() >= first[k]
         frame["mean"] = self.mean[s, y, g, k]
         for col in TRAJECTORY_QUANTILE_COLUMNS:
             frame[col] = self.quantiles[s, y, g, k, QUANTILE_COLUMNS.index(col)]
@@ -218,9 +221,12 @@ class Ensemble:
 def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, scenarios: tuple[str, ...],
              geos: tuple[str, ...], years: np.ndarray, jump_off_year: int, t0: np.ndarray,
              noise_rng: np.random.Generator, rollouts: RolloutDrivers | None = None,
-             path_dtype: type = PATH_DTYPE) -> Ensemble:
+             path_dtype: type = PATH_DTYPE, indicator_jump_off: np.ndarray | None = None,
+             series_first_projected: tuple[int, ...] | None = None) -> Ensemble:
     """Run the ensemble. ``t0`` (indicator,) is each indicator's reference time; ``rollouts`` optionally adds
-    programme effects per draw (speed multiplier, ceiling lift, share step; see ``RolloutDrivers``)."""
+    programme effects per draw (speed multiplier, ceiling lift, share step; see ``RolloutDrivers``).
+    ``indicator_jump_off`` (indicator,): the last year with data per indicator (default ``jump_off_year`` for
+    all): an indicator follows its calibrated fit up to it and is projected after it."""
     D = params.level.shape[0]
     S, G, I, Y = len(scenarios), len(geos), len(cfg.indicators), len(years)
     gidx = np.array([params.geos.index(g) for g in geos])
@@ -241,6 +247,8 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     elasticity = params.elasticity.T                      # (I, D)
     cross = params.cross_elasticity                       # (D,)
     all_geos = len(params.geos)
+    fit_until = np.full(I, jump_off_year) if indicator_jump_off is None else np.asarray(indicator_jump_off)
+    first_step = int(fit_until.min())
 
     cross_ind = np.flatnonzero(not_broadband)
     steps_on = rollouts is not None and rollouts.has_steps
@@ -260,7 +268,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     mult = np.empty_like(z)                                # speed multiplier of this year's step
     step = np.empty_like(z)
     for y, year in enumerate(years):
-        if year <= jump_off_year:
+        if year <= first_step:
             z[...] = level + slope * dt[y][:, None]
             z_own[...] = level[:, own_ind] + own_slope * dt[y][own_ind][:, None] + own_offset
             z_paths[y], own_paths[y] = z, z_own
@@ -281,7 +289,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
                     mult[s, :, i] += bb
             np.exp(mult[s], out=mult[s])
         if np.any(damping != 1):
-            mult *= damping ** (year - jump_off_year)
+            mult *= damping ** np.maximum(year - fit_until, 0)[:, None]
             plain[:] = False
         event = drivers.event_speed[:, y]
         if np.any(event != 1):
@@ -306,6 +314,12 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             ceiling = np.minimum(anchor_ceiling[:, None] + drivers.ceiling_lift[:, y][..., None]
                                  + rollouts.at(rollouts.ceiling_lift, y), 100.0)
             _step_share(z, laws, ceiling, rollouts.at(rollouts.share_step, y))
+        fitted = year <= fit_until                       # indicators whose data reach this year: still the fit
+        if fitted.any():
+            z[:, :, fitted] = (level[:, fitted] + slope[:, fitted] * dt[y][fitted][:, None])[None]
+            mine = fitted[own_ind]
+            z_own[:, :, mine] = (level[:, own_ind[mine]] + own_slope[:, mine] * dt[y][own_ind[mine]][:, None]
+                                 + own_offset[mine])[None]
         z_paths[y], own_paths[y] = z, z_own
 
     return Ensemble(
@@ -313,7 +327,8 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         series=params.series, draws=D, first_projected_year=jump_off_year + 1, laws=laws, z=z_paths,
         series_offset=params.offset.T.copy(),
         series_ceiling=np.array([cfg.indicator(i).definition(d).ceiling for i, d in params.series]),
-        own_series=own, own_z=own_paths, event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0), rollouts=rollouts)
+        own_series=own, own_z=own_paths, event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0), rollouts=rollouts,
+        series_first_projected=series_first_projected)
 
 
 def _step_share(z: np.ndarray, laws: tuple[Law, ...], ceiling: np.ndarray, points: np.ndarray) -> None:
@@ -388,6 +403,9 @@ def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, 
     if any(r is not None for r in rollouts):
         rollout_drivers = RolloutDrivers.from_rollouts(rollouts, geos, cfg.indicator_names, years, draws,
                                                        calibrator.jump_off_year_)
+    through = calibrator.data_through_
     return simulate(cfg, params, drivers, tuple(s.name for s in scenarios), geos, years,
                     calibrator.jump_off_year_, reference_times(cfg), np.random.default_rng(noise_seq),
-                    rollout_drivers, path_dtype)
+                    rollout_drivers, path_dtype,
+                    indicator_jump_off=np.array([through.indicator[i] for i in cfg.indicator_names]),
+                    series_first_projected=tuple(through.series_jump_off(i, d) + 1 for i, d in params.series))

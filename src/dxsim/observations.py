@@ -8,8 +8,10 @@ types, the percent range, comparators, known geos/indicators/definitions and dup
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +23,15 @@ from .validate import read_text
 
 NATIONAL = "vietnam"
 OBSERVATION_COLUMNS = ("geo", "indicator", "definition", "year", "period", "release", "value", "unit",
-                       "source_url", "quote", "note")
+                       "source_url", "quote", "note", "geography")
 OBSERVATION_REQUIRED = ("geo", "indicator", "definition", "year", "value", "source_url")
 TARGET_COLUMNS = ("geo", "indicator", "definition", "deadline", "target", "comparator", "document",
-                  "source_url", "quote")
+                  "source_url", "quote", "geography", "note")
+# The map a row is on (since 1 July 2025 the 63 provinces are 34): empty means pre_2025 for a province and
+# national for vietnam and the national aggregates.
+GEOGRAPHIES = ("pre_2025", "post_2025", "national")
+POST_2025 = "post_2025"
+WAITS_FOR_MAP = "on the 34-province map (geography post_2025): waits for the 34-province map"
 TARGET_REQUIRED = ("geo", "indicator", "deadline", "target", "comparator", "document")
 COMPARATORS = (">=", ">", "<=", "<")
 YEAR_RANGE = (2000, 2050)
@@ -33,9 +40,32 @@ MONTHS = {m: i + 1 for i, m in enumerate(
 
 
 def known_geos(cfg: CalibrationConfig) -> tuple[str, ...]:
-    """``vietnam`` first, then the 63 pre-2025 provinces, sorted."""
+    """``vietnam`` first, then the national aggregates (config order), then the 63 pre-2025 provinces, sorted."""
     table = read_csv(_data_file(cfg, cfg.geos_file, "geos"), ("new_province", "old_province"))
-    return (NATIONAL,) + tuple(sorted(set(table["old_province"]) - {NATIONAL}))
+    return (NATIONAL,) + cfg.aggregates + tuple(sorted(set(table["old_province"]) - {NATIONAL} - set(cfg.aggregates)))
+
+
+def post_2025_geos(cfg: CalibrationConfig) -> tuple[str, ...]:
+    """The 34 provinces since 1 July 2025, sorted."""
+    table = read_csv(_data_file(cfg, cfg.geos_file, "geos"), ("new_province", "old_province"))
+    return tuple(sorted(set(table["new_province"])))
+
+
+def _check_geography(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig) -> None:
+    """Fill an empty ``geography`` (national for vietnam and aggregates, else pre_2025), check its values and
+    that each geo exists on its map."""
+    national = {NATIONAL, *cfg.aggregates}
+    empty = frame["geography"] == ""
+    frame.loc[empty, "geography"] = np.where(frame.loc[empty, "geo"].isin(national), "national", "pre_2025")
+    for i, geography in enumerate(frame["geography"]):
+        if geography not in GEOGRAPHIES:
+            raise InputError(path, f"{_row(frame, i)}, geography", unknown("geography", geography, GEOGRAPHIES))
+    maps = {POST_2025: (set(post_2025_geos(cfg)), "post-2025 province")}
+    default = (set(known_geos(cfg)), "geo")
+    for i, (geo, geography) in enumerate(zip(frame["geo"], frame["geography"], strict=True)):
+        known, kind = maps.get(geography, default)
+        if geo not in known:
+            raise InputError(path, f"{_row(frame, i)}, geo", unknown(kind, geo, known) if geo else "is empty")
 
 
 def _data_file(cfg: CalibrationConfig, path: Path, key: str) -> Path:
@@ -183,7 +213,7 @@ def _check_names(path: Path, frame: pd.DataFrame, col: str, known: set[str], kin
 
 
 def _check_indicators(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig) -> None:
-    _check_names(path, frame, "geo", set(known_geos(cfg)), "geo")
+    _check_geography(path, frame, cfg)
     indicators = set(cfg.indicator_names) | set(cfg.recorded_indicators)
     _check_names(path, frame, "indicator", indicators, "indicator")
 
@@ -193,7 +223,8 @@ def _check_definitions(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig, 
         if ind not in cfg.indicator_names:
             continue
         spec = cfg.indicator(ind)
-        known = set(spec.definition_names) | set(spec.excluded_definitions)
+        known = set(spec.definition_names) | set(spec.excluded_definitions) | {
+            d for i, d in cfg.target_mappings if i == ind}
         if dfn not in known and not (allow_empty and not dfn):
             raise InputError(path, f"{_row(frame, i)}, definition",
                              unknown(f"definition of {ind}", dfn or "(empty)", known))
@@ -294,7 +325,10 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
     for ex in cfg.exclusions:
         hit = ((frame["geo"] == ex.geo) & (frame["indicator"] == ex.indicator)
                & (frame["definition"] == ex.definition) & (frame["year"] == ex.year))
+        if ex.value is not None:
+            hit &= frame["value"] == ex.value
         frame.loc[hit, "status"] = f"excluded in config: {ex.reason}"
+    frame.loc[(frame["geography"] == POST_2025) & (frame["status"] == "used"), "status"] = WAITS_FOR_MAP
 
     # Repeated releases of one year's figure (whatever their period): keep the latest vintage, never count older
     # ones as readings; two rows of the same vintage are an error, not two readings.
@@ -312,9 +346,6 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
                          "another row of the same figure: mark which release is the latest")
     frame = frame.drop(columns="_release_order")
     used = (frame["status"] == "used").to_numpy()
-    for i in np.flatnonzero(used & (frame["year"] > cfg.jump_off_year).to_numpy()):
-        raise InputError(path, f"{_row(frame, i)}, year", f"{frame['year'].iat[i]} is after the calibration's "
-                         f"jump-off year {cfg.jump_off_year}; raise [model] jump_off_year in {cfg.path} to use it")
     for i in np.flatnonzero(used):
         ceiling = cfg.indicator(frame["indicator"].iat[i]).definition(frame["definition"].iat[i]).ceiling
         if frame["value"].iat[i] > ceiling:
@@ -325,6 +356,51 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
                               for ind in frame["indicator"]], dtype=float)
     frame["time"] = frame["year"] + np.where(np.isnan(months), reading_month, months) / 12.0
     return frame.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class DataThrough:
+    """Where the data end. ``year``: the jump-off (last year with a used reading of any modelled series);
+    ``indicator``: the last year per indicator (its projections start the year after); ``series``: the last year
+    per (indicator, definition), and ``newest``: the date of the newest reading per series ('2025-10', or the
+    year where the source gives none) with its geo."""
+
+    year: int
+    indicator: dict[str, int]
+    series: dict[tuple[str, str], int]
+    newest: dict[tuple[str, str], tuple[str, str]]
+
+    def series_jump_off(self, indicator: str, definition: str) -> int:
+        """Last year with data of a series; a series never read follows its indicator."""
+        return self.series.get((indicator, definition), self.indicator[indicator])
+
+    def to_json(self) -> dict:
+        return {"jump_off_year": self.year, "by_indicator": dict(self.indicator),
+                "by_series": {f"{i}/{d}": {"last_year": y, "newest_reading": self.newest[(i, d)][0],
+                                           "geo": self.newest[(i, d)][1]} for (i, d), y in self.series.items()}}
+
+
+def data_through(cfg: CalibrationConfig, used: pd.DataFrame, as_of: int | None = None) -> DataThrough:
+    """The jump-off and the last year with data per indicator and series, from the readings the fit uses
+    (``used_observations``; with ``as_of`` they end in that year at the latest, and the jump-off is ``as_of``).
+    An indicator without any reading starts its projections after the overall jump-off."""
+    if used.empty and as_of is None:
+        raise InputError(cfg.observations, "", "no reading of a modelled series is used: nothing to calibrate")
+    overall = int(as_of) if as_of is not None else int(used["year"].max())
+    last = used.groupby(["indicator", "definition"])["year"].max()
+    series = {(i, d): int(y) for (i, d), y in last.items()}
+    by_indicator = {ind: max((y for (i, _), y in series.items() if i == ind), default=overall)
+                    for ind in cfg.indicator_names}
+    newest = {}
+    for (ind, dfn), rows in used.groupby(["indicator", "definition"]):
+        row = rows.loc[rows["time"].idxmax()]
+        newest[(ind, dfn)] = (row["period"] or str(int(row["year"])), row["geo"])
+    return DataThrough(overall, by_indicator, series, newest)
+
+
+def with_jump_off(cfg: CalibrationConfig, observations: pd.DataFrame) -> CalibrationConfig:
+    """The config with ``jump_off_year`` set to the last year with data in ``observations``."""
+    return dataclasses.replace(cfg, jump_off_year=data_through(cfg, used_observations(observations)).year)
 
 
 def used_observations(frame: pd.DataFrame, as_of: int | None = None) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from . import __version__
 from .calibrate import Calibrator
 from .config import DEFAULT_CONFIG, CalibrationConfig, load_config
 from .ensemble import Ensemble, ensemble_years, run_ensemble, seed_streams
-from .observations import known_geos, load_observations, load_targets
+from .observations import known_geos, load_observations, load_targets, with_jump_off
 from .programme_impact import programme_table
 from .results import atomic_output_dir, sha256_file, write_csv, write_json
 from .rollout import scenario_rollouts
@@ -45,7 +45,9 @@ def load_inputs(config: str | Path = DEFAULT_CONFIG, observations: str | Path | 
     cfg = load_config(config)
     obs_path = Path(observations) if observations else cfg.observations
     tgt_path = Path(targets) if targets else cfg.targets
-    return Inputs(cfg, load_observations(cfg, obs_path), obs_path, load_targets(cfg, tgt_path), tgt_path)
+    obs = load_observations(cfg, obs_path)
+    cfg = with_jump_off(cfg, obs)
+    return Inputs(cfg, obs, obs_path, load_targets(cfg, tgt_path), tgt_path)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
         "targets": {"file": str(inputs.targets_path), "sha256": sha256_file(inputs.targets_path)},
         "calibration": {"config": str(cfg.path), "sha256": sha256_file(cfg.path),
                         "jump_off_year": calibrator.jump_off_year_, "as_of": as_of,
+                        "data_through": calibrator.data_through_.to_json(),
                         "hyper_parameters_at_mode": {
                             name: dict(zip(("level_sd", "slope_sd", "obs_sd"),
                                            np.round(post.hyper_map, 6).tolist(), strict=True))

@@ -52,6 +52,11 @@ class RunTables:
 
     @property
     def first_projected_year(self) -> int:
+        """The year after the last year with data (the manifest's jump-off); a series whose readings end
+        earlier is marked projected from then on in its own rows."""
+        jump_off = (self.manifest.get("calibration") or {}).get("jump_off_year")
+        if isinstance(jump_off, int) and not isinstance(jump_off, bool):
+            return jump_off + 1
         proj = self.trajectories.loc[self.trajectories["projected"], "year"]
         return int(proj.min()) if len(proj) else int(self.trajectories["year"].max()) + 1
 

@@ -24,6 +24,7 @@ SCENARIO_KEYS = {"name", "description", "horizon", "draws", "seed", "geos", "inv
 EVENT_KEYS = {"name", "indicator", "geos", "year", "ceiling_lift", "speed_multiplier"}
 UNITS = ("multiple", "bn_vnd")
 DEFAULT_GEOS = ("long_an", "lang_son", "hau_giang", "tra_vinh", "vietnam")
+DEFAULT_HORIZON, MAX_HORIZON = 2030, 2035
 MAX_DRAWS = 1_000_000
 
 
@@ -96,11 +97,17 @@ class Scenario:
 
 
 def _schedule(source: str, where: str, value: Any, cfg_years: tuple[int, int]) -> dict[int, float]:
+    """A number (from the first projected year ``cfg_years[0]`` on) or { YEAR = value } within ``cfg_years``;
+    a change dated before the first projected year would rewrite history and is refused."""
     if isinstance(value, dict):
         if not value:
             raise InputError(source, where, "an empty schedule; give a number or { YEAR = value }")
         out = {}
         for key, v in value.items():
+            if key.isascii() and key.isdigit() and int(key) < cfg_years[0]:
+                raise InputError(source, f"{where}.{key}", f"starts in {key}, before the first projected year "
+                                 f"{cfg_years[0]} (the data run to {cfg_years[0] - 1}): a scenario cannot "
+                                 f"rewrite history; start in {cfg_years[0]} or later")
             if not (key.isascii() and key.isdigit()) or not cfg_years[0] <= int(key) <= cfg_years[1]:
                 raise InputError(source, f"{where}.{key}",
                                  f"must be a year in {cfg_years[0]}-{cfg_years[1]}, got {key!r}")
@@ -110,7 +117,12 @@ def _schedule(source: str, where: str, value: Any, cfg_years: tuple[int, int]) -
 
 
 def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[str, ...]) -> Scenario:
-    """Parse and validate a scenario file against the calibration config."""
+    """Parse and validate a scenario file against the calibration config (its ``jump_off_year``, the last year
+    with data, is found in the config's observations when not set)."""
+    if cfg.jump_off_year is None:
+        from .observations import load_observations, with_jump_off
+
+        cfg = with_jump_off(cfg, load_observations(cfg))
     path = Path(path)
     source = str(path)
     raw = read_toml(path)
@@ -121,7 +133,7 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
     name = top.string("name", path.stem)
     if not all(c.isalnum() or c in "-_." for c in name):
         raise top.error("name", f"use letters, digits, '-', '_' or '.', got {name!r}")
-    horizon = top.integer("horizon", 2030, lo=cfg.jump_off_year + 1, hi=2050)
+    horizon = top.integer("horizon", DEFAULT_HORIZON, lo=cfg.jump_off_year + 1, hi=MAX_HORIZON)
     draws = top.integer("draws", 2000, lo=10, hi=MAX_DRAWS)
     seed = top.integer("seed", 0, lo=0)
     geos_raw = top.raw("geos", list(DEFAULT_GEOS))
@@ -133,7 +145,7 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
     if len(set(geos_raw)) != len(geos_raw):
         raise top.error("geos", "lists a geo twice")
     geos = tuple(geos_raw)
-    year_range = (cfg.first_year, horizon)
+    year_range = (cfg.jump_off_year + 1, horizon)
 
     inv = top.sub("investment")
     unit = inv.string("unit", "multiple", choices=UNITS)

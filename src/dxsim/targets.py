@@ -13,6 +13,7 @@ import pandas as pd
 
 from .config import CalibrationConfig
 from .ensemble import Ensemble
+from .observations import POST_2025, WAITS_FOR_MAP
 
 COMPARE = {
     ">=": np.greater_equal,
@@ -27,6 +28,8 @@ TARGET_PROBABILITY_COLUMNS = ("scenario", "geo", "indicator", "definition", "dea
 
 def unevaluable_reason(cfg: CalibrationConfig, row: pd.Series, geos: tuple[str, ...], years: tuple[int, ...]) -> str:
     """Why the model cannot evaluate a target, or '' when it can."""
+    if row.get("geography") == POST_2025:
+        return WAITS_FOR_MAP
     if row["indicator"] not in cfg.indicator_names:
         return f"indicator {row['indicator']} is not modelled"
     spec = cfg.indicator(row["indicator"])
