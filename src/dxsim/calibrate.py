@@ -28,8 +28,10 @@ HYPER_NAMES = ("level_sd", "slope_sd", "obs_sd")
 class IndicatorPosterior:
     """Gaussian-mixture posterior of one indicator's parameters.
 
-    Parameter vector: [level_nat, slope_nat, d_level (G-1), d_slope (G-1), offsets (O), slope offsets (S)],
-    geos in ``geos`` order with ``vietnam`` first (its deviations are zero by definition)."""
+    Parameter vector: [level_nat, slope_nat, d_level (G-1), d_slope (G-1), offsets (O), slope offsets (S),
+    break offsets (B)], geos in ``geos`` order with ``vietnam`` first (its deviations are zero by definition).
+    A break offset shifts only the readings of a definition dated before its method break (``break_year``):
+    it describes the old measurement and never enters projections."""
 
     indicator: str
     geos: tuple[str, ...]
@@ -40,6 +42,7 @@ class IndicatorPosterior:
     hypers: np.ndarray         # (H, 3) hyper samples
     means: np.ndarray          # (H, P)
     roots: np.ndarray          # (H, P, P) square roots R of the covariances (R R' = cov)
+    break_offsets: tuple[str, ...] = ()
 
     @property
     def n_params(self) -> int:
@@ -94,19 +97,33 @@ def transform_readings(spec: IndicatorSpec, definition: np.ndarray, value: np.nd
     return spec.law.to_linear(fraction)
 
 
-def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFrame, t0: float) -> np.ndarray:
-    """Rows of the linear predictor for ``points`` (columns geo, definition, time): X @ beta is z there."""
+def break_definitions(spec: IndicatorSpec) -> list[str]:
+    """Definitions with a method break, in parameter order."""
+    return [d.name for d in spec.definitions[1:] if d.break_year is not None]
+
+
+def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFrame, t0: float,
+                  aggregates: tuple[str, ...] = ()) -> np.ndarray:
+    """Rows of the linear predictor for ``points`` (columns geo, definition, time, and year): X @ beta is z
+    there. A province's reading of a definition with a pooling ``centre`` is a reading of that aggregate (the
+    few such readings inform the centre; a province's own deviation from it is drawn from the pooled
+    distribution, ``Calibrator.sample``); ``vietnam`` and the ``aggregates`` are not provinces."""
     G = len(geos)
     offsets = [d.name for d in spec.definitions[1:]]
     slope_offsets = [d.name for d in spec.definitions[1:] if d.slope_offset is not None]
-    n_off = len(offsets)
+    breaks = break_definitions(spec)
+    n_off, n_slope = len(offsets), len(slope_offsets)
     gi = {g: i for i, g in enumerate(geos)}
-    X = np.zeros((len(points), 2 * G + n_off + len(slope_offsets)))
+    centre = {d.name: gi[d.centre] for d in spec.definitions[1:] if d.centre}
+    not_province = {NATIONAL, *aggregates}
+    X = np.zeros((len(points), 2 * G + n_off + n_slope + len(breaks)))
     dt = points["time"].to_numpy(float) - t0
+    # a point's year: its ``year`` column, else from its time (year + month/12, month 1-12)
+    years = points["year"].to_numpy() if "year" in points else np.ceil(points["time"].to_numpy(float)) - 1
     X[:, 0] = 1.0
     X[:, 1] = dt
     for j, (geo, dfn) in enumerate(zip(points["geo"], points["definition"], strict=True)):
-        g = gi[geo]
+        g = centre[dfn] if dfn in centre and geo not in not_province else gi[geo]
         if g > 0:
             X[j, 1 + g] = 1.0
             X[j, G + g] = dt[j]
@@ -114,16 +131,18 @@ def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFra
             X[j, 2 * G + offsets.index(dfn)] = 1.0
         if dfn in slope_offsets:
             X[j, 2 * G + n_off + slope_offsets.index(dfn)] = dt[j]
+        if dfn in breaks and years[j] < spec.definition(dfn).break_year:
+            X[j, 2 * G + n_off + n_slope + breaks.index(dfn)] = 1.0
     return X
 
 
 def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, t0: float,
-                 clip: tuple[float, float]) -> Design:
+                 clip: tuple[float, float], aggregates: tuple[str, ...] = ()) -> Design:
     G = len(geos)
     offsets = [d.name for d in spec.definitions[1:]]
     slope_offsets = [d.name for d in spec.definitions[1:] if d.slope_offset is not None]
     n_off = len(offsets)
-    X = design_matrix(spec, geos, obs, t0)
+    X = design_matrix(spec, geos, obs, t0, aggregates)
     P = X.shape[1]
     y = transform_readings(spec, obs["definition"].to_numpy(), obs["value"].to_numpy(float), clip)
     prior_mean = np.zeros(P)
@@ -136,6 +155,9 @@ def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, 
     for k, dname in enumerate(slope_offsets):
         prior = spec.definition(dname).slope_offset
         prior_mean[2 * G + n_off + k], fixed_var[2 * G + n_off + k] = prior.mean, prior.sd ** 2
+    for k, dname in enumerate(break_definitions(spec)):
+        prior, col = spec.definition(dname).break_offset, 2 * G + n_off + len(slope_offsets) + k
+        prior_mean[col], fixed_var[col] = prior.mean, prior.sd ** 2
     return Design(X, y, prior_mean, fixed_var, np.arange(2, G + 1), np.arange(G + 1, 2 * G))
 
 
@@ -248,14 +270,15 @@ class Calibrator:
         for spec in cfg.indicators:
             obs = used[used["indicator"] == spec.name]
             t0 = cfg.reference_year + spec.reading_month / 12.0
-            design = build_design(spec, self.geos_, obs, t0, cfg.share_clip)
+            design = build_design(spec, self.geos_, obs, t0, cfg.share_clip, cfg.aggregates)
             hyper_map, hypers = fit_hypers(design, spec, cfg.hyper_samples, rng)
             parts = [_gaussian_posterior(design, h) for h in hypers]
             posteriors[spec.name] = IndicatorPosterior(
                 indicator=spec.name, geos=self.geos_, offsets=tuple(d.name for d in spec.definitions[1:]),
                 slope_offsets=tuple(d.name for d in spec.definitions[1:] if d.slope_offset is not None),
                 t0=t0, hyper_map=hyper_map, hypers=hypers,
-                means=np.stack([m for m, _ in parts]), roots=np.stack([r for _, r in parts]))
+                means=np.stack([m for m, _ in parts]), roots=np.stack([r for _, r in parts]),
+                break_offsets=tuple(break_definitions(spec)))
         self.posteriors_ = posteriors
         return self
 
@@ -274,11 +297,21 @@ class Calibrator:
             for spec in cfg.indicators], axis=1)
         cross = cfg.cross_elasticity
         cross_elasticity = cross.median * np.exp(cross.log_sd * rng.standard_normal(draws))
+        # A definition pooled towards an aggregate: each province's own deviation from it, level and slope, from
+        # the pooled distribution (sds of the draw's mixture part); no province has readings of it to fit one.
+        series = tuple(cfg.series())
+        centred = tuple(k for k, (i, d) in enumerate(series) if cfg.indicator(i).definition(d).centre)
+        deviation = np.zeros((draws, len(self.geos_), len(centred), 2))
+        for j, k in enumerate(centred):
+            hypers = self.posteriors_[series[k][0]].hypers
+            sd = hypers[np.arange(draws) % len(hypers), :2]                          # (D, 2) level_sd, slope_sd
+            deviation[:, :, j] = rng.standard_normal((draws, len(self.geos_), 2)) * sd[:, None, :]
         return ParameterDraws(
-            geos=self.geos_, indicators=cfg.indicator_names, series=tuple(cfg.series()),
+            geos=self.geos_, indicators=cfg.indicator_names, series=series,
             level=np.stack(levels, axis=2), slope=np.stack(slopes, axis=2),
             offset=np.concatenate(offsets, axis=1), slope_offset=np.concatenate(slope_offsets, axis=1),
-            elasticity=elasticity, cross_elasticity=cross_elasticity)
+            elasticity=elasticity, cross_elasticity=cross_elasticity, centred_series=centred,
+            centre_deviation=deviation)
 
     # ---- tables for economists -------------------------------------------------------------------------
     def fit_table(self) -> pd.DataFrame:
@@ -290,11 +323,12 @@ class Calibrator:
             mean, _ = post.moments()
             G = len(post.geos)
             obs = self.observations_[self.observations_["indicator"] == spec.name]
-            fitted = _percent(spec, obs["definition"], design_matrix(spec, post.geos, obs, post.t0) @ mean)
+            fitted = _percent(spec, obs["definition"],
+                              design_matrix(spec, post.geos, obs, post.t0, cfg.aggregates) @ mean)
             jump_off = pd.DataFrame({"geo": post.geos, "definition": spec.anchor,
                                      "time": self.jump_off_year_ + spec.reading_month / 12.0})
             at_jump_off = _percent(spec, jump_off["definition"],
-                                   design_matrix(spec, post.geos, jump_off, post.t0) @ mean)
+                                   design_matrix(spec, post.geos, jump_off, post.t0, cfg.aggregates) @ mean)
             for g, geo in enumerate(post.geos):
                 mine = obs["geo"].to_numpy() == geo
                 if not mine.any() and geo not in _REPORTED_GEOS:
@@ -322,7 +356,8 @@ class Calibrator:
                      + [("level_deviation", g, "") for g in post.geos[1:]]
                      + [("slope_deviation", g, "") for g in post.geos[1:]]
                      + [("definition_offset", "", d) for d in post.offsets]
-                     + [("definition_slope_offset", "", d) for d in post.slope_offsets])
+                     + [("definition_slope_offset", "", d) for d in post.slope_offsets]
+                     + [("definition_break_offset", "", d) for d in post.break_offsets])
             n_obs = self.observations_[self.observations_["indicator"] == spec.name]["geo"].value_counts()
             for k, (param, geo, dfn) in enumerate(names):
                 pooled = bool(geo and geo != NATIONAL and n_obs.get(geo, 0) == 0)
@@ -362,10 +397,15 @@ class ParameterDraws:
     slope_offset: np.ndarray
     elasticity: np.ndarray
     cross_elasticity: np.ndarray
+    centred_series: tuple[int, ...] = ()         # series pooled towards an aggregate (a definition's centre)
+    centre_deviation: np.ndarray | None = None   # (draw, geo, centred series, level/slope): a province's own
 
     def to_npz_dict(self) -> dict[str, np.ndarray]:
         """Plain arrays for ``numpy.savez`` (no pickled objects)."""
-        return {"geos": np.array(self.geos), "indicators": np.array(self.indicators),
-                "series": np.array([f"{i}:{d}" for i, d in self.series]), "level": self.level,
-                "slope": self.slope, "offset": self.offset, "slope_offset": self.slope_offset,
-                "elasticity": self.elasticity, "cross_elasticity": self.cross_elasticity}
+        out = {"geos": np.array(self.geos), "indicators": np.array(self.indicators),
+               "series": np.array([f"{i}:{d}" for i, d in self.series]), "level": self.level,
+               "slope": self.slope, "offset": self.offset, "slope_offset": self.slope_offset,
+               "elasticity": self.elasticity, "cross_elasticity": self.cross_elasticity}
+        if self.centred_series:
+            out["centre_deviation"] = self.centre_deviation
+        return out

@@ -257,8 +257,18 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     series_ind = np.array([cfg.indicator_names.index(i) for i, _ in params.series])
     own = tuple(k for k, (i, d) in enumerate(params.series) if cfg.indicator(i).definition(d).slope_offset)
     own_ind = series_ind[list(own)]
-    own_offset = params.offset.T[list(own)]                                       # (n_own, D)
+    own_offset = np.broadcast_to(params.offset.T[list(own)], (G, len(own), D)).copy()   # (G, n_own, D)
     own_slope = slope[:, own_ind] + params.slope_offset.T[list(own)]              # (G, n_own, D)
+    # A definition pooled towards an aggregate (its ``centre``): a province's path is the centre's plus the
+    # province's own pooled deviation (level and slope), in place of its deviation from the nation.
+    province = np.array([g not in (params.geos[0], *cfg.aggregates) for g in geos])
+    for j, k in enumerate(own):
+        centre = cfg.indicator(params.series[k][0]).definition(params.series[k][1]).centre
+        if centre and province.any():
+            c, i, m = params.geos.index(centre), own_ind[j], params.centred_series.index(k)
+            dev = params.centre_deviation[:, gidx[province], m].transpose(1, 0, 2)           # (P, D, 2)
+            own_offset[province, j] += params.level[:, c, i] - level[province, i] + dev[..., 0]
+            own_slope[province, j] += params.slope[:, c, i] - slope[province, i] + dev[..., 1]
     own_speed = np.maximum(own_slope, 0.0)
     own_paths = np.empty((Y, S, G, len(own), D), dtype=path_dtype)
     z_own = np.empty((S, G, len(own), D))
@@ -319,7 +329,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             z[:, :, fitted] = (level[:, fitted] + slope[:, fitted] * dt[y][fitted][:, None])[None]
             mine = fitted[own_ind]
             z_own[:, :, mine] = (level[:, own_ind[mine]] + own_slope[:, mine] * dt[y][own_ind[mine]][:, None]
-                                 + own_offset[mine])[None]
+                                 + own_offset[:, mine])[None]
         z_paths[y], own_paths[y] = z, z_own
 
     return Ensemble(
