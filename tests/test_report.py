@@ -153,6 +153,7 @@ def test_report_is_self_contained(runs):
     hrefs = {a["href"] for tag, a in tags if tag == "a" and not a["href"].startswith("#")}
     sources = set(tables.observations["source_url"]) | set(pd.read_csv(tables.manifest["targets"]["file"])
                                                            ["source_url"])
+    sources |= set(tables.targets["outcome_source"].dropna())     # the readings that decided a target's status
     assert hrefs and hrefs <= sources
     assert set(tables.observations["source_url"]) <= hrefs
     for expected in ("plain: summary", "plain: target probabilities", "plain: forecasts",

@@ -122,3 +122,17 @@ def test_shipped_run_keeps_its_columns_and_judges_past_targets(tmp_path, root):
                & (tp["deadline"] == 2023) & (tp["definition"] == "subscription")]
     assert len(fibre) == 2 and (fibre["status"] == "missed").all()
     assert (fibre["outcome"].astype(float) == 79.4).all()
+
+
+def test_report_shows_the_status_of_judged_targets(tmp_path, root):
+    from dxsim.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", str(root / "scenarios" / "baseline.toml"), "--draws", "50", "--no-charts",
+                 "--out", str(out)]) == 0
+    assert main(["report", str(out)]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="run-verdicts">'):]
+    section = section[:section.index("</section>")]
+    assert "targets judged on their readings" in section and "<strong>missed</strong>" in section
+    assert "79.4%" in section and "vietbao.vn" in section

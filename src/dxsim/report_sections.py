@@ -23,6 +23,7 @@ import pandas as pd
 from . import style
 from .errors import InputError
 from .report_html import chart_file, esc, figure_html, link, pct, table_html
+from .verdicts import verdict_section
 
 if TYPE_CHECKING:
     from .charts import RunTables
@@ -315,6 +316,7 @@ def _run_sources(ctx: ReportContext, k: int) -> str:
 
 RUN_SECTIONS: list[tuple[str, str, Callable[[ReportContext, int], str]]] = [
     ("summary", "summary", _run_summary),
+    ("verdicts", "targets judged on their readings", verdict_section),
     ("probabilities", "target probabilities", _run_probabilities),
     ("charts", "forecasts", _run_charts),
     ("scenario", "scenario assumptions", _run_scenario),
