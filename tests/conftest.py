@@ -37,3 +37,32 @@ def calibrator(inputs):
     from dxsim.calibrate import Calibrator
 
     return Calibrator(inputs.config).fit(inputs.observations)
+
+
+def _copy_calibration(folder: Path, hyper_samples: int) -> Path:
+    """The shipped calibration folder copied into ``folder`` byte for byte, except ``hyper_samples``
+    hyper-parameter samples instead of 16 (a cheaper fit); returns the config's path."""
+    import re
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (ROOT / "calibration").iterdir():
+        if path.is_file():
+            (folder / path.name).write_bytes(path.read_bytes())
+    text = (folder / "config.toml").read_text(encoding="utf-8")
+    cheap = re.sub(r"(?m)^hyper_samples = \d+", f"hyper_samples = {hyper_samples}", text)
+    assert cheap != text
+    (folder / "config.toml").write_text(cheap, encoding="utf-8")
+    return folder / "config.toml"
+
+
+@pytest.fixture(scope="session")
+def calibration_copy():
+    """``_copy_calibration``: (folder, hyper_samples) -> config path, for tests of what is done with a fit
+    rather than of the fit itself."""
+    return _copy_calibration
+
+
+@pytest.fixture
+def cheap_config(tmp_path) -> Path:
+    """A copy of the shipped calibration with 2 hyper-parameter samples (a fit ~8x cheaper)."""
+    return _copy_calibration(tmp_path / "calibration", 2)

@@ -4,7 +4,6 @@ baseline, and the scores agree with known answers. Data labelled SYNTHETIC below
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
@@ -20,21 +19,13 @@ from dxsim.observations import load_observations
 
 DRAWS = 150
 POISON_NOTE = "SYNTHETIC poison row written by tests/test_backtest.py; not a real reading"
-CALIBRATION_FILES = ("config.toml", "observations.csv", "targets.csv", "merger_2025.csv", "context.csv")
 
 
 @pytest.fixture(scope="module")
-def fast_config(root, tmp_path_factory):
+def fast_config(tmp_path_factory, calibration_copy):
     """The shipped calibration folder with 2 hyper-parameter samples instead of 16 (a fit is ~8x cheaper). The
     data are the shipped files, byte for byte; these tests check what the forecasts may use, not the fit."""
-    folder = tmp_path_factory.mktemp("calibration")
-    for name in CALIBRATION_FILES:
-        (folder / name).write_bytes((root / "calibration" / name).read_bytes())
-    text = (folder / "config.toml").read_text(encoding="utf-8")
-    fast = re.sub(r"(?m)^hyper_samples = \d+", "hyper_samples = 2", text)
-    assert fast != text
-    (folder / "config.toml").write_text(fast, encoding="utf-8")
-    return folder / "config.toml"
+    return calibration_copy(tmp_path_factory.mktemp("calibration"), 2)
 
 
 def _normal_sample(mu: float, sigma: float, n: int = 4000) -> np.ndarray:

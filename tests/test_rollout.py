@@ -4,7 +4,6 @@ effects in the ensemble (only ever up, common random numbers) and the acceptance
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import numpy as np
 import pandas as pd
@@ -227,18 +226,10 @@ def test_programme_table_deltas_match_separate_runs(calibrator, inputs, shipped)
 # ---- the CLI end to end -----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def fast_config(root, tmp_path_factory):
+def fast_config(tmp_path_factory, calibration_copy):
     """The shipped calibration folder, byte for byte, except 4 hyper-parameter samples instead of 16 (the fit
     is ~4x cheaper; these tests check the programme outputs, not the fit)."""
-    folder = tmp_path_factory.mktemp("calibration")
-    for path in (root / "calibration").iterdir():
-        if path.is_file():
-            (folder / path.name).write_bytes(path.read_bytes())
-    text = (folder / "config.toml").read_text(encoding="utf-8")
-    fast = re.sub(r"(?m)^hyper_samples = \d+", "hyper_samples = 4", text)
-    assert fast != text
-    (folder / "config.toml").write_text(fast, encoding="utf-8")
-    return folder / "config.toml"
+    return calibration_copy(tmp_path_factory.mktemp("calibration"), 4)
 
 
 def test_cli_writes_programmes_csv_reproducibly(root, tmp_path, capsys, fast_config):

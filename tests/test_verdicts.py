@@ -136,3 +136,35 @@ def test_report_shows_the_status_of_judged_targets(tmp_path, root):
     section = section[:section.index("</section>")]
     assert "targets judged on their readings" in section and "<strong>missed</strong>" in section
     assert "79.4%" in section and "vietbao.vn" in section
+
+
+def test_a_nowcast_conditions_on_the_readings_of_its_year(cheap_config, tmp_path, root):
+    """Synthetic national fibre readings (made in this test, not data) to December 2024, then one June 2025
+    reading, low or high. A 2025 target has no year figure yet (status "no reading", a nowcast), and its
+    probability follows the June reading: 2025 is the series' last year with data, so the ensemble's 2025 value
+    is the fit, which uses it."""
+    from dxsim.pipeline import load_inputs, run_scenario
+
+    common = {"geo": "vietnam", "indicator": "fiber_household_share", "definition": "subscription", "release": "",
+              "unit": "%", "quote": "", "note": "synthetic test reading"}
+    history = [{**common, "year": y, "period": f"{y}-12", "value": v, "source_url": f"https://example.test/{y}"}
+               for y, v in {2019: 48.0, 2020: 56.0, 2021: 63.0, 2022: 69.0, 2023: 74.0, 2024: 78.7}.items()]
+    pd.DataFrame([{"geo": "vietnam", "indicator": "fiber_household_share", "definition": "subscription",
+                   "deadline": 2025, "target": 83.0, "comparator": ">=", "document": "plan", "source_url": "",
+                   "quote": ""}]).to_csv(tmp_path / "targets.csv", index=False)
+    p, median = {}, {}
+    for name, june in (("low", 76.0), ("high", 86.0)):
+        june_row = {**common, "year": 2025, "period": "2025-06", "value": june, "source_url": "https://example.test/j"}
+        pd.DataFrame(history + [june_row]).to_csv(tmp_path / f"{name}.csv", index=False)
+        inputs = load_inputs(cheap_config, tmp_path / f"{name}.csv", tmp_path / "targets.csv")
+        result = run_scenario(root / "scenarios" / "baseline.toml", draws=400, seed=2, inputs=inputs)
+        tp = result.target_probabilities.iloc[0]
+        assert tp["status"] == "no reading" and "nowcast" in tp["outcome_note"]
+        assert f"{june:g} (2025-06)" in tp["outcome_note"]
+        tr = result.trajectories
+        row = tr[(tr["geo"] == "vietnam") & (tr["indicator"] == "fiber_household_share")
+                 & (tr["definition"] == "subscription") & (tr["year"] == 2025)].iloc[0]
+        assert not row["projected"]                      # the fitted year, not a projection from 2024
+        p[name], median[name] = tp["probability"], row["q50"]
+    assert median["low"] < 82.0 < median["high"]
+    assert p["low"] < 0.2 and p["high"] > 0.8
