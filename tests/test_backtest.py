@@ -265,3 +265,50 @@ def test_backtest_rejects_an_origin_without_later_readings(root, tmp_path, capsy
                  "--config", str(root / "calibration" / "config.toml")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "--origins" in err and len(err.splitlines()) == 1
+
+
+# ---- the judge: combination baseline, paired comparisons, coverage bands ----------------------------------
+def test_combination_is_the_equal_weight_mixture():
+    # SYNTHETIC: two point-mass-free forecasts far apart; the mixture puts half its mass on each
+    levels = scoring.quasi_levels(400)
+    a = np.full((1, 400), 10.0) + np.linspace(-1, 1, 400)
+    b = np.full((1, 400), 30.0) + np.linspace(-1, 1, 400)
+    mixed = baselines.combination({"last_value": a, "linear_trend": b}, levels)
+    assert mixed.shape == (1, 400)
+    assert (mixed < 20).mean() == pytest.approx(0.5) and mixed.min() >= 9 and mixed.max() <= 31
+    assert baselines.combination({"last_value": a}, levels) is None
+
+
+def test_binomial_band_and_verdicts():
+    from dxsim import judging
+
+    lo, hi = judging.binomial_band(100, 0.8)
+    assert lo == pytest.approx(stats.binom.ppf(0.025, 100, 0.8) / 100) and lo < 0.8 < hi
+    assert judging.verdict(25, -0.1, -0.5, 0.3) == "dxsim better"
+    assert judging.verdict(25, 0.1, -0.5, 0.3) == "baseline better"
+    assert judging.verdict(5, -0.1, -0.5, 0.3) == "tie, favours dxsim"
+    assert judging.verdict(5, 0.4, 0.1, 0.6) == "baseline better"
+
+
+def test_backtest_judges_the_reading_forecast_on_each_baselines_points(backtest_dir):
+    from dxsim import judging
+
+    scores = pd.read_csv(backtest_dir / "scores.csv")
+    paired = pd.read_csv(backtest_dir / "paired.csv")
+    coverage = pd.read_csv(backtest_dir / "coverage.csv", dtype={"horizon": str})
+    assert tuple(paired.columns) == judging.PAIRED_COLUMNS and tuple(coverage.columns) == judging.COVERAGE_COLUMNS
+    assert "combination" in set(paired["baseline"])
+    dx = scores[scores["method"] == "dxsim_reading"].set_index(["origin", "row"])["crps"]
+    row = paired[(paired["indicator"] == "all") & (paired["baseline"] == "combination")].iloc[0]
+    comb = scores[scores["method"] == "combination"]
+    assert row["n"] == len(comb)
+    mine = dx.loc[list(zip(comb["origin"], comb["row"], strict=True))]
+    assert row["dxsim_reading_crps"] == pytest.approx(mine.mean(), abs=1e-3)
+    assert row["difference_lo90"] <= row["difference"] <= row["difference_hi90"]
+    total = coverage[(coverage["method"] == "dxsim_reading") & (coverage["horizon"] == "all")
+                     & (coverage["history"] == "any") & (coverage["level"] == 80)].iloc[0]
+    assert total["n"] == (scores["method"] == "dxsim_reading").sum()
+    assert total["inside"] == scores.loc[scores["method"] == "dxsim_reading", "covered_80"].sum()
+    split = coverage[(coverage["method"] == "dxsim_reading") & (coverage["level"] == 80)
+                     & (coverage["history"] != "any") & (coverage["horizon"] != "all")]
+    assert split["n"].sum() == total["n"]

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, baselines
+from . import __version__, baselines, judging
 from .baselines import BASELINES, SERIES_KEY
 from .calibrate import Calibrator
 from .config import DEFAULT_CONFIG, CalibrationConfig
@@ -54,7 +54,7 @@ SCORE_COLUMNS = ("method", "origin", "row", "geo", "indicator", "definition", "y
                  "covered_50", "covered_80", "covered_95", "crps", "log_score", "pit")
 SKILL_COLUMNS = ("method", "indicator", "definition", "horizon", "history", "n", "mae_median", "coverage_50",
                  "coverage_80", "coverage_95", "crps", "log_score", "mean_pit", "dxsim_mae_same_points",
-                 "dxsim_crps_same_points", "dxsim_crps_skill")
+                 "dxsim_crps_same_points", "dxsim_crps_skill", "reading_crps_same_points", "reading_crps_skill")
 CLI_SOURCE = "command line"
 
 
@@ -241,7 +241,9 @@ def baseline_forecasts(fit: OriginFit, geo: str, indicator: str, definition: str
            "ets_damped": baselines.ets_damped(y, t, v, spec.reading_month, when, fit.deviation),
            "national_shift": baselines.national_shift(v_last[-1], national_last, national_when, spec.law,
                                                       spec.definition(definition).ceiling, cfg.share_clip)}
-    return {method: fc for method, fc in out.items() if fc is not None}
+    out = {method: fc for method, fc in out.items() if fc is not None}
+    mixed = baselines.combination(out, fit.levels)
+    return out if mixed is None else {**out, "combination": mixed}
 
 
 def later_readings(inputs: Inputs, origin: int) -> pd.DataFrame:
@@ -316,6 +318,8 @@ class Backtest:
     seed: int
     scores: pd.DataFrame
     skill: pd.DataFrame
+    paired: pd.DataFrame       # judging.PAIRED_COLUMNS
+    coverage: pd.DataFrame     # judging.COVERAGE_COLUMNS
 
 
 def run_backtest(inputs: Inputs, origins: tuple[int, ...] | None = None, draws: int = DEFAULT_DRAWS,
@@ -330,7 +334,8 @@ def run_backtest(inputs: Inputs, origins: tuple[int, ...] | None = None, draws: 
     order = {m: i for i, m in enumerate(METHODS)}
     scores = scores.sort_values(["origin", "row", "method"], key=lambda c: c.map(order) if c.name == "method"
                                 else c, kind="stable").reset_index(drop=True)
-    return Backtest(origins, draws, seed, scores, skill_table(scores))
+    return Backtest(origins, draws, seed, scores, skill_table(scores),
+                    judging.paired_table(scores, inputs.config.headline), judging.coverage_table(scores))
 
 
 def skill_table(scores: pd.DataFrame) -> pd.DataFrame:
@@ -338,10 +343,13 @@ def skill_table(scores: pd.DataFrame) -> pd.DataFrame:
     all indicators also split by ``history``: "yes" where the series had a reading at the origin, "no" where
     dxsim forecast it from the pooled distribution alone ("any": both). The dxsim_* columns are dxsim's scores
     on exactly the same readings as the row's method; ``dxsim_crps_skill`` = 1 - dxsim CRPS / method CRPS
-    (> 0: dxsim is better on those readings)."""
+    (> 0: dxsim is better on those readings). ``reading_crps_*`` are the same for ``dxsim_reading`` (dxsim's
+    forecast of the reading, measurement noise included): the like-for-like comparison with a baseline, whose
+    forecast is also of the reading."""
     frame = scores.assign(horizon=scores["horizon"].astype(str),
                           history=np.where(scores["n_history"] > 0, "yes", "no"))
     dxsim = frame[frame["method"] == "dxsim"].set_index(["origin", "row"])[["abs_error", "crps"]]
+    reading = frame[frame["method"] == "dxsim_reading"].set_index(["origin", "row"])["crps"]
     rows = []
     for keys in (["indicator", "definition", "horizon"], ["indicator", "definition"], ["horizon"], [],
                  ["history", "horizon"], ["history"]):
@@ -349,7 +357,9 @@ def skill_table(scores: pd.DataFrame) -> pd.DataFrame:
         for key, part in grouped:
             key = key if isinstance(key, tuple) else (key,)
             label = dict(zip(["method"] + keys, key, strict=True))
-            mine = dxsim.loc[list(zip(part["origin"], part["row"], strict=True))]
+            points = list(zip(part["origin"], part["row"], strict=True))
+            mine = dxsim.loc[points]
+            read = float(reading.loc[points].mean())
             crps = float(part["crps"].mean())
             rows.append({
                 "method": label["method"], "indicator": label.get("indicator", "all"),
@@ -363,6 +373,8 @@ def skill_table(scores: pd.DataFrame) -> pd.DataFrame:
                 "dxsim_mae_same_points": float(mine["abs_error"].mean()),
                 "dxsim_crps_same_points": float(mine["crps"].mean()),
                 "dxsim_crps_skill": 1.0 - float(mine["crps"].mean()) / crps if crps > 0 else np.nan,
+                "reading_crps_same_points": read,
+                "reading_crps_skill": 1.0 - read / crps if crps > 0 else np.nan,
             })
     skill = pd.DataFrame(rows, columns=list(SKILL_COLUMNS))
     order = {m: i for i, m in enumerate(METHODS)}
@@ -376,7 +388,7 @@ def skill_text(skill: pd.DataFrame) -> str:
     """The compact table: every method over all readings, then by horizon; then dxsim on the readings whose
     series had a reading at the origin and on those it forecast from the pooled distribution alone."""
     head = (f"{'method':<15} {'history':>7} {'horizon':>7} {'n':>4} {'MAE':>6} {'cov50':>6} {'cov80':>6} "
-            f"{'cov95':>6} {'CRPS':>6} {'logS':>6} {'dxsim CRPS same pts':>20}")
+            f"{'cov95':>6} {'CRPS':>6} {'logS':>6} {'dxsim_reading CRPS same pts':>28}")
     lines = [head, "-" * len(head)]
     overall = skill[skill["indicator"] == "all"]
     horizons = ["all"] + sorted((h for h in overall["horizon"].unique() if h != "all"), key=int)
@@ -387,7 +399,7 @@ def skill_text(skill: pd.DataFrame) -> str:
         for r in block.itertuples():
             lines.append(f"{r.method:<15} {r.history:>7} {r.horizon:>7} {r.n:>4} {r.mae_median:6.2f} "
                          f"{r.coverage_50:6.2f} {r.coverage_80:6.2f} {r.coverage_95:6.2f} {r.crps:6.2f} "
-                         f"{r.log_score:6.2f} {r.dxsim_crps_same_points:20.2f}")
+                         f"{r.log_score:6.2f} {r.reading_crps_same_points:28.2f}")
     return "\n".join(lines)
 
 
@@ -456,13 +468,15 @@ def evaluation_manifest(command: str, origins: tuple[int, ...], methods: pd.Seri
 
 
 def write_backtest(result: Backtest, inputs: Inputs, out: str | Path) -> Path:
-    """skill.csv, scores.csv, pit.png and manifest.json, written atomically to ``out``."""
+    """skill.csv, scores.csv, paired.csv, coverage.csv, pit.png and manifest.json, atomically to ``out``."""
     out = Path(out)
     manifest = evaluation_manifest("backtest", result.origins, result.scores["method"], inputs, result.seed,
                                    result.draws)
     with atomic_output_dir(out) as tmp:
         write_csv(result.skill, tmp / "skill.csv")
         write_csv(result.scores, tmp / "scores.csv")
+        write_csv(result.paired, tmp / "paired.csv")
+        write_csv(result.coverage, tmp / "coverage.csv")
         plot_coverage(result.scores, tmp / "pit.png")
         write_json(manifest, tmp / "manifest.json")
     return out
@@ -498,8 +512,9 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         "backtest", help="score forecasts made as of past years against later readings and baselines",
         description="For each origin year: forecast with the readings up to it, score every later reading "
         "(median error, 50/80/95%% interval coverage, CRPS, log score) for dxsim and the baselines (last "
-        "value, linear trend, damped-trend ETS, national curve shifted to the province), and write "
-        "skill.csv, scores.csv and pit.png.")
+        "value, linear trend, damped-trend ETS, national curve shifted to the province, their equal-weight "
+        "mixture), and write skill.csv, scores.csv, paired.csv (dxsim's reading forecast vs each baseline on "
+        "its points, bootstrap intervals), coverage.csv (by horizon and history, binomial bands) and pit.png.")
     bt.add_argument("--origins", type=int, nargs="+", metavar="YEAR",
                     help="origin years (default: every year from the config's first year that leaves a later "
                     "reading)")
@@ -534,6 +549,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
           f"{args.draws} draws; means over (origin, reading) pairs, MAE and CRPS in percentage points")
     print(skill_text(result.skill))
     print("\nn differs by method: a baseline is scored only where it is available (see README); "
-          "'dxsim CRPS same pts' compares on its points.")
-    print(f"wrote {args.out}/ (skill.csv, scores.csv, pit.png, manifest.json)")
+          "'dxsim_reading CRPS same pts' compares dxsim's forecast of the reading on its points.\n")
+    print(judging.judge_text(result.paired, result.coverage))
+    print(f"wrote {args.out}/ (skill.csv, scores.csv, paired.csv, coverage.csv, pit.png, manifest.json)")
     return 0

@@ -21,6 +21,9 @@ points every method being compared can forecast.
 - ``national_shift``: the province moves as the nation moves. dxsim's national draws of the same indicator and
   definition, each shifted on the law's transformed scale (logit) to pass through the series' last reading:
   ``T(last) + T(national(t)) - T(national(t_last))``. The band is the national path's uncertainty only.
+- ``combination``: the equal-weight MIXTURE of the other baselines available for the series (at least two):
+  each one's quantile function at the same quasi-sample levels, pooled, so each baseline carries the same
+  probability mass (a mixture, not a mean of quantiles: its spread includes the baselines' disagreement).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from scipy import stats
 
 from .model import Law
 
-BASELINES = ("last_value", "linear_trend", "ets_damped", "national_shift")
+BASELINES = ("last_value", "linear_trend", "ets_damped", "national_shift", "combination")
+COMBINED = BASELINES[:-1]             # the baselines mixed by ``combination``
 SERIES_KEY = ["geo", "indicator", "definition"]
 MIN_STEP_YEARS = 1.0 / 12.0     # consecutive readings closer than a month are not a change over time
 
@@ -141,3 +145,13 @@ def national_shift(last: float, national_last: np.ndarray, national_when: np.nda
 
     z = to_z(np.array(last)) + to_z(national_when) - to_z(national_last)[None, :]
     return _clip(law.to_fraction(z) * ceiling)
+
+
+def combination(forecasts: dict[str, np.ndarray], levels: np.ndarray) -> np.ndarray | None:
+    """Equal-weight mixture of the ``COMBINED`` baselines in ``forecasts`` (each (time, samples)): every one
+    reduced to its quantiles at ``levels``, pooled, and the pool's quantile function taken at ``levels`` again
+    (a quasi-sample of the mixture), (time, len(levels)); None with fewer than two."""
+    parts = [np.quantile(forecasts[m], levels, axis=1).T for m in COMBINED if m in forecasts]
+    if len(parts) < 2:
+        return None
+    return np.quantile(np.concatenate(parts, axis=1), levels, axis=1).T
