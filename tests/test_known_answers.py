@@ -22,6 +22,7 @@ from dxsim.ensemble import Ensemble, run_ensemble
 from dxsim.model import Law
 from dxsim.observations import load_observations
 from dxsim.scenario import Scenario
+from dxsim.scoring import central_interval, covered, log_score
 from dxsim.targets import CEILING_TOLERANCE, all_targets_probabilities, target_probabilities
 
 IND = "synthetic_share"
@@ -356,3 +357,46 @@ def test_saved_draws_are_the_sampled_arrays(cfg):
     assert saved["series"].tolist() == [f"{IND}:a"]
     for name in ("level", "slope", "offset", "slope_offset", "elasticity", "cross_elasticity"):
         np.testing.assert_array_equal(saved[name], getattr(draws, name))
+
+
+# ---- scores: bounds and bandwidths with exact answers ------------------------------------------------------
+def test_coverage_includes_both_bounds_of_the_central_interval():
+    samples = np.arange(101.0)[None, :].repeat(4, axis=0)         # SYNTHETIC: the 50% interval is exactly [25, 75]
+    lo, hi = central_interval(samples, 0.5)
+    assert lo.tolist() == [25.0] * 4 and hi.tolist() == [75.0] * 4
+    assert covered(samples, np.array([25.0, 75.0, 24.99, 75.01]), 0.5).tolist() == [True, True, False, False]
+
+
+def _silverman_log_score(x: np.ndarray, y: float) -> float:
+    """The documented rule, one forecast at a time: Gaussian KDE, bandwidth 0.9 min(sd, IQR/1.34) n^-1/5 (sd
+    when that minimum is 0), at least 0.1; the log density floored at -10."""
+    n = len(x)
+    sd = float(np.std(x, ddof=1)) if n > 1 else 0.0
+    q75, q25 = np.percentile(x, [75, 25])
+    spread = min(sd, (q75 - q25) / 1.34)
+    if spread <= 0:
+        spread = sd
+    h = max(0.9 * spread * n ** -0.2, 0.1)
+    density = np.mean(np.exp(-0.5 * ((y - x) / h) ** 2)) / (h * np.sqrt(2 * np.pi))
+    with np.errstate(divide="ignore"):
+        return max(float(np.log(density)), -10.0)
+
+
+@pytest.mark.parametrize("x, y", [
+    ([50.0], 50.0),                                               # one sample: the bandwidth floor
+    ([40.0, 60.0], 52.0),                                         # two samples: IQR/1.34 < sd
+    ([0.0] * 5 + [10.0] * 5, 3.0),                                # sd < IQR/1.34: the sd (ddof 1) decides
+    ([50.0] * 8 + [45.0, 56.0], 50.5),                            # IQR 0: the sd takes over
+    (list(50 + np.linspace(-0.6, 0.6, 16)) + [44.0, 47.0, 53.0, 58.0], 50.2),   # IQR/1.34 below 1 point
+    ([50.0, 51.0, 52.0], 90.0),                                   # far outside: the floor
+])
+def test_log_score_follows_the_documented_bandwidth_rule(x, y):
+    x = np.array(x)
+    assert log_score(x[None, :], np.array([y]))[0] == pytest.approx(_silverman_log_score(x, y), rel=1e-12)
+
+
+def test_log_score_scores_each_forecast_with_its_own_bandwidth():
+    rows = np.array([[0.0] * 5 + [10.0] * 5, list(50 + np.linspace(-0.6, 0.6, 8)) + [47.0, 53.0]])
+    y = np.array([3.0, 50.2])
+    got = log_score(rows, y)
+    np.testing.assert_allclose(got, [_silverman_log_score(r, v) for r, v in zip(rows, y, strict=True)], rtol=1e-12)
