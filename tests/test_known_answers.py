@@ -10,6 +10,7 @@ their medians: the posterior is then exactly Gaussian with a known closed form.
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -18,10 +19,10 @@ import pytest
 from dxsim.backtest import with_measurement_noise
 from dxsim.calibrate import Calibrator
 from dxsim.config import DefinitionSpec, IndicatorSpec, LogNormalPrior, NormalPrior
-from dxsim.ensemble import Ensemble, run_ensemble
+from dxsim.ensemble import Ensemble, RolloutDrivers, _step_share, run_ensemble
 from dxsim.model import Law
 from dxsim.observations import load_observations
-from dxsim.scenario import Scenario
+from dxsim.scenario import Event, Scenario
 from dxsim.scoring import central_interval, covered, log_score
 from dxsim.targets import CEILING_TOLERANCE, all_targets_probabilities, target_probabilities
 
@@ -284,6 +285,13 @@ def test_joint_probability_and_its_mc_se_on_exact_draws(cfg):
     D = len(TARGET_Z)
     assert row["probability"] == 2 / D and row["n_targets"] == 2
     assert row["mc_se"] == pytest.approx(np.sqrt(2 / D * (1 - 2 / D) / D), rel=1e-12)
+    assert row["probability_text"] == f"{2 / D:.3f}"
+    # a target the model cannot evaluate (above the 90% ceiling) is left out; a target due in the first projected
+    # year is a projected one
+    ens = dataclasses.replace(ens, first_projected_year=2030)
+    joint = all_targets_probabilities(ens, conf, _targets([(45.0, ">="), (45.0, "<="), (95.0, ">=")]))
+    assert joint["scope"].tolist() == ["all", "projected"]
+    assert joint["n_targets"].tolist() == [2, 2] and joint["probability"].tolist() == [2 / D, 2 / D]
 
 
 # ---- the backtest's forecast of a reading ---------------------------------------------------------------------
@@ -321,6 +329,7 @@ def test_fit_and_parameter_tables_report_the_closed_form(cfg):
     for name, value in (("level_sd", 0.5), ("slope_sd", 0.1), ("obs_sd", 0.15)):
         row = par.loc[(name, "")]
         assert (row["mean"], row["sd"], row["q05"], row["q95"]) == pytest.approx((value, 0.0, value, value))
+        assert row["definition"] == "" and not row["pooled"] and row["scale"] == "logistic"
 
     fit = cal.fit_table().set_index("geo")
     row = fit.loc["an_giang"]
@@ -400,3 +409,102 @@ def test_log_score_scores_each_forecast_with_its_own_bandwidth():
     y = np.array([3.0, 50.2])
     got = log_score(rows, y)
     np.testing.assert_allclose(got, [_silverman_log_score(r, v) for r, v in zip(rows, y, strict=True)], rtol=1e-12)
+
+
+# ---- programme effects enter per draw -----------------------------------------------------------------------
+def _fake_rollouts(n: int, years: tuple[int, ...], value: float = 2.0) -> SimpleNamespace:
+    """SYNTHETIC rollouts (two geos, one indicator) whose effects act in EVERY year, the past included."""
+    shape = (n, len(years), 2, 1)
+    speed = np.full(shape, value) * np.arange(1, n + 1)[:, None, None, None]
+    return SimpleNamespace(n_rollouts=n, years=years, geos=("g0", "g1"), indicators=(IND,),
+                           effects=lambda: (speed, np.full(shape, 1.0), np.full(shape, 3.0)))
+
+
+def test_rollout_effects_are_neutral_up_to_the_jump_off_and_paired_by_draw():
+    years = np.arange(2022, 2027)
+    ro = _fake_rollouts(2, tuple(range(2020, 2031)))
+    drivers = RolloutDrivers.from_rollouts([ro, None], ("g1",), (IND,), years, 5, 2023)
+    assert drivers.speed.shape == (5, 2, 1, 1, 2)
+    assert np.all(drivers.speed[:2] == 1) and np.all(drivers.ceiling_lift[:2] == 0)   # 2022, 2023: history
+    assert np.all(drivers.share_step[:2] == 0)
+    assert drivers.speed[2:, 0, 0, 0].tolist() == [[2.0, 4.0]] * 3 and np.all(drivers.speed[:, 1] == 1)
+    assert np.all(drivers.ceiling_lift[2:, 0] == 1.0) and np.all(drivers.share_step[2:, 0] == 3.0)
+    assert drivers.rollout_of_draw.tolist() == [0, 1, 0, 1, 0]
+    with pytest.raises(ValueError, match="same number of rollouts"):
+        RolloutDrivers.from_rollouts([ro, _fake_rollouts(3, ro.years)], ("g1",), (IND,), years, 5, 2023)
+
+
+def test_rollout_multipliers_reach_every_draw_when_draws_are_not_a_multiple_of_rollouts():
+    array = np.array([2.0, 3.0]).reshape(1, 1, 1, 1, 2)               # (year, scenario, geo, indicator, rollout)
+    drivers = RolloutDrivers(array, array, array, np.arange(5) % 2)
+    target = np.ones((1, 1, 1, 5))
+    drivers.multiply_into(target, array, 0)
+    assert target.ravel().tolist() == [2.0, 3.0, 2.0, 3.0, 2.0]
+    assert drivers.at(array, 0).ravel().tolist() == [2.0, 3.0, 2.0, 3.0, 2.0]
+
+
+def test_a_share_step_raises_the_share_by_its_points_below_the_ceiling():
+    z = np.zeros((1, 1, 1, 3))                                    # share 45 of a 90 ceiling in every draw
+    _step_share(z, (LOGIT,), np.full(z.shape, 90.0), np.array([0.0, 9.0, 500.0]).reshape(z.shape))
+    share = 90.0 * LOGIT.to_fraction(z).ravel()
+    assert share[0] == 45.0 and share[1] == pytest.approx(54.0, abs=1e-9)
+    assert 90.0 - 1e-6 < share[2] < 90.0                          # capped just below the ceiling
+
+
+def test_scores_refuse_forecasts_and_readings_of_different_lengths():
+    with pytest.raises(ValueError, match="2 forecasts for 3 readings"):
+        covered(np.ones((2, 4)), np.ones(3), 0.5)
+
+
+# ---- levers: exact speed factors per draw ------------------------------------------------------------------
+def test_investment_events_and_damping_scale_each_years_step_exactly(cfg):
+    """Without process noise every projected step is slope x damping**h x m_own**e x m_broadband**e_cross x event
+    speed, per draw. Elasticities are fixed (log_sd 0): own 0.5, cross 0.25; broadband x4 from 2024 doubles the
+    broadband indicator's steps and multiplies the other's by 4**0.25; its own x9 from 2026 by 3 more; an event
+    x1.5 from 2027; damping 0.8 on the broadband indicator."""
+    a = dataclasses.replace(_spec(slope_prior=(0.15, 0.01), slope_sd=0.01, obs_sd=0.05), damping=0.8)
+    b = dataclasses.replace(_spec(slope_prior=(0.2, 0.01), slope_sd=0.01, obs_sd=0.05), name="synthetic_other",
+                            pillar="digital_economy")
+    conf = dataclasses.replace(_config(cfg, a), indicators=(a, b), cross_elasticity=LogNormalPrior(0.25, 0.0))
+    obs = pd.concat([_readings([("vietnam", "a", y, -2.0 + 0.15 * (y - REF)) for y in range(2018, 2024)], a),
+                     _readings([("vietnam", "a", y, -1.0 + 0.2 * (y - REF)) for y in range(2018, 2024)], b)
+                     .assign(indicator="synthetic_other")], ignore_index=True)
+    cal = Calibrator(conf).fit(obs)
+    base = _scenario(("vietnam", "ha_noi"), 200)
+    lever = dataclasses.replace(base, name="lever", investment={("*", "broadband"): {2024: 4.0},
+                                                                 ("*", "digital_economy"): {2026: 9.0}},
+                                events=(Event("mandate", "synthetic_other", ("vietnam",), 2027, speed_multiplier=1.5),))
+    ens = run_ensemble(cal, [base, lever], 200, 6)
+    years = np.arange(2022, 2031)            # the 2022-2023 step is the fitted slope itself, per draw
+
+    def close(got: np.ndarray, want) -> None:
+        np.testing.assert_allclose(got, np.broadcast_to(want, got.shape), rtol=1e-4)
+
+    def steps(indicator: str, geo: str) -> np.ndarray:                  # (scenario, year, draw)
+        z = np.stack([_z(ens.series_draws(int(y), geo, (indicator, "a")), 90.0) for y in years], axis=1)
+        return np.diff(z, axis=1)
+
+    for geo in ("vietnam", "ha_noi"):
+        sa, sb = steps(IND, geo), steps("synthetic_other", geo)
+        assert np.all(sa[0] > 0) and np.all(sb[0] > 0)
+        h = np.maximum(years[1:] - JUMP_OFF, 0)                             # 0: the fitted step
+        close(sa[0] / sa[0, :1], (0.8 ** h)[:, None])                        # damping
+        close(sa[1] / sa[0], np.where(h > 0, 2.0, 1.0)[:, None])             # 4 ** 0.5 after the jump-off
+        own = np.where(years[1:] >= 2026, 3.0, 1.0)
+        event = np.where((years[1:] >= 2027) & (geo == "vietnam"), 1.5, 1.0)
+        close(sb[1] / sb[0], (np.where(h > 0, 4 ** 0.25, 1.0) * own * event)[:, None])
+        close(sb[0] / sb[0, :1], 1.0)                                        # no damping
+
+
+def test_trajectories_summarise_the_draws_of_every_row(definitions):
+    _, _, ens = definitions
+    tr = ens.trajectories()
+    assert len(tr) == len(ens.years) * len(ens.series) and set(tr["scenario"]) == {"synthetic"}
+    assert (tr["projected"] == (tr["year"] > JUMP_OFF)).all()
+    levels = {"q025": 0.025, "q05": 0.05, "q10": 0.1, "q25": 0.25, "q50": 0.5, "q75": 0.75, "q90": 0.9,
+              "q95": 0.95, "q975": 0.975}
+    for row in tr.sample(12, random_state=1).itertuples():
+        draws = ens.series_draws(row.year, row.geo, (row.indicator, row.definition))[0]
+        assert row.mean == pytest.approx(draws.mean(), rel=1e-12)
+        for col, q in levels.items():
+            assert getattr(row, col) == pytest.approx(np.quantile(draws, q), rel=1e-12), col
