@@ -28,7 +28,7 @@ from dxsim.targets import CEILING_TOLERANCE, all_targets_probabilities, target_p
 
 IND = "synthetic_share"
 REF = 2022                      # reference year: t0 = REF + month / 12, so dt = year - REF for a year-end reading
-JUMP_OFF = 2023
+JUMP_OFF = 2023                 # the last year of the synthetic readings: the jump-off follows the data
 LOGIT = Law("logistic")
 
 
@@ -46,7 +46,7 @@ def _spec(*, definitions=None, level_prior=(0.0, 3.0), slope_prior=(0.3, 0.5), l
 def _config(cfg, spec: IndicatorSpec, first_year: int = 2016):
     """The shipped config's geos and files with only the SYNTHETIC indicator (one Gaussian posterior)."""
     return dataclasses.replace(cfg, indicators=(spec,), hyper_samples=1, first_year=first_year,
-                               reference_year=REF, jump_off_year=JUMP_OFF, exclusions=(),
+                               reference_year=REF, exclusions=(),
                                baseline_spend_bn_vnd={})
 
 
@@ -497,10 +497,12 @@ def test_investment_events_and_damping_scale_each_years_step_exactly(cfg):
 
 
 def test_trajectories_summarise_the_draws_of_every_row(definitions):
-    _, _, ens = definitions
+    _, obs, ens = definitions
     tr = ens.trajectories()
     assert len(tr) == len(ens.years) * len(ens.series) and set(tr["scenario"]) == {"synthetic"}
-    assert (tr["projected"] == (tr["year"] > JUMP_OFF)).all()
+    last = obs.groupby("definition")["year"].max()                # a series is projected after its last reading
+    assert last.to_dict() == {"a": 2023, "b": 2023, "c": 2021}
+    assert (tr["projected"] == (tr["year"] > tr["definition"].map(last))).all()
     levels = {"q025": 0.025, "q05": 0.05, "q10": 0.1, "q25": 0.25, "q50": 0.5, "q75": 0.75, "q90": 0.9,
               "q95": 0.95, "q975": 0.975}
     for row in tr.sample(12, random_state=1).itertuples():
