@@ -24,7 +24,7 @@ from dxsim.model import Law
 from dxsim.observations import load_observations
 from dxsim.scenario import Event, Scenario
 from dxsim.scoring import central_interval, covered, log_score
-from dxsim.targets import CEILING_TOLERANCE, all_targets_probabilities, target_probabilities
+from dxsim.targets import CEILING_TOLERANCE, all_targets_probabilities, target_met, target_probabilities
 
 IND = "synthetic_share"
 REF = 2022                      # reference year: t0 = REF + month / 12, so dt = year - REF for a year-end reading
@@ -510,3 +510,42 @@ def test_trajectories_summarise_the_draws_of_every_row(definitions):
         assert row.mean == pytest.approx(draws.mean(), rel=1e-12)
         for col, q in levels.items():
             assert getattr(row, col) == pytest.approx(np.quantile(draws, q), rel=1e-12), col
+
+
+def test_targets_the_model_cannot_evaluate_say_why(cfg):
+    ens, conf = _target_ensemble(cfg)
+    spec = dataclasses.replace(conf.indicators[0], excluded_definitions={"old": "SYNTHETIC reason"})
+    conf = dataclasses.replace(conf, indicators=(spec,))
+    rows = _targets([(45.0, ">=")] * 7)
+    rows.loc[0, "indicator"] = "unknown_share"
+    rows.loc[1, "definition"] = "old"
+    rows.loc[2, "definition"] = ""
+    rows.loc[3, "definition"] = "zzz"
+    rows.loc[4, "geo"] = "ha_noi"
+    rows.loc[5, "deadline"] = 2031
+    rows.loc[6, "target"] = 95.0
+    tp = target_probabilities(ens, conf, rows)
+    assert tp["reason"].tolist()[:6] == [
+        "indicator unknown_share is not modelled", "definition old is not modelled: SYNTHETIC reason",
+        "definition (none) is not modelled", "definition zzz is not modelled", "geo ha_noi is not in the scenario",
+        "deadline 2031 is outside the simulated years 2030-2030"]
+    assert "above the 90% ceiling" in tp["reason"].iloc[6]
+    assert not tp["evaluable"].any() and tp["probability"].isna().all() and tp["mc_se"].isna().all()
+    assert (tp["probability_text"] == "").all()
+
+
+def test_probabilities_per_scenario_with_their_texts(cfg):
+    ens, conf = _target_ensemble(cfg)
+    D = len(TARGET_Z)
+    z = np.concatenate([ens.z, ens.z + 2000.0], axis=1)          # scenario t: every draw at the ceiling
+    ens = dataclasses.replace(ens, scenarios=("s", "t"), z=z, event_lift=np.zeros((1, 2, 1, 1)))
+    info, met = target_met(ens, conf, _targets([(45.0, ">="), (0.0, "<")]))
+    assert met.dtype == bool and met.shape == (2, 2, D)
+    tp = target_probabilities(ens, conf, _targets([(45.0, ">="), (0.0, "<")]))
+    assert tp.index.tolist() == [0, 1, 2, 3] and tp["scenario"].tolist() == ["s", "s", "t", "t"]
+    assert tp["probability"].tolist() == [7 / D, 0.0, 1.0, 0.0]
+    assert tp["probability_text"].tolist() == [f"{7 / D:.3f}", f"< 1/{D}", f"> 1 - 1/{D}", f"< 1/{D}"]
+    joint = all_targets_probabilities(ens, conf, _targets([(45.0, ">=")]))
+    joint = joint[joint["scope"] == "all"]
+    assert joint["scenario"].tolist() == ["s", "t"] and joint["probability"].tolist() == [7 / D, 1.0]
+    assert joint["probability_text"].tolist() == [f"{7 / D:.3f}", f"> 1 - 1/{D}"]
