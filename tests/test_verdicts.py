@@ -168,3 +168,19 @@ def test_a_nowcast_conditions_on_the_readings_of_its_year(cheap_config, tmp_path
         p[name], median[name] = tp["probability"], row["q50"]
     assert median["low"] < 82.0 < median["high"]
     assert p["low"] < 0.2 and p["high"] > 0.8
+
+
+def test_every_2025_national_target_with_a_year_figure_has_its_verdict(inputs):
+    """On the shipped data: each national 2025 target whose series has a 2025 year figure is met or missed; the
+    20% digital-economy target (MIC method, two decisions) is missed at 18.72%."""
+    v = pd.concat([inputs.targets, verdicts(inputs.targets, inputs.observations)], axis=1)
+    national = v[(v["geo"] == "vietnam") & (v["deadline"] == 2025)]
+    obs = inputs.observations
+    figures = obs[(obs["year"] == 2025) & (obs["period"].fillna("").isin(["", "2025-12"]))
+                  & (obs["status"] == "used")]
+    has_figure = national.set_index(["indicator", "definition"]).index.isin(
+        figures.set_index(["indicator", "definition"]).index[figures["geo"].to_numpy() == "vietnam"])
+    assert has_figure.any()
+    assert national.loc[has_figure, "status"].isin(["met", "missed"]).all()
+    de = national[(national["indicator"] == "digital_economy_grdp_share") & (national["definition"] == "mic_method")]
+    assert len(de) == 2 and (de["status"] == "missed").all() and (de["outcome"] == 18.72).all()
