@@ -21,6 +21,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dxsim import results
+from dxsim.errors import InputError
 from dxsim.pipeline import TEST_PAUSE_ENV
 from dxsim.results import MARKER, atomic_output_dir
 
@@ -203,8 +205,10 @@ def test_previous_results_restored_after_a_kill_between_renames(tmp_path: Path) 
     old = tmp_path / f".res.old-{pid}"
     old.mkdir()
     (old / "manifest.json").write_text("{}", encoding="utf-8")
+    results.mark_folder(old)
     stale_tmp = tmp_path / f".res.tmp-{pid}-abc"
     stale_tmp.mkdir()
+    results._write_marker(stale_tmp, results._new_marker(temp_for="res"))
     with pytest.raises(RuntimeError), atomic_output_dir(tmp_path / "res"):
         raise RuntimeError("stop before writing")
     assert (tmp_path / "res" / "manifest.json").exists()
@@ -212,18 +216,19 @@ def test_previous_results_restored_after_a_kill_between_renames(tmp_path: Path) 
 
 
 def test_results_and_folders_inside_them_are_replaceable(tmp_path: Path) -> None:
-    """A results folder (and e.g. its charts/ folder, re-drawn by ``dxsim plot``) can be replaced; results
-    written before the marker existed are recognised by their manifest."""
+    """A results folder (and e.g. its charts/ folder, re-drawn by ``dxsim plot``) can be replaced; a folder
+    with only a manifest.json is not dxsim's (anyone can write one) and is refused."""
     dest = tmp_path / "res"
     with atomic_output_dir(dest) as tmp:
         (tmp / "charts").mkdir()
         (tmp / "charts" / "old.png").write_bytes(b"old")
-    with atomic_output_dir(dest / "charts") as tmp:
+        results.mark_folder(tmp / "charts")
+    with atomic_output_dir(dest / "charts", clean=True) as tmp:
         (tmp / "new.png").write_bytes(b"new")
     assert sorted(p.name for p in (dest / "charts").iterdir()) == sorted([MARKER, "new.png"])
     legacy = tmp_path / "legacy"
     legacy.mkdir()
     (legacy / "manifest.json").write_text("{}", encoding="utf-8")
-    with atomic_output_dir(legacy) as tmp:
+    with pytest.raises(InputError, match="dxsim did not write"), atomic_output_dir(legacy) as tmp:
         (tmp / "manifest.json").write_text('{"new": true}', encoding="utf-8")
-    assert json.loads((legacy / "manifest.json").read_text(encoding="utf-8")) == {"new": True}
+    assert json.loads((legacy / "manifest.json").read_text(encoding="utf-8")) == {}

@@ -232,8 +232,5 @@ def write_run_charts(result: Any, folder: str | Path, lang: str = "en") -> list[
     folder = Path(folder)
     tables = read_run(folder, manifest=result.manifest, config=result.calibrator.config)
     written = render_run(tables, folder / "charts", lang=lang)
-    marker = getattr(results, "MARKER", None)        # lets `dxsim plot` replace the folder later
-    if marker:
-        (folder / "charts" / marker).write_text("written by dxsim; dxsim may replace this folder\n",
-                                                encoding="utf-8")
+    results.mark_folder(folder / "charts")          # lets `dxsim plot` replace the folder later
     return written

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
     run.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<scenario name>)")
     run.add_argument("--no-charts", action="store_true", help="skip the charts")
+    run.add_argument("--clean", action="store_true", help="remove files that other dxsim commands wrote into "
+                     "the results folder (report.html, other charts); files dxsim did not write are always kept")
     run.add_argument("--lang", choices=("en", "vi"), default="en", help="chart language (default: en)")
     _add_inputs(run)
     run.set_defaults(func=cmd_run)
@@ -102,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_scenario(args.scenario, draws=args.draws, seed=args.seed, inputs=inputs)
     out = args.out or Path("results") / result.scenario.name
     writers = [] if args.no_charts else _chart_writers(args.lang)
-    write_run(result, out, tuple(writers))
+    write_run(result, out, tuple(writers), clean=args.clean)
     print(summary_text(result))
     print(f"\nwrote {out}/ (trajectories.csv, target_probabilities.csv, manifest.json"
           f"{'' if result.programmes.empty else ', programmes.csv'}{'' if args.no_charts else ', charts/'})")

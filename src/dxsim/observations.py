@@ -19,6 +19,7 @@ import pandas as pd
 
 from .config import CalibrationConfig
 from .errors import InputError, unknown
+from .results import check_name
 from .validate import read_text
 
 NATIONAL = "vietnam"
@@ -42,6 +43,8 @@ MONTHS = {m: i + 1 for i, m in enumerate(
 def known_geos(cfg: CalibrationConfig) -> tuple[str, ...]:
     """``vietnam`` first, then the national aggregates (config order), then the 63 pre-2025 provinces, sorted."""
     table = read_csv(_data_file(cfg, cfg.geos_file, "geos"), ("new_province", "old_province"))
+    for geo in set(table["old_province"]):                 # geo ids name chart files
+        check_name(cfg.geos_file, "old_province", geo)
     return (NATIONAL,) + cfg.aggregates + tuple(sorted(set(table["old_province"]) - {NATIONAL} - set(cfg.aggregates)))
 
 

@@ -106,11 +106,13 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
                      all_targets_probabilities(ensemble, cfg, inputs.targets, evaluated), used, manifest, programmes)
 
 
-def write_run(result: RunResult, out: str | Path, extra_writers: tuple = ()) -> Path:
+def write_run(result: RunResult, out: str | Path, extra_writers: tuple = (), clean: bool = False) -> Path:
     """Write a run's files into ``out`` atomically. ``extra_writers`` are callables (result, folder) that add
-    files (charts, programme tables) inside the same temporary folder."""
+    files (charts, programme tables) inside the same temporary folder. Files dxsim wrote into ``out`` with
+    other commands (report.html, charts in another language) are kept unless ``clean``; files it did not
+    write are always kept."""
     out = Path(out)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, clean=clean) as tmp:
         write_csv(result.trajectories, tmp / "trajectories.csv")
         write_csv(result.target_probabilities, tmp / "target_probabilities.csv")
         write_csv(result.all_targets, tmp / "all_targets_probabilities.csv")

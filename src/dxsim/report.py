@@ -24,7 +24,7 @@ from . import __version__, style
 from .errors import InputError
 from .report_html import CSS, esc
 from .report_sections import ReportContext, SkillFolder, build_sections
-from .results import atomic_output_dir
+from .results import atomic_output_dir, record_written, remove_stale_files
 
 if TYPE_CHECKING:
     from .charts import RunTables
@@ -141,7 +141,8 @@ def write_report(folders: Sequence[str | Path], out: str | Path | None = None, l
     runs, skills, cards = read_folders(folders)
     text = build_report(runs, skills, lang, cards)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.parent)
+    remove_stale_files(out.parent, f".{out.name}.tmp-")       # left by report runs that were killed
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -151,6 +152,7 @@ def write_report(folders: Sequence[str | Path], out: str | Path | None = None, l
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    record_written(out.parent, out.name)            # a later `dxsim run` into that folder keeps it
     return out
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .config import PILLARS, CalibrationConfig
 from .errors import InputError, unknown
+from .results import check_name
 from .rollout import DEFAULT_ROLLOUTS, Programme, parse_programmes
 from .validate import Fields, check_number, read_toml
 
@@ -130,9 +131,7 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
         raise InputError(source, "", "the file is empty; a scenario needs at least a name (see scenarios/README.md)")
     top = Fields(source, "", raw)
     top.allow_only(SCENARIO_KEYS)
-    name = top.string("name", path.stem)
-    if not all(c.isalnum() or c in "-_." for c in name):
-        raise top.error("name", f"use letters, digits, '-', '_' or '.', got {name!r}")
+    name = check_name(source, top.field("name"), top.string("name", path.stem))
     horizon = top.integer("horizon", DEFAULT_HORIZON, lo=cfg.jump_off_year + 1, hi=MAX_HORIZON)
     draws = top.integer("draws", 2000, lo=10, hi=MAX_DRAWS)
     seed = top.integer("seed", 0, lo=0)
