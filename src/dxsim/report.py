@@ -168,7 +168,7 @@ def plot_run(folder: str | Path, lang: str = "en", formats: Sequence[str] = styl
     check_filters(tables, geos, indicators)
     charts = Path(folder) / "charts"
     stems = {job.stem for job in run_jobs(tables, geos, indicators)}
-    with atomic_output_dir(charts) as tmp:
+    with atomic_output_dir(charts, clean=True) as tmp:     # the charts kept are copied below
         if (geos or indicators) and charts.is_dir():
             for old in charts.iterdir():
                 if old.is_file() and old.suffix in (".png", ".svg") and old.stem not in stems:
