@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import linalg, optimize
 
 from .config import CalibrationConfig, IndicatorSpec
+from .dynamics import DAMPING_GRID, grid_posterior, stratified, warped_time
 from .errors import InputError
 from .observations import NATIONAL, data_through, known_geos, used_observations
 
@@ -43,6 +44,17 @@ class IndicatorPosterior:
     means: np.ndarray          # (H, P)
     roots: np.ndarray          # (H, P, P) square roots R of the covariances (R R' = cov)
     break_offsets: tuple[str, ...] = ()
+    damping: np.ndarray | None = None          # (H,) yearly damping factor of each mixture part (None: 1)
+    damping_weights: np.ndarray | None = None  # posterior weights on dynamics.DAMPING_GRID (damped dynamics)
+
+    def damping_of_draws(self, draws: int) -> np.ndarray:
+        """(draws,) damping factor; draw i uses mixture part i % H, as ``sample``."""
+        parts = np.arange(draws) % len(self.hypers)
+        return np.ones(draws) if self.damping is None else self.damping[parts]
+
+    @property
+    def damping_mean(self) -> float:
+        return 1.0 if self.damping_weights is None else float(DAMPING_GRID @ self.damping_weights)
 
     @property
     def n_params(self) -> int:
@@ -103,7 +115,7 @@ def break_definitions(spec: IndicatorSpec) -> list[str]:
 
 
 def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFrame, t0: float,
-                  aggregates: tuple[str, ...] = ()) -> np.ndarray:
+                  aggregates: tuple[str, ...] = (), damping: float = 1.0) -> np.ndarray:
     """Rows of the linear predictor for ``points`` (columns geo, definition, time, and year): X @ beta is z
     there. A province's reading of a definition with a pooling ``centre`` is a reading of that aggregate (the
     few such readings inform the centre; a province's own deviation from it is drawn from the pooled
@@ -133,16 +145,19 @@ def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFra
             X[j, 2 * G + n_off + slope_offsets.index(dfn)] = dt[j]
         if dfn in breaks and years[j] < spec.definition(dfn).break_year:
             X[j, 2 * G + n_off + n_slope + breaks.index(dfn)] = 1.0
+    if damping != 1.0:      # a damped slope: the slope columns carry warped time (dynamics.warped_time)
+        cols = np.r_[1, G + 1:2 * G, 2 * G + n_off:2 * G + n_off + n_slope]
+        X[:, cols] = np.where(X[:, cols] != 0, warped_time(dt, damping)[:, None], 0.0)
     return X
 
 
 def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, t0: float,
-                 clip: tuple[float, float], aggregates: tuple[str, ...] = ()) -> Design:
+                 clip: tuple[float, float], aggregates: tuple[str, ...] = (), damping: float = 1.0) -> Design:
     G = len(geos)
     offsets = [d.name for d in spec.definitions[1:]]
     slope_offsets = [d.name for d in spec.definitions[1:] if d.slope_offset is not None]
     n_off = len(offsets)
-    X = design_matrix(spec, geos, obs, t0, aggregates)
+    X = design_matrix(spec, geos, obs, t0, aggregates, damping)
     P = X.shape[1]
     y = transform_readings(spec, obs["definition"].to_numpy(), obs["value"].to_numpy(float), clip)
     prior_mean = np.zeros(P)
@@ -271,16 +286,38 @@ class Calibrator:
             obs = used[used["indicator"] == spec.name]
             t0 = cfg.reference_year + spec.reading_month / 12.0
             design = build_design(spec, self.geos_, obs, t0, cfg.share_clip, cfg.aggregates)
-            hyper_map, hypers = fit_hypers(design, spec, cfg.hyper_samples, rng)
-            parts = [_gaussian_posterior(design, h) for h in hypers]
+            damping = weights = None
+            if spec.damped and len(obs):
+                designs, damping, weights, hyper_map, hypers = self._fit_damping(spec, obs, t0, design, rng)
+                parts = [_gaussian_posterior(designs[d], h) for d, h in zip(damping, hypers, strict=True)]
+            else:
+                hyper_map, hypers = fit_hypers(design, spec, cfg.hyper_samples, rng)
+                parts = [_gaussian_posterior(design, h) for h in hypers]
             posteriors[spec.name] = IndicatorPosterior(
                 indicator=spec.name, geos=self.geos_, offsets=tuple(d.name for d in spec.definitions[1:]),
                 slope_offsets=tuple(d.name for d in spec.definitions[1:] if d.slope_offset is not None),
                 t0=t0, hyper_map=hyper_map, hypers=hypers,
                 means=np.stack([m for m, _ in parts]), roots=np.stack([r for _, r in parts]),
-                break_offsets=tuple(break_definitions(spec)))
+                break_offsets=tuple(break_definitions(spec)), damping=damping, damping_weights=weights)
         self.posteriors_ = posteriors
         return self
+
+    def _fit_damping(self, spec: IndicatorSpec, obs: pd.DataFrame, t0: float, undamped: Design,
+                     rng: np.random.Generator) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Damped dynamics: the damping's grid posterior (marginal likelihood at the hyper-parameters' mode,
+        found first without damping, then again at the damping's mode), the hyper-parameters at that mode, and
+        per mixture part a damping at stratified quantiles of the grid posterior."""
+        cfg = self.config
+        designs = {float(phi): build_design(spec, self.geos_, obs, t0, cfg.share_clip, cfg.aggregates, float(phi))
+                   for phi in DAMPING_GRID}
+        designs[1.0] = undamped
+        first, _ = fit_hypers(undamped, spec, 1, np.random.default_rng(0))   # a pilot: its random draw is unused
+        weights = grid_posterior([_log_marginal(designs[float(phi)], first) for phi in DAMPING_GRID])
+        mode = float(DAMPING_GRID[np.argmax(weights)])
+        hyper_map, hypers = fit_hypers(designs[mode], spec, cfg.hyper_samples, rng)
+        weights = grid_posterior([_log_marginal(designs[float(phi)], hyper_map) for phi in DAMPING_GRID])
+        damping = stratified(DAMPING_GRID, weights, len(hypers)).astype(float)
+        return designs, damping, weights, hyper_map, hypers
 
     def sample(self, draws: int, rng: np.random.Generator) -> ParameterDraws:
         """Joint parameter draws for all indicators (axes: draw, geo, indicator)."""
@@ -306,12 +343,17 @@ class Calibrator:
             hypers = self.posteriors_[series[k][0]].hypers
             sd = hypers[np.arange(draws) % len(hypers), :2]                          # (D, 2) level_sd, slope_sd
             deviation[:, :, j] = rng.standard_normal((draws, len(self.geos_), 2)) * sd[:, None, :]
+        damping = np.stack([self.posteriors_[spec.name].damping_of_draws(draws) for spec in cfg.indicators], axis=1)
+        # a stochastic slope's yearly shock sd, per draw from its stated log-normal prior (0: constant slope)
+        shock = [spec.slope_shock_sd for spec in cfg.indicators]
+        slope_shock_sd = np.stack([np.zeros(draws) if p is None else
+                                   p.median * np.exp(p.log_sd * rng.standard_normal(draws)) for p in shock], axis=1)
         return ParameterDraws(
             geos=self.geos_, indicators=cfg.indicator_names, series=series,
             level=np.stack(levels, axis=2), slope=np.stack(slopes, axis=2),
             offset=np.concatenate(offsets, axis=1), slope_offset=np.concatenate(slope_offsets, axis=1),
             elasticity=elasticity, cross_elasticity=cross_elasticity, centred_series=centred,
-            centre_deviation=deviation)
+            centre_deviation=deviation, damping=damping, slope_shock_sd=slope_shock_sd)
 
     # ---- tables for economists -------------------------------------------------------------------------
     def fit_table(self) -> pd.DataFrame:
@@ -321,14 +363,15 @@ class Calibrator:
         for spec in cfg.indicators:
             post = self.posteriors_[spec.name]
             mean, _ = post.moments()
+            phi = post.damping_mean
             G = len(post.geos)
             obs = self.observations_[self.observations_["indicator"] == spec.name]
             fitted = _percent(spec, obs["definition"],
-                              design_matrix(spec, post.geos, obs, post.t0, cfg.aggregates) @ mean)
+                              design_matrix(spec, post.geos, obs, post.t0, cfg.aggregates, phi) @ mean)
             jump_off = pd.DataFrame({"geo": post.geos, "definition": spec.anchor,
                                      "time": self.jump_off_year_ + spec.reading_month / 12.0})
             at_jump_off = _percent(spec, jump_off["definition"],
-                                   design_matrix(spec, post.geos, jump_off, post.t0, cfg.aggregates) @ mean)
+                                   design_matrix(spec, post.geos, jump_off, post.t0, cfg.aggregates, phi) @ mean)
             for g, geo in enumerate(post.geos):
                 mine = obs["geo"].to_numpy() == geo
                 if not mine.any() and geo not in _REPORTED_GEOS:
@@ -366,6 +409,14 @@ class Calibrator:
                 rows.append({"indicator": spec.name, "parameter": param, "geo": geo, "definition": dfn,
                              "mean": mean[k], "sd": sd[k], "q05": mean[k] - 1.645 * sd[k],
                              "q95": mean[k] + 1.645 * sd[k], "pooled": pooled, "scale": spec.law.name})
+            if post.damping_weights is not None:
+                w, phi = post.damping_weights, DAMPING_GRID
+                cdf = np.cumsum(w)
+                sd = float(np.sqrt(w @ (phi - post.damping_mean) ** 2))
+                rows.append({"indicator": spec.name, "parameter": "damping", "geo": "", "definition": "",
+                             "mean": post.damping_mean, "sd": sd, "q05": float(phi[np.searchsorted(cdf, 0.05)]),
+                             "q95": float(phi[min(np.searchsorted(cdf, 0.95), len(phi) - 1)]), "pooled": False,
+                             "scale": "per year"})
             for name, value, samples in zip(HYPER_NAMES, post.hyper_map, post.hypers.T, strict=True):
                 rows.append({"indicator": spec.name, "parameter": name, "geo": "", "definition": "",
                              "mean": value, "sd": float(np.std(samples)), "q05": float(np.quantile(samples, 0.05)),
@@ -399,6 +450,8 @@ class ParameterDraws:
     cross_elasticity: np.ndarray
     centred_series: tuple[int, ...] = ()         # series pooled towards an aggregate (a definition's centre)
     centre_deviation: np.ndarray | None = None   # (draw, geo, centred series, level/slope): a province's own
+    damping: np.ndarray | None = None            # (draw, indicator) yearly damping of the slope (1: none)
+    slope_shock_sd: np.ndarray | None = None     # (draw, indicator) yearly sd of slope shocks (0: none)
 
     def to_npz_dict(self) -> dict[str, np.ndarray]:
         """Plain arrays for ``numpy.savez`` (no pickled objects)."""
@@ -408,4 +461,8 @@ class ParameterDraws:
                "elasticity": self.elasticity, "cross_elasticity": self.cross_elasticity}
         if self.centred_series:
             out["centre_deviation"] = self.centre_deviation
+        for name in ("damping", "slope_shock_sd"):    # only when some indicator's dynamics use them
+            value = getattr(self, name)
+            if value is not None and np.any(value != (1.0 if name == "damping" else 0.0)):
+                out[name] = value
         return out

@@ -65,6 +65,19 @@ class IndicatorSpec:
     process_sd: float
     elasticity: LogNormalPrior
     damping: float = 1.0       # per-year factor on the projected speed (1 = no damping)
+    # How the speed evolves (``DYNAMICS``): "constant" slope; "damped": the slope decays by a factor estimated from
+    # the pooled data (calibrate.DAMPING_GRID); "local_linear": the slope takes yearly shocks in projections
+    # (sd ``slope_shock_sd``, drawn per draw); "damped_local_linear": both.
+    dynamics: str = "constant"
+    slope_shock_sd: LogNormalPrior | None = None
+
+    @property
+    def damped(self) -> bool:
+        return self.dynamics in ("damped", "damped_local_linear")
+
+    @property
+    def stochastic_slope(self) -> bool:
+        return self.dynamics in ("local_linear", "damped_local_linear")
 
     def definition(self, name: str) -> DefinitionSpec:
         for d in self.definitions:
@@ -158,8 +171,9 @@ def _lognormal(f: Fields, key: str) -> LogNormalPrior:
 INDICATOR_KEYS = {
     "label", "law", "bass_shape", "pillar", "reading_month", "headline", "anchor", "definitions",
     "excluded_definitions", "level_prior", "slope_prior", "level_sd", "slope_sd", "obs_sd", "process_sd",
-    "elasticity", "damping", "target_mappings",
+    "elasticity", "damping", "target_mappings", "dynamics", "slope_shock_sd",
 }
+DYNAMICS = ("constant", "damped", "local_linear", "damped_local_linear")
 
 
 def _indicator(f: Fields, name: str) -> IndicatorSpec:
@@ -213,6 +227,10 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
         m.string("assumption")
         if k in defs_table.table:
             raise mappings.error(k, "is a modelled definition: its targets need no mapping")
+    dynamics = f.string("dynamics", "constant", choices=DYNAMICS)
+    if f.has("slope_shock_sd") and dynamics not in DYNAMICS[2:]:
+        raise f.error("slope_shock_sd", f"only a stochastic slope ({' or '.join(DYNAMICS[2:])}) has one; "
+                      f"dynamics is {dynamics!r}")
     headline = f.raw("headline", False)
     if not isinstance(headline, bool):
         raise f.error("headline", f"must be true or false, got {headline!r}")
@@ -234,6 +252,8 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
         process_sd=f.number("process_sd", lo=0),
         elasticity=_lognormal(f, "elasticity"),
         damping=f.number("damping", 1.0, lo=0, hi=1, strict_lo=True),
+        dynamics=dynamics,
+        slope_shock_sd=_lognormal(f, "slope_shock_sd") if dynamics in DYNAMICS[2:] else None,
     )
 
 

@@ -34,6 +34,7 @@ import pandas as pd
 from .axes import QUANTILE_COLUMNS, QUANTILES, TRAJECTORY_QUANTILE_COLUMNS
 from .calibrate import Calibrator, ParameterDraws
 from .config import PILLARS, CalibrationConfig
+from .dynamics import warped_time
 from .model import Law
 from .rollout import Rollouts, scenario_rollouts
 from .scenario import Scenario
@@ -222,11 +223,13 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
              geos: tuple[str, ...], years: np.ndarray, jump_off_year: int, t0: np.ndarray,
              noise_rng: np.random.Generator, rollouts: RolloutDrivers | None = None,
              path_dtype: type = PATH_DTYPE, indicator_jump_off: np.ndarray | None = None,
-             series_first_projected: tuple[int, ...] | None = None) -> Ensemble:
+             series_first_projected: tuple[int, ...] | None = None,
+             slope_rng: np.random.Generator | None = None) -> Ensemble:
     """Run the ensemble. ``t0`` (indicator,) is each indicator's reference time; ``rollouts`` optionally adds
     programme effects per draw (speed multiplier, ceiling lift, share step; see ``RolloutDrivers``).
     ``indicator_jump_off`` (indicator,): the last year with data per indicator (default ``jump_off_year`` for
-    all): an indicator follows its calibrated fit up to it and is projected after it."""
+    all): an indicator follows its calibrated fit up to it and is projected after it. ``slope_rng``: the stream
+    of a stochastic slope's shocks (indicators with ``slope_shock_sd``)."""
     D = params.level.shape[0]
     S, G, I, Y = len(scenarios), len(geos), len(cfg.indicators), len(years)
     gidx = np.array([params.geos.index(g) for g in geos])
@@ -240,6 +243,14 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     dt = years[:, None] + months / 12.0 - t0                                      # (Y, I) years from t0
     process_sd = np.array([spec.process_sd for spec in cfg.indicators])[:, None]
     damping = np.array([spec.damping for spec in cfg.indicators])[:, None]            # (I, 1)
+    # dynamics (dynamics.py): a damped slope grows z by warped time W(dt) (per draw: its damping), a stochastic
+    # slope takes yearly shocks in projections (``slope_shock``, common to all scenarios)
+    phi = np.ones((I, D)) if params.damping is None else params.damping.T                # (I, D)
+    damped = bool(np.any(phi != 1))
+    wdt = warped_time(dt[:, :, None], phi[None]) if damped else np.broadcast_to(dt[:, :, None], (Y, I, D))
+    shock_sd = params.slope_shock_sd
+    shock_sd = shock_sd.T if shock_sd is not None and np.any(shock_sd) and slope_rng is not None else None
+    dslope = np.zeros((S, G, I, D)) if shock_sd is not None else None
     broadband = PILLARS.index("broadband")
     pillar_of = np.array([PILLARS.index(spec.pillar) for spec in cfg.indicators])
     not_broadband = pillar_of != broadband
@@ -279,8 +290,8 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     step = np.empty_like(z)
     for y, year in enumerate(years):
         if year <= first_step:
-            z[...] = level + slope * dt[y][:, None]
-            z_own[...] = level[:, own_ind] + own_slope * dt[y][own_ind][:, None] + own_offset
+            z[...] = level + slope * wdt[y]
+            z_own[...] = level[:, own_ind] + own_slope * wdt[y][own_ind] + own_offset
             z_paths[y], own_paths[y] = z, z_own
             continue
         plain = np.ones(S, dtype=bool)                     # scenarios whose multiplier is 1 everywhere this year
@@ -301,6 +312,9 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         if np.any(damping != 1):
             mult *= damping ** np.maximum(year - fit_until, 0)[:, None]
             plain[:] = False
+        if damped:
+            mult *= wdt[y] - wdt[y - 1]                   # this year's warped time (1 where undamped)
+            plain[:] = False
         event = drivers.event_speed[:, y]
         if np.any(event != 1):
             mult *= event[..., None]
@@ -309,12 +323,18 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             rollouts.multiply_into(mult, rollouts.speed, y)
             plain &= np.all(rollouts.speed[y] == 1, axis=(1, 2, 3))
         for s in range(S):
+            sp, own_sp = speed, own_speed
+            if dslope is not None:
+                sp = np.maximum(slope + dslope[s], 0.0)
+                own_sp = np.maximum(own_slope + dslope[s][:, own_ind], 0.0)
             if plain[s]:
-                z[s] += speed
-                z_own[s] += own_speed
+                z[s] += sp
+                z_own[s] += own_sp
             else:
-                z[s] += np.multiply(mult[s], speed, out=step[s])
-                z_own[s] += own_speed * mult[s][:, own_ind]
+                z[s] += np.multiply(mult[s], sp, out=step[s])
+                z_own[s] += own_sp * mult[s][:, own_ind]
+        if dslope is not None:
+            dslope += shock_sd * slope_rng.standard_normal((all_geos, I, D))[noise_geos]
         shock = noise_rng.standard_normal((all_geos, I, D))[noise_geos]
         shock *= process_sd
         z += shock
@@ -326,9 +346,11 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             _step_share(z, laws, ceiling, rollouts.at(rollouts.share_step, y))
         fitted = year <= fit_until                       # indicators whose data reach this year: still the fit
         if fitted.any():
-            z[:, :, fitted] = (level[:, fitted] + slope[:, fitted] * dt[y][fitted][:, None])[None]
+            z[:, :, fitted] = (level[:, fitted] + slope[:, fitted] * wdt[y][fitted])[None]
+            if dslope is not None:
+                dslope[:, :, fitted] = 0.0
             mine = fitted[own_ind]
-            z_own[:, :, mine] = (level[:, own_ind[mine]] + own_slope[:, mine] * dt[y][own_ind[mine]][:, None]
+            z_own[:, :, mine] = (level[:, own_ind[mine]] + own_slope[:, mine] * wdt[y][own_ind[mine]]
                                  + own_offset[:, mine])[None]
         z_paths[y], own_paths[y] = z, z_own
 
@@ -376,8 +398,9 @@ def reference_times(cfg: CalibrationConfig) -> np.ndarray:
 
 
 def seed_streams(seed: int) -> tuple[np.random.SeedSequence, ...]:
-    """The run's random streams: parameters, process noise, programme rollouts (common to all scenarios)."""
-    return tuple(np.random.SeedSequence(seed).spawn(3))
+    """The run's random streams: parameters, process noise, programme rollouts (common to all scenarios), slope
+    shocks (children of one SeedSequence: adding the fourth leaves the first three unchanged)."""
+    return tuple(np.random.SeedSequence(seed).spawn(4))
 
 
 def ensemble_years(calibrator: Calibrator, horizon: int) -> np.ndarray:
@@ -397,7 +420,7 @@ def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, 
     for s in scenarios[1:]:
         if s.geos != all_geos or s.horizon != horizon:
             raise ValueError("scenarios simulated together need the same geos and horizon")
-    param_seq, noise_seq, rollout_seq = seed_streams(seed)
+    param_seq, noise_seq, rollout_seq, slope_seq = seed_streams(seed)
     _check_sampling_memory(calibrator, draws)
     years = ensemble_years(calibrator, horizon)
     geos = all_geos if geos is None else tuple(geos)
@@ -418,4 +441,5 @@ def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, 
                     calibrator.jump_off_year_, reference_times(cfg), np.random.default_rng(noise_seq),
                     rollout_drivers, path_dtype,
                     indicator_jump_off=np.array([through.indicator[i] for i in cfg.indicator_names]),
-                    series_first_projected=tuple(through.series_jump_off(i, d) + 1 for i, d in params.series))
+                    series_first_projected=tuple(through.series_jump_off(i, d) + 1 for i, d in params.series),
+                    slope_rng=np.random.default_rng(slope_seq))
