@@ -119,3 +119,23 @@ def test_hyper_parameter_uncertainty_reaches_the_draws(inputs):
     i = inputs.config.indicator_names.index("digital_economy_grdp_share")
     g = d1.geos.index("long_an")      # pooled: its spread is the pooling sd, itself uncertain
     assert dm.level[:, g, i].std() > d1.level[:, g, i].std()
+
+
+def test_log_marginal_in_parameter_space_equals_the_dense_gaussian():
+    """Synthetic design (made here): the P x P Woodbury / determinant-lemma form equals log N(y; X m0,
+    X V0 X' + s^2 I) computed densely with scipy, for several hyper-parameters."""
+    from scipy import stats
+
+    from dxsim.calibrate import Design, _log_marginal, _prior_var
+
+    rng = np.random.default_rng(3)
+    n, G = 60, 4
+    P = 2 * G + 1
+    X = rng.normal(size=(n, P))
+    fixed = np.full(P, np.nan)
+    fixed[[0, 1, P - 1]] = [4.0, 0.25, 1.0]
+    design = Design(X, rng.normal(size=n), rng.normal(size=P), fixed, np.arange(2, G + 1), np.arange(G + 1, 2 * G))
+    for hyper in ([0.5, 0.1, 0.3], [2.0, 0.01, 1.5], [1e-3, 1e-3, 0.05]):
+        var = _prior_var(design, hyper[0], hyper[1])
+        dense = stats.multivariate_normal(X @ design.prior_mean, (X * var) @ X.T + hyper[2] ** 2 * np.eye(n))
+        assert _log_marginal(design, np.array(hyper)) == pytest.approx(dense.logpdf(design.y), rel=1e-9, abs=1e-7)

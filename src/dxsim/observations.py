@@ -127,9 +127,17 @@ def read_csv(path: str | Path, required: tuple[str, ...]) -> pd.DataFrame:
                              f"(a {SEPARATORS[delimiter]} inside a value? put that value in double quotes)")
         rows.append([field.strip() for field in record[:width]] + [""] * (width - len(record)))
     frame = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
-    frame.attrs["lines"] = lines
+    frame.attrs["lines"] = RowLines(lines)
     frame.attrs["delimiter"] = delimiter
     return frame
+
+
+class RowLines(tuple):
+    """Line numbers of a table's rows in its file (for error messages), kept in ``frame.attrs``. pandas deep-copies
+    ``attrs`` into every column it hands out; sharing this immutable tuple keeps that O(1), not O(rows)."""
+
+    def __deepcopy__(self, memo: dict) -> RowLines:
+        return self
 
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -222,12 +230,12 @@ def _check_indicators(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig) -
 
 
 def _check_definitions(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig, allow_empty: bool) -> None:
+    known_by = {spec.name: set(spec.definition_names) | set(spec.excluded_definitions)
+                | {d for i, d in cfg.target_mappings if i == spec.name} for spec in cfg.indicators}
     for i, (ind, dfn) in enumerate(zip(frame["indicator"], frame["definition"], strict=True)):
-        if ind not in cfg.indicator_names:
+        if ind not in known_by:
             continue
-        spec = cfg.indicator(ind)
-        known = set(spec.definition_names) | set(spec.excluded_definitions) | {
-            d for i, d in cfg.target_mappings if i == ind}
+        known = known_by[ind]
         if dfn not in known and not (allow_empty and not dfn):
             raise InputError(path, f"{_row(frame, i)}, definition",
                              unknown(f"definition of {ind}", dfn or "(empty)", known))
@@ -291,14 +299,14 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
         if int(m[1]) != year:
             raise InputError(path, f"{_row(frame, i)}, period", f"{period} is not in the row's year {year}")
         months[i] = int(m[2])
-    for i in np.flatnonzero(modelled):
-        value, unit = frame["value"].iat[i], frame["unit"].iat[i]
-        if not is_percent_unit(unit):
+    values = frame["value"].to_numpy()
+    not_percent = modelled & ~np.array([is_percent_unit(u) for u in frame["unit"]], dtype=bool)
+    outside = modelled & ~((values >= 0) & (values <= 100))
+    for i in np.flatnonzero(not_percent | outside)[:1]:           # the first bad row, in file order
+        if not_percent[i]:
             raise InputError(path, f"{_row(frame, i)}, unit",
-                             f"{frame['indicator'].iat[i]} must be in percent, got {unit!r}")
-        if not 0 <= value <= 100:
-            raise InputError(path, f"{_row(frame, i)}, value",
-                             f"a percentage must lie in [0, 100], got {value:g}")
+                             f"{frame['indicator'].iat[i]} must be in percent, got {frame['unit'].iat[i]!r}")
+        raise InputError(path, f"{_row(frame, i)}, value", f"a percentage must lie in [0, 100], got {values[i]:g}")
     unsourced = ((frame["source_url"] == "") & (frame["quote"] == "") & (frame["note"] == "")).to_numpy()
     if unsourced.any():
         i = int(np.flatnonzero(unsourced)[0])
@@ -315,16 +323,17 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
     for geo, _ in cfg.baseline_spend_bn_vnd:
         if geo not in geos:
             raise InputError(cfg.path, f"baseline_spend_bn_vnd.{geo}", unknown("geo", geo, geos))
-    order = np.array([release_order(path, _row(frame, i), r) for i, r in enumerate(frame["release"])])
+    order = np.array([release_order(path, _row(frame, i), r) if r else -np.inf
+                      for i, r in enumerate(frame["release"])])
     frame.attrs.clear()
 
     frame["status"] = "used"
     frame.loc[~modelled, "status"] = "indicator not modelled"
-    for i in np.flatnonzero(modelled):
-        spec = cfg.indicator(frame["indicator"].iat[i])
-        reason = spec.excluded_definitions.get(frame["definition"].iat[i])
-        if reason:
-            frame.iat[i, frame.columns.get_loc("status")] = f"definition not modelled: {reason}"
+    excluded = {(spec.name, d): f"definition not modelled: {reason}" for spec in cfg.indicators
+                for d, reason in spec.excluded_definitions.items() if reason}
+    status = [excluded.get(key, "") for key in zip(frame["indicator"], frame["definition"], strict=True)]
+    not_modelled = modelled & (np.array(status, dtype=object) != "")
+    frame.loc[not_modelled, "status"] = np.array(status, dtype=object)[not_modelled]
     for ex in cfg.exclusions:
         hit = ((frame["geo"] == ex.geo) & (frame["indicator"] == ex.indicator)
                & (frame["definition"] == ex.definition) & (frame["year"] == ex.year))
@@ -349,14 +358,15 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
                          "another row of the same figure: mark which release is the latest")
     frame = frame.drop(columns="_release_order")
     used = (frame["status"] == "used").to_numpy()
-    for i in np.flatnonzero(used):
-        ceiling = cfg.indicator(frame["indicator"].iat[i]).definition(frame["definition"].iat[i]).ceiling
-        if frame["value"].iat[i] > ceiling:
-            raise InputError(path, f"{_row(frame, i)}, value", f"{frame['value'].iat[i]:g} is above the {ceiling:g}% "
-                             f"ceiling of {frame['indicator'].iat[i]}/{frame['definition'].iat[i]} in {cfg.path}")
+    ceilings = {(spec.name, d.name): d.ceiling for spec in cfg.indicators for d in spec.definitions}
+    ceiling_of = np.array([ceilings.get(key, np.inf)
+                           for key in zip(frame["indicator"], frame["definition"], strict=True)])
+    for i in np.flatnonzero(used & (frame["value"].to_numpy() > ceiling_of))[:1]:
+        raise InputError(path, f"{_row(frame, i)}, value", f"{frame['value'].iat[i]:g} is above the {ceiling_of[i]:g}% "
+                         f"ceiling of {frame['indicator'].iat[i]}/{frame['definition'].iat[i]} in {cfg.path}")
 
-    reading_month = np.array([cfg.indicator(ind).reading_month if ind in cfg.indicator_names else 12
-                              for ind in frame["indicator"]], dtype=float)
+    month_of = {spec.name: spec.reading_month for spec in cfg.indicators}
+    reading_month = np.array([month_of.get(ind, 12) for ind in frame["indicator"]], dtype=float)
     frame["time"] = frame["year"] + np.where(np.isnan(months), reading_month, months) / 12.0
     return frame.reset_index(drop=True)
 
