@@ -444,10 +444,10 @@ def test_rollout_multipliers_reach_every_draw_when_draws_are_not_a_multiple_of_r
 
 
 def test_a_share_step_raises_the_share_by_its_points_below_the_ceiling():
-    z = np.zeros((1, 1, 1, 3))                                    # share 45 of a 90 ceiling in every draw
-    _step_share(z, (LOGIT,), np.full(z.shape, 90.0), np.array([0.0, 9.0, 500.0]).reshape(z.shape))
+    z = np.zeros((1, 1, 1, 4))                                    # share 45 of a 90 ceiling in every draw
+    _step_share(z, (LOGIT,), np.full(z.shape, 90.0), np.array([0.0, 9.0, 500.0, 0.5]).reshape(z.shape))
     share = 90.0 * LOGIT.to_fraction(z).ravel()
-    assert share[0] == 45.0 and share[1] == pytest.approx(54.0, abs=1e-9)
+    assert share[0] == 45.0 and share[1] == pytest.approx(54.0, abs=1e-9) and share[3] == pytest.approx(45.5)
     assert 90.0 - 1e-6 < share[2] < 90.0                          # capped just below the ceiling
 
 
@@ -549,3 +549,23 @@ def test_probabilities_per_scenario_with_their_texts(cfg):
     joint = joint[joint["scope"] == "all"]
     assert joint["scenario"].tolist() == ["s", "t"] and joint["probability"].tolist() == [7 / D, 1.0]
     assert joint["probability_text"].tolist() == [f"{7 / D:.3f}", f"> 1 - 1/{D}"]
+
+
+def test_a_method_break_shifts_only_the_readings_before_it(cfg):
+    """SYNTHETIC readings of a definition measured another way before 2021 (+1.2 on the logit scale): the fit
+    finds the definition's offset (+0.5) and the break's (+1.2), and the definition after the break reproduces
+    its readings."""
+    defs = (DefinitionSpec("a", 90.0, None),
+            DefinitionSpec("m", 80.0, NormalPrior(0.0, 2.0), break_year=2021, break_offset=NormalPrior(0.0, 2.0)))
+    spec = _spec(definitions=defs, obs_sd=0.02)
+    truth = {y: -1.0 + 0.3 * (y - REF) for y in range(2016, 2024)}
+    rows = [("vietnam", "a", y, z) for y, z in truth.items()]
+    rows += [("vietnam", "m", y, z + 0.5 + (1.2 if y < 2021 else 0.0)) for y, z in truth.items() if y >= 2017]
+    obs = _readings(rows, spec)
+    cal = Calibrator(_config(cfg, spec)).fit(obs)
+    table = cal.parameter_table().set_index(["parameter", "definition"])["mean"]
+    assert table[("definition_offset", "m")] == pytest.approx(0.5, abs=0.03)
+    assert table[("definition_break_offset", "m")] == pytest.approx(1.2, abs=0.03)
+    ens = run_ensemble(cal, [_scenario(("vietnam",), 500)], 500, 2)
+    for row in obs[(obs["definition"] == "m") & (obs["year"] >= 2021)].itertuples():
+        assert np.median(ens.series_draws(row.year, "vietnam", (IND, "m"))[0]) == pytest.approx(row.value, abs=0.3)
