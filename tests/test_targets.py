@@ -8,7 +8,7 @@ import pytest
 
 from dxsim.ensemble import run_ensemble
 from dxsim.scenario import DEFAULT_GEOS, Scenario
-from dxsim.targets import CEILING_TOLERANCE, all_targets_probabilities, target_probabilities
+from dxsim.targets import CEILING_TOLERANCE, all_targets_probabilities, evaluation_targets, target_probabilities
 
 BASE = Scenario("baseline", "", 2030, 800, 9, DEFAULT_GEOS, "multiple", {})
 
@@ -56,3 +56,39 @@ def test_all_targets_probability_is_the_joint_share(ensemble, cfg):
     b = ensemble.series_draws(2025, "vietnam", ("digital_economy_grdp_share", "mic_method"))[0] >= 22.0
     assert row["probability"] == pytest.approx(np.mean(a & b)) and row["n_targets"] == 2
     assert row["probability"] <= min(a.mean(), b.mean())
+
+
+# ---- every target of targets.csv: evaluated (mapped definitions on each meaning) or listed with its reason ----
+
+def test_every_shipped_target_is_evaluated_or_says_why(ensemble, inputs):
+    cfg, targets = inputs.config, inputs.targets
+    expanded = evaluation_targets(cfg, targets)
+    tp = target_probabilities(ensemble, cfg, expanded)
+    key = ["geo", "indicator", "definition", "deadline", "target", "comparator", "document"]
+    assert set(map(tuple, tp[key].astype(str).to_numpy())) == set(map(tuple, targets[key].astype(str).to_numpy()))
+    assert (tp["evaluable"] | (tp["reason"] != "")).all()
+    assert (tp.loc[tp["evaluable"], "probability"].between(0, 1)).all()
+    # the 34-province map's targets wait for it; a definition no reading measures says so
+    waiting = tp["reason"].str.contains("waits for the 34-province map")
+    assert waiting.sum() == (targets["geography"] == "post_2025").sum() == 3
+    gbps = tp[tp["definition"] == "coverage_users_1gbps"]
+    assert len(gbps) == 2 and (~gbps["evaluable"]).all()
+    assert gbps["reason"].str.contains("not a share of households").all()
+
+
+def test_a_target_without_its_method_is_evaluated_on_each_method_each_row_saying_which(ensemble, inputs):
+    cfg = inputs.config
+    res57 = inputs.targets[(inputs.targets["definition"] == "unspecified_method")
+                           & (inputs.targets["geography"] == "national")]
+    assert len(res57) == 2                                  # Resolution 57's 30% by 2030, two wordings
+    tp = target_probabilities(ensemble, cfg, evaluation_targets(cfg, res57))
+    assert len(tp) == 4 and tp["evaluable"].all()
+    assert tp["evaluated_as"].tolist() == ["mic_method", "gso_method"] * 2
+    assert tp["assumption"].str.startswith(("evaluated as mic_method", "evaluated as gso_method")).all()
+    for row in tp.itertuples():
+        draws = ensemble.series_draws(2030, "vietnam", ("digital_economy_grdp_share", row.evaluated_as))[0]
+        expected = np.mean(draws >= 30.0) if row.comparator == ">=" else np.mean(draws > 30.0)
+        assert row.probability == pytest.approx(expected)
+    # 'all levels' of internal work: ministry, province and commune, one row each
+    levels = evaluation_targets(cfg, inputs.targets[inputs.targets["definition"] == "all_levels"])
+    assert levels["evaluated_as"].tolist() == ["ministry_level", "province_level", "commune_level"]

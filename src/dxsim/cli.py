@@ -140,8 +140,9 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     ev = tp[tp["evaluable"] & (tp["deadline"] >= result.ensemble.first_projected_year)]
     lines += ["", f"P(target met), {len(ev)} targets due {result.ensemble.first_projected_year} or later "
               f"({int((~tp['evaluable']).sum())} not evaluable, listed in target_probabilities.csv)"]
-    for r in ev.sort_values(["geo", "deadline", "indicator"]).itertuples():
-        lines.append(f"  {r.geo:<10} {r.indicator:<27} {r.definition:<17} {r.deadline} {r.comparator}{r.target:g}"
+    for r in ev.sort_values(["geo", "deadline", "indicator"], kind="stable").itertuples():
+        definition = r.definition if r.evaluated_as == r.definition else f"{r.definition} as {r.evaluated_as}"
+        lines.append(f"  {r.geo:<10} {r.indicator:<27} {definition:<17} {r.deadline} {r.comparator}{r.target:g}"
                      f"  P = {r.probability_text:>13} (se {r.mc_se:.3f})  {short_document(r.document)}")
     if "status" in tp.columns:
         from .verdicts import verdict_text

@@ -25,7 +25,7 @@ from .programme_impact import programme_table
 from .results import atomic_output_dir, sha256_file, write_csv, write_json
 from .rollout import scenario_rollouts
 from .scenario import Scenario, load_scenario
-from .targets import all_targets_probabilities, target_met, target_probabilities
+from .targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities
 from .verdicts import with_verdicts
 
 
@@ -76,8 +76,9 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     if scen.programmes:
         rollouts = scenario_rollouts(scen, cfg, ensemble_years(calibrator, scen.horizon), draws, seed_streams(seed)[2])
     ensemble = run_ensemble(calibrator, [scen], draws, seed, rollouts=[rollouts])
+    targets = evaluation_targets(cfg, inputs.targets)     # a target of a mapped definition: one row per meaning
     programmes = pd.DataFrame() if rollouts is None else \
-        programme_table(calibrator, scen, inputs.targets, ensemble, rollouts, seed)
+        programme_table(calibrator, scen, targets, ensemble, rollouts, seed)
     used = calibrator.observations_
     used = used[used["geo"].isin(scen.geos)].reset_index(drop=True)
     manifest = {
@@ -99,11 +100,11 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     }
     if rollouts is not None:
         manifest["rollouts"] = rollouts.n_rollouts
-    evaluated = target_met(ensemble, cfg, inputs.targets)
+    evaluated = target_met(ensemble, cfg, targets)
     return RunResult(scen, calibrator, ensemble, ensemble.trajectories(),
-                     with_verdicts(target_probabilities(ensemble, cfg, inputs.targets, evaluated), inputs.targets,
+                     with_verdicts(target_probabilities(ensemble, cfg, targets, evaluated), targets,
                                    inputs.observations),
-                     all_targets_probabilities(ensemble, cfg, inputs.targets, evaluated), used, manifest, programmes)
+                     all_targets_probabilities(ensemble, cfg, targets, evaluated), used, manifest, programmes)
 
 
 def write_run(result: RunResult, out: str | Path, extra_writers: tuple = (), clean: bool = False) -> Path:

@@ -23,7 +23,30 @@ COMPARE = {
 }
 CEILING_TOLERANCE = 0.5     # percentage points
 TARGET_PROBABILITY_COLUMNS = ("scenario", "geo", "indicator", "definition", "deadline", "target", "comparator",
-                              "probability", "mc_se", "document", "evaluable", "reason", "probability_text")
+                              "probability", "mc_se", "document", "evaluable", "reason", "probability_text",
+                              "evaluated_as", "assumption")
+
+
+def evaluation_targets(cfg: CalibrationConfig, targets: pd.DataFrame) -> pd.DataFrame:
+    """The targets as evaluated: a target whose definition the config maps (``target_mappings``: e.g. a digital
+    economy share without its method) becomes one row per modelled definition it may mean, in order, each with
+    ``evaluated_as`` (the definition its probability is about) and ``assumption`` (the config's stated
+    assumption); every other row is evaluated as its own definition (``assumption`` empty)."""
+    rows = []
+    for _, row in targets.iterrows():
+        mapped = cfg.target_mappings.get((row["indicator"], row["definition"]))
+        if mapped is None or row.get("geography") == POST_2025:
+            rows.append(row.to_dict() | {"evaluated_as": row["definition"], "assumption": ""})
+            continue
+        definitions, assumption = mapped
+        rows += [row.to_dict() | {"evaluated_as": d, "assumption": f"evaluated as {d}: {assumption}"}
+                 for d in definitions]
+    return pd.DataFrame(rows, columns=[*targets.columns, "evaluated_as", "assumption"])
+
+
+def _evaluated_definition(row: pd.Series) -> str:
+    """The definition a target row is evaluated on (its own unless ``evaluation_targets`` mapped it)."""
+    return row.get("evaluated_as") or row["definition"]
 
 
 def unevaluable_reason(cfg: CalibrationConfig, row: pd.Series, geos: tuple[str, ...], years: tuple[int, ...]) -> str:
@@ -33,18 +56,22 @@ def unevaluable_reason(cfg: CalibrationConfig, row: pd.Series, geos: tuple[str, 
     if row["indicator"] not in cfg.indicator_names:
         return f"indicator {row['indicator']} is not modelled"
     spec = cfg.indicator(row["indicator"])
-    if row["definition"] in spec.excluded_definitions:
-        return f"definition {row['definition']} is not modelled: {spec.excluded_definitions[row['definition']]}"
-    if row["definition"] not in spec.definition_names:
-        return f"definition {row['definition'] or '(none)'} is not modelled"
+    definition = _evaluated_definition(row)
+    if (row["indicator"], definition) in cfg.target_mappings:
+        onto = " and ".join(cfg.target_mappings[(row["indicator"], definition)][0])
+        return f"definition {definition} maps onto {onto} in the calibration config: evaluated in one row each"
+    if definition in spec.excluded_definitions:
+        return f"definition {definition} is not modelled: {spec.excluded_definitions[definition]}"
+    if definition not in spec.definition_names:
+        return f"definition {definition or '(none)'} is not modelled"
     if row["geo"] not in geos:
         return f"geo {row['geo']} is not in the scenario"
     if row["deadline"] not in years:
         return f"deadline {row['deadline']} is outside the simulated years {years[0]}-{years[-1]}"
-    ceiling = spec.definition(row["definition"]).ceiling
+    ceiling = spec.definition(definition).ceiling
     if row["comparator"] in (">=", ">") and float(row["target"]) > ceiling:
         return (f"target {float(row['target']):g}% is above the {ceiling:g}% ceiling assumed for "
-                f"{row['indicator']}/{row['definition']} in the calibration config")
+                f"{row['indicator']}/{definition} in the calibration config")
     return ""
 
 
@@ -77,8 +104,9 @@ def target_met(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame
         reasons.append(reason)
         if reason:
             continue
-        values = ensemble.series_draws(int(row["deadline"]), row["geo"], (row["indicator"], row["definition"]))
-        ceiling = cfg.indicator(row["indicator"]).definition(row["definition"]).ceiling
+        definition = _evaluated_definition(row)
+        values = ensemble.series_draws(int(row["deadline"]), row["geo"], (row["indicator"], definition))
+        ceiling = cfg.indicator(row["indicator"]).definition(definition).ceiling
         met[t] = meets(values, float(row["target"]), row["comparator"], ceiling)
     info = targets.copy()
     info["reason"] = reasons
@@ -101,6 +129,8 @@ def target_probabilities(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd
     for s, scen in enumerate(ensemble.scenarios):
         block = info[["geo", "indicator", "definition", "deadline", "target", "comparator", "document",
                       "evaluable", "reason"]].copy()
+        block["evaluated_as"] = info.get("evaluated_as", info["definition"])
+        block["assumption"] = info.get("assumption", "")
         block.insert(0, "scenario", scen)
         block["probability"] = np.where(info["evaluable"], p[:, s], np.nan)
         block["mc_se"] = np.where(info["evaluable"], se[:, s], np.nan)
