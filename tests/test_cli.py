@@ -80,3 +80,27 @@ def test_help_everywhere(capsys):
             main(argv)
         assert exit_.value.code == 0
     assert "--observations" in capsys.readouterr().out
+
+
+def test_a_run_uses_the_2024_2025_readings_projects_from_2026_and_says_how_old_the_data_are(root, inputs, tmp_path,
+                                                                                         capsys):
+    obs = inputs.observations
+    recent = obs[(obs["year"] >= 2024) & obs["indicator"].isin(inputs.config.indicator_names)]
+    assert len(recent) >= 20 and (recent["status"] == "used").sum() >= 17
+    # every reading left out says why: the 'over 51%' lower bound, the merged Tay Ninh (new map), a method not stated
+    skipped = recent[recent["status"] != "used"]
+    assert len(skipped) == 3 and skipped["status"].str.len().gt(20).all()
+    out = tmp_path / "run"
+    assert main(["run", str(root / "scenarios" / "baseline.toml"), "--draws", "50", "--out", str(out),
+                 "--no-charts", "--config", str(root / "calibration" / "config.toml")]) == 0
+    printed = capsys.readouterr().out
+    assert "projections from 2026" in printed
+    assert "Newest reading per headline series" in printed and "(handled online end to end) 2025-10" in printed
+    manifest = json.loads((out / "manifest.json").read_text())
+    through = manifest["calibration"]["data_through"]
+    assert manifest["calibration"]["jump_off_year"] == through["jump_off_year"] == 2025
+    assert through["by_series"]["fiber_household_share/subscription"]["newest_reading"] == "2025-06"
+    tr = pd.read_csv(out / "trajectories.csv")
+    vn = tr[(tr["geo"] == "vietnam") & (tr["definition"].isin(["subscription", "full_process", "mic_method"]))]
+    assert vn.groupby("definition").apply(lambda g: g.loc[g["projected"], "year"].min()).eq(2026).all()
+    assert tr["year"].max() == 2030

@@ -44,7 +44,7 @@ def fan_chart_keys(tables: RunTables) -> list[tuple[str, str, str]]:
                       tables.trajectories["definition"], strict=True))
     wanted = {(g, i, d) for g in tables.geos for i, d in tables.headline_series()}
     ev = tables.targets[tables.targets["evaluable"]]
-    wanted |= set(zip(ev["geo"], ev["indicator"], ev["definition"], strict=True))
+    wanted |= set(zip(ev["geo"], ev["indicator"], ev["evaluated_as"], strict=True))
     wanted |= set(zip(tables.observations["geo"], tables.observations["indicator"],
                       tables.observations["definition"], strict=True))
     order = list(dict.fromkeys(zip(tables.trajectories["geo"], tables.trajectories["indicator"],
@@ -59,17 +59,25 @@ def _series(tables: RunTables, geo: str, indicator: str, definition: str) -> pd.
 
 
 def _targets(tables: RunTables, geo: str, indicator: str, definition: str) -> list[dict[str, Any]]:
-    """Evaluable targets of one series; identical ones (deadline, comparator, value) merged, documents
-    joined."""
+    """Evaluable targets of one series (those evaluated on it, mapped ones included); identical ones
+    (deadline, comparator, value) merged, documents joined."""
     tp = tables.targets
     rows = tp[tp["evaluable"] & (tp["geo"] == geo) & (tp["indicator"] == indicator)
-              & (tp["definition"] == definition)]
+              & (tp["evaluated_as"] == definition)]
     out = []
     for (deadline, comp, target), grp in rows.groupby(["deadline", "comparator", "target"], sort=True):
         docs = list(dict.fromkeys(short_document(d) for d in grp["document"]))
         out.append({"deadline": int(deadline), "comparator": str(comp), "target": float(target),
                     "probability": float(grp["probability"].iloc[0]), "documents": docs})
     return out
+
+
+def definition_label(definition: str, evaluated_as: str, lang: str = "en") -> str:
+    """A target's definition as shown: 'method not stated, as MIC method' where a mapping evaluated it."""
+    name = style.definition_name(definition, lang)
+    if evaluated_as in ("", definition):
+        return name
+    return style.text("evaluated_as", lang, definition=name, evaluated=style.definition_name(evaluated_as, lang))
 
 
 def p_text(p: float) -> str:
@@ -108,14 +116,50 @@ def _calibration_sha(tables: RunTables) -> str:
     return str((tables.manifest.get("calibration") or {}).get("sha256", "?"))[:8]
 
 
-def _footnote(tables: RunTables, lang: str) -> str:
+def newest_readings(manifest: dict) -> dict[tuple[str, str], str]:
+    """(indicator, definition) -> date of its newest reading used ('2025-10', or the year where the source gives
+    no month), from the manifest's ``calibration.data_through``; empty for a manifest without it."""
+    through = (manifest.get("calibration") or {}).get("data_through")
+    by_series = through.get("by_series") if isinstance(through, dict) else None
+    if not isinstance(by_series, dict):
+        return {}
+    return {tuple(str(key).partition("/")[::2]): str(value.get("newest_reading", "?"))
+            for key, value in by_series.items() if isinstance(value, dict)}
+
+
+def newest_readings_text(manifest: dict, headline: tuple[str, ...], lang: str = "en",
+                         series: Iterable[tuple[str, str]] | None = None) -> str:
+    """'Newest reading per headline series: <indicator> (<definition>) 2025-06, (<definition>) 2025 · ...':
+    stale data are said. Every definition of the ``headline`` indicators, or only the given ``series``; ''
+    for a manifest without dates."""
+    wanted = None if series is None else set(series)
+    parts: dict[str, list[str]] = {}
+    for (indicator, definition), date in newest_readings(manifest).items():
+        if indicator in headline and (wanted is None or (indicator, definition) in wanted):
+            parts.setdefault(indicator, []).append(f"({style.definition_name(definition, lang)}) {date}")
+    if not parts:
+        return ""
+    return style.text("newest_readings", lang) + " · ".join(
+        f"{style.indicator_name(ind, lang)} {', '.join(dates)}" for ind, dates in parts.items())
+
+
+def _footnote(tables: RunTables, lang: str, series: tuple[str, str] | None = None) -> str:
+    """The run's provenance, and the date of the newest reading: of the chart's ``series``, else (a second
+    line) of each headline series."""
     m = tables.manifest
     cal = m.get("calibration") or {}
-    return style.text("footnote", lang, version=m.get("dxsim_version", "?"),
+    jump_off = cal.get("jump_off_year", tables.first_projected_year - 1)
+    newest = newest_readings(m)
+    if series is not None and series in newest:
+        jump_off = style.text("newest_series", lang, jump_off=jump_off, date=newest[series])
+    text = style.text("footnote", lang, version=m.get("dxsim_version", "?"),
                       scenario=(m.get("scenario") or {}).get("name", tables.scenario),
-                      config=cal.get("config", "?"), sha=_calibration_sha(tables),
-                      jump_off=cal.get("jump_off_year", tables.first_projected_year - 1),
+                      config=cal.get("config", "?"), sha=_calibration_sha(tables), jump_off=jump_off,
                       draws=m.get("draws", "?"), created=str(m.get("created_utc", ""))[:10])
+    if series is not None:
+        return text
+    headline = newest_readings_text(m, tables.headline, lang, tables.headline_series())
+    return f"{headline}\n{text}" if headline else text
 
 
 def _title_names(tables: RunTables, geo: str, indicator: str, definition: str, lang: str) -> dict[str, str]:

@@ -119,13 +119,15 @@ def _chart_writers(lang: str) -> list[Callable]:
 
 def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     """A short table: headline medians with 80% intervals, then the evaluable target probabilities."""
+    from .chartkit import newest_readings_text
     from .charts import short_document
 
     cfg = result.calibrator.config
     tr = result.trajectories
     years = [y for y in (2025, 2030) if y in set(tr["year"])]
     lines = [f"scenario {result.scenario.name}: {result.ensemble.draws} draws, projections from "
-             f"{result.ensemble.first_projected_year}; median [80% interval], percent"]
+             f"{result.ensemble.first_projected_year}; median [80% interval], percent",
+             newest_readings_text(result.manifest, cfg.headline)]
     head = tr[tr["indicator"].isin(cfg.headline)
               & (tr["definition"] == tr["indicator"].map({i: cfg.indicator(i).anchor for i in cfg.headline}))]
     header = f"{'geo':<12} {'indicator':<28} " + " ".join(f"{y:>20}" for y in years)

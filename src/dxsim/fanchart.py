@@ -127,7 +127,8 @@ def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang
     _title(ax, f"{names['geo']}: {names['indicator']} ({names['definition']})")
     _axis_labels(ax, style.text("year", lang), style.indicator_unit(indicator, lang), top)
     _legend(fig, handles, FAN_AXES[0] - 0.02, FAN_AXES[1] - 0.12, ncol=3, row_inches=0.2)
-    fig.text(0.01, 0.012, _footnote(tables, lang), fontsize=5.5, color=style.MUTED, ha="left", va="bottom")
+    fig.text(0.01, 0.012, _footnote(tables, lang, (indicator, definition)), fontsize=5.5, color=style.MUTED,
+             ha="left", va="bottom")
     return fig
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import style
+from .chartkit import definition_label, newest_readings_text
 from .errors import InputError
 from .report_html import chart_file, esc, figure_html, link, pct, table_html
 from .verdicts import verdict_section
@@ -86,6 +87,8 @@ def _summary_section(tables: RunTables, lang: str) -> str:
     out = ["<h3>Headline indicators: median [80% interval], percent</h3>",
            table_html(["Geo", "Indicator", "Definition", *map(str, years)], rows,
                   numeric=range(3, 3 + len(years)))]
+    if newest := newest_readings_text(tables.manifest, tables.headline, lang):      # stale data are said
+        out.append(f'<p class="note">{esc(newest)}; projections start in {esc(tables.first_projected_year)}.</p>')
 
     tp = tables.targets
     first = tables.first_projected_year
@@ -95,7 +98,7 @@ def _summary_section(tables: RunTables, lang: str) -> str:
         key, colour = style.likelihood(float(r.probability))
         rows.append([esc(style.geo_name(r.geo, lang)),
                      esc(style.indicator_name(r.indicator, lang, tables.labels.get(r.indicator))),
-                     esc(style.definition_name(r.definition, lang)), esc(r.deadline),
+                     esc(definition_label(r.definition, r.evaluated_as, lang)), esc(r.deadline),
                      esc(f"{style.comparator(r.comparator)}{r.target:g}%"),
                      f"{float(r.probability):.3f} ± {2 * float(r.mc_se):.3f}",
                      f'<span class="swatch" style="background:{colour}"></span> {esc(style.text(key, lang))}',
@@ -197,6 +200,7 @@ def _calibration_section(tables: RunTables) -> str:
     facts = [["Config", esc(cal.get("config", ""))],
              ["Config SHA-256", f"<code>{esc(cal.get('sha256', ''))}</code>"],
              ["Last year of data (jump-off)", esc(cal.get("jump_off_year", ""))],
+             ["Newest reading per headline series", esc(newest_readings_text(m, tables.headline))],
              ["Readings up to (as of)", esc(cal.get("as_of") or "all")],
              ["Observations", esc((m.get("observations") or {}).get("file", ""))],
              ["Observations SHA-256", f"<code>{esc((m.get('observations') or {}).get('sha256', ''))}</code>"],

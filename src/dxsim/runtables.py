@@ -250,6 +250,9 @@ def read_run(folder: str | Path, manifest: dict[str, Any] | None = None, config:
     tp["mc_se"] = check_numbers(tp, tp_path, "mc_se", lo=0, empty_ok=unevaluable)
     for col in ("document", "definition"):
         tp[col] = tp[col].fillna("").astype(str)
+    # the definition a probability is about (a mapped target has one row per meaning); older folders: its own
+    evaluated = tp["evaluated_as"].fillna("").astype(str) if "evaluated_as" in tp else tp["definition"]
+    tp["evaluated_as"] = evaluated.where(evaluated != "", tp["definition"])
 
     obs_path = folder / "observations_used.csv"
     obs = _read_csv(obs_path, OBSERVATION_COLUMNS)

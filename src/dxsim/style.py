@@ -161,6 +161,9 @@ TEXT: dict[str, dict[str, str]] = {
         "footnote": "dxsim {version} · scenario {scenario} · calibration {config} ({sha}, data to "
                     "{jump_off}) · {draws} draws · {created}",
         "target_label": "{document}: {comparator}{target:g}%",
+        "newest_readings": "Newest reading per headline series: ",
+        "newest_series": "{jump_off}; newest reading of this series {date}",
+        "evaluated_as": "{definition}, as {evaluated}",
         "probability_title": "Probability of meeting each target ({scenario})",
         "probability_axis": "P(target met) at the deadline",
         "probability_caption": "Bars: share of {draws} simulated futures meeting the target; whiskers: "
@@ -183,6 +186,9 @@ TEXT: dict[str, dict[str, str]] = {
         "footnote": "dxsim {version} · kịch bản {scenario} · hiệu chỉnh {config} ({sha}, số liệu đến "
                     "{jump_off}) · {draws} lượt mô phỏng · {created}",
         "target_label": "{document}: {comparator}{target:g}%",
+        "newest_readings": "Số liệu mới nhất của từng chuỗi chính: ",
+        "newest_series": "{jump_off}; số liệu mới nhất của chuỗi này {date}",
+        "evaluated_as": "{definition}, tính theo {evaluated}",
         "probability_title": "Xác suất đạt từng mục tiêu ({scenario})",
         "probability_axis": "Xác suất đạt mục tiêu tại thời hạn",
         "probability_caption": "Thanh: tỷ lệ trong {draws} kịch bản mô phỏng đạt mục tiêu; râu: ±2 sai số "

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from . import style
-from .chartkit import _documents_text, _footnote, _legend, _new_figure, p_text, short_document
+from .chartkit import _documents_text, _footnote, _legend, _new_figure, definition_label, p_text, short_document
 from .runtables import RunTables
 
 
@@ -22,13 +22,13 @@ def probability_chart(tables: RunTables, lang: str = "en") -> Figure | None:
     due = tp[tp["evaluable"] & (tp["deadline"] >= first)]
     if due.empty:
         return None
-    keys = ["geo", "indicator", "definition", "deadline", "comparator", "target"]
+    keys = ["geo", "indicator", "definition", "evaluated_as", "deadline", "comparator", "target"]
     merged = (due.groupby(keys, sort=False)
               .agg(probability=("probability", "first"), mc_se=("mc_se", "first"),
                    documents=("document", lambda d: list(dict.fromkeys(short_document(x) for x in d))))
               .reset_index().sort_values(["probability", "geo"], ascending=[True, True], kind="stable"))
     n = len(merged)
-    head, foot, width = 1.05, 0.75, 11.0                          # inches above and below the bars
+    head, foot, width = 1.05, 0.85, 11.0                          # inches above and below the bars
     height = head + foot + 0.235 * n
     fig = _new_figure(width, height)
     ax = fig.add_axes((0.43, foot / height, 0.27, 1 - (head + foot) / height))
@@ -42,7 +42,7 @@ def probability_chart(tables: RunTables, lang: str = "en") -> Figure | None:
     labels = []
     for r in merged.itertuples(index=False):
         ind = style.indicator_name(r.indicator, lang, tables.labels.get(r.indicator))
-        dfn = style.definition_name(r.definition, lang)
+        dfn = definition_label(r.definition, r.evaluated_as, lang)
         by = style.text("by", lang, year=r.deadline)
         target = f"{style.comparator(r.comparator)}{r.target:g}%"
         labels.append(f"{style.geo_name(r.geo, lang)} · {ind} ({dfn}) {target} {by}")
@@ -67,7 +67,7 @@ def probability_chart(tables: RunTables, lang: str = "en") -> Figure | None:
     fig.text(0.01, 1 - 0.38 / height, textwrap.fill(caption, 165), fontsize=7, va="top", color=style.MUTED)
     _legend(fig, [Patch(color=c, label=style.text(key, lang)) for _, key, c in style.LIKELIHOOD],
             0.01, 1 - 0.82 / height, ncol=5, fontsize=7)
-    fig.text(0.01, 0.1 / height, _footnote(tables, lang), fontsize=5.8, color=style.MUTED, va="bottom")
+    fig.text(0.01, 0.06 / height, _footnote(tables, lang), fontsize=5.8, color=style.MUTED, va="bottom")
     return fig
 
 
