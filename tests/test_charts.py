@@ -85,8 +85,9 @@ def test_fan_charts_also_cover_every_series_with_a_target_or_a_reading(tables, r
     assert ("lang_son", "fiber_household_share", "coverage") in keys           # coverage targets only
     assert ("vietnam", "online_dossier_share", "processed_online") in keys     # readings only
     ev = tables.targets[tables.targets["evaluable"]]
-    for row in ev.itertuples():
-        assert (row.geo, row.indicator, row.definition) in keys
+    for row in ev.itertuples():                # a mapped target (method not stated) on each series it means
+        assert (row.geo, row.indicator, row.evaluated_as) in keys
+    assert ("vietnam", "digital_economy_grdp_share", "gso_method") in keys
     for key in keys:
         assert (run_dir / "charts" / f"{fan_stem(*key)}.svg").is_file()
 
@@ -167,8 +168,8 @@ def test_probability_chart_bars_are_sorted_and_coloured_by_likelihood(tables):
     widths = [b.get_width() for b in bars]
     tp = tables.targets
     due = tp[tp["evaluable"] & (tp["deadline"] >= tables.first_projected_year)]
-    assert len(bars) == len(due.drop_duplicates(["geo", "indicator", "definition", "deadline", "comparator",
-                                                 "target"]))
+    assert len(bars) == len(due.drop_duplicates(["geo", "indicator", "definition", "evaluated_as", "deadline",
+                                                 "comparator", "target"]))
     assert widths == sorted(widths)                    # y grows upwards: most likely target on top
     for bar in bars:
         expected = style.likelihood(bar.get_width())[1]
