@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -116,6 +117,25 @@ class RolloutDrivers:
         head *= values[..., None, :]
         if full < D:
             target[..., full:] *= values[..., :D - full]
+
+
+@dataclass(frozen=True)
+class ModelFactors:
+    """Per-scenario changes to the model's stated assumptions, so that experiments (sensitivity analysis) can
+    vary them along the scenario axis: ``elasticity_scale`` (scenario, indicator) multiplies every draw's
+    investment elasticity, ``cross_scale`` (scenario,) the cross-pillar elasticity, ``damping`` (scenario,
+    indicator) replaces the config's damping (1 = none)."""
+
+    elasticity_scale: np.ndarray
+    cross_scale: np.ndarray
+    damping: np.ndarray
+
+    @classmethod
+    def neutral(cls, cfg: CalibrationConfig, scenarios: int) -> ModelFactors:
+        """The config's assumptions, unchanged, for ``scenarios`` scenarios."""
+        I = len(cfg.indicators)
+        return cls(np.ones((scenarios, I)), np.ones(scenarios),
+                   np.tile([spec.damping for spec in cfg.indicators], (scenarios, 1)).astype(float))
 
 
 @dataclass(frozen=True)
@@ -224,12 +244,13 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
              noise_rng: np.random.Generator, rollouts: RolloutDrivers | None = None,
              path_dtype: type = PATH_DTYPE, indicator_jump_off: np.ndarray | None = None,
              series_first_projected: tuple[int, ...] | None = None,
-             slope_rng: np.random.Generator | None = None) -> Ensemble:
+             slope_rng: np.random.Generator | None = None, model: ModelFactors | None = None) -> Ensemble:
     """Run the ensemble. ``t0`` (indicator,) is each indicator's reference time; ``rollouts`` optionally adds
     programme effects per draw (speed multiplier, ceiling lift, share step; see ``RolloutDrivers``).
     ``indicator_jump_off`` (indicator,): the last year with data per indicator (default ``jump_off_year`` for
     all): an indicator follows its calibrated fit up to it and is projected after it. ``slope_rng``: the stream
-    of a stochastic slope's shocks (indicators with ``slope_shock_sd``)."""
+    of a stochastic slope's shocks (indicators with ``slope_shock_sd``). ``model`` optionally changes the
+    model's stated assumptions per scenario (experiments, see ``ModelFactors``)."""
     D = params.level.shape[0]
     S, G, I, Y = len(scenarios), len(geos), len(cfg.indicators), len(years)
     gidx = np.array([params.geos.index(g) for g in geos])
@@ -243,6 +264,9 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     dt = years[:, None] + months / 12.0 - t0                                      # (Y, I) years from t0
     process_sd = np.array([spec.process_sd for spec in cfg.indicators])[:, None]
     damping = np.array([spec.damping for spec in cfg.indicators])[:, None]            # (I, 1)
+    if model is not None:
+        damping = model.damping[:, None, :, None]                                    # (S, 1, I, 1)
+    config_damped = bool(np.any(damping != 1))
     # dynamics (dynamics.py): a damped slope grows z by warped time W(dt) (per draw: its damping), a stochastic
     # slope takes yearly shocks in projections (``slope_shock``, common to all scenarios)
     phi = np.ones((I, D)) if params.damping is None else params.damping.T                # (I, D)
@@ -294,22 +318,24 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             z_own[...] = level[:, own_ind] + own_slope * wdt[y][own_ind] + own_offset
             z_paths[y], own_paths[y] = z, z_own
             continue
-        plain = np.ones(S, dtype=bool)                     # scenarios whose multiplier is 1 everywhere this year
-        for s in range(S):
-            # m ** e = exp(e log m), computed only where some multiple differs from 1
-            log_own = drivers.log_investment[s, y][:, pillar_of]                   # (G, I)
-            log_bb = drivers.log_investment[s, y, :, broadband]                    # (G,)
-            if not (np.any(log_own) or np.any(log_bb)):
-                mult[s] = 1.0
-                continue
-            plain[s] = False
-            np.multiply(elasticity, log_own[..., None], out=mult[s])
-            if np.any(log_bb):
-                bb = cross * log_bb[:, None]             # (G, D); cross > 0, so log(0) gives -inf, never nan
-                for i in cross_ind:
-                    mult[s, :, i] += bb
-            np.exp(mult[s], out=mult[s])
-        if np.any(damping != 1):
+        # m ** e = exp(e log m), computed only for scenarios where some multiple differs from 1 this year
+        log_own = drivers.log_investment[:, y][:, :, pillar_of]                     # (S, G, I)
+        log_bb = drivers.log_investment[:, y, :, broadband]                         # (S, G)
+        invested = np.any(log_own, axis=(1, 2)) | np.any(log_bb, axis=1)
+        plain = ~invested                                  # scenarios whose multiplier is 1 everywhere this year
+        mult[plain] = 1.0
+        if invested.any():
+            a = np.flatnonzero(invested)
+            m = elasticity * log_own[a][..., None]                                  # (A, G, I, D)
+            if model is not None:
+                m *= model.elasticity_scale[a][:, None, :, None]
+            if np.any(log_bb[a]):
+                bb = cross * log_bb[a][..., None]       # (A, G, D); cross > 0, so log(0) gives -inf, never nan
+                if model is not None:
+                    bb *= model.cross_scale[a][:, None, None]
+                m[:, :, cross_ind] += bb[:, :, None, :]
+            mult[a] = np.exp(m)
+        if config_damped:
             mult *= damping ** np.maximum(year - fit_until, 0)[:, None]
             plain[:] = False
         if damped:
@@ -322,17 +348,16 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         if rollouts is not None:
             rollouts.multiply_into(mult, rollouts.speed, y)
             plain &= np.all(rollouts.speed[y] == 1, axis=(1, 2, 3))
-        for s in range(S):
-            sp, own_sp = speed, own_speed
-            if dslope is not None:
-                sp = np.maximum(slope + dslope[s], 0.0)
-                own_sp = np.maximum(own_slope + dslope[s][:, own_ind], 0.0)
-            if plain[s]:
-                z[s] += sp
-                z_own[s] += own_sp
-            else:
-                z[s] += np.multiply(mult[s], sp, out=step[s])
-                z_own[s] += own_sp * mult[s][:, own_ind]
+        sp, own_sp = speed, own_speed
+        if dslope is not None:
+            sp = np.maximum(slope + dslope, 0.0)                                    # (S, G, I, D)
+            own_sp = np.maximum(own_slope + dslope[:, :, own_ind], 0.0)
+        if plain.all():
+            z += sp
+            z_own += own_sp
+        else:
+            z += np.multiply(mult, sp, out=step)
+            z_own += own_sp * mult[:, :, own_ind]
         if dslope is not None:
             dslope += shock_sd * slope_rng.standard_normal((all_geos, I, D))[noise_geos]
         shock = noise_rng.standard_normal((all_geos, I, D))[noise_geos]
@@ -408,6 +433,12 @@ def ensemble_years(calibrator: Calibrator, horizon: int) -> np.ndarray:
     return np.arange(min(calibrator.config.first_year, calibrator.jump_off_year_), horizon + 1)
 
 
+def sample_parameters(calibrator: Calibrator, draws: int, seed: int) -> ParameterDraws:
+    """The parameter draws of a run with ``seed`` (its first stream), as ``run_ensemble`` samples them."""
+    _check_sampling_memory(calibrator, draws)
+    return calibrator.sample(draws, np.random.default_rng(seed_streams(seed)[0]))
+
+
 def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, seed: int,
                  rollouts: Sequence[Rollouts | None] | None = None,
                  geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE) -> Ensemble:
@@ -420,12 +451,11 @@ def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, 
     for s in scenarios[1:]:
         if s.geos != all_geos or s.horizon != horizon:
             raise ValueError("scenarios simulated together need the same geos and horizon")
-    param_seq, noise_seq, rollout_seq, slope_seq = seed_streams(seed)
-    _check_sampling_memory(calibrator, draws)
+    _, noise_seq, rollout_seq, slope_seq = seed_streams(seed)
     years = ensemble_years(calibrator, horizon)
     geos = all_geos if geos is None else tuple(geos)
     check_memory(len(scenarios), draws, len(geos), len(cfg.indicators), len(years))
-    params = calibrator.sample(draws, np.random.default_rng(param_seq))
+    params = sample_parameters(calibrator, draws, seed)
     drivers = Drivers.from_scenarios(scenarios, cfg, years, calibrator.jump_off_year_ + 1)
     if geos != all_geos:
         drivers = drivers.select_geos([all_geos.index(g) for g in geos])
@@ -436,10 +466,14 @@ def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, 
     if any(r is not None for r in rollouts):
         rollout_drivers = RolloutDrivers.from_rollouts(rollouts, geos, cfg.indicator_names, years, draws,
                                                        calibrator.jump_off_year_)
-    through = calibrator.data_through_
     return simulate(cfg, params, drivers, tuple(s.name for s in scenarios), geos, years,
                     calibrator.jump_off_year_, reference_times(cfg), np.random.default_rng(noise_seq),
-                    rollout_drivers, path_dtype,
-                    indicator_jump_off=np.array([through.indicator[i] for i in cfg.indicator_names]),
-                    series_first_projected=tuple(through.series_jump_off(i, d) + 1 for i, d in params.series),
-                    slope_rng=np.random.default_rng(slope_seq))
+                    rollout_drivers, path_dtype, slope_rng=np.random.default_rng(slope_seq),
+                    **data_ends(calibrator, params))
+
+
+def data_ends(calibrator: Calibrator, params: ParameterDraws) -> dict[str, Any]:
+    """``simulate``'s ``indicator_jump_off`` and ``series_first_projected``: where the calibration's data end."""
+    through = calibrator.data_through_
+    return {"indicator_jump_off": np.array([through.indicator[i] for i in calibrator.config.indicator_names]),
+            "series_first_projected": tuple(through.series_jump_off(i, d) + 1 for i, d in params.series)}
