@@ -23,7 +23,7 @@ rounding error of about 1e-7 on z, i.e. at most ~1e-5 percentage points on a sha
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -89,13 +89,24 @@ class RolloutDrivers:
         for s, ro in enumerate(rollouts):
             if ro is None:
                 continue
-            y_in = [y for y, year in enumerate(years) if year > jump_off_year and int(year) in ro.years]
-            y_ro = [ro.years.index(int(years[y])) for y in y_in]
-            g_ro = [ro.geos.index(g) for g in geos]
-            i_ro = [ro.indicators.index(i) for i in indicators]
+            y_in, picks = _rollout_index(ro, geos, indicators, years, jump_off_year)
             for out, arr in zip((speed, lift, step), ro.effects(), strict=True):   # arr: (R, Y, G, I)
-                picked = arr[:, y_ro][:, :, g_ro][..., i_ro]
-                out[y_in, s] = np.moveaxis(picked, 0, -1)
+                out[y_in, s] = np.moveaxis(picks(arr), 0, -1)
+        return cls(speed, lift, step, np.arange(draws) % R)
+
+    @classmethod
+    def from_variants(cls, rollouts: Rollouts, delay_years: np.ndarray, size: np.ndarray, geos: tuple[str, ...],
+                      indicators: tuple[str, ...], years: np.ndarray, draws: int,
+                      jump_off_year: int) -> RolloutDrivers:
+        """One scenario per variant of the same rollouts (``Rollouts.effects_for``): programme k later by
+        ``delay_years[k, s]`` and ``size[k, s]`` times its effect in scenario s."""
+        S, R = delay_years.shape[1], rollouts.n_rollouts
+        shape = (len(years), S, len(geos), len(indicators), R)
+        speed, lift, step = np.ones(shape), np.zeros(shape), np.zeros(shape)
+        y_in, picks = _rollout_index(rollouts, geos, indicators, years, jump_off_year)
+        for out, arr in zip((speed, lift, step), rollouts.effects_for(delay_years, size), strict=True):
+            out[y_in] = np.moveaxis(picks(arr.reshape((S * R,) + arr.shape[2:])).reshape((S, R, len(y_in),
+                                    len(geos), len(indicators))), (0, 1), (1, 4))
         return cls(speed, lift, step, np.arange(draws) % R)
 
     @property
@@ -117,6 +128,17 @@ class RolloutDrivers:
         head *= values[..., None, :]
         if full < D:
             target[..., full:] *= values[..., :D - full]
+
+
+def _rollout_index(ro: Rollouts, geos: tuple[str, ...], indicators: tuple[str, ...], years: np.ndarray,
+                   jump_off_year: int) -> tuple[list[int], Callable[[np.ndarray], np.ndarray]]:
+    """The ensemble's projected years covered by the rollouts, and a function picking those years, the
+    ensemble's geos and indicators from a rollout array (..., year, geo, indicator)."""
+    y_in = [y for y, year in enumerate(years) if year > jump_off_year and int(year) in ro.years]
+    y_ro = [ro.years.index(int(years[y])) for y in y_in]
+    g_ro = [ro.geos.index(g) for g in geos]
+    i_ro = [ro.indicators.index(i) for i in indicators]
+    return y_in, lambda arr: arr[:, y_ro][:, :, g_ro][..., i_ro]
 
 
 @dataclass(frozen=True)

@@ -148,19 +148,40 @@ class Rollouts:
 
     def effects(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(speed, ceiling_lift, share_step), each (rollout, year, geo, indicator)."""
-        shape = (self.n_rollouts, len(self.years), len(self.geos), len(self.indicators))
+        P = len(self.programmes)
+        return tuple(a[0] for a in self.effects_for(np.zeros((P, 1)), np.ones((P, 1))))
+
+    def effects_for(self, delay_years: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The effects of variants of the programmes (experiments): programme k delivers ``delay_years[k, v]``
+        later and ``size[k, v]`` times its effect in variant v (a speed multiplier m becomes 1 + size (m - 1)).
+        Delivered fractions between reading times are interpolated linearly (0 before the first year).
+        Returns (speed, ceiling_lift, share_step), each (variant, rollout, year, geo, indicator)."""
+        V = delay_years.shape[1]
+        Y = len(self.years)
+        shape = (V, self.n_rollouts, Y, len(self.geos), len(self.indicators))
         speed, lift, step = np.ones(shape), np.zeros(shape), np.zeros(shape)
         for k, p in enumerate(self.programmes):
             g, i = self.geos.index(p.geo), self.indicators.index(p.indicator)
-            if p.effect.kind == "speed_multiplier":
-                speed[:, :, g, i] *= 1.0 + (p.effect.value - 1.0) * self.delivered[k]
-            elif p.effect.kind == "ceiling_lift":
-                lift[:, :, g, i] += p.effect.value * self.delivered[k]
-            else:
+            delay, scale = delay_years[k][:, None, None], size[k][:, None, None]                 # (V, 1, 1)
+            if p.effect.kind == "step":
                 tau = np.array(self.years, float) + self.reading_months[i] / 12.0
                 before = np.concatenate([[-np.inf], tau[:-1]])
-                c = self.completion[k][:, None]
-                step[:, :, g, i] += p.effect.value * ((c > before) & (c <= tau))
+                c = self.completion[k][None, :, None] + delay                                    # (V, R, 1)
+                step[..., g, i] += scale * p.effect.value * ((c > before) & (c <= tau))
+                continue
+            delivered = self.delivered[k][None]                                                  # (1, R, Y)
+            if np.any(delay):
+                at = np.arange(Y)[None, None, :] - delay                                         # (V, 1, Y)
+                j = np.floor(at).astype(int)
+                w = at - j
+                padded = np.concatenate([np.zeros((self.n_rollouts, 1)), self.delivered[k]], axis=1)
+                lo = padded[:, np.clip(j + 1, 0, Y)[:, 0]]                                         # (R, V, Y)
+                hi = padded[:, np.clip(j + 2, 0, Y)[:, 0]]
+                delivered = np.moveaxis((1 - w[:, 0]) * lo + w[:, 0] * hi, 0, 1)                  # (V, R, Y)
+            if p.effect.kind == "speed_multiplier":
+                speed[..., g, i] *= 1.0 + scale * (p.effect.value - 1.0) * delivered
+            else:
+                lift[..., g, i] += scale * p.effect.value * delivered
         return speed, lift, step
 
     def without(self, name: str) -> Rollouts:
