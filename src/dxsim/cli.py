@@ -18,7 +18,8 @@ from .errors import InputError, Terminated, raise_terminated
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 # Modules that add sub-commands: each defines register_cli(subparsers), whose parsers set ``func``.
-COMMAND_MODULES: tuple[str, ...] = ("dxsim.backtest", "dxsim.report", "dxsim.scorecard", "dxsim.sensitivity")
+COMMAND_MODULES: tuple[str, ...] = ("dxsim.backtest", "dxsim.report", "dxsim.scorecard", "dxsim.sensitivity",
+                                     "dxsim.required_investment")
 
 
 def _positive_int(text: str) -> int:

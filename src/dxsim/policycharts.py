@@ -85,7 +85,8 @@ def required_investment_charts(curves: pd.DataFrame, table: pd.DataFrame, probab
     numbers: a non-decreasing step curve), the threshold and the answer."""
     paths = []
     with matplotlib.rc_context(style.rc()):
-        for geo, rows in table.groupby("geo", sort=False):
+        shown = table[table["status"] != "not_applicable"]
+        for geo, rows in shown.groupby("geo", sort=False):
             n = len(rows)
             cols = min(3, n)
             nrows = -(-n // cols)
@@ -108,8 +109,10 @@ def required_investment_charts(curves: pd.DataFrame, table: pd.DataFrame, probab
                 ax.set_ylabel("P(target met)", fontsize=7.5)
                 head = f"{r.indicator}/{r.definition} {r.deadline} {r.comparator}{r.target:g}"
                 ax.set_title("\n".join(textwrap.wrap(head, 42)), fontsize=7.5, loc="left")
-                ax.text(0.02, 0.04, textwrap.shorten(r.answer, 48), transform=ax.transAxes, fontsize=6.5,
+                ax.text(0.02, 0.04, textwrap.shorten(r.answer, 60), transform=ax.transAxes, fontsize=6.5,
                         color=style.MUTED)
+                ax.text(1.0, 1.0, " baseline", transform=ax.get_xaxis_transform(), fontsize=6.5, color=style.MUTED,
+                        va="top")
             fig.suptitle(f"{style.geo_name(geo)}: what investment reaches P = {probability:g}", x=0.01, ha="left",
                          fontsize=10, fontweight="bold")
             fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.75 / fig.get_figheight(), bottom=0.12,

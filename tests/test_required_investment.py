@@ -1,0 +1,113 @@
+"""dxsim required-investment: bisection on the monotone response, and its answers on the shipped calibration.
+
+Targets made here are SYNTHETIC (tests only, not data)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dxsim.cli import main
+from dxsim.observations import known_geos
+from dxsim.required_investment import bisect_smallest, required_investment
+from dxsim.scenario import load_scenario
+
+DRAWS, SEED = 80, 5
+
+
+@settings(max_examples=40, deadline=None)
+@given(k=st.lists(st.floats(0.05, 50.0), min_size=1, max_size=6), p=st.floats(0.05, 0.95),
+       tol=st.sampled_from([0.1, 0.01, 0.001]))
+def test_bisection_matches_the_closed_form(k, p, tol):
+    """P(m) = 1 - exp(-k m): the smallest m with P >= p is -log(1 - p) / k; below 1 it is met at baseline,
+    above the upper bound 10 it is not reachable."""
+    k = np.array(k)
+    res = bisect_smallest(lambda m: 1 - np.exp(-k * m), len(k), p, 1.0, 10.0, tol)
+    exact = -np.log1p(-p) / k
+    for j, m in enumerate(exact):
+        if m <= 1.0:
+            assert res.status[j] == "met_at_baseline"
+        elif m > 10.0:
+            assert res.status[j] == "not_reachable" and np.isnan(res.multiple[j])
+        else:
+            assert res.status[j] == "found"
+            assert m <= res.multiple[j] <= m + tol + 1e-12
+            assert res.probability[j] >= p
+
+
+def synthetic_targets() -> pd.DataFrame:
+    """SYNTHETIC targets (tests only): one reachable with more investment, one beyond any investment (just under
+    the 70% ceiling of the digital economy's share), one already met, and an upper-bound target."""
+    return pd.DataFrame({
+        "geo": ["long_an"] * 4,
+        "indicator": ["fiber_household_share", "digital_economy_grdp_share", "fiber_household_share",
+                      "digital_economy_grdp_share"],
+        "definition": ["subscription", "mic_method", "coverage", "mic_method"],
+        "deadline": [2030, 2028, 2030, 2030], "target": [94.6, 69.9, 50.0, 40.0],
+        "comparator": [">=", ">=", ">=", "<="], "document": ["synthetic"] * 4})
+
+
+@pytest.fixture(scope="module")
+def answer(calibrator, cfg, root):
+    scen = load_scenario(root / "scenarios" / "baseline.toml", cfg, known_geos(cfg))
+    scen = dataclasses.replace(scen, geos=("long_an", "vietnam"))
+    return required_investment(calibrator, scen, synthetic_targets(), 0.8, DRAWS, SEED, max_multiple=8.0,
+                               tolerance=0.01)
+
+
+def test_answers(answer):
+    table, curves = answer
+    status = dict(zip(table["target"], table["status"], strict=True))
+    assert status == {94.6: "found", 69.9: "not_reachable", 50.0: "met_at_baseline", 40.0: "not_applicable"}
+    found = table[table["status"] == "found"].iloc[0]
+    assert 1.0 < found["multiple"] <= 8.0 and found["probability"] >= 0.8
+    assert found["mc_se"] == pytest.approx(np.sqrt(found["probability"] * (1 - found["probability"]) / DRAWS))
+    assert "not reachable below multiple 8" in table.loc[table["target"] == 69.9, "answer"].iloc[0]
+    assert "already met at baseline" in table.loc[table["target"] == 50.0, "answer"].iloc[0]
+
+
+def test_probability_never_decreases_with_investment(answer):
+    """Common random numbers: P(met) of a '>=' target is non-decreasing in the multiple (checked on the grid)."""
+    table, curves = answer
+    for output, rows in curves.groupby("output"):
+        if "<=" in output:
+            continue
+        p = rows.sort_values("multiple")["probability"].to_numpy()
+        assert np.all(np.diff(p) >= 0), output
+    found = table[table["status"] == "found"].iloc[0]
+    c = curves[curves["output"] == found["output"]]
+    assert c.loc[c["multiple"] < found["multiple"] - 0.01, "probability"].max() < 0.8
+
+
+def test_spend_in_bn_vnd_where_configured(calibrator, cfg, root):
+    """A SYNTHETIC baseline spend of 40 bn VND a year for Long An's broadband: the answer in bn VND is the
+    multiple times it."""
+    scen = load_scenario(root / "scenarios" / "baseline.toml", cfg, known_geos(cfg))
+    scen = dataclasses.replace(scen, geos=("long_an",))
+    spend_cfg = dataclasses.replace(cfg, baseline_spend_bn_vnd={("long_an", "broadband"): 40.0})
+    cal = copy.copy(calibrator)                  # the fitted calibrator with the spend in its config
+    cal.config = spend_cfg
+    table, _ = required_investment(cal, scen, synthetic_targets().iloc[:1], 0.8, DRAWS, SEED, max_multiple=8.0)
+    row = table.iloc[0]
+    assert row["status"] == "found"
+    assert row["spend_bn_vnd_per_year"] == pytest.approx(40.0 * row["multiple"])
+    assert "bn VND a year" in row["answer"]
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--probability", "1.5"], "--probability"),
+    (["--max-multiple", "0.5"], "--max-multiple"),
+    (["--target", "fibre_share"], "--target"),
+    (["--geo", "tay_ninh_x"], "--geo"),
+])
+def test_bad_arguments(tmp_path, capsys, args, field):
+    code = main(["required-investment", "scenarios/baseline.toml", "--out", str(tmp_path / "o"), *args])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and field in err
+    assert not (tmp_path / "o").exists()
