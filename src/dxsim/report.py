@@ -46,12 +46,14 @@ def _read_skill(folder: Path) -> SkillFolder | None:
     return SkillFolder(folder, skill, pit if pit.is_file() else None)
 
 
-def read_folders(folders: Sequence[str | Path]) -> tuple[list[RunTables], list[SkillFolder], list[Path]]:
-    """Run folders (with trajectories.csv), skill folders and scorecard folders (``dxsim scorecard``);
-    anything else raises InputError."""
+def read_folders(folders: Sequence[str | Path]
+                 ) -> tuple[list[RunTables], list[SkillFolder], list[Path], list[Path]]:
+    """Run folders (with trajectories.csv), skill folders, scorecard folders (``dxsim scorecard``) and policy
+    folders (``dxsim sensitivity``, ``dxsim required-investment``); anything else raises InputError."""
     from .charts import read_run
+    from .policyreport import is_policy_folder
 
-    runs, skills, cards = [], [], []
+    runs, skills, cards, policy = [], [], [], []
     for raw in folders:
         folder = Path(raw)
         if not folder.is_dir():
@@ -61,9 +63,11 @@ def read_folders(folders: Sequence[str | Path]) -> tuple[list[RunTables], list[S
             skills.append(skill)
         if (folder / "scorecard.csv").is_file():
             cards.append(folder)
-        if (folder / "trajectories.csv").exists() or (skill is None and folder not in cards):
+        if is_policy_folder(folder):
+            policy.append(folder)
+        if (folder / "trajectories.csv").exists() or (skill is None and folder not in cards + policy):
             runs.append(read_run(folder))
-    return runs, skills, cards
+    return runs, skills, cards, policy
 
 
 def _charts_for(tables: RunTables, out: Path, lang: str) -> Path:
@@ -79,14 +83,14 @@ def _charts_for(tables: RunTables, out: Path, lang: str) -> Path:
 
 
 def build_report(runs: Sequence[RunTables], skills: Sequence[SkillFolder] = (), lang: str = "en",
-                 scorecards: Sequence[Path] = ()) -> str:
+                 scorecards: Sequence[Path] = (), policy: Sequence[Path] = ()) -> str:
     """The report as one HTML string (images embedded): the sections of ``report_sections.REPORT_SECTIONS``."""
     style.check_lang(lang)
     with tempfile.TemporaryDirectory(prefix="dxsim-report-") as tmp_name:
         tmp = Path(tmp_name)
         charts = tuple(_charts_for(run, tmp / f"charts-{k}", lang) for k, run in enumerate(runs))
         sections = build_sections(ReportContext(tuple(runs), tuple(skills), lang, charts, tmp,
-                                                  tuple(scorecards)))
+                                                  tuple(scorecards), tuple(policy)))
     title = "dxsim report: " + ", ".join(r.scenario for r in runs) if runs else "dxsim report"
     created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     toc = "".join(f'<li><a href="#{esc(s.anchor)}">{esc(s.title)}</a></li>' for s in sections)
@@ -138,8 +142,8 @@ def write_report(folders: Sequence[str | Path], out: str | Path | None = None, l
     replace)."""
     out = Path(out) if out is not None else Path(folders[0]) / "report.html"
     check_report_destination(out)
-    runs, skills, cards = read_folders(folders)
-    text = build_report(runs, skills, lang, cards)
+    runs, skills, cards, policy = read_folders(folders)
+    text = build_report(runs, skills, lang, cards, policy)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_files(out.parent, f".{out.name}.tmp-")       # left by report runs that were killed
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent)
@@ -245,7 +249,8 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
                               "offline) with the summary tables, the charts, the scenario's assumptions, the "
                               "calibration and the data sources of one or more results folders; a folder "
                               "with skill.csv (dxsim backtest) adds a forecast-skill section, one with "
-                              "scorecard.csv (dxsim scorecard) a track-record section.")
+                              "scorecard.csv (dxsim scorecard) a track-record section, one from dxsim sensitivity or "
+                              "required-investment a policy section.")
     r.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR", help="results folders")
     r.add_argument("--out", type=Path, metavar="FILE", help="output file (default: report.html in the first "
                    "RESULTS_DIR)")

@@ -52,6 +52,7 @@ class ReportContext:
     charts: tuple[Path, ...]
     scratch: Path
     scorecards: tuple[Path, ...] = ()     # folders written by ``dxsim scorecard``
+    policy: tuple[Path, ...] = ()         # folders written by ``dxsim sensitivity`` / ``required-investment``
 
 
 @dataclass(frozen=True)
@@ -353,11 +354,19 @@ def track_record_sections(ctx: ReportContext) -> list[Section]:
             for k, folder in enumerate(ctx.scorecards)]
 
 
+def policy_sections(ctx: ReportContext) -> list[Section]:
+    """What moves the targets and what it would take: one section per policy folder (``policyreport.py``)."""
+    from .policyreport import policy_section
+
+    return [Section(f"policy-{k}", *policy_section(folder)) for k, folder in enumerate(ctx.policy)]
+
+
 REPORT_SECTIONS: list[SectionMaker] = [
     comparison_sections,
     run_sections,
     skill_sections,
     track_record_sections,
+    policy_sections,
 ]
 
 
