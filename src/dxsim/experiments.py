@@ -283,3 +283,22 @@ class BatchRunner:
 
 def describe(n: int, batch_size: int) -> str:
     return f"{n} evaluations in {math.ceil(n / max(batch_size, 1))} batch(es) of up to {batch_size}"
+
+
+def experiment_manifest(command: str, scenario: Scenario, inputs: Any, **fields: Any) -> dict[str, Any]:
+    """manifest.json of an experiment command: version, time, the scenario's and inputs' files with hashes
+    (``inputs``: ``pipeline.Inputs``), then ``fields``."""
+    import datetime as dt
+
+    from . import __version__
+    from .results import sha256_file
+
+    return {
+        "dxsim_version": __version__, "command": command,
+        "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "scenario": {"name": scenario.name, "file": str(scenario.path), "sha256": sha256_file(scenario.path)},
+        "observations": {"file": str(inputs.observations_path), "sha256": sha256_file(inputs.observations_path)},
+        "targets": {"file": str(inputs.targets_path), "sha256": sha256_file(inputs.targets_path)},
+        "calibration": {"config": str(inputs.config.path), "sha256": sha256_file(inputs.config.path)},
+        **fields, "common_random_numbers": True,
+    }

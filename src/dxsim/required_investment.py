@@ -12,7 +12,6 @@ as in the scenario. Targets of the form "<= x" are not applicable (more investme
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
 from .calibrate import Calibrator
 from .ensemble import ensemble_years
-from .experiments import BatchRunner, Experiment, Output, build_experiment, scenario_outputs
+from .experiments import BatchRunner, Experiment, Output, build_experiment, experiment_manifest, scenario_outputs
 from .factors import Factor
 from .scenario import Scenario
 from .targets import probability_text
@@ -177,7 +175,7 @@ def cmd_required_investment(args: argparse.Namespace) -> int:
     from .errors import InputError
     from .observations import known_geos
     from .pipeline import load_inputs
-    from .results import atomic_output_dir, check_output_dir, sha256_file, write_csv, write_json
+    from .results import atomic_output_dir, check_output_dir, write_csv, write_json
     from .scenario import load_scenario
 
     if not 0 < args.probability < 1:
@@ -205,16 +203,8 @@ def cmd_required_investment(args: argparse.Namespace) -> int:
     if table.empty:
         raise InputError("command line", "--target", "no evaluable target due in a projected year matches the "
                          "filters (see target_probabilities.csv of a run)")
-    manifest = {
-        "dxsim_version": __version__, "command": "required-investment",
-        "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "scenario": {"name": scenario.name, "file": str(scenario.path), "sha256": sha256_file(scenario.path)},
-        "observations": {"file": str(inputs.observations_path), "sha256": sha256_file(inputs.observations_path)},
-        "targets": {"file": str(inputs.targets_path), "sha256": sha256_file(inputs.targets_path)},
-        "calibration": {"config": str(cfg.path), "sha256": sha256_file(cfg.path)},
-        "probability": args.probability, "draws": draws, "seed": seed, "max_multiple": args.max_multiple,
-        "tolerance": args.tolerance, "common_random_numbers": True,
-    }
+    manifest = experiment_manifest("required-investment", scenario, inputs, probability=args.probability,
+                                   draws=draws, seed=seed, max_multiple=args.max_multiple, tolerance=args.tolerance)
     with atomic_output_dir(out) as tmp:
         write_csv(table[list(REQUIRED_COLUMNS)], tmp / "required_investment.csv")
         write_csv(curves, tmp / "required_investment_curves.csv")

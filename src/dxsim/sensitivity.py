@@ -10,7 +10,6 @@ probability and each headline median in 2030 (``experiments.scenario_outputs``).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import time
 import warnings
 from dataclasses import dataclass
@@ -19,8 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .experiments import BatchRunner, Experiment, build_experiment, describe
+from .experiments import BatchRunner, Experiment, build_experiment, describe, experiment_manifest
 from .factors import Factor, default_factors, factors_toml, load_factors, salib_problem
 
 METHODS = ("sobol", "morris")
@@ -179,18 +177,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     print(f"{scenario.name}: {args.method}, {describe(evaluations, experiment.batch_size)}"
           f", {draws} draws, {len(experiment.outputs)} outputs")
     result = run_sensitivity(experiment, args.method, n, seed, BatchRunner(args.workers, args.scheduler))
-    manifest = {
-        "dxsim_version": __version__, "command": "sensitivity",
-        "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "scenario": {"name": scenario.name, "file": str(scenario.path), "sha256": sha256_file(scenario.path)},
-        "factors_file": {"file": str(args.factors), "sha256": sha256_file(args.factors)} if args.factors
+    manifest = experiment_manifest(
+        "sensitivity", scenario, inputs,
+        factors_file={"file": str(args.factors), "sha256": sha256_file(args.factors)} if args.factors
         else "default (dxsim.factors.default_factors)",
-        "observations": {"file": str(inputs.observations_path), "sha256": sha256_file(inputs.observations_path)},
-        "targets": {"file": str(inputs.targets_path), "sha256": sha256_file(inputs.targets_path)},
-        "calibration": {"config": str(cfg.path), "sha256": sha256_file(cfg.path)},
-        "method": args.method, "n": n, "evaluations": result.evaluations, "draws": draws, "seed": seed,
-        "confidence_level": CONF_LEVEL, "common_random_numbers": True,
-    }
+        method=args.method, n=n, evaluations=result.evaluations, draws=draws, seed=seed,
+        confidence_level=CONF_LEVEL)
     write_sensitivity(result, out, manifest, charts=not args.no_charts)
     print(summary_text(result))
     print(f"\nwrote {out}/ (sensitivity.csv, sensitivity_outputs.csv, factors.toml, manifest.json"
