@@ -148,3 +148,25 @@ def test_same_bytes_in_process_and_on_a_local_cluster(calibrator, scenario, tmp_
     there = _csv_bytes(calibrator, scenario, tmp_path, "there", BatchRunner(workers=2))
     assert here == there
     assert here.count(b"\n") > 10
+
+
+def test_programme_factors(calibrator, cfg, inputs, root):
+    """Size 0 for every programme is the scenario without programmes; a delay changes only what programmes
+    touch (Long An's geo), with the same draws elsewhere."""
+    scen = load_scenario(root / "scenarios" / "long_an_programmes.toml", cfg, known_geos(cfg))
+    factors = default_factors(cfg, scen)
+    exp = build_experiment(calibrator, scen, inputs.targets, factors, DRAWS, SEED)
+    X = np.full((2, len(factors)), np.nan)
+    for j, f in enumerate(factors):
+        if f.kind == "programme_budget":
+            X[0, j] = 0.0
+        if f.kind == "programme_delay":
+            X[1, j] = 12.0
+    got = evaluate(exp, X)
+    ens = run_ensemble(calibrator, [dataclasses.replace(scen, programmes=())], DRAWS, SEED)
+    _, met = target_met(ens, cfg, exp.targets)
+    np.testing.assert_array_equal(got[0, :len(exp.targets)], met.mean(axis=2)[:, 0])
+    neutral = evaluate(exp, np.full((1, len(factors)), np.nan))[0]
+    elsewhere = np.array([o.geo != "long_an" for o in exp.outputs])
+    np.testing.assert_array_equal(got[1, elsewhere], neutral[elsewhere])
+    assert np.any(got[1, ~elsewhere] != neutral[~elsewhere])
