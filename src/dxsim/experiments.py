@@ -78,6 +78,7 @@ class Experiment:
     targets: pd.DataFrame            # the targets behind the probability outputs, in output order
     outputs: tuple[Output, ...]
     data_ends: dict[str, Any]        # ``ensemble.data_ends``: where each indicator's and series' data end
+    slope_seed: np.random.SeedSequence | None = None    # stochastic slopes' shocks (the run's fourth stream)
 
     @property
     def draws(self) -> int:
@@ -134,13 +135,13 @@ def build_experiment(calibrator: Calibrator, scenario: Scenario, targets: pd.Dat
     geos = scenario.geos if geos is None else tuple(geos)
     if geos != scenario.geos:
         drivers = drivers.select_geos([scenario.geos.index(g) for g in geos])
-    _, noise_seq, rollout_seq = seed_streams(seed)
+    _, noise_seq, rollout_seq, slope_seq = seed_streams(seed)
     rollouts = scenario_rollouts(scenario, cfg, years, draws, rollout_seq) if scenario.programmes else None
     if outputs is None:
         outputs = scenario_outputs(calibrator, targets, geos, years)
     params = sample_parameters(calibrator, draws, seed)
     return Experiment(cfg, params, drivers, geos, years, calibrator.jump_off_year_, noise_seq, rollouts, factors,
-                      outputs[0], outputs[1], data_ends(calibrator, params))
+                      outputs[0], outputs[1], data_ends(calibrator, params), slope_seq)
 
 
 def evaluate(experiment: Experiment, X: np.ndarray) -> np.ndarray:
@@ -152,7 +153,7 @@ def evaluate(experiment: Experiment, X: np.ndarray) -> np.ndarray:
     drivers, model, rollouts = _variant_inputs(exp, np.asarray(X, float))
     ens = simulate(cfg, exp.params, drivers, tuple(f"v{s}" for s in range(S)), exp.geos, exp.years,
                    exp.jump_off_year, reference_times(cfg), np.random.default_rng(exp.noise_seed), rollouts,
-                   model=model, **exp.data_ends)
+                   slope_rng=np.random.default_rng(exp.slope_seed), model=model, **exp.data_ends)
     out = np.empty((S, len(exp.outputs)))
     n_targets = len(exp.targets)
     if n_targets:
