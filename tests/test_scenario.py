@@ -48,9 +48,13 @@ broadband = 2.0
     assert np.all(m[:, :, dg] == 1)
 
 
-def test_horizon_defaults_to_2030_and_may_reach_2035(tmp_path, cfg):
+def test_horizon_defaults_to_2030_and_may_reach_2035(tmp_path, cfg, calibrator):
+    from dxsim.ensemble import run_ensemble
+
     assert _load(tmp_path, cfg, 'name = "h"').horizon == 2030
-    assert _load(tmp_path, cfg, 'name = "h"\nhorizon = 2035').horizon == 2035
+    far = _load(tmp_path, cfg, 'name = "h"\nhorizon = 2035')
+    ens = run_ensemble(calibrator, [far], 50, 0)
+    assert far.horizon == 2035 and ens.years[-1] == 2035 and np.isfinite(ens.values(2035)).all()
 
 
 def test_shipped_scenarios_start_after_the_data_and_share_one_seed(root, cfg):

@@ -147,6 +147,12 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
         definition = r.definition if r.evaluated_as == r.definition else f"{r.definition} as {r.evaluated_as}"
         lines.append(f"  {r.geo:<10} {r.indicator:<27} {definition:<17} {r.deadline} {r.comparator}{r.target:g}"
                      f"  P = {r.probability_text:>13} (se {r.mc_se:.3f})  {short_document(r.document)}")
+    left_out = (result.manifest.get("observations") or {}).get("recent_left_out") or []
+    if left_out:
+        lines += ["", f"{len(left_out)} readings of {result.ensemble.first_projected_year - 2}-"
+                  f"{result.ensemble.first_projected_year - 1} not used by the fit, and why:"]
+        lines += [f"  {r['geo']} {r['indicator']}/{r['definition']} {r['period'] or r['year']} = {r['value']:g}: "
+                  f"{r['reason']}" for r in left_out]
     if "status" in tp.columns:
         from .verdicts import verdict_text
 

@@ -86,7 +86,8 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "scenario": {"name": scen.name, "file": str(scen.path), "sha256": sha256_file(scen.path)},
         "observations": {"file": str(inputs.observations_path), "sha256": sha256_file(inputs.observations_path),
-                         "rows_used": int(len(calibrator.observations_))},
+                         "rows_used": int(len(calibrator.observations_)),
+                         "recent_left_out": recent_left_out(cfg, inputs.observations, calibrator.jump_off_year_)},
         "targets": {"file": str(inputs.targets_path), "sha256": sha256_file(inputs.targets_path)},
         "calibration": {"config": str(cfg.path), "sha256": sha256_file(cfg.path),
                         "jump_off_year": calibrator.jump_off_year_, "as_of": as_of,
@@ -105,6 +106,15 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
                      with_verdicts(target_probabilities(ensemble, cfg, targets, evaluated), targets,
                                    inputs.observations),
                      all_targets_probabilities(ensemble, cfg, targets, evaluated), used, manifest, programmes)
+
+
+def recent_left_out(cfg: CalibrationConfig, observations: pd.DataFrame, jump_off: int) -> list[dict]:
+    """The readings of modelled indicators dated in the last two years of data that the fit does not use, each
+    with the reason (a lower bound, the 34-province map, a method not stated, a superseded release, ...)."""
+    rows = observations[observations["indicator"].isin(cfg.indicator_names) & (observations["status"] != "used")
+                        & observations["year"].between(jump_off - 1, jump_off)]
+    return [{"geo": r.geo, "indicator": r.indicator, "definition": r.definition, "year": int(r.year),
+             "period": r.period, "value": float(r.value), "reason": r.status} for r in rows.itertuples()]
 
 
 def write_run(result: RunResult, out: str | Path, extra_writers: tuple = (), clean: bool = False) -> Path:
