@@ -142,11 +142,13 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     tp = result.target_probabilities
     ev = tp[tp["evaluable"] & (tp["deadline"] >= result.ensemble.first_projected_year)]
     lines += ["", f"P(target met), {len(ev)} targets due {result.ensemble.first_projected_year} or later "
-              f"({int((~tp['evaluable']).sum())} not evaluable, listed in target_probabilities.csv)"]
+              f"({int((~tp['evaluable']).sum())} not evaluable, listed in target_probabilities.csv); evidence: own "
+              "readings, pooled from other geos, or prior-only definition"]
     for r in ev.sort_values(["geo", "deadline", "indicator"], kind="stable").itertuples():
         definition = r.definition if r.evaluated_as == r.definition else f"{r.definition} as {r.evaluated_as}"
         lines.append(f"  {r.geo:<10} {r.indicator:<27} {definition:<17} {r.deadline} {r.comparator}{r.target:g}"
-                     f"  P = {r.probability_text:>13} (se {r.mc_se:.3f})  {short_document(r.document)}")
+                     f"  P = {r.probability_text:>13} (se {r.mc_se:.3f})  {getattr(r, 'evidence', ''):<6}  "
+                     f"{short_document(r.document)}")
     left_out = (result.manifest.get("observations") or {}).get("recent_left_out") or []
     if left_out:
         lines += ["", f"{len(left_out)} readings of {result.ensemble.first_projected_year - 2}-"

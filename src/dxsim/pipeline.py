@@ -20,6 +20,7 @@ from . import __version__
 from .calibrate import Calibrator
 from .config import DEFAULT_CONFIG, CalibrationConfig, load_config
 from .ensemble import Ensemble, ensemble_years, run_ensemble, seed_streams
+from .evidence import target_evidence
 from .observations import known_geos, load_observations, load_targets, with_jump_off
 from .programme_impact import programme_table
 from .results import atomic_output_dir, sha256_file, write_csv, write_json
@@ -102,9 +103,10 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     if rollouts is not None:
         manifest["rollouts"] = rollouts.n_rollouts
     evaluated = target_met(ensemble, cfg, targets)
-    return RunResult(scen, calibrator, ensemble, ensemble.trajectories(),
-                     with_verdicts(target_probabilities(ensemble, cfg, targets, evaluated), targets,
-                                   inputs.observations),
+    probabilities = with_verdicts(target_probabilities(ensemble, cfg, targets, evaluated), targets,
+                                  inputs.observations)
+    probabilities["evidence"] = target_evidence(calibrator.observations_, probabilities)
+    return RunResult(scen, calibrator, ensemble, ensemble.trajectories(), probabilities,
                      all_targets_probabilities(ensemble, cfg, targets, evaluated), used, manifest, programmes)
 
 
