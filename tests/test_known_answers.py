@@ -611,3 +611,25 @@ def test_hyper_parameter_mode_and_laplace_samples_match_an_independent_computati
     np.testing.assert_allclose(logs.mean(axis=0), np.log(post.hyper_map[[0, 2]]), atol=1e-12)
     np.testing.assert_allclose(np.cov(logs.T), want_cov, rtol=0.08, atol=0.05 * np.sqrt(want_cov.diagonal().prod()))
     np.testing.assert_allclose(post.hypers[:, 1], 0.1, rtol=1e-12)
+
+
+def test_an_indicator_whose_data_end_earlier_is_projected_from_its_own_last_year(cfg):
+    """Two indicators, data through 2023 and through 2021: the second gets process noise from 2022 on, so
+    Var z(y) = c' Cov c + (y - 2021) process_sd^2 (constant slope, c = (1, y - REF))."""
+    a = _spec(obs_sd=0.05, process_sd=0.0)
+    b = dataclasses.replace(_spec(slope_prior=(0.2, 0.5), obs_sd=0.05, process_sd=0.25), name="synthetic_early",
+                            pillar="digital_economy")
+    conf = dataclasses.replace(_config(cfg, a), indicators=(a, b))
+    rng = np.random.default_rng(3)
+    obs = pd.concat([_readings([("vietnam", "a", y, -1.0 + 0.3 * (y - REF)) for y in range(2016, 2024)], a),
+                     _readings([("vietnam", "a", y, -1.5 + 0.2 * (y - REF) + rng.normal(0, 0.05))
+                                for y in range(2016, 2022)], b).assign(indicator="synthetic_early")],
+                    ignore_index=True)
+    cal = Calibrator(conf).fit(obs)
+    mean, cov = cal.posteriors_["synthetic_early"].moments()
+    D = 20000
+    ens = run_ensemble(cal, [_scenario(("vietnam",), D)], D, 4)
+    for year in (2021, 2023, 2030):
+        z = _z(ens.series_draws(year, "vietnam", ("synthetic_early", "a"))[0], 90.0)
+        c = np.array([1.0, year - REF])
+        assert z.var() == pytest.approx(c @ cov[:2, :2] @ c + max(year - 2021, 0) * 0.25**2, rel=0.05), year
