@@ -463,10 +463,10 @@ def test_investment_events_and_damping_scale_each_years_step_exactly(cfg):
     """Without process noise every projected step is slope x damping**h x m_own**e x m_broadband**e_cross x event
     speed, per draw. Elasticities are fixed (log_sd 0): own 0.5, cross 0.25; broadband x4 from 2024 doubles the
     broadband indicator's steps and multiplies the other's by 4**0.25; its own x9 from 2026 by 3 more; an event
-    x1.5 from 2027; damping 0.8 on the broadband indicator."""
+    x1.5 from 2027; damping 0.8 and 0.9. A programme whose rollouts change nothing changes nothing."""
     a = dataclasses.replace(_spec(slope_prior=(0.15, 0.01), slope_sd=0.01, obs_sd=0.05), damping=0.8)
     b = dataclasses.replace(_spec(slope_prior=(0.2, 0.01), slope_sd=0.01, obs_sd=0.05), name="synthetic_other",
-                            pillar="digital_economy")
+                            pillar="digital_economy", damping=0.9)
     conf = dataclasses.replace(_config(cfg, a), indicators=(a, b), cross_elasticity=LogNormalPrior(0.25, 0.0))
     obs = pd.concat([_readings([("vietnam", "a", y, -2.0 + 0.15 * (y - REF)) for y in range(2018, 2024)], a),
                      _readings([("vietnam", "a", y, -1.0 + 0.2 * (y - REF)) for y in range(2018, 2024)], b)
@@ -476,8 +476,13 @@ def test_investment_events_and_damping_scale_each_years_step_exactly(cfg):
     lever = dataclasses.replace(base, name="lever", investment={("*", "broadband"): {2024: 4.0},
                                                                  ("*", "digital_economy"): {2026: 9.0}},
                                 events=(Event("mandate", "synthetic_other", ("vietnam",), 2027, speed_multiplier=1.5),))
-    ens = run_ensemble(cal, [base, lever], 200, 6)
     years = np.arange(2022, 2031)            # the 2022-2023 step is the fitted slope itself, per draw
+    shape = (2, len(years), 2, 2)                                      # (rollout, year, geo, indicator)
+    neutral = SimpleNamespace(n_rollouts=2, years=tuple(int(y) for y in years), geos=base.geos,
+                              indicators=(IND, "synthetic_other"),
+                              effects=lambda: (np.ones(shape), np.zeros(shape), np.zeros(shape)))
+    ens = run_ensemble(cal, [base, lever, dataclasses.replace(lever, name="programme")], 200, 6,
+                       rollouts=[None, None, neutral])
 
     def close(got: np.ndarray, want) -> None:
         np.testing.assert_allclose(got, np.broadcast_to(want, got.shape), rtol=1e-4)
@@ -495,7 +500,8 @@ def test_investment_events_and_damping_scale_each_years_step_exactly(cfg):
         own = np.where(years[1:] >= 2026, 3.0, 1.0)
         event = np.where((years[1:] >= 2027) & (geo == "vietnam"), 1.5, 1.0)
         close(sb[1] / sb[0], (np.where(h > 0, 4 ** 0.25, 1.0) * own * event)[:, None])
-        close(sb[0] / sb[0, :1], 1.0)                                        # no damping
+        close(sb[0] / sb[0, :1], (0.9 ** h)[:, None])
+        close(np.stack([sa[2], sb[2]]), np.stack([sa[1], sb[1]]))             # the neutral programme
 
 
 def test_trajectories_summarise_the_draws_of_every_row(definitions):
