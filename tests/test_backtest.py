@@ -312,3 +312,16 @@ def test_backtest_judges_the_reading_forecast_on_each_baselines_points(backtest_
     split = coverage[(coverage["method"] == "dxsim_reading") & (coverage["level"] == 80)
                      & (coverage["history"] != "any") & (coverage["horizon"] != "all")]
     assert split["n"].sum() == total["n"]
+
+
+def test_a_reading_at_the_ceiling_is_inside_the_reading_forecast(backtest_dir, calibrator, cfg):
+    from dxsim.backtest import with_measurement_noise
+
+    # SYNTHETIC latent draws just below the ceiling: readings of them are published at the ceiling itself
+    latent = np.full((1, 400), 99.8)
+    noisy = with_measurement_noise(cfg, calibrator, "level4_service_share", "eligible_base", latent,
+                                   np.random.default_rng(1))
+    assert (noisy == 100.0).mean() > 0.3 and noisy.max() <= 100.0
+    scores = pd.read_csv(backtest_dir / "scores.csv")
+    full = scores[(scores["method"] == "dxsim_reading") & (scores["value"] == 100.0)]
+    assert len(full) >= 3 and full["covered_95"].all()      # the 100% of eligible services readings

@@ -167,15 +167,20 @@ def _point_rng(seed: int, origin: int, row: int) -> np.random.Generator:
 
 def with_measurement_noise(cfg: CalibrationConfig, calibrator: Calibrator, indicator: str, definition: str,
                            latent: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Latent draws (.., draw) plus each draw's measurement noise ``obs_sd`` on the law's scale."""
+    """Latent draws (.., draw) plus each draw's measurement noise ``obs_sd`` on the law's scale. A reading is
+    published at 0 or at the ceiling when the share lies within ``share_clip`` of it (the fit reads such a
+    reading as the clip value): the forecast of a reading puts that probability on the bound itself, so a
+    reading of exactly 100% of eligible services can fall inside it."""
     spec = cfg.indicator(indicator)
     ceiling = spec.definition(definition).ceiling
     post = calibrator.posteriors_[indicator]
     draws = latent.shape[-1]
     obs_sd = post.hypers[np.arange(draws) % len(post.hypers), 2]   # draw i uses mixture part i % H
-    z = spec.law.to_linear(np.clip(latent / ceiling, *cfg.share_clip))
+    lo, hi = cfg.share_clip
+    z = spec.law.to_linear(np.clip(latent / ceiling, lo, hi))
     z = z + obs_sd * rng.standard_normal(latent.shape)
-    return spec.law.to_fraction(z) * ceiling
+    fraction = spec.law.to_fraction(z)
+    return np.where(fraction >= hi, 1.0, np.where(fraction <= lo, 0.0, fraction)) * ceiling
 
 
 # ---- one origin --------------------------------------------------------------------------------------------
