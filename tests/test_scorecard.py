@@ -114,14 +114,18 @@ def test_scorecard_command_on_the_shipped_data(cheap_config, tmp_path, capsys):
     assert (out / "scorecard.png").stat().st_size > 10_000
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "scorecard" and manifest["draws"] == 50
+    again = tmp_path / "again"
+    assert main(["scorecard", "--draws", "50", "--out", str(again), "--config", str(cheap_config)]) == 0
+    assert (again / "scorecard.csv").read_bytes() == (out / "scorecard.csv").read_bytes()   # same seed, same bytes
     assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Track record" in html and "data:image/png;base64" in html
 
 
-def test_scorecard_rejects_an_origin_with_nothing_to_score(cheap_config, tmp_path, capsys):
-    code = main(["scorecard", "--origins", "2049", "--out", str(tmp_path / "x"), "--draws", "20",
+@pytest.mark.parametrize("origin", ["2049", "1990"])
+def test_scorecard_rejects_an_origin_with_nothing_to_score(cheap_config, tmp_path, capsys, origin):
+    code = main(["scorecard", "--origins", origin, "--out", str(tmp_path / "x"), "--draws", "20",
                  "--config", str(cheap_config)])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "--origins" in err and len(err.splitlines()) == 1
+    assert code == 2 and "--origins" in err and origin in err and len(err.splitlines()) == 1
     assert not (tmp_path / "x").exists()

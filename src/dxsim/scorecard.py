@@ -131,7 +131,12 @@ def run_scorecard(inputs: Inputs, origins: tuple[int, ...] = DEFAULT_ORIGINS, dr
                              f"with a known outcome to score (the readings used run to {newest})")
         horizon = int(max(later["year"].max() if len(later) else origin, due["deadline"].max()
                           if len(due) else origin)) + 1
-        fit = fit_origin(inputs, origin, horizon, draws, seed, tuple(later["geo"]) + tuple(due["geo"]))
+        try:
+            fit = fit_origin(inputs, origin, horizon, draws, seed, tuple(later["geo"]) + tuple(due["geo"]))
+        except InputError as exc:
+            if exc.where != "--as-of":
+                raise
+            raise InputError(exc.source, "--origins", exc.problem) from None      # the option the user gave
         parts += [target_rows(fit, judged), reading_rows(inputs, fit, draws, seed)]
     table = pd.concat([p for p in parts if len(p)], ignore_index=True)
     order = {m: i for i, m in enumerate(METHODS)}
