@@ -516,7 +516,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     bt = subparsers.add_parser(
         "backtest", help="score forecasts made as of past years against later readings and baselines",
         description="For each origin year: forecast with the readings up to it, score every later reading "
-        "(median error, 50/80/95%% interval coverage, CRPS, log score) for dxsim and the baselines (last "
+        "(median error, 50/80/95% interval coverage, CRPS, log score) for dxsim and the baselines (last "
         "value, linear trend, damped-trend ETS, national curve shifted to the province, their equal-weight "
         "mixture), and write skill.csv, scores.csv, paired.csv (dxsim's reading forecast vs each baseline on "
         "its points, bootstrap intervals), coverage.csv (by horizon and history, binomial bands) and pit.png.")

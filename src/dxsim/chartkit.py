@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlparse
@@ -59,16 +60,31 @@ def _series(tables: RunTables, geo: str, indicator: str, definition: str) -> pd.
 
 
 def _targets(tables: RunTables, geo: str, indicator: str, definition: str) -> list[dict[str, Any]]:
-    """Evaluable targets of one series (those evaluated on it, mapped ones included); identical ones
-    (deadline, comparator, value) merged, documents joined."""
+    """Evaluable targets evaluated on one series (mapped ones included), equivalent ones merged: the same
+    deadline and value worded with '>' in one document and '>=' in another is one target listing both
+    documents (and both comparators). ``x`` is the deadline on the continuous time axis."""
     tp = tables.targets
-    rows = tp[tp["evaluable"] & (tp["geo"] == geo) & (tp["indicator"] == indicator)
-              & (tp["evaluated_as"] == definition)]
+    return group_targets(tables, tp[(tp["geo"] == geo) & (tp["indicator"] == indicator)
+                                    & (tp["evaluated_as"] == definition)])
+
+
+def group_targets(tables: RunTables, rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Evaluable targets of ``rows`` grouped by (geo, indicator, definition stated, definition evaluated on,
+    deadline, value), in that order; each with its comparators, documents (full names, as given),
+    probability (the highest of the group's wordings: they differ only at the ceiling) and Monte Carlo
+    standard error."""
+    rows = rows[rows["evaluable"]]
     out = []
-    for (deadline, comp, target), grp in rows.groupby(["deadline", "comparator", "target"], sort=True):
-        docs = list(dict.fromkeys(short_document(d) for d in grp["document"]))
-        out.append({"deadline": int(deadline), "comparator": str(comp), "target": float(target),
-                    "probability": float(grp["probability"].iloc[0]), "documents": docs})
+    keys = ["geo", "indicator", "definition", "evaluated_as", "deadline", "target"]
+    for (geo, ind, dfn, evaluated, deadline, target), grp in rows.groupby(keys, sort=True):
+        best = int(np.argmax(grp["probability"].to_numpy(float)))
+        out.append({"geo": geo, "indicator": ind, "definition": dfn, "evaluated_as": evaluated,
+                    "deadline": int(deadline),
+                    "target": float(target), "x": float(tables.year_x(ind, [deadline])[0]),
+                    "comparator": " / ".join(dict.fromkeys(str(c) for c in grp["comparator"])),
+                    "comparators": tuple(dict.fromkeys(str(c) for c in grp["comparator"])),
+                    "probability": float(grp["probability"].iloc[best]), "mc_se": float(grp["mc_se"].iloc[best]),
+                    "documents": list(dict.fromkeys(str(d) for d in grp["document"]))})
     return out
 
 
@@ -80,9 +96,35 @@ def definition_label(definition: str, evaluated_as: str, lang: str = "en") -> st
     return style.text("evaluated_as", lang, definition=name, evaluated=style.definition_name(evaluated_as, lang))
 
 
-def p_text(p: float) -> str:
-    """A probability to two decimals, '> 0.99' / '< 0.01' rather than a rounded 1.00 / 0.00."""
-    return "> 0.99" if p > 0.995 else "< 0.01" if p < 0.005 else f"{p:.2f}"
+def target_text(t: dict[str, Any], lang: str = "en") -> str:
+    """'≥ 80%' or, for equivalent wordings, '≥ / > 80%'."""
+    value = f"{t['target']:g}".replace(".", "," if lang == "vi" else ".")
+    return " / ".join(style.comparator(c).strip() for c in t["comparators"]) + f" {value}%"
+
+
+def reading_note(tables: RunTables, geo: str, indicator: str, definition: str, lang: str = "en") -> str | None:
+    """None when the series has readings; else what its values rest on: the definition mapping from the
+    definitions the geo has readings of, or the pooled distribution of the provinces with readings."""
+    obs = tables.observations
+    if ((obs["geo"] == geo) & (obs["indicator"] == indicator) & (obs["definition"] == definition)).any():
+        return None
+    mine = obs[(obs["geo"] == geo) & (obs["indicator"] == indicator)]
+    if len(mine):
+        names = ", ".join(style.definition_name(d, lang) for d in dict.fromkeys(mine["definition"]))
+        return style.text("no_reading_mapped", lang, definition=names)
+    fit = tables.fit_table
+    n = 0
+    if "n_observations" in fit.columns:
+        with_readings = fit[(fit["indicator"] == indicator) & (fit["n_observations"] > 0)]
+        n = int((with_readings["geo"] != style.NATIONAL).sum())
+    return style.text("no_reading_pooled", lang, n=n)
+
+
+def p_text(p: float, lang: str = "en") -> str:
+    """A probability to two decimals, '> 0.99' / '< 0.01' rather than a rounded 1.00 / 0.00 (decimal comma
+    in Vietnamese)."""
+    text = "> 0.99" if p > 0.995 else "< 0.01" if p < 0.005 else f"{p:.2f}"
+    return text.replace(".", ",") if lang == "vi" else text
 
 
 def _documents_text(docs: list[str], limit: int = 2, lang: str = "en") -> str:
@@ -143,9 +185,9 @@ def newest_readings_text(manifest: dict, headline: tuple[str, ...], lang: str = 
         f"{style.indicator_name(ind, lang)} {', '.join(dates)}" for ind, dates in parts.items())
 
 
-def _footnote(tables: RunTables, lang: str, series: tuple[str, str] | None = None) -> str:
+def _footnote(tables: RunTables, lang: str, series: tuple[str, str] | None = None, width: int = 0) -> str:
     """The run's provenance, and the date of the newest reading: of the chart's ``series``, else (a second
-    line) of each headline series."""
+    line) of each headline series. ``width``: wrap lines at that many characters."""
     m = tables.manifest
     cal = m.get("calibration") or {}
     jump_off = cal.get("jump_off_year", tables.first_projected_year - 1)
@@ -156,36 +198,44 @@ def _footnote(tables: RunTables, lang: str, series: tuple[str, str] | None = Non
                       scenario=(m.get("scenario") or {}).get("name", tables.scenario),
                       config=cal.get("config", "?"), sha=_calibration_sha(tables), jump_off=jump_off,
                       draws=m.get("draws", "?"), created=str(m.get("created_utc", ""))[:10])
-    if series is not None:
-        return text
-    headline = newest_readings_text(m, tables.headline, lang, tables.headline_series())
-    return f"{headline}\n{text}" if headline else text
+    if series is None:
+        headline = newest_readings_text(m, tables.headline, lang, tables.headline_series())
+        text = f"{headline}\n{text}" if headline else text
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n")) if width else text
 
 
 def _title_names(tables: RunTables, geo: str, indicator: str, definition: str, lang: str) -> dict[str, str]:
     return {"geo": style.geo_name(geo, lang),
-            "indicator": style.indicator_name(indicator, lang, tables.labels.get(indicator)),
+            "indicator": style.indicator_name(indicator, lang, tables.labels.get(indicator), geo),
             "definition": style.definition_name(definition, lang)}
 
 
-def _draw_fan(ax: Any, rows: pd.DataFrame, color: str, bands: Sequence[tuple[str, str, int, float]]) -> None:
-    years = rows["year"].to_numpy()
+def _draw_fan(ax: Any, x: np.ndarray, rows: pd.DataFrame, color: str,
+              bands: Sequence[tuple[str, str, int, float]]) -> None:
+    """Bands and median at ``x`` (continuous time of each row), drawn through the months between them."""
     for lo, hi, _, alpha in bands:
         if lo in rows and hi in rows:
-            ax.fill_between(years, rows[lo].to_numpy(), rows[hi].to_numpy(), color=color, alpha=alpha, lw=0)
-    ax.plot(years, rows["q50"].to_numpy(), color=color, lw=1.8)
+            ax.fill_between(x, rows[lo].to_numpy(), rows[hi].to_numpy(), color=color, alpha=alpha, lw=0)
+    ax.plot(x, rows["q50"].to_numpy(), color=color, lw=1.8)
 
 
-def _mark_projection(ax: Any, first_projected: int, lang: str, labels: bool = True) -> None:
-    x = first_projected - 0.5
+def _mark_projection(ax: Any, first_projected: int, lang: str, labels: bool = True,
+                     note: str | None = None) -> None:
+    """A dashed line where projections start (1 January of the first projected year), labelled
+    '← observed | projected →'; ``note`` replaces 'observed' for a series without readings."""
+    x = float(first_projected)
     ax.axvline(x, color=style.MUTED, lw=0.8, ls=(0, (4, 3)))
     if labels:
         trans = ax.get_xaxis_transform()
-        box = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7}
-        ax.text(x - 0.12, 0.985, "← " + style.text("observed_period", lang), transform=trans, ha="right",
-                va="top", fontsize=7, color=style.MUTED, bbox=box)
+        box = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8}
+        if note:        # no reading: say what the values rest on, at the top left of the plot
+            ax.text(0.015, 0.985, note, transform=ax.transAxes, ha="left", va="top", fontsize=style.MIN_FONT,
+                    color=style.TARGET_COLOR, bbox=box, gid="no-reading", zorder=8)
+        else:
+            ax.text(x - 0.12, 0.985, "← " + style.text("observed_period", lang), transform=trans, ha="right",
+                    va="top", fontsize=style.MIN_FONT, color=style.MUTED, bbox=box, gid="observed-period")
         ax.text(x + 0.12, 0.985, style.text("projected_period", lang) + " →", transform=trans, ha="left",
-                va="top", fontsize=7, color=style.MUTED, bbox=box)
+                va="top", fontsize=style.MIN_FONT, color=style.MUTED, bbox=box)
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -198,7 +248,7 @@ def _title(ax: Any, text: str, size: float = 10.5, fits: int = 60) -> None:
 
 
 def _dodge(years: np.ndarray, step: float = 0.14) -> np.ndarray:
-    """x positions of readings: several readings of one year are spread around it by ``step`` years."""
+    """x positions of readings: several readings at the same time are spread around it by ``step`` years."""
     x = years.astype(float)
     for year in np.unique(years):
         idx = np.flatnonzero(years == year)
@@ -222,9 +272,9 @@ def _axis_labels(ax: Any, xlabel: str, ylabel: str, top: float, label_pad: float
 
 
 def _legend(fig: Figure, handles: Sequence[Any], x0: float, y0: float, ncol: int, fontsize: float = 7.5,
-            row_inches: float = 0.2) -> None:
+            row_inches: float = 0.2) -> int:
     """A legend drawn as plain artists from (x0, y0) downwards, in figure coordinates, filled row by row
-    (``fig.legend`` costs more than the rest of a fan chart)."""
+    (``fig.legend`` costs more than the rest of a fan chart). Returns the number of rows."""
     fig_w_pt = fig.get_figwidth() * 72
     sample, pad = 16 / fig_w_pt, 5 / fig_w_pt
     row_height = row_inches / fig.get_figheight()
@@ -250,5 +300,6 @@ def _legend(fig: Figure, handles: Sequence[Any], x0: float, y0: float, ncol: int
                                   mfc=handle.get_markerfacecolor(), mec=handle.get_markeredgecolor(),
                                   mew=handle.get_markeredgewidth()))
         fig.text(x + sample + pad, y, labels[k], fontsize=fontsize, va="center", ha="left")
+    return math.ceil(len(handles) / ncol)
 
 

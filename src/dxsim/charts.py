@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -34,7 +36,7 @@ from .comparechart import compare_chart, overview_chart, overview_pages, run_lab
 from .errors import InputError, unknown
 from .fanchart import fan_chart
 from .runtables import RunTables, check_numbers, read_manifest, read_run  # noqa: F401
-from .targetchart import probability_chart
+from .targetchart import probability_chart, probability_pages
 
 # ------------------------------------------------------------------------------------------------ writing
 
@@ -188,7 +190,8 @@ def run_jobs(tables: RunTables, geos: Sequence[str] | None = None,
     if not (geos or indicators):
         jobs += [ChartJob("overview", (tuple(page),), "overview" if k == 0 else f"overview_{k + 1}")
                  for k, page in enumerate(overview_pages(tables))]
-        jobs.append(ChartJob("probability", (), "target_probabilities"))
+        jobs += [ChartJob("probability", (k,), "target_probabilities" + (f"_{k + 1}" if k else ""))
+                 for k in range(probability_pages(tables))]
     jobs += [ChartJob("fan", key, fan_stem(*key)) for key in fan_chart_keys(tables)
              if not (geos and key[0] not in geos) and not (indicators and key[1] not in indicators)]
     return jobs
@@ -226,11 +229,41 @@ def check_filters(tables: RunTables, geos: Sequence[str] | None, indicators: Seq
                              unknown("indicator", ind, known))
 
 
+def charts_dir(folder: str | Path, lang: str = "en") -> Path:
+    """Where a results folder keeps its charts in ``lang``: ``charts/`` for English, ``charts/<lang>/`` for
+    another language, so that drawing one language never overwrites the other."""
+    folder = Path(folder) / "charts"
+    return folder if style.check_lang(lang) == "en" else folder / lang
+
+
+def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", formats: Sequence[str] = style.FORMATS,
+                   geos: Sequence[str] | None = None, indicators: Sequence[str] | None = None,
+                   workers: int | None = None) -> list[Path]:
+    """Draw the chosen charts into a temporary folder beside ``dest`` and move each file into ``dest``: only
+    the files drawn are replaced, every other file in ``dest`` (other charts, formats, languages) is left
+    as it was, and an interrupted drawing leaves ``dest`` untouched. Returns the files written in ``dest``."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    if results.read_marker(dest) is None and not any(dest.iterdir()):
+        results.mark_folder(dest)                   # a new charts folder (e.g. charts/vi/) is dxsim's
+    tmp = Path(tempfile.mkdtemp(prefix=".charts.tmp-", dir=dest))
+    try:
+        drawn = render_run(tables, tmp, lang=lang, formats=formats, geos=geos, indicators=indicators,
+                           workers=workers)
+        written = []
+        for path in drawn:
+            os.replace(path, dest / path.name)
+            written.append(dest / path.name)
+        results.record_written(dest, *(p.name for p in written))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return written
+
+
 def write_run_charts(result: Any, folder: str | Path, lang: str = "en") -> list[Path]:
     """Called by ``dxsim run`` inside the temporary results folder (tables already written, manifest not yet):
-    draws ``folder/charts`` through the same path as ``dxsim plot``."""
+    draws ``charts/`` (``charts/<lang>/`` for a language other than English) through the same path as
+    ``dxsim plot``."""
     folder = Path(folder)
     tables = read_run(folder, manifest=result.manifest, config=result.calibrator.config)
-    written = render_run(tables, folder / "charts", lang=lang)
-    results.mark_folder(folder / "charts")          # lets `dxsim plot` replace the folder later
-    return written
+    return install_charts(tables, charts_dir(folder, lang), lang=lang)

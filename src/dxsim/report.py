@@ -11,7 +11,6 @@ import argparse
 import datetime as dt
 import html
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -22,9 +21,9 @@ import pandas as pd
 
 from . import __version__, style
 from .errors import InputError
-from .report_html import CSS, esc
+from .report_html import CSS, chart_file, esc
 from .report_sections import ReportContext, SkillFolder, build_sections
-from .results import atomic_output_dir, record_written, remove_stale_files
+from .results import atomic_output_dir, check_output_dir, record_written, remove_stale_files
 
 if TYPE_CHECKING:
     from .charts import RunTables
@@ -71,11 +70,12 @@ def read_folders(folders: Sequence[str | Path]
 
 
 def _charts_for(tables: RunTables, out: Path, lang: str) -> Path:
-    """The run's charts folder, or (when the run was made with --no-charts) SVG charts drawn into ``out``."""
-    from .charts import render_run
+    """The run's charts in ``lang`` (``charts/`` or ``charts/<lang>/``) when every chart is there; else (run
+    with --no-charts, or charts of the other language only) SVG charts drawn in ``lang`` into ``out``."""
+    from .charts import charts_dir, render_run, run_jobs
 
-    charts = tables.folder / "charts"
-    if charts.is_dir() and any(charts.glob("fan_*")):
+    charts = charts_dir(tables.folder, lang)
+    if charts.is_dir() and all(chart_file(charts / job.stem) for job in run_jobs(tables)):
         return charts
     render_run(tables, out, lang=lang, formats=("svg",))
     return out
@@ -163,22 +163,19 @@ def write_report(folders: Sequence[str | Path], out: str | Path | None = None, l
 # ---------------------------------------------------------------------------------------------------- CLI
 
 def plot_run(folder: str | Path, lang: str = "en", formats: Sequence[str] = style.FORMATS,
-             geos: Sequence[str] | None = None, indicators: Sequence[str] | None = None) -> list[Path]:
-    """Re-draw a results folder's charts into ``folder/charts`` (replaced atomically). With --geo or
-    --indicator only those fan charts are drawn; the folder's other charts are kept."""
-    from .charts import check_filters, read_run, render_run, run_jobs
+             geos: Sequence[str] | None = None, indicators: Sequence[str] | None = None,
+             out: str | Path | None = None) -> list[Path]:
+    """Re-draw a results folder's charts in ``lang`` into ``out`` (default ``charts/``, or ``charts/<lang>/``
+    for a language other than English). Only the files drawn are replaced: with --geo/--indicator only those
+    fan charts, with --format only that format; other charts, formats and languages are left as they were."""
+    from .charts import charts_dir, check_filters, install_charts, read_run
 
+    dest = Path(out) if out is not None else charts_dir(folder, lang)
+    if out is not None:
+        check_output_dir(dest)
     tables = read_run(folder)
     check_filters(tables, geos, indicators)
-    charts = Path(folder) / "charts"
-    stems = {job.stem for job in run_jobs(tables, geos, indicators)}
-    with atomic_output_dir(charts, clean=True) as tmp:     # the charts kept are copied below
-        if (geos or indicators) and charts.is_dir():
-            for old in charts.iterdir():
-                if old.is_file() and old.suffix in (".png", ".svg") and old.stem not in stems:
-                    shutil.copy2(old, tmp / old.name)
-        written = render_run(tables, tmp, lang=lang, formats=formats, geos=geos, indicators=indicators)
-    return [charts / p.name for p in written]
+    return install_charts(tables, dest, lang=lang, formats=formats, geos=geos, indicators=indicators)
 
 
 def _formats(value: str | None) -> tuple[str, ...]:
@@ -187,9 +184,10 @@ def _formats(value: str | None) -> tuple[str, ...]:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    files = plot_run(args.results, args.lang, _formats(args.format), args.geo, args.indicator)
+    files = plot_run(args.results, args.lang, _formats(args.format), args.geo, args.indicator, args.out)
     seconds = time.perf_counter() - start
-    print(f"wrote {len(files)} files to {Path(args.results) / 'charts'}/ in {seconds:.1f} s")
+    where = sorted({str(f.parent) for f in files}) or [str(args.out or args.results)]
+    print(f"wrote {len(files)} files to {', '.join(where)}/ in {seconds:.1f} s (other files left as they were)")
     return 0
 
 
@@ -223,19 +221,21 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("plot", help="re-draw a results folder's charts without simulating again",
                               description="Re-draw the charts of a results folder written by `dxsim run` "
-                              "into RESULTS_DIR/charts (fan charts, target probabilities, overview), replacing "
-                              "the folder. With --geo/--indicator only those fan charts are re-drawn and the "
-                              "other charts are kept.")
+                              "into RESULTS_DIR/charts, or RESULTS_DIR/charts/vi for --lang vi (fan charts, "
+                              "target probabilities, overview). Only the files drawn are replaced: with "
+                              "--geo/--indicator only those fan charts, with --format only that format.")
     p.add_argument("results", type=Path, metavar="RESULTS_DIR", help="e.g. results/baseline")
     p.add_argument("--geo", action="append", metavar="G", help="only fan charts of this geo (repeatable)")
     p.add_argument("--indicator", action="append", metavar="I", help="only fan charts of this indicator "
                    "(repeatable)")
     p.add_argument("--format", **fmt)
     p.add_argument("--lang", **lang)
+    p.add_argument("--out", type=Path, metavar="DIR", help="write the charts to DIR (default: RESULTS_DIR/charts, "
+                   "or RESULTS_DIR/charts/LANG for a language other than English)")
     p.set_defaults(func=cmd_plot)
 
     c = subparsers.add_parser("compare", help="draw the medians and 80%% bands of several runs together",
-                              description="Per geo x headline indicator, the medians and 80%% bands of each "
+                              description="Per geo x headline indicator, the medians and 80% bands of each "
                               "run (e.g. results/baseline results/accelerated).")
     c.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR", help="two or more results folders")
     c.add_argument("--out", type=Path, default=Path("results/compare"), metavar="DIR",

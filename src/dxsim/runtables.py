@@ -41,6 +41,7 @@ class RunTables:
     anchors: dict[str, str]
     labels: dict[str, str] = field(default_factory=dict)
     all_targets: pd.DataFrame | None = None         # all_targets_probabilities.csv, when the folder has it
+    months: dict[str, int] = field(default_factory=dict)   # reading month of each indicator's yearly value
 
     @property
     def scenario(self) -> str:
@@ -63,6 +64,22 @@ class RunTables:
     @property
     def draws(self) -> int:
         return int(self.manifest.get("draws", 0))
+
+    def month(self, indicator: str) -> int:
+        """Month (1-12) at which the indicator's yearly value is read: year y sits at y + month / 12."""
+        return int(self.months.get(indicator, 12))
+
+    def year_x(self, indicator: str, years: Any) -> np.ndarray:
+        """Continuous time (decimal years) of the indicator's yearly values (trajectories, target deadlines)."""
+        return np.asarray(years, float) + self.month(indicator) / 12.0
+
+    def reading_x(self, readings: pd.DataFrame) -> np.ndarray:
+        """Continuous time of readings: their ``time`` column (the month of the reading), else the
+        indicator's reading month."""
+        if "time" in readings.columns:
+            return readings["time"].to_numpy(float)
+        months = np.array([self.month(i) for i in readings["indicator"]], float)
+        return readings["year"].to_numpy(float) + months / 12.0
 
     def headline_series(self) -> list[tuple[str, str]]:
         """(indicator, anchor definition) of the headline indicators present in the trajectories."""
@@ -193,7 +210,7 @@ def _check_manifest(path: Path, data: dict[str, Any]) -> None:
 
 
 def _chart_meta(manifest: dict[str, Any], fit_table: pd.DataFrame, config: Any = None
-                ) -> tuple[tuple[str, ...], dict[str, str], dict[str, str]]:
+                ) -> tuple[tuple[str, ...], dict[str, str], dict[str, str], dict[str, int]]:
     """(headline indicators, anchor per indicator, config label per indicator) from the config object, else
     from the config file named in the manifest, else inferred from fit_table.csv (every fitted indicator is
     headline; the anchor is the definition whose ``<definition>_at_jump_off`` column is filled)."""
@@ -207,13 +224,13 @@ def _chart_meta(manifest: dict[str, Any], fit_table: pd.DataFrame, config: Any =
             config = None
     if config is not None:
         return (config.headline, {i.name: i.anchor for i in config.indicators},
-                {i.name: i.label for i in config.indicators})
+                {i.name: i.label for i in config.indicators}, {i.name: int(i.reading_month) for i in config.indicators})
     anchors = {}
     for row in fit_table.itertuples(index=False):
         for col in fit_table.columns:
             if col.endswith("_at_jump_off") and pd.notna(getattr(row, col)):
                 anchors[row.indicator] = col[: -len("_at_jump_off")]
-    return tuple(anchors), anchors, {}
+    return tuple(anchors), anchors, {}, {}
 
 
 def read_run(folder: str | Path, manifest: dict[str, Any] | None = None, config: Any = None) -> RunTables:
@@ -262,6 +279,8 @@ def read_run(folder: str | Path, manifest: dict[str, Any] | None = None, config:
     obs["year"] = check_numbers(obs, obs_path, "year", year=True)
     obs["value"] = check_numbers(obs, obs_path, "value")
     obs["source_url"] = obs["source_url"].fillna("").astype(str)
+    if "time" in obs.columns:
+        obs["time"] = check_numbers(obs, obs_path, "time", lo=YEAR_RANGE[0], hi=YEAR_RANGE[1] + 1)
 
     fit_path = folder / "fit_table.csv"
     fit = _read_csv(fit_path, ("indicator", "geo"))
@@ -287,6 +306,6 @@ def read_run(folder: str | Path, manifest: dict[str, Any] | None = None, config:
             all_targets["mc_se"] = check_numbers(all_targets, at_path, "mc_se", lo=0)
 
     manifest = manifest if manifest is not None else read_manifest(folder)
-    headline, anchors, labels = _chart_meta(manifest, fit, config)
-    return RunTables(folder, tr, tp, obs, fit, manifest, headline, anchors, labels, all_targets)
+    headline, anchors, labels, months = _chart_meta(manifest, fit, config)
+    return RunTables(folder, tr, tp, obs, fit, manifest, headline, anchors, labels, all_targets, months)
 

@@ -15,6 +15,9 @@ from cycler import cycler
 LANGS = ("en", "vi")
 DPI = 300                                   # PNG resolution, dots per inch
 FORMATS = ("png", "svg")
+DOC_WIDTH = 16 / 2.54                       # inches: charts are drawn 16 cm wide, the text width of an A4 page
+MIN_FONT = 7.0                              # points: the smallest text on a chart at that width
+NATIONAL = "vietnam"                        # the national series: GDP, not GRDP
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
@@ -43,11 +46,11 @@ LIKELIHOOD = (
 RC: dict[str, Any] = {
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans"],
-    "font.size": 9.0,
-    "axes.titlesize": 10.5,
+    "font.size": 8.0,
+    "axes.titlesize": 9.5,
     "axes.titleweight": "bold",
     "axes.titley": 1.0,                     # a fixed title position skips matplotlib's slow auto-placement
-    "axes.labelsize": 9.0,
+    "axes.labelsize": 8.0,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
@@ -57,8 +60,8 @@ RC: dict[str, Any] = {
     "grid.linewidth": 0.6,
     "legend.fontsize": 7.5,
     "legend.frameon": False,
-    "xtick.labelsize": 8.0,
-    "ytick.labelsize": 8.0,
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
     "svg.fonttype": "none",
     "svg.hashsalt": "dxsim",
     "savefig.dpi": DPI,
@@ -171,6 +174,12 @@ TEXT: dict[str, dict[str, str]] = {
                                "earlier and {unevaluable} not evaluable targets are listed in "
                                "target_probabilities.csv.",
         "by": "by {year}", "more": " +{n} more",
+        "no_reading_pooled": "no reading: pooled from {n} provinces",
+        "no_reading_mapped": "no reading: prior mapping from {definition}",
+        "modelled_period": "model",
+        "target_other_definition": "Target in another definition",
+        "difference": "{name} minus {base}: median and 80% band",
+        "difference_axis": "difference, points",
         "overview_title": "Headline indicators, scenario {scenario}: median, 50% and 80% bands",
         "compare_title": "{geo}: {indicator} ({definition})",
         "compare_band": "{name}: median and 80% band",
@@ -196,6 +205,12 @@ TEXT: dict[str, dict[str, str]] = {
                                "{unevaluable} mục tiêu không đánh giá được có trong "
                                "target_probabilities.csv.",
         "by": "đến {year}", "more": " và {n} văn bản khác",
+        "no_reading_pooled": "chưa có số liệu: gộp từ {n} tỉnh",
+        "no_reading_mapped": "chưa có số liệu: ánh xạ tiên nghiệm từ {definition}",
+        "modelled_period": "mô hình",
+        "target_other_definition": "Mục tiêu theo định nghĩa khác",
+        "difference": "{name} trừ {base}: trung vị và khoảng 80%",
+        "difference_axis": "chênh lệch, điểm phần trăm",
         "overview_title": "Các chỉ tiêu chính, kịch bản {scenario}: trung vị, khoảng 50% và 80%",
         "compare_title": "{geo}: {indicator} ({definition})",
         "compare_band": "{name}: trung vị và khoảng 80%",
@@ -219,16 +234,54 @@ def geo_name(geo: str, lang: str = "en") -> str:
     return names.get(geo, geo.replace("_", " ").title())
 
 
-def indicator_name(indicator: str, lang: str = "en", fallback: str | None = None) -> str:
-    """Display name of an indicator; ``fallback`` (e.g. the config's label) for indicators not listed."""
-    entry = INDICATORS[check_lang(lang)].get(indicator)
-    return entry[0] if entry else (fallback or indicator.replace("_", " "))
+def _national(name: str, geo: str | None) -> str:
+    """The nation's economy is GDP; a province's is GRDP."""
+    return name.replace("GRDP", "GDP") if geo == NATIONAL else name
 
 
-def indicator_unit(indicator: str, lang: str = "en") -> str:
-    """Y-axis label with the unit, e.g. '% of households'."""
+def indicator_name(indicator: str, lang: str = "en", fallback: str | None = None, geo: str | None = None) -> str:
+    """Display name of an indicator (of ``geo``: GDP for the nation); ``fallback`` (e.g. the config's label)
+    for indicators not listed."""
     entry = INDICATORS[check_lang(lang)].get(indicator)
-    return entry[1] if entry else TEXT[lang]["percent"]
+    return _national(entry[0] if entry else (fallback or indicator.replace("_", " ")), geo)
+
+
+def indicator_unit(indicator: str, lang: str = "en", geo: str | None = None) -> str:
+    """Y-axis label with the unit, e.g. '% of households' ('% of GDP' for the nation's digital economy)."""
+    entry = INDICATORS[check_lang(lang)].get(indicator)
+    return _national(entry[1] if entry else TEXT[lang]["percent"], geo)
+
+
+def number(value: float, digits: int = 1, lang: str = "en") -> str:
+    """A number with ``digits`` decimals in the language's format (decimal comma in Vietnamese)."""
+    out = f"{value:.{digits}f}"
+    return out.replace(".", ",") if check_lang(lang) == "vi" else out
+
+
+DOCUMENT_KINDS_VI = {"Politburo Resolution": "Nghị quyết Bộ Chính trị", "Resolution": "Nghị quyết",
+                     "Decision": "Quyết định", "Plan": "Kế hoạch"}
+
+
+def document_name(document: str, lang: str = "en") -> str:
+    """A plan document's name as the data give it, with province names spelt with their diacritics; in
+    Vietnamese the Vietnamese name where the data give one in parentheses ("Đề án ..."), else the kind of
+    document (Decision, Plan, Resolution) in Vietnamese."""
+    doc = " ".join(str(document).split())
+    for geo, name in GEO_NAMES.items():
+        plain = geo.replace("_", " ").title()
+        if plain != name and geo != NATIONAL:
+            doc = doc.replace(plain, name)
+    if check_lang(lang) == "vi":
+        import re
+
+        native = re.search(r"\(((?:Đề án|Kế hoạch|Quyết định|Nghị quyết|Chương trình)[^()]*)\)", doc)
+        if native:
+            return native.group(1).split(";")[0].strip()
+        provinces = "|".join(re.escape(n) for g, n in GEO_NAMES.items() if g != NATIONAL)
+        kinds = "|".join(DOCUMENT_KINDS_VI)
+        doc = re.sub(rf"^(?:({provinces}) )?({kinds}) (\S+)",
+                     lambda m: f"{DOCUMENT_KINDS_VI[m[2]]} {m[3]}" + (f" tỉnh {m[1]}" if m[1] else ""), doc)
+    return doc
 
 
 def definition_name(definition: str, lang: str = "en") -> str:

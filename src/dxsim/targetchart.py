@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
+from typing import Any
 
 import numpy as np
 from matplotlib import ticker
@@ -10,64 +12,96 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from . import style
-from .chartkit import _documents_text, _footnote, _legend, _new_figure, definition_label, p_text, short_document
+from .chartkit import (
+    _footnote,
+    _legend,
+    _new_figure,
+    definition_label,
+    group_targets,
+    p_text,
+    short_document,
+    target_text,
+)
+from .fanchart import FOOT_CHARS
 from .runtables import RunTables
 
+PER_PAGE = 26               # bars per chart: one chart fits an A4 page at 16 cm wide
+ROW_INCHES = 0.32            # two lines of 7 pt text per bar
 
-def probability_chart(tables: RunTables, lang: str = "en") -> Figure | None:
-    """Horizontal bars of P(target met) per geo x target due in projected years, sorted, coloured by
-    likelihood, with ±2 Monte Carlo standard errors. None when no such target exists."""
+
+def due_targets(tables: RunTables) -> list[dict[str, Any]]:
+    """Evaluable targets due in projected years, equivalent wordings merged (``chartkit.group_targets``),
+    sorted by probability."""
+    tp = tables.targets
+    due = group_targets(tables, tp[tp["deadline"] >= tables.first_projected_year])
+    return sorted(due, key=lambda t: (t["probability"], t["geo"]))
+
+
+def probability_pages(tables: RunTables) -> int:
+    """How many pages (files) the target chart takes."""
+    return math.ceil(len(due_targets(tables)) / PER_PAGE)
+
+
+def probability_chart(tables: RunTables, page: int = 0, lang: str = "en") -> Figure | None:
+    """Horizontal bars of P(target met) per geo x target due in projected years (page ``page`` of
+    ``PER_PAGE`` bars), sorted, coloured by likelihood, with ±2 Monte Carlo standard errors; equivalent
+    targets (same geo, definition, deadline and value, worded '>' and '>=') are one bar naming every
+    document. None when no such target exists."""
     tp = tables.targets
     first = tables.first_projected_year
-    due = tp[tp["evaluable"] & (tp["deadline"] >= first)]
-    if due.empty:
+    allt = due_targets(tables)
+    merged = allt[page * PER_PAGE:(page + 1) * PER_PAGE]
+    if not merged:
         return None
-    keys = ["geo", "indicator", "definition", "evaluated_as", "deadline", "comparator", "target"]
-    merged = (due.groupby(keys, sort=False)
-              .agg(probability=("probability", "first"), mc_se=("mc_se", "first"),
-                   documents=("document", lambda d: list(dict.fromkeys(short_document(x) for x in d))))
-              .reset_index().sort_values(["probability", "geo"], ascending=[True, True], kind="stable"))
     n = len(merged)
-    head, foot, width = 1.05, 0.85, 11.0                          # inches above and below the bars
-    height = head + foot + 0.235 * n
-    fig = _new_figure(width, height)
-    ax = fig.add_axes((0.43, foot / height, 0.27, 1 - (head + foot) / height))
+    head, foot = 1.2, 0.95                                       # inches above and below the bars
+    height = head + foot + ROW_INCHES * n
+    fig = _new_figure(style.DOC_WIDTH, height)
+    left, width = 3.55 / style.DOC_WIDTH, 1.75 / style.DOC_WIDTH
+    ax = fig.add_axes((left, foot / height, width, 1 - (head + foot) / height))
     y = np.arange(n)
-    p = merged["probability"].to_numpy(float)
-    se = np.nan_to_num(merged["mc_se"].to_numpy(float))
-    bars = ax.barh(y, p, color=[style.likelihood(v)[1] for v in p], height=0.72, edgecolor="none", zorder=2)
+    p = np.array([t["probability"] for t in merged])
+    se = np.nan_to_num(np.array([t["mc_se"] for t in merged]))
+    bars = ax.barh(y, p, color=[style.likelihood(v)[1] for v in p], height=0.7, edgecolor="none", zorder=2)
     for k, bar in enumerate(bars):
         bar.set_gid(f"probability-bar-{k}")
     ax.errorbar(p, y, xerr=2 * se, fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2, zorder=3)
-    labels = []
-    for r in merged.itertuples(index=False):
-        ind = style.indicator_name(r.indicator, lang, tables.labels.get(r.indicator))
-        dfn = definition_label(r.definition, r.evaluated_as, lang)
-        by = style.text("by", lang, year=r.deadline)
-        target = f"{style.comparator(r.comparator)}{r.target:g}%"
-        labels.append(f"{style.geo_name(r.geo, lang)} · {ind} ({dfn}) {target} {by}")
-    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_yticks(y, [""] * n)
     ax.tick_params(axis="y", length=0)
-    ax.set_ylim(-0.6, n - 0.4)
+    ax.set_ylim(n - 0.4, -0.6)                          # least likely at the top
     ax.set_xlim(0, 1)
-    ax.xaxis.set_major_locator(ticker.MultipleLocator(0.2))
+    ax.xaxis.set_major_locator(ticker.MultipleLocator(0.25))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: p_text(v, lang) if 0 < v < 1
+                                                      else f"{v:g}"))
+    ax.tick_params(axis="x", labelsize=style.MIN_FONT)
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel(style.text("probability_axis", lang))
-    ax.xaxis.set_label_coords(0.5, -0.4 / (height - head - foot))
+    ax.set_xlabel(style.text("probability_axis", lang), fontsize=style.MIN_FONT)
+    ax.xaxis.set_label_coords(0.5, -0.38 / (height - head - foot))
     trans = ax.get_yaxis_transform()
-    for k, r in enumerate(merged.itertuples(index=False)):
-        docs = textwrap.shorten(_documents_text(r.documents, 2, lang), 58, placeholder="…")
-        ax.text(1.03, k, f"{p_text(r.probability)}  {docs}", transform=trans, fontsize=6.5, va="center",
-                ha="left", color="#333333", clip_on=False)
+    for k, t in enumerate(merged):
+        ind = style.indicator_name(t["indicator"], lang, tables.labels.get(t["indicator"]), t["geo"])
+        dfn = definition_label(t["definition"], t["evaluated_as"], lang)
+        what = textwrap.shorten(f"{style.geo_name(t['geo'], lang)} · {ind} ({dfn})", 60, placeholder="…")
+        docs = "; ".join(short_document(style.document_name(d, lang), 5) for d in t["documents"])
+        detail = textwrap.shorten(f"{target_text(t, lang)} {style.text('by', lang, year=t['deadline'])} · {docs}",
+                                  60, placeholder="…")
+        ax.text(-0.03, k - 0.17, what, transform=trans, fontsize=style.MIN_FONT, va="center", ha="right",
+                clip_on=False)
+        ax.text(-0.03, k + 0.22, detail, transform=trans, fontsize=style.MIN_FONT, va="center", ha="right",
+                color=style.MUTED, clip_on=False)
+        ax.text(1.03, k, p_text(t["probability"], lang), transform=trans, fontsize=style.MIN_FONT,
+                va="center", ha="left", clip_on=False)
     n_past = int((tp["evaluable"] & (tp["deadline"] < first)).sum())
     caption = style.text("probability_caption", lang, draws=tables.draws, first=first, past=n_past,
                          unevaluable=int((~tp["evaluable"]).sum()))
-    fig.text(0.01, 1 - 0.1 / height, style.text("probability_title", lang, scenario=tables.scenario),
-             fontsize=10.5, fontweight="bold", va="top")
-    fig.text(0.01, 1 - 0.38 / height, textwrap.fill(caption, 165), fontsize=7, va="top", color=style.MUTED)
+    pages = math.ceil(len(allt) / PER_PAGE)
+    title = style.text("probability_title", lang, scenario=tables.scenario)
+    fig.text(0.01, 1 - 0.08 / height, title + (f" ({page + 1}/{pages})" if pages > 1 else ""),
+             fontsize=9.5, fontweight="bold", va="top")
+    fig.text(0.01, 1 - 0.33 / height, textwrap.fill(caption, 112), fontsize=style.MIN_FONT, va="top",
+             color=style.MUTED)
     _legend(fig, [Patch(color=c, label=style.text(key, lang)) for _, key, c in style.LIKELIHOOD],
-            0.01, 1 - 0.82 / height, ncol=5, fontsize=7)
-    fig.text(0.01, 0.06 / height, _footnote(tables, lang), fontsize=5.8, color=style.MUTED, va="bottom")
+            0.01, 1 - 0.85 / height, ncol=3, fontsize=style.MIN_FONT, row_inches=0.16)
+    fig.text(0.01, 0.04 / height, _footnote(tables, lang, width=FOOT_CHARS), fontsize=style.MIN_FONT,
+             color=style.MUTED, va="bottom", linespacing=1.2)
     return fig
-
-

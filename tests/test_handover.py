@@ -1,0 +1,179 @@
+"""Charts a report writer can hand over as they are (issue 14): readings at their month, no "observed" over
+series without readings, GDP for the nation, text legible at 16 cm, languages in their own files, and `plot`
+touching only what it redraws."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from matplotlib import rc_context
+
+from dxsim import style
+from dxsim.charts import charts_dir, fan_chart, fan_stem, read_run, run_jobs
+from dxsim.cli import build_parser, main
+from dxsim.pipeline import run_scenario, write_run
+
+SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}"
+DRAWS = 200
+SCENARIO = """name = "handover"
+horizon = 2030
+draws = 200
+seed = 3
+geos = ["lang_son", "long_an", "vietnam"]
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(inputs, tmp_path_factory):
+    """A run of three geos with English charts drawn by `dxsim plot`."""
+    base = tmp_path_factory.mktemp("handover")
+    scenario = base / "handover.toml"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    out = base / "handover"
+    write_run(run_scenario(scenario, draws=DRAWS, inputs=inputs), out)
+    assert main(["plot", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def tables(folder):
+    return read_run(folder)
+
+
+def _svg(tables, geo, ind, dfn, tmp_path, lang="en") -> ET.Element:
+    path = tmp_path / f"{geo}-{ind}-{dfn}-{lang}.svg"
+    with rc_context(style.rc()):
+        fan_chart(tables, geo, ind, dfn, lang=lang).savefig(path, format="svg")
+    return ET.parse(path).getroot()
+
+
+def _texts(element: ET.Element) -> list[str]:
+    return ["".join(t.itertext()) for t in element.iter(f"{SVG}text")]
+
+
+def _groups(root: ET.Element, prefix: str) -> list[ET.Element]:
+    return [g for g in root.iter(f"{SVG}g") if g.get("id", "").startswith(prefix)]
+
+
+def _year_of_x(root: ET.Element):
+    """Pixel x -> decimal year, from the positions of the labelled year ticks of the SVG."""
+    ticks = []
+    for tick in _groups(root, "xtick_"):
+        label = "".join(_texts(tick)).strip()
+        use = next(tick.iter(f"{SVG}use"), None)
+        if use is not None and re.fullmatch(r"\d{4}", label):
+            ticks.append((float(use.get("x")), int(label)))
+    (x0, y0), (x1, y1) = ticks[0], ticks[-1]
+    return lambda x: y0 + (x - x0) * (y1 - y0) / (x1 - x0)
+
+
+def test_a_march_reading_is_plotted_at_month_3(tables, tmp_path):
+    obs = tables.observations
+    march = obs[obs["period"].astype(str).str.endswith("-03")] if "period" in obs else obs.iloc[:0]
+    assert len(march), "the shipped data have a March reading (Lạng Sơn's online dossiers, 2020-03)"
+    row = march.iloc[0]
+    root = _svg(tables, row["geo"], row["indicator"], row["definition"], tmp_path)
+    year_of = _year_of_x(root)
+    xs = [year_of(float(u.get("x"))) for g in _groups(root, "observations-") for u in g.iter(f"{SVG}use")]
+    assert any(abs(x - (row["year"] + 3 / 12)) < 0.02 for x in xs), xs
+    assert not any(abs(x - (row["year"] + 1)) < 0.05 for x in xs)          # not at its year's December value
+
+
+def test_series_without_readings_say_so_and_never_say_observed(tables, tmp_path):
+    obs = tables.observations
+    has = set(zip(obs["geo"], obs["indicator"], obs["definition"], strict=True))
+    from dxsim.chartkit import fan_chart_keys
+
+    keys = fan_chart_keys(tables)
+    without = [k for k in keys if k not in has]
+    assert ("lang_son", "fiber_household_share", "coverage") in without
+    for key in without[:4] + [k for k in keys if k in has][:2]:
+        root = _svg(tables, *key, tmp_path)
+        texts = " ".join(_texts(root))
+        if key in has:
+            assert "observed" in texts and "no reading" not in texts
+        else:
+            assert "observed" not in texts, key
+            notes = " ".join(" ".join(_texts(g)) for g in _groups(root, "no-reading"))
+            assert re.search(r"no reading: (pooled from \d+ provinces|prior mapping from \w)", notes), (key, notes)
+
+
+def test_the_national_digital_economy_is_gdp_in_both_languages(tables, tmp_path):
+    for lang, gdp in (("en", "% of GDP"), ("vi", "% GDP")):
+        texts = " ".join(_texts(_svg(tables, "vietnam", "digital_economy_grdp_share", "mic_method", tmp_path, lang)))
+        assert gdp in texts and "GRDP" not in texts
+        province = " ".join(_texts(_svg(tables, "long_an", "digital_economy_grdp_share", "mic_method", tmp_path, lang)))
+        assert "GRDP" in province
+
+
+def test_every_chart_is_legible_at_16_cm(folder):
+    """Every SVG: text at least 7 pt when the chart is printed 16 cm wide."""
+    svgs = sorted((folder / "charts").glob("*.svg"))
+    assert len(svgs) > 10
+    for path in svgs:
+        root = ET.parse(path).getroot()
+        width_pt = float(root.get("width").removesuffix("pt"))
+        scale = (16 / 2.54 * 72) / width_pt
+        sizes = [float(m) for m in re.findall(r"font-size: ([\d.]+)px", path.read_text(encoding="utf-8"))]
+        assert sizes and min(sizes) * scale >= 6.99, (path.name, min(sizes) * scale)
+
+
+def test_plot_in_vietnamese_then_english_leaves_both_sets_complete(folder, tmp_path):
+    work = tmp_path / "run"
+    shutil.copytree(folder, work)
+    assert main(["plot", str(work), "--lang", "vi"]) == 0
+    assert main(["plot", str(work)]) == 0
+    stems = [job.stem for job in run_jobs(read_run(work))]
+    for lang in ("en", "vi"):
+        for stem in stems:
+            for fmt in ("png", "svg"):
+                assert (charts_dir(work, lang) / f"{stem}.{fmt}").is_file(), (lang, stem, fmt)
+    vi = " ".join(_texts(ET.parse(charts_dir(work, "vi") / "overview.svg").getroot()))
+    en = " ".join(_texts(ET.parse(charts_dir(work, "en") / "overview.svg").getroot()))
+    assert "Trung vị" in vi and "Median" not in vi and "Median" in en
+
+
+def test_plot_one_geo_in_one_format_leaves_every_other_file_byte_identical(folder, tmp_path, capsys):
+    work = tmp_path / "run"
+    shutil.copytree(folder, work)
+    (work / "report.html").write_text("<p>a report a writer edited</p>", encoding="utf-8")
+    before = {p: p.read_bytes() for p in work.rglob("*") if p.is_file()}
+    assert main(["plot", str(work), "--geo", "lang_son", "--format", "png"]) == 0
+    out = capsys.readouterr().out
+    redrawn = {p for p in before if p.parent == work / "charts" and p.name.startswith("fan_lang_son_")
+               and p.suffix == ".png"}
+    assert redrawn and f"wrote {len(redrawn)} files" in out
+    for path, data in before.items():
+        if path not in redrawn:
+            assert path.read_bytes() == data, path
+    assert {p for p in work.rglob("*") if p.is_file()} == set(before)          # nothing added, nothing removed
+
+
+def test_plot_out_writes_only_there(folder, tmp_path):
+    work = tmp_path / "run"
+    shutil.copytree(folder, work)
+    before = {p: p.read_bytes() for p in work.rglob("*") if p.is_file()}
+    out = tmp_path / "elsewhere"
+    assert main(["plot", str(work), "--geo", "vietnam", "--format", "svg", "--out", str(out)]) == 0
+    assert (out / f"{fan_stem('vietnam', 'fiber_household_share', 'subscription')}.svg").is_file()
+    assert {p: p.read_bytes() for p in work.rglob("*") if p.is_file()} == before
+
+
+def test_help_texts_print_percent_signs_once():
+    parser = build_parser()
+    helps = [parser.format_help()]
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    helps += [p.format_help() for p in sub.choices.values()]
+    assert all("%%" not in h for h in helps)
+    assert any("80% bands" in h for h in helps)
+
+
+def test_charts_dir_keeps_languages_apart(tmp_path):
+    assert charts_dir(tmp_path, "en") == tmp_path / "charts"
+    assert charts_dir(tmp_path, "vi") == tmp_path / "charts" / "vi"
+    assert Path(charts_dir(tmp_path, "vi")).parent == charts_dir(tmp_path, "en")
