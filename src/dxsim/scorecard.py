@@ -325,7 +325,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         "scorecard", help="what dxsim said at past origins about targets and readings, and what happened",
         description="For each origin year, fit with the readings dated up to it and list, for every target "
         "whose outcome is now known, the P(met) given by dxsim and the baselines, the outcome and the Brier "
-        "score; for every later reading, the forecast median, 80%% interval and whether it held. Writes "
+        "score; for every later reading, the forecast median, 80% interval and whether it held. Writes "
         "scorecard.csv, scorecard.png and manifest.json.")
     sc.add_argument("--origins", type=int, nargs="+", default=list(DEFAULT_ORIGINS), metavar="YEAR",
                     help="origin years (default: %(default)s)")
