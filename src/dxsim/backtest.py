@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, baselines, judging
+from . import __version__, baselines, judging, progress
 from .baselines import BASELINES, SERIES_KEY
 from .calibrate import Calibrator
 from .config import DEFAULT_CONFIG, CalibrationConfig
@@ -335,7 +335,8 @@ def run_backtest(inputs: Inputs, origins: tuple[int, ...] | None = None, draws: 
         raise InputError(inputs.observations_path, "year", "no origin leaves a later reading to score")
     for origin in origins:
         _check_year(origin, "--origins")
-    scores = pd.concat([score_origin(inputs, o, draws, seed) for o in origins], ignore_index=True)
+    scores = pd.concat([score_origin(inputs, o, draws, seed)
+                        for o in progress.track(origins, "backtest origins", unit="origin")], ignore_index=True)
     order = {m: i for i, m in enumerate(METHODS)}
     scores = scores.sort_values(["origin", "row", "method"], key=lambda c: c.map(order) if c.name == "method"
                                 else c, kind="stable").reset_index(drop=True)

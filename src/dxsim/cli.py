@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, progress
 from .config import DEFAULT_CONFIG
 from .errors import InputError, Terminated, raise_terminated
 
@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "probability of meeting plan targets.")
     parser.add_argument("--version", action="version", version=f"dxsim {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr (shown only on a terminal)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="simulate a scenario and write trajectories, target probabilities, charts",
@@ -174,10 +175,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     check_output_dir(args.out)
     inputs = load_inputs(args.config, args.observations, args.targets)
-    cal = Calibrator(inputs.config).fit(inputs.observations, as_of=args.as_of)
-    draws = cal.sample(args.draws, np.random.default_rng(args.seed))
+    with progress.stage("calibrate"):
+        cal = Calibrator(inputs.config).fit(inputs.observations, as_of=args.as_of)
+        draws = cal.sample(args.draws, np.random.default_rng(args.seed))
     fit = cal.fit_table()
-    with atomic_output_dir(args.out) as tmp:
+    with progress.stage("outputs"), atomic_output_dir(args.out) as tmp:
         write_csv(cal.parameter_table(), tmp / "parameters.csv")
         write_csv(fit, tmp / "fit_table.csv")
         np.savez_compressed(tmp / "draws.npz", **draws.to_npz_dict())
@@ -197,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
     try:
         args = build_parser().parse_args(argv)
+        progress.set_quiet(args.quiet)
         return args.func(args)
     except InputError as exc:
         if debug:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import progress
 from .axes import QUANTILE_COLUMNS, QUANTILES, TRAJECTORY_QUANTILE_COLUMNS
 from .calibrate import Calibrator, ParameterDraws
 from .config import PILLARS, CalibrationConfig
@@ -334,7 +335,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     z = np.empty((S, G, I, D))
     mult = np.empty_like(z)                                # speed multiplier of this year's step
     step = np.empty_like(z)
-    for y, year in enumerate(years):
+    for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
         if year <= first_step:
             z[...] = level + slope * wdt[y]
             z_own[...] = level[:, own_ind] + own_slope * wdt[y][own_ind] + own_offset

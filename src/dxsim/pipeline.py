@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, progress
 from .calibrate import Calibrator
 from .config import DEFAULT_CONFIG, CalibrationConfig, load_config
 from .ensemble import Ensemble, ensemble_years, run_ensemble, seed_streams
@@ -72,10 +72,13 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     scen = load_scenario(scenario, cfg, known_geos(cfg))
     draws = int(draws if draws is not None else scen.draws)
     seed = int(seed if seed is not None else scen.seed)
-    calibrator = Calibrator(cfg).fit(inputs.observations, as_of=as_of)
+    with progress.stage("calibrate"):
+        calibrator = Calibrator(cfg).fit(inputs.observations, as_of=as_of)
     rollouts = None
     if scen.programmes:
-        rollouts = scenario_rollouts(scen, cfg, ensemble_years(calibrator, scen.horizon), draws, seed_streams(seed)[2])
+        with progress.stage("rollouts"):
+            rollouts = scenario_rollouts(scen, cfg, ensemble_years(calibrator, scen.horizon), draws,
+                                         seed_streams(seed)[2])
     ensemble = run_ensemble(calibrator, [scen], draws, seed, rollouts=[rollouts])
     targets = evaluation_targets(cfg, inputs.targets)     # a target of a mapped definition: one row per meaning
     programmes = pd.DataFrame() if rollouts is None else \
@@ -102,12 +105,17 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     }
     if rollouts is not None:
         manifest["rollouts"] = rollouts.n_rollouts
-    evaluated = target_met(ensemble, cfg, targets)
-    probabilities = with_verdicts(target_probabilities(ensemble, cfg, targets, evaluated), targets,
-                                  inputs.observations)
-    probabilities["evidence"] = target_evidence(calibrator.observations_, probabilities)
-    return RunResult(scen, calibrator, ensemble, ensemble.trajectories(), probabilities,
-                     all_targets_probabilities(ensemble, cfg, targets, evaluated), used, manifest, programmes)
+    with progress.stage("targets", total=2) as advance:
+        evaluated = target_met(ensemble, cfg, targets)
+        probabilities = with_verdicts(target_probabilities(ensemble, cfg, targets, evaluated), targets,
+                                      inputs.observations)
+        probabilities["evidence"] = target_evidence(calibrator.observations_, probabilities)
+        advance(1)
+        all_targets = all_targets_probabilities(ensemble, cfg, targets, evaluated)
+    with progress.stage("trajectory quantiles"):
+        trajectories = ensemble.trajectories()
+    return RunResult(scen, calibrator, ensemble, trajectories, probabilities, all_targets, used, manifest,
+                     programmes)
 
 
 def recent_left_out(cfg: CalibrationConfig, observations: pd.DataFrame, jump_off: int) -> list[dict]:
@@ -126,20 +134,26 @@ def write_run(result: RunResult, out: str | Path, extra_writers: tuple = (), cle
     write are always kept."""
     out = Path(out)
     with atomic_output_dir(out, clean=clean) as tmp:
-        write_csv(result.trajectories, tmp / "trajectories.csv")
-        write_csv(result.target_probabilities, tmp / "target_probabilities.csv")
-        write_csv(result.all_targets, tmp / "all_targets_probabilities.csv")
-        write_csv(result.observations, tmp / "observations_used.csv")
-        write_csv(result.calibrator.fit_table(), tmp / "fit_table.csv")
-        if not result.programmes.empty:
-            write_csv(result.programmes, tmp / "programmes.csv")
-        if result.scenario.path is not None:
-            (tmp / "scenario.toml").write_bytes(Path(result.scenario.path).read_bytes())
+        with progress.stage("outputs"):
+            _write_tables(result, tmp)
         _test_pause()
-        for writer in extra_writers:
+        for writer in progress.track(extra_writers, "charts", unit="set"):
             writer(result, tmp)
         write_json(result.manifest, tmp / "manifest.json")
     return out
+
+
+def _write_tables(result: RunResult, tmp: Path) -> None:
+    """The run's tables (and a copy of its scenario file) into the temporary folder ``tmp``."""
+    write_csv(result.trajectories, tmp / "trajectories.csv")
+    write_csv(result.target_probabilities, tmp / "target_probabilities.csv")
+    write_csv(result.all_targets, tmp / "all_targets_probabilities.csv")
+    write_csv(result.observations, tmp / "observations_used.csv")
+    write_csv(result.calibrator.fit_table(), tmp / "fit_table.csv")
+    if not result.programmes.empty:
+        write_csv(result.programmes, tmp / "programmes.csv")
+    if result.scenario.path is not None:
+        (tmp / "scenario.toml").write_bytes(Path(result.scenario.path).read_bytes())
 
 
 TEST_PAUSE_ENV = "DXSIM_TEST_PAUSE_WRITING"

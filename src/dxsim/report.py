@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import __version__, style
+from . import __version__, progress, style
 from .errors import InputError
 from .report_html import CSS, chart_file, esc
 from .report_sections import ReportContext, SkillFolder, build_sections
@@ -184,7 +184,8 @@ def _formats(value: str | None) -> tuple[str, ...]:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    files = plot_run(args.results, args.lang, _formats(args.format), args.geo, args.indicator, args.out)
+    with progress.stage("charts"):
+        files = plot_run(args.results, args.lang, _formats(args.format), args.geo, args.indicator, args.out)
     seconds = time.perf_counter() - start
     where = sorted({str(f.parent) for f in files}) or [str(args.out or args.results)]
     print(f"wrote {len(files)} files to {', '.join(where)}/ in {seconds:.1f} s (other files left as they were)")

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import progress
 from .calibrate import Calibrator
 from .ensemble import ensemble_years
 from .experiments import BatchRunner, Experiment, Output, build_experiment, experiment_manifest, scenario_outputs
@@ -194,7 +195,8 @@ def cmd_required_investment(args: argparse.Namespace) -> int:
             raise InputError("command line", "--geo", f"{geo!r} is not in the scenario's geos {list(scenario.geos)}")
     out = args.out or Path("results") / f"{scenario.name}_required_investment"
     check_output_dir(out)
-    calibrator = Calibrator(cfg).fit(inputs.observations)
+    with progress.stage("calibrate"):
+        calibrator = Calibrator(cfg).fit(inputs.observations)
     draws = args.draws or 1000
     seed = scenario.seed if args.seed is None else args.seed
     table, curves = required_investment(calibrator, scenario, inputs.targets, args.probability, draws, seed,

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, backtest
+from . import __version__, backtest, progress
 from .backtest import METHODS, OriginFit, baseline_forecasts, draws_at, fit_origin, later_readings, score_origin
 from .config import DEFAULT_CONFIG
 from .errors import InputError
@@ -123,7 +123,7 @@ def run_scorecard(inputs: Inputs, origins: tuple[int, ...] = DEFAULT_ORIGINS, dr
     judged = judged_targets(inputs)
     newest = int(inputs.observations.loc[inputs.observations["status"] == "used", "year"].max())
     parts = []
-    for origin in origins:
+    for origin in progress.track(origins, "scorecard origins", unit="origin"):
         later = later_readings(inputs, origin)
         due = judged[judged["deadline"] > origin]
         if later.empty and due.empty:

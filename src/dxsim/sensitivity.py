@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import progress
 from .experiments import BatchRunner, Experiment, build_experiment, describe, experiment_manifest
 from .factors import Factor, default_factors, factors_toml, load_factors, salib_problem
 
@@ -169,7 +170,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     factors = load_factors(args.factors, cfg, scenario) if args.factors else default_factors(cfg, scenario)
     if len(factors) < 2:
         raise InputError(str(args.factors), "factors", "a sensitivity analysis needs at least two factors")
-    calibrator = Calibrator(cfg).fit(inputs.observations)
+    with progress.stage("calibrate"):
+        calibrator = Calibrator(cfg).fit(inputs.observations)
     draws = args.draws or 1000
     seed = scenario.seed if args.seed is None else args.seed
     experiment = build_experiment(calibrator, scenario, inputs.targets, factors, draws, seed)
