@@ -57,8 +57,16 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--targets", type=Path, metavar="FILE", help="targets CSV (default: the config's)")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Option errors as one line (exit 2 through InputError), not argparse's usage block; sub-command parsers
+    are of the same class."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(self.prog, "", f"{message} (see {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="dxsim", description="Calibrated forecasts of provincial digital transformation in Vietnam and the "
         "probability of meeting plan targets.")
     parser.add_argument("--version", action="version", version=f"dxsim {__version__}")

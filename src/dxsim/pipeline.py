@@ -114,8 +114,10 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
         all_targets = all_targets_probabilities(ensemble, cfg, targets, evaluated)
     with progress.stage("trajectory quantiles"):
         trajectories = ensemble.trajectories()
-    return RunResult(scen, calibrator, ensemble, trajectories, probabilities, all_targets, used, manifest,
-                     programmes)
+    result = RunResult(scen, calibrator, ensemble, trajectories, probabilities, all_targets, used, manifest,
+                       programmes)
+    check_finite(result)
+    return result
 
 
 def recent_left_out(cfg: CalibrationConfig, observations: pd.DataFrame, jump_off: int) -> list[dict]:
@@ -125,6 +127,33 @@ def recent_left_out(cfg: CalibrationConfig, observations: pd.DataFrame, jump_off
                         & observations["year"].between(jump_off - 1, jump_off)]
     return [{"geo": r.geo, "indicator": r.indicator, "definition": r.definition, "year": int(r.year),
              "period": r.period, "value": float(r.value), "reason": r.status} for r in rows.itertuples()]
+
+
+class NonFiniteOutputError(RuntimeError):
+    """A NaN or infinity reached an output table: a defect (exit 1), never written as empty cells."""
+
+
+def check_finite(result: RunResult) -> None:
+    """NonFiniteOutputError naming the stage if a trajectory value, an evaluable target's probability or a
+    programme's probability is NaN or infinite, or a probability lies outside [0, 1] (a delta outside [-1, 1])."""
+    tr = result.trajectories
+    tp = result.target_probabilities
+    checks = [("ensemble (trajectories.csv)", tr.select_dtypes("number").to_numpy(float), None),
+              ("targets (target_probabilities.csv)", tp.loc[tp["evaluable"].astype(bool), "probability"], (0, 1)),
+              ("targets (all_targets_probabilities.csv)", result.all_targets["probability"], (0, 1))]
+    if not result.programmes.empty:
+        pr = result.programmes.dropna(subset=["probability_delta"])
+        checks += [("programmes (programmes.csv)", pr[["probability_with", "probability_without"]], (0, 1)),
+                   ("programmes (programmes.csv)", pr["probability_delta"], (-1, 1))]
+    for stage, values, bounds in checks:
+        arr = np.asarray(values, dtype=float)
+        bad = int((~np.isfinite(arr)).sum())
+        if bad:
+            raise NonFiniteOutputError(f"the {stage} stage produced {bad} NaN or infinite value(s); nothing was "
+                                       "written")
+        if bounds and arr.size and (arr.min() < bounds[0] or arr.max() > bounds[1]):
+            raise NonFiniteOutputError(f"the {stage} stage produced a probability outside [{bounds[0]}, "
+                                       f"{bounds[1]}]; nothing was written")
 
 
 def write_run(result: RunResult, out: str | Path, extra_writers: tuple = (), clean: bool = False) -> Path:

@@ -37,7 +37,7 @@ import simpy
 
 from .config import CalibrationConfig
 from .errors import InputError, unknown
-from .validate import Fields, check_number
+from .validate import Fields, check_number, schedule_year
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -51,6 +51,11 @@ PROGRAMME_KEYS = {
 ROLLOUT_KEYS = {"rollouts", "teams"}
 DEFAULT_ROLLOUTS = 200
 MAX_ROLLOUTS = 10_000
+MAX_BN_VND = 1e7            # a budget or a yearly release: at most 10 million bn VND (Vietnam's GDP is about that)
+MIN_DURATION_YEARS = 0.1    # a programme's nominal duration: at least about five weeks
+# (lowest, highest) median of the random quantities, months or a factor; a random draw's spread is log_sd <= 3
+LOGNORMAL_BOUNDS = {"procurement_months": (0.0, 600.0), "release_delay_months": (0.0, 600.0), "overrun": (0.1, 10.0)}
+_MIN_WORK_YEARS = 1e-6      # a drawn overrun never makes a programme's work instantaneous (0/0 in its path)
 _DONE = 1.0 - 1e-6          # work fraction counted as complete (float sums of tranches)
 _ASK = 1.0 - 1e-9           # wait for a hair less than a tranche, so rounding never leaves a programme waiting
 
@@ -262,7 +267,8 @@ def _draw(p: Programme, R: int, last_year: int, seq: np.random.SeedSequence) -> 
     delays = p.release_delay_months.sample(rng, (R, len(times))) / 12.0
     release_at = np.maximum.accumulate(times[None, :] + delays, axis=1) if len(times) else delays
     smallest = float(amounts.min()) if len(amounts) else p.budget_bn_vnd
-    return {"begin": (p.start + procurement).tolist(), "work_years": p.duration_years * overrun,
+    return {"begin": (p.start + procurement).tolist(),
+            "work_years": np.maximum(p.duration_years * overrun, _MIN_WORK_YEARS),
             "release_at": release_at.tolist(), "amounts": amounts.tolist(), "ask": smallest}
 
 
@@ -382,10 +388,10 @@ def _programme(f: Fields, k: int, cfg: CalibrationConfig, geos: tuple[str, ...],
     indicator = f.string("indicator")
     if indicator not in cfg.indicator_names:
         raise f.error("indicator", unknown("indicator", indicator, cfg.indicator_names))
-    budget = f.number("budget_bn_vnd", lo=0, strict_lo=True)
+    budget = f.number("budget_bn_vnd", lo=0, strict_lo=True, hi=MAX_BN_VND)
     start_year = f.integer("start", lo=cfg.jump_off_year + 1, hi=horizon)
     start = start_year + (f.integer("start_month", 1, lo=1, hi=12) - 1) / 12.0
-    duration = f.number("duration_years", lo=0, strict_lo=True, hi=50)
+    duration = f.number("duration_years", lo=MIN_DURATION_YEARS, hi=50)
     teams = f.integer("teams", 1, lo=1, hi=1000)
     if geo in pools and teams > pools[geo]:
         raise f.error("teams", f"needs {teams} teams but {geo} has {pools[geo]} (rollout.teams.{geo})")
@@ -412,15 +418,14 @@ def _release_schedule(f: Fields, budget: float, start_year: int, duration: float
     if value is None:
         return ((start_year, budget / max(duration, 1.0)),)
     if not isinstance(value, Mapping):
-        return ((start_year, check_number(f.source, f.field(key), value, lo=0, strict_lo=True)),)
+        return ((start_year, check_number(f.source, f.field(key), value, lo=0, strict_lo=True, hi=MAX_BN_VND)),)
     if not value:
         raise f.error(key, "an empty schedule; give a number or { YEAR = bn VND per year }")
     out = {}
     for year, amount in value.items():
         where = f"{f.field(key)}.{year}"
-        if not str(year).isdigit() or not year_range[0] <= int(year) <= year_range[1]:
-            raise InputError(f.source, where, f"must be a year in {year_range[0]}-{year_range[1]}, got {year!r}")
-        out[int(year)] = check_number(f.source, where, amount, lo=0)
+        out[schedule_year(f.source, f.field(key), str(year), year_range)] = check_number(f.source, where, amount,
+                                                                                           lo=0, hi=MAX_BN_VND)
     schedule = tuple(sorted(out.items()))
     if schedule[-1][1] <= 0:
         raise InputError(f.source, f"{f.field(key)}.{schedule[-1][0]}",
@@ -452,8 +457,9 @@ def _lognormal(f: Fields, key: str, default: float, positive: bool = False) -> L
     value = f.raw(key)
     if value is None:
         return LogNormal(default)
+    lo, hi = LOGNORMAL_BOUNDS[key]
     if not isinstance(value, Mapping):
-        return LogNormal(check_number(f.source, f.field(key), value, lo=0, strict_lo=positive))
+        return LogNormal(check_number(f.source, f.field(key), value, lo=lo, strict_lo=lo == 0 and positive, hi=hi))
     t = f.sub(key)
     t.allow_only({"median", "log_sd"})
-    return LogNormal(t.number("median", lo=0, strict_lo=True), t.number("log_sd", 0.0, lo=0, hi=3))
+    return LogNormal(t.number("median", lo=max(lo, 0), strict_lo=lo == 0, hi=hi), t.number("log_sd", 0.0, lo=0, hi=3))

@@ -18,7 +18,7 @@ from .config import PILLARS, CalibrationConfig
 from .errors import InputError, unknown
 from .results import check_name
 from .rollout import DEFAULT_ROLLOUTS, Programme, parse_programmes
-from .validate import Fields, check_number, read_toml
+from .validate import Fields, check_number, read_toml, schedule_year
 
 SCENARIO_KEYS = {"name", "description", "horizon", "draws", "seed", "geos", "investment", "events", "programmes",
                  "rollout"}
@@ -27,6 +27,7 @@ UNITS = ("multiple", "bn_vnd")
 DEFAULT_GEOS = ("long_an", "lang_son", "hau_giang", "tra_vinh", "vietnam")
 DEFAULT_HORIZON, MAX_HORIZON = 2030, 2035
 MAX_DRAWS = 1_000_000
+MAX_MULTIPLE = 1000.0      # investment: at most 1000 times the baseline effort (bn_vnd: the configured spend)
 
 
 @dataclass(frozen=True)
@@ -105,16 +106,10 @@ def _schedule(source: str, where: str, value: Any, cfg_years: tuple[int, int]) -
             raise InputError(source, where, "an empty schedule; give a number or { YEAR = value }")
         out = {}
         for key, v in value.items():
-            if key.isascii() and key.isdigit() and int(key) < cfg_years[0]:
-                raise InputError(source, f"{where}.{key}", f"starts in {key}, before the first projected year "
-                                 f"{cfg_years[0]} (the data run to {cfg_years[0] - 1}): a scenario cannot "
-                                 f"rewrite history; start in {cfg_years[0]} or later")
-            if not (key.isascii() and key.isdigit()) or not cfg_years[0] <= int(key) <= cfg_years[1]:
-                raise InputError(source, f"{where}.{key}",
-                                 f"must be a year in {cfg_years[0]}-{cfg_years[1]}, got {key!r}")
-            out[int(key)] = check_number(source, f"{where}.{key}", v, lo=0)
+            year = schedule_year(source, where, key, cfg_years)
+            out[year] = check_number(source, f"{where}.{key}", v, lo=0, hi=MAX_MULTIPLE)
         return dict(sorted(out.items()))
-    return {cfg_years[0]: check_number(source, where, value, lo=0)}
+    return {cfg_years[0]: check_number(source, where, value, lo=0, hi=MAX_MULTIPLE)}
 
 
 def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[str, ...]) -> Scenario:
@@ -170,6 +165,14 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
                         and (geo, pillar) not in cfg.baseline_spend_bn_vnd:
                     raise inv.error("unit", f"bn_vnd needs a baseline spend for {geo}/{pillar} in "
                                     f"{cfg.path} [baseline_spend_bn_vnd.{geo}]; none is configured")
+        for (geo, pillar), schedule in investment.items():
+            spends = [cfg.baseline_spend_bn_vnd[(g, pillar)] for g in (geos if geo == "*" else (geo,))
+                      if (g, pillar) in cfg.baseline_spend_bn_vnd]
+            for year, value in schedule.items():
+                if spends and value / min(spends) > MAX_MULTIPLE:
+                    field = f"{inv.field(pillar if geo == '*' else f'{geo}.{pillar}')}.{year}"
+                    raise InputError(source, field, f"{value:g} bn VND is more than {MAX_MULTIPLE:g} times the "
+                                     f"baseline spend {min(spends):g}; use at most {MAX_MULTIPLE * min(spends):g}")
 
     events = []
     raw_events = top.raw("events", [])
@@ -196,7 +199,7 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
             name=e.string("name", f"event {k + 1}"), indicator=indicator, geos=tuple(ev_geos),
             year=e.integer("year", lo=cfg.jump_off_year + 1, hi=horizon),
             ceiling_lift=e.number("ceiling_lift", 0.0, lo=0, hi=100),
-            speed_multiplier=e.number("speed_multiplier", 1.0, lo=0, strict_lo=True))
+            speed_multiplier=e.number("speed_multiplier", 1.0, lo=0, strict_lo=True, hi=MAX_MULTIPLE))
         if event.ceiling_lift == 0 and event.speed_multiplier == 1:
             raise e.error("speed_multiplier", "the event changes nothing: set ceiling_lift or speed_multiplier")
         if problem := cfg.indicator(indicator).ceiling_room_problem(event.ceiling_lift):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import math
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -12,13 +13,24 @@ from typing import Any
 
 from .errors import InputError, did_you_mean
 
+MAX_TEXT_BYTES = 256 * 2**20     # an input text file (scenario, observations, config): 100k readings are ~20 MiB
+
 
 def read_text(path: str | Path) -> str:
     """A text file's contents: UTF-8 with or without BOM (or UTF-16 with BOM, as Excel's "Unicode text"),
     line endings untouched; InputError naming the file and the line of any byte that is not UTF-8."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) or stat.S_ISSOCK(info.st_mode):
+            raise InputError(path, "", "is a device, not a text file")     # e.g. /dev/zero: endless
+        with path.open("rb") as fh:                                         # a file or a pipe (<(...))
+            raw = fh.read(MAX_TEXT_BYTES + 1)
+        if len(raw) > MAX_TEXT_BYTES:
+            raise InputError(path, "", f"is larger than {MAX_TEXT_BYTES // 2**20} MiB; input files are text of at "
+                             "most that size")
     except FileNotFoundError:
         raise InputError(path, "", "file not found") from None
     except IsADirectoryError:
@@ -30,6 +42,10 @@ def read_text(path: str | Path) -> str:
             return raw.decode("utf-16")
         except UnicodeDecodeError:
             raise InputError(path, "", "starts like UTF-16 text but is not; save it as UTF-8") from None
+    if b"\x00" in raw:
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise InputError(path, f"line {line}", "contains NUL bytes: "
+                         "UTF-16 without a byte-order mark, or not a text file; save it as UTF-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -119,6 +135,10 @@ class Fields:
                 raise self.error(key, "required")
             return int(default)
         value = self.table[key]
+        if isinstance(value, float) and value.is_integer() and math.isfinite(value):
+            hint = f"; write {int(value)}" if abs(value) < 1e15 else ""
+            raise self.error(key, f"must be a whole number written without a decimal point or exponent, got "
+                             f"{value!r}{hint}" + (f" (at most {hi})" if hi is not None and value > hi else ""))
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(key, f"must be a whole number, got {_show(value)}")
         if lo is not None and value < lo:
@@ -144,7 +164,7 @@ def check_number(source: str, field: str, value: Any, lo: float | None = None, h
 
 
 def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(float(x))
 
 
 def _show(value: Any) -> str:
@@ -157,3 +177,20 @@ def _show(value: Any) -> str:
     if isinstance(value, float | int) and not isinstance(value, bool):
         return _num(value)
     return repr(value)
+
+
+def schedule_year(source: str, where: str, key: str, years: tuple[int, int]) -> int:
+    """The year of one schedule entry ``{ YEAR = value }`` (investment and programme schedules alike): exactly four
+    ASCII digits (so '2025²', fullwidth digits and '02024', which would silently repeat 2024, are refused),
+    from the first projected year ``years[0]`` (earlier would rewrite history) to ``years[1]``."""
+    if not re.fullmatch(r"[0-9]{4}", key):
+        raise InputError(source, f"{where}.{key}", f"must be a year in {years[0]}-{years[1]}, got {key!r} (write "
+                         "four digits 0-9)")
+    year = int(key)
+    if year < years[0]:
+        raise InputError(source, f"{where}.{key}", f"starts in {key}, before the first projected year {years[0]} "
+                         f"(the data run to {years[0] - 1}): a scenario cannot rewrite history; start in "
+                         f"{years[0]} or later")
+    if year > years[1]:
+        raise InputError(source, f"{where}.{key}", f"must be a year in {years[0]}-{years[1]}, got {key!r}")
+    return year

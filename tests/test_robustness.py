@@ -1,0 +1,162 @@
+"""Hostile and careless input (issue 17, findings 3 and 8; the schedule keys of issue 13): every accepted number
+gives finite results, everything else is one line naming the file and field, exit 2. Scenario files are made by
+each test in tmp_path."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dxsim import cli
+
+PROGRAMME = """
+[[programmes]]
+name = "fast"
+geo = "long_an"
+indicator = "fiber_household_share"
+budget_bn_vnd = 100
+start = 2027
+"""
+
+
+def scenario(tmp_path: Path, body: str, name: str = "s") -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'name = "{name}"\ngeos = ["long_an", "vietnam"]\n' + textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def run(root: Path, scen: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
+    code = cli.main(["run", str(scen), "--config", str(root / "calibration/config.toml"), "--draws", "40",
+                     "--no-charts", "--out", str(out), *extra])
+    return code, capsys.readouterr().err
+
+
+def one_line(err: str, *parts: str) -> None:
+    assert err.count("\n") == 1 and err.startswith("dxsim: error: ") and "Traceback" not in err, err
+    for part in parts:
+        assert part in err, err
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ("[investment]\nbroadband = 1e300\n", "investment.broadband: must be <= 1000, got 1e+300"),
+    ("[investment]\nbroadband = { 2027 = 1e100 }\n", "investment.broadband.2027: must be <= 1000"),
+    (PROGRAMME + "duration_years = 5e-324\neffect = { kind = \"step\", points = 5 }\n",
+     "programmes[0].duration_years: must be >= 0.1, got 5e-324"),
+    (PROGRAMME + "duration_years = 2\noverrun = { median = 5e-324, log_sd = 3 }\n"
+     "effect = { kind = \"step\", points = 5 }\n", "programmes[0].overrun.median: must be >= 0.1"),
+    (PROGRAMME.replace("100", "1e300") + "duration_years = 2\neffect = { kind = \"step\", points = 5 }\n",
+     "programmes[0].budget_bn_vnd: must be <= 10000000"),
+    ("draws = 1e7\n", "draws: must be a whole number written without a decimal point or exponent, got 10000000.0; "
+     "write 10000000"),
+    ("[investment]\nbroadband = { \"2027²\" = 1.5 }\n", "investment.broadband.2027²: must be a year in 2026-"
+     "2030"),
+    ("[investment]\nbroadband = { \"２０２７\" = 1.5 }\n", "(write four digits 0-9)"),
+    ("[investment]\nbroadband = { 2027 = 1.5, 02027 = 0.5 }\n", "investment.broadband.02027: must be a year"),
+    (PROGRAMME + "duration_years = 2\nyearly_release_bn_vnd = { \"2027²\" = 50 }\n"
+     "effect = { kind = \"step\", points = 5 }\n", "programmes[0].yearly_release_bn_vnd.2027²: must be a year"),
+    (PROGRAMME + "duration_years = 2\nyearly_release_bn_vnd = { 2027 = 50, \"２０２８\" = 50 }\n"
+     "effect = { kind = \"step\", points = 5 }\n", "(write four digits 0-9)"),
+])
+def test_out_of_bounds_numbers_and_bad_years_are_one_line_errors(body: str, field: str, root: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    scen = scenario(tmp_path, body)
+    code, err = run(root, scen, tmp_path / "out", capsys)
+    assert code == 2
+    one_line(err, str(scen), field)
+    assert not (tmp_path / "out").exists()
+
+
+def test_extreme_accepted_inputs_give_finite_results(root: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The largest multiple, the shortest programme with the widest overrun: no NaN, probabilities in [0, 1],
+    and the speed-up programme never lowers a probability."""
+    body = ("[investment]\nbroadband = 1000\ndigital_government = 0\n" + PROGRAMME +
+            "duration_years = 0.1\noverrun = { median = 0.1, log_sd = 3 }\n"
+            "effect = { kind = \"speed_multiplier\", multiplier = 10 }\n")
+    out = tmp_path / "out"
+    code, err = run(root, scenario(tmp_path, body), out, capsys)
+    assert code == 0, err
+    assert err == ""                                      # no numpy warnings either
+    tr = pd.read_csv(out / "trajectories.csv")
+    assert np.isfinite(tr.select_dtypes("number").to_numpy()).all()
+    tp = pd.read_csv(out / "target_probabilities.csv")
+    p = tp.loc[tp["evaluable"], "probability"]
+    assert p.notna().all() and p.between(0, 1).all()
+    prog = pd.read_csv(out / "programmes.csv").dropna(subset=["probability_delta"])
+    assert (prog["probability_delta"] >= 0).all()
+
+
+def test_a_nan_reaching_the_outputs_fails_loudly(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Should a NaN ever reach the trajectories, the run stops with exit 1 naming the stage; nothing written."""
+    from dxsim.ensemble import Ensemble
+
+    original = Ensemble.trajectories
+
+    def poisoned(self):  # noqa: ANN001, ANN202
+        frame = original(self)
+        frame.loc[frame.index[3], "q50"] = np.nan
+        return frame
+
+    monkeypatch.setattr(Ensemble, "trajectories", poisoned)
+    code, err = run(root, scenario(tmp_path, ""), tmp_path / "out", capsys)
+    assert code == 1 and err.count("\n") == 1 and "ensemble (trajectories.csv)" in err and "NaN" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_dev_zero_and_utf16_without_bom(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(root, Path("/dev/zero"), tmp_path / "out", capsys)
+    assert code == 2
+    one_line(err, "/dev/zero: is a device, not a text file")
+    u16 = tmp_path / "u16.toml"
+    u16.write_bytes('name = "x"\n'.encode("utf-16-le"))
+    code, err = run(root, u16, tmp_path / "out", capsys)
+    assert code == 2 and "\x00" not in err
+    one_line(err, f"{u16}: line 1: contains NUL bytes", "UTF-8")
+
+
+@pytest.mark.parametrize("args", [["run", "--draws", "5", "x.toml"], ["run"], ["frobnicate"], ["run", "--bogus"],
+                                  ["report", "--lang", "fr", "r"]])
+def test_option_errors_are_one_line(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    one_line(err, "--help")
+    assert "usage:" not in err
+
+
+def test_disk_errors_name_the_users_folder(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A full disk or a read-only folder: one line naming --out (never the hidden temporary folder), exit 2."""
+    import errno
+
+    import dxsim.results as results
+
+    real = results.write_csv
+
+    def full(frame, path):  # noqa: ANN001, ANN202
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(results, "write_csv", full)
+    monkeypatch.setattr("dxsim.pipeline.write_csv", full)
+    out = tmp_path / "out"
+    code, err = run(root, scenario(tmp_path, ""), out, capsys)
+    assert code == 2
+    one_line(err, f"{out}: cannot write the results: No space left on device")
+    assert ".tmp-" not in err and sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+    monkeypatch.setattr("dxsim.pipeline.write_csv", real)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        code, err = run(root, scenario(tmp_path, ""), locked / "out", capsys)
+    finally:
+        locked.chmod(0o700)
+    import os
+    if os.geteuid() != 0:                                 # root may write anywhere
+        assert code == 2
+        one_line(err, str(locked / "out"))
+        assert ".tmp-" not in err
