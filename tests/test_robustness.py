@@ -160,3 +160,98 @@ def test_disk_errors_name_the_users_folder(root: Path, tmp_path: Path, monkeypat
         assert code == 2
         one_line(err, str(locked / "out"))
         assert ".tmp-" not in err
+
+
+# ---- finding 7: CSV formula injection --------------------------------------------------------------------
+
+def test_neutralise_formulas_follows_the_owasp_rule(tmp_path: Path) -> None:
+    from dxsim.results import neutralise_formulas, write_csv
+
+    assert neutralise_formulas(pd.DataFrame({"t": ["\rx", "x"]}))["t"].tolist() == ["'\rx", "x"]
+    frame = pd.DataFrame({"text": ["=HYPERLINK(\"http://x\")", "+1+1", "-5.2", "@SUM(A1)", "\tx", "-cmd|x",
+                                   "plain", "1e5"],
+                          "number": [-1.5, 2.0, -3.0, 0.0, 1.0, 2.0, 3.0, 4.0]})
+    write_csv(frame, tmp_path / "x.csv")
+    back = pd.read_csv(tmp_path / "x.csv", keep_default_na=False)
+    assert back["text"].tolist() == ["'=HYPERLINK(\"http://x\")", "'+1+1", "-5.2", "'@SUM(A1)", "'\tx",
+                                     "'-cmd|x", "plain", "1e5"]
+    assert back["number"].dtype == float and back["number"].iloc[0] == -1.5
+
+
+def test_formula_cells_from_inputs_are_neutralised_in_results(root: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A quote and a target document starting with '=' or '@' (made here from copies of the shipped files) reach
+    observations_used.csv and target_probabilities.csv prefixed with a quote."""
+    obs = pd.read_csv(root / "calibration/observations.csv", dtype=str, keep_default_na=False)
+    used = obs.index[(obs["geo"] == "long_an") & (obs["indicator"] == "fiber_household_share")][0]
+    obs.loc[used, "quote"] = "=HYPERLINK(\"http://evil\",\"x\")"
+    tg = pd.read_csv(root / "calibration/targets.csv", dtype=str, keep_default_na=False)
+    row = tg.index[tg["geo"] == "long_an"][0]
+    tg.loc[row, "document"] = "@SUM(1+1)*cmd"
+    obs.to_csv(tmp_path / "obs.csv", index=False)
+    tg.to_csv(tmp_path / "targets.csv", index=False)
+    out = tmp_path / "out"
+    code, err = run(root, scenario(tmp_path, ""), out, capsys, "--observations", str(tmp_path / "obs.csv"),
+                    "--targets", str(tmp_path / "targets.csv"))
+    assert code == 0, err
+    text = (out / "observations_used.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text and "\"=HYPERLINK" not in text
+    tp = (out / "target_probabilities.csv").read_text(encoding="utf-8")
+    assert "'@SUM(1+1)*cmd" in tp and ",@SUM" not in tp
+
+
+# ---- finding 8: tampered results folders -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def made(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("made") / "res"
+    assert cli.main(["run", str(root / "scenarios/baseline.toml"), "--config", str(root / "calibration/config.toml"),
+                     "--draws", "20", "--no-charts", "--out", str(out)]) == 0
+    return out
+
+
+def tampered(made: Path, tmp_path: Path, change) -> Path:  # noqa: ANN001
+    import shutil
+
+    folder = tmp_path / "t"
+    shutil.copytree(made, folder)
+    tr = pd.read_csv(folder / "trajectories.csv")
+    change(tr).to_csv(folder / "trajectories.csv", index=False)
+    return folder
+
+
+def test_tampered_results_are_one_line_errors(made: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dup = tampered(made, tmp_path / "a", lambda tr: pd.concat([tr, tr[tr["year"] == 2025].iloc[[0]]]))
+    assert cli.main(["report", str(dup), "--out", str(tmp_path / "r.html")]) == 2
+    one_line(capsys.readouterr().err, str(dup / "trajectories.csv"), "repeats the row")
+
+    def extra_geo(tr: pd.DataFrame) -> pd.DataFrame:
+        row = tr.iloc[[0]].copy()
+        row["geo"] = "atlantis"
+        return pd.concat([tr, row])
+
+    unknown = tampered(made, tmp_path / "b", extra_geo)
+    assert cli.main(["plot", str(unknown), "--format", "svg"]) == 2
+    one_line(capsys.readouterr().err, str(unknown / "trajectories.csv"), "geo atlantis")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_reads_only_files_inside_the_results_folder(made: Path, tmp_path: Path) -> None:
+    """A manifest naming a targets file elsewhere (here a made-up one) is not read; the folder's own copy is."""
+    import json
+    import shutil
+
+    from dxsim.report import write_report
+
+    folder = tmp_path / "res"
+    shutil.copytree(made, folder)
+    outside = tmp_path / "outside.csv"
+    outside.write_text("geo,document,source_url\nlong_an,SECRET-OUTSIDE-DOCUMENT,https://x.invalid\n",
+                       encoding="utf-8")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["targets"]["file"] = str(outside)
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    html = write_report([folder], tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "SECRET-OUTSIDE-DOCUMENT" not in html
+    own = pd.read_csv(folder / "targets_used.csv")
+    assert own["document"].iloc[0] in html.replace("&#x27;", "'").replace("&amp;", "&")

@@ -92,3 +92,26 @@ def test_a_target_without_its_method_is_evaluated_on_each_method_each_row_saying
     # 'all levels' of internal work: ministry, province and commune, one row each
     levels = evaluation_targets(cfg, inputs.targets[inputs.targets["definition"] == "all_levels"])
     assert levels["evaluated_as"].tolist() == ["ministry_level", "province_level", "commune_level"]
+
+
+def test_strict_targets_at_the_ceiling_are_never_met(ensemble, cfg):
+    """Finding 6 of issue 17: '> 100' on a 100% ceiling and '> 95' on a 95% ceiling used to count as met within
+    half a point (P = 0.958 and 0.237); they cannot be met, so they are not evaluable and say why. '>=' at the
+    ceiling keeps the reporting tolerance; '<' the ceiling is exact."""
+    targets = _targets([
+        {"geo": "tra_vinh", "indicator": "internal_work_online_share", "definition": "province_level",
+         "deadline": 2030, "target": 100.0, "comparator": ">"},
+        {"geo": "tra_vinh", "indicator": "fiber_household_share", "definition": "subscription", "deadline": 2030,
+         "target": 95.0, "comparator": ">"},
+        {"geo": "tra_vinh", "indicator": "fiber_household_share", "definition": "subscription", "deadline": 2030,
+         "target": 94.9, "comparator": ">"},
+        {"geo": "tra_vinh", "indicator": "fiber_household_share", "definition": "subscription", "deadline": 2030,
+         "target": 95.0, "comparator": "<"},
+    ])
+    tp = target_probabilities(ensemble, cfg, targets)
+    for k in (0, 1):
+        assert not tp["evaluable"].iloc[k] and np.isnan(tp["probability"].iloc[k])
+        assert "can never be met" in tp["reason"].iloc[k] and "ceiling" in tp["reason"].iloc[k]
+    sub = ensemble.series_draws(2030, "tra_vinh", ("fiber_household_share", "subscription"))[0]
+    assert tp["probability"].iloc[2] == pytest.approx(np.mean(sub > 94.9))
+    assert tp["probability"].iloc[3] == pytest.approx(np.mean(sub < 95.0)) == 1.0

@@ -116,7 +116,22 @@ def _draw_jobs(subject: Any, jobs: Sequence[ChartJob], out_dir: Path, lang: str,
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(subject: Any, out_dir: Path, lang: str, formats: Sequence[str]) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Linux: this process gets SIGKILL when its parent dies, however it dies (kill -9, out of memory), so a
+    worker never lingers blocked on the pipe of a dead parent; if the parent is already gone, exit now."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)            # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):                       # not Linux/glibc: the pool's own checks remain
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _init_worker(subject: Any, out_dir: Path, lang: str, formats: Sequence[str], parent: int) -> None:
+    _die_with_parent(parent)
     # Ctrl-C and SIGTERM are the parent's to handle: it cancels the queued charts and waits for these.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -152,7 +167,7 @@ def draw_all(subject: Any, jobs: Sequence[ChartJob], out_dir: str | Path, lang: 
         warnings.filterwarnings("ignore", message=".*multi-threaded.*fork", category=DeprecationWarning)
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_init_worker,
-                                   initargs=(subject, out_dir, lang, tuple(formats)))
+                                   initargs=(subject, out_dir, lang, tuple(formats), os.getpid()))
         futures = [pool.submit(_draw_in_worker, job) for job in reversed(jobs)][::-1]
     try:
         mine = []

@@ -62,6 +62,7 @@ class RunResult:
     observations: pd.DataFrame        # readings used by the fit, for the scenario's geos
     manifest: dict
     programmes: pd.DataFrame = field(default_factory=pd.DataFrame)   # programme_impact.PROGRAMME_COLUMNS
+    targets: pd.DataFrame = field(default_factory=pd.DataFrame)      # the targets file as read (validated)
 
 
 def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | None = None,
@@ -115,7 +116,7 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     with progress.stage("trajectory quantiles"):
         trajectories = ensemble.trajectories()
     result = RunResult(scen, calibrator, ensemble, trajectories, probabilities, all_targets, used, manifest,
-                       programmes)
+                       programmes, inputs.targets)
     check_finite(result)
     return result
 
@@ -183,6 +184,8 @@ def _write_tables(result: RunResult, tmp: Path) -> None:
         write_csv(result.programmes, tmp / "programmes.csv")
     if result.scenario.path is not None:
         (tmp / "scenario.toml").write_bytes(Path(result.scenario.path).read_bytes())
+    if not result.targets.empty:          # the report's target documents come from here, inside the folder
+        write_csv(result.targets, tmp / "targets_used.csv")
 
 
 TEST_PAUSE_ENV = "DXSIM_TEST_PAUSE_WRITING"

@@ -238,7 +238,7 @@ def _sources_section(tables: RunTables, lang: str) -> str:
     out = [f"<p>{len(obs)} readings entered the fit for this scenario's geos; each links to its source.</p>",
            table_html(["Geo", "Indicator", "Definition", "Year", "Value", "Source", "Quote"], rows,
                   numeric=(3, 4))]
-    targets_file = Path(str((tables.manifest.get("targets") or {}).get("file", "")))
+    targets_file = tables.folder / "targets_used.csv"        # only files inside the results folder are read
     if targets_file.is_file():
         try:
             tg = pd.read_csv(targets_file)

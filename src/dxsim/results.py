@@ -36,9 +36,31 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")     # what spreadsheets read as the start of a formula (OWASP)
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or carriage return)
+    prefixed with ``'`` (the OWASP rule for CSV injection); a number written as text ('-5.2') and numeric
+    columns are left alone."""
+    out = frame
+    for col in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_datetime64_any_dtype(frame[col]):
+            continue                              # numbers stay numbers, negative ones included
+        values = frame[col].to_numpy()
+        risky = [isinstance(v, str) and v.startswith(FORMULA_START) and not _NUMBER.fullmatch(v) for v in values]
+        if any(risky):
+            if out is frame:
+                out = frame.copy()
+            out[col] = [f"'{v}" if r else v for v, r in zip(values, risky, strict=True)]
+    return out
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV with fixed float formatting and Unix line endings (byte-identical for identical frames)."""
-    frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    """CSV with fixed float formatting and Unix line endings (byte-identical for identical frames); text cells
+    that would start a spreadsheet formula are neutralised (``neutralise_formulas``)."""
+    neutralise_formulas(frame).to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:

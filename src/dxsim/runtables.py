@@ -233,6 +233,23 @@ def _chart_meta(manifest: dict[str, Any], fit_table: pd.DataFrame, config: Any =
     return tuple(anchors), anchors, {}, {}
 
 
+def _check_grid(tr: pd.DataFrame, path: Path) -> None:
+    """InputError for a trajectories table dxsim cannot have written (changed by hand): a repeated row, or a geo
+    whose rows do not cover the same series and years as the others."""
+    key = ["scenario", "geo", "indicator", "definition", "year"]
+    dup = tr.duplicated(key).to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        what = ", ".join(str(tr[c].iat[i]) for c in key[1:])
+        raise InputError(path, f"row {i + 1}", f"repeats the row of {what}; the file was changed after dxsim "
+                         "wrote it (run dxsim again)")
+    rows = tr.groupby(["scenario", "geo"], sort=False).size()
+    if rows.nunique() > 1:
+        (scen, geo), n = rows.idxmin(), int(rows.min())
+        raise InputError(path, f"geo {geo}", f"has {n} rows in scenario {scen} where others have {int(rows.max())}; "
+                         "the file was changed after dxsim wrote it (run dxsim again)")
+
+
 def read_run(folder: str | Path, manifest: dict[str, Any] | None = None, config: Any = None) -> RunTables:
     """Read a results folder; a missing or malformed file, or a cell of the wrong type, raises InputError
     naming the file (and the row and column). ``manifest`` and ``config`` (a CalibrationConfig) are given by
@@ -251,6 +268,7 @@ def read_run(folder: str | Path, manifest: dict[str, Any] | None = None, config:
     for col in TRAJECTORY_NUMBERS:
         if col in tr.columns:
             tr[col] = check_numbers(tr, tr_path, col, lo=0, hi=100)
+    _check_grid(tr, tr_path)
 
     tp_path = folder / "target_probabilities.csv"
     tp = _read_csv(tp_path, TARGET_COLUMNS)

@@ -1,9 +1,14 @@
 """Target probabilities from the ensemble: P(met at the deadline) = share of draws meeting the target.
 
-Draws are compared with the target exactly, with one exception: a continuous share only approaches its
-ceiling, so a target *at* the definition's ceiling ("100% of eligible services online") counts as met within
-``CEILING_TOLERANCE`` points of it, the rounding with which such achievements are reported. A target above the
-ceiling assumed in the calibration config cannot be evaluated and says so.
+Draws are compared with the target exactly, with these rules at a definition's ceiling (the share approaches
+its ceiling but never passes it):
+
+- ``>=`` a target *at* the ceiling ("100% of eligible services online") counts as met within
+  ``CEILING_TOLERANCE`` points of it, the rounding with which such achievements are reported;
+- ``>`` a target at or above the ceiling ("more than 95%" with a 95% ceiling) can never be met: not evaluable,
+  with that reason (no probability is made up);
+- ``>=`` a target above the ceiling: not evaluable (the calibration assumes it cannot be reached);
+- ``<=`` and ``<``: exact (a share below its ceiling meets "< ceiling" in every draw).
 """
 
 from __future__ import annotations
@@ -72,6 +77,9 @@ def unevaluable_reason(cfg: CalibrationConfig, row: pd.Series, geos: tuple[str, 
     if row["comparator"] in (">=", ">") and float(row["target"]) > ceiling:
         return (f"target {float(row['target']):g}% is above the {ceiling:g}% ceiling assumed for "
                 f"{row['indicator']}/{definition} in the calibration config")
+    if row["comparator"] == ">" and float(row["target"]) >= ceiling:
+        return (f"'more than {float(row['target']):g}%' can never be met: {row['indicator']}/{definition} "
+                f"never passes its {ceiling:g}% ceiling assumed in the calibration config")
     return ""
 
 
@@ -85,10 +93,13 @@ def probability_text(p: float, draws: int) -> str:
 
 
 def meets(values: np.ndarray, target: float, comparator: str, ceiling: float) -> np.ndarray:
-    """Which simulated values (percent) meet a target: exactly, except that a target at or above the
-    definition's ceiling counts as met within ``CEILING_TOLERANCE`` points of the ceiling."""
-    if comparator in (">=", ">") and target >= ceiling:
+    """Which simulated values (percent) meet a target: exactly, except that ``>=`` a target at (or above) the
+    definition's ceiling counts as met within ``CEILING_TOLERANCE`` points of the ceiling; ``>`` the ceiling is
+    never met (such targets are not evaluable, see ``unevaluable_reason``)."""
+    if comparator == ">=" and target >= ceiling:
         return values >= ceiling - CEILING_TOLERANCE
+    if comparator == ">" and target >= ceiling:
+        return np.zeros(np.shape(values), dtype=bool)
     return COMPARE[comparator](values, target)
 
 
