@@ -195,3 +195,13 @@ def test_geo_id_with_a_slash_is_refused(root: Path, tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match=r"geos\.csv: old_province: .*'a/b'"):
         known_geos(replace(cfg, geos_file=geos))
+
+
+def test_a_users_file_named_like_the_marker_inside_results_is_kept(tmp_path: Path) -> None:
+    res = tmp_path / "res"
+    write_results(res, {"a.csv": "1"})
+    (res / "old").mkdir()
+    (res / "old" / MARKER).write_text("written by dxsim; dxsim may replace this folder\n", encoding="utf-8")
+    (res / "old" / "t.csv").write_text("old run", encoding="utf-8")
+    write_results(res, {"a.csv": "2"}, clean=True)
+    assert tree(res) == {"a.csv": "2", "old/t.csv": "old run"} and (res / "old" / MARKER).is_file()

@@ -316,7 +316,9 @@ def _finish_markers(root: Path, foreign: set[str]) -> None:
         if MARKER not in _files:
             continue
         folder = Path(folder)
-        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        marker = read_marker(folder)
+        if marker is None:                       # a user's file of that name, kept as it is
+            continue
         marker.pop("temp_for", None)
         marker.pop("pid", None)
         marker["files"] = _listed_files(folder, root, foreign)
