@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -261,7 +260,7 @@ def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", format
     dest.mkdir(parents=True, exist_ok=True)
     if results.read_marker(dest) is None and not any(dest.iterdir()):
         results.mark_folder(dest)                   # a new charts folder (e.g. charts/vi/) is dxsim's
-    tmp = Path(tempfile.mkdtemp(prefix=".charts.tmp-", dir=dest))
+    tmp = results.temp_folder(dest, ".charts.tmp-")   # pid-named: a killed run's is removed by the next
     try:
         drawn = render_run(tables, tmp, lang=lang, formats=formats, geos=geos, indicators=indicators,
                            workers=workers)

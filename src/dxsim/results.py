@@ -375,12 +375,26 @@ def _remove_stale(dest: Path) -> None:
 
 
 def remove_stale_files(folder: str | Path, prefix: str) -> None:
-    """Remove files ``folder/<prefix><pid>-*`` left by killed dxsim processes (e.g. ``.report.html.tmp-``)."""
+    """Remove what killed dxsim processes left in ``folder`` as ``<prefix><pid>-*``: files (e.g.
+    ``.report.html.tmp-``) and folders made by ``temp_folder`` (they carry a temporary marker)."""
     pattern = re.compile(rf"{re.escape(prefix)}(\d+)-[A-Za-z0-9_]+")
     for entry in Path(folder).glob(f"{glob.escape(prefix)}*"):
         m = pattern.fullmatch(entry.name)
-        if m and not _alive(int(m[1])) and entry.is_file() and not entry.is_symlink():
+        if not m or _alive(int(m[1])) or entry.is_symlink():
+            continue
+        if entry.is_file():
             entry.unlink(missing_ok=True)
+        elif entry.is_dir() and (read_marker(entry) or {}).get("temp_for") == prefix:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def temp_folder(folder: str | Path, prefix: str) -> Path:
+    """A new temporary folder ``folder/<prefix><pid>-*`` carrying a temporary marker; the ones left there by
+    killed processes are removed first (``remove_stale_files``). The caller removes it when done."""
+    remove_stale_files(folder, prefix)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=folder))
+    _write_marker(tmp, _new_marker(temp_for=prefix))
+    return tmp
 
 
 def _alive(pid: int) -> bool:
