@@ -481,8 +481,15 @@ def test_investment_events_and_damping_scale_each_years_step_exactly(cfg):
     neutral = SimpleNamespace(n_rollouts=2, years=tuple(int(y) for y in years), geos=base.geos,
                               indicators=(IND, "synthetic_other"),
                               effects=lambda: (np.ones(shape), np.zeros(shape), np.zeros(shape)))
-    ens = run_ensemble(cal, [base, lever, dataclasses.replace(lever, name="programme")], 200, 6,
-                       rollouts=[None, None, neutral])
+    lift = SimpleNamespace(n_rollouts=2, years=neutral.years, geos=base.geos, indicators=neutral.indicators,
+                           effects=lambda: (np.ones(shape), np.full(shape, 4.5), np.zeros(shape)))
+    ens = run_ensemble(cal, [base, lever, dataclasses.replace(lever, name="programme"),
+                             dataclasses.replace(lever, name="lift")], 200, 6, rollouts=[None, None, neutral, lift])
+    # a programme's ceiling lift of 4.5 points keeps the adoption fraction: shares x (90 + 4.5) / 90 after the
+    # jump-off, unchanged up to it
+    for year, factor in ((2023, 1.0), (2024, 94.5 / 90.0), (2030, 94.5 / 90.0)):
+        got = ens.series_draws(year, "ha_noi", (IND, "a"))
+        np.testing.assert_allclose(got[3], got[1] * factor, rtol=1e-12)
 
     def close(got: np.ndarray, want) -> None:
         np.testing.assert_allclose(got, np.broadcast_to(want, got.shape), rtol=1e-4)
