@@ -495,7 +495,7 @@ def test_investment_events_and_damping_scale_each_years_step_exactly(cfg):
         np.testing.assert_allclose(got, np.broadcast_to(want, got.shape), rtol=1e-4)
 
     def steps(indicator: str, geo: str) -> np.ndarray:                  # (scenario, year, draw)
-        z = np.stack([_z(ens.series_draws(int(y), geo, (indicator, "a")), 90.0) for y in years], axis=1)
+        z = np.stack([_z(ens.series_draws(int(y), geo, (indicator, "a"))[:3], 90.0) for y in years], axis=1)
         return np.diff(z, axis=1)
 
     for geo in ("vietnam", "ha_noi"):
