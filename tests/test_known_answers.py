@@ -21,7 +21,15 @@ from scipy import optimize
 from dxsim.backtest import with_measurement_noise
 from dxsim.calibrate import Calibrator
 from dxsim.config import DefinitionSpec, IndicatorSpec, LogNormalPrior, NormalPrior
-from dxsim.ensemble import Ensemble, RolloutDrivers, _step_share, run_ensemble
+from dxsim.ensemble import (
+    BYTES_LIMIT,
+    Ensemble,
+    RolloutDrivers,
+    _check_sampling_memory,
+    _step_share,
+    check_memory,
+    run_ensemble,
+)
 from dxsim.model import Law
 from dxsim.observations import load_observations
 from dxsim.scenario import Event, Scenario
@@ -646,3 +654,20 @@ def test_an_indicator_whose_data_end_earlier_is_projected_from_its_own_last_year
         z = _z(ens.series_draws(year, "vietnam", ("synthetic_early", "a"))[0], 90.0)
         c = np.array([1.0, year - REF])
         assert z.var() == pytest.approx(c @ cov[:2, :2] @ c + max(year - 2021, 0) * 0.25**2, rel=0.05), year
+
+
+def test_memory_limits_refuse_exactly_above_the_byte_limit():
+    """Paths and working arrays need 8 S D G I (Y + 4) bytes, parameter draws 8 D (4 G I + 2 P): at the limit a
+    run is accepted, one draw more is refused with the limit in GiB."""
+    assert BYTES_LIMIT == 6 * 2**30
+    S, G, I, Y = 2, 3, 5, 6
+    D = BYTES_LIMIT // (8 * S * G * I * (Y + 4))
+    check_memory(S, D, G, I, Y)
+    with pytest.raises(MemoryError, match=r"limit 6 GiB"):
+        check_memory(S, D + 1, G, I, Y)
+    post = SimpleNamespace(n_params=40)
+    cal = SimpleNamespace(geos_=("a",) * G, config=SimpleNamespace(indicators=(None,) * I), posteriors_={"x": post})
+    draws = BYTES_LIMIT // (8 * (4 * G * I + 2 * 40))
+    _check_sampling_memory(cal, draws)
+    with pytest.raises(MemoryError, match=r"limit 6 GiB"):
+        _check_sampling_memory(cal, draws + 1)
