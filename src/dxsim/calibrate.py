@@ -16,7 +16,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize
+from scipy import linalg, optimize, sparse
 
 from .config import CalibrationConfig, IndicatorSpec
 from .dynamics import DAMPING_GRID, grid_posterior, stratified, warped_time
@@ -106,13 +106,15 @@ class Design:
         """X'X (P, P), X'y (P,), X'r (P,) and r'r with r = y - X m0: all the fit needs from the readings, so its
         cost per hyper-parameter step does not grow with their number."""
         resid = self.y - self.X @ self.prior_mean
-        return self.X.T @ self.X, self.X.T @ self.y, self.X.T @ resid, float(resid @ resid)
+        xt = sparse.csr_matrix(self.X).T        # a reading touches a few of the P columns: O(n) products
+        return (xt @ xt.T).toarray(), xt @ self.y, xt @ resid, float(resid @ resid)
 
 
 def transform_readings(spec: IndicatorSpec, definition: np.ndarray, value: np.ndarray,
                        clip: tuple[float, float]) -> np.ndarray:
     """Percent readings -> the law's transformed scale, each over its definition's ceiling."""
-    ceiling = np.array([spec.definition(d).ceiling for d in definition])
+    ceilings = {d.name: d.ceiling for d in spec.definitions}
+    ceiling = np.array([ceilings[d] for d in definition], dtype=float)
     fraction = np.clip(value / ceiling, clip[0], clip[1])
     return spec.law.to_linear(fraction)
 
@@ -142,17 +144,18 @@ def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFra
     years = points["year"].to_numpy() if "year" in points else np.ceil(points["time"].to_numpy(float)) - 1
     X[:, 0] = 1.0
     X[:, 1] = dt
-    for j, (geo, dfn) in enumerate(zip(points["geo"], points["definition"], strict=True)):
+    pairs = pd.DataFrame({"geo": points["geo"].to_numpy(object), "dfn": points["definition"].to_numpy(object)})
+    for (geo, dfn), rows in pairs.groupby(["geo", "dfn"], sort=False).indices.items():   # few pairs, many rows
         g = centre[dfn] if dfn in centre and geo not in not_province else gi[geo]
         if g > 0:
-            X[j, 1 + g] = 1.0
-            X[j, G + g] = dt[j]
+            X[rows, 1 + g] = 1.0
+            X[rows, G + g] = dt[rows]
         if dfn != spec.anchor:
-            X[j, 2 * G + offsets.index(dfn)] = 1.0
+            X[rows, 2 * G + offsets.index(dfn)] = 1.0
         if dfn in slope_offsets:
-            X[j, 2 * G + n_off + slope_offsets.index(dfn)] = dt[j]
-        if dfn in breaks and years[j] < spec.definition(dfn).break_year:
-            X[j, 2 * G + n_off + n_slope + breaks.index(dfn)] = 1.0
+            X[rows, 2 * G + n_off + slope_offsets.index(dfn)] = dt[rows]
+        if dfn in breaks:
+            X[rows[years[rows] < spec.definition(dfn).break_year], 2 * G + n_off + n_slope + breaks.index(dfn)] = 1.0
     if damping != 1.0:      # a damped slope: the slope columns carry warped time (dynamics.warped_time)
         cols = np.r_[1, G + 1:2 * G, 2 * G + n_off:2 * G + n_off + n_slope]
         X[:, cols] = np.where(X[:, cols] != 0, warped_time(dt, damping)[:, None], 0.0)
