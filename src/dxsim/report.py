@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import __version__, progress, style
 from .errors import InputError
+from .report_brief import word
 from .report_html import CSS, chart_file, esc
 from .report_sections import ReportContext, SkillFolder, build_sections
 from .results import atomic_output_dir, check_output_dir, record_written, remove_stale_files
@@ -91,8 +92,9 @@ def build_report(runs: Sequence[RunTables], skills: Sequence[SkillFolder] = (), 
         charts = tuple(_charts_for(run, tmp / f"charts-{k}", lang) for k, run in enumerate(runs))
         sections = build_sections(ReportContext(tuple(runs), tuple(skills), lang, charts, tmp,
                                                   tuple(scorecards), tuple(policy)))
-    title = "dxsim report: " + ", ".join(r.scenario for r in runs) if runs else "dxsim report"
+    title = word("report_title", lang) + (": " + ", ".join(r.scenario for r in runs) if runs else "")
     created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    folders = ", ".join(str(r.folder) for r in runs) or "-"
     toc = "".join(f'<li><a href="#{esc(s.anchor)}">{esc(s.title)}</a></li>' for s in sections)
     body = "\n".join(f'<section id="{esc(a)}"><h2>{esc(t)}</h2>\n{h}\n</section>' for a, t, h in
                      ((s.anchor, s.title, s.html) for s in sections))
@@ -103,9 +105,8 @@ def build_report(runs: Sequence[RunTables], skills: Sequence[SkillFolder] = (), 
             '<link rel="icon" href="data:,">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n"
             f"<h1>{esc(title)}</h1>\n"
-            f'<p class="meta">Written by dxsim {esc(__version__)} on {esc(created)} from '
-            f"{esc(', '.join(str(r.folder) for r in runs) or '-')}. Values are percent; intervals are "
-            "Monte Carlo quantiles. Self-contained: opens offline.</p>\n"
+            f'<p class="meta">{esc(word("meta", lang, version=__version__, created=created, folders=folders))}'
+            "</p>\n"
             f"<nav><ul>{toc}</ul></nav>\n{body}\n</body></html>\n")
 
 

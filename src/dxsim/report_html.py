@@ -28,6 +28,22 @@ figure { margin: 18px 0 26px; } figure img { max-width: 100%; height: auto; bord
 .swatch { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 2px; vertical-align: -0.1em; }
 pre { background: #f6f6f6; padding: 10px; overflow-x: auto; font-size: 0.85em; }
 details { margin: 8px 0 16px; } summary { cursor: pointer; color: #0072B2; }
+.brief-geo { border-top: 1px solid #ccc; padding-top: 4px; } .brief-geo h4 { margin: 10px 0 2px; }
+@page { size: A4; margin: 14mm 15mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 9pt; line-height: 1.3; }
+  nav { display: none; }
+  h1 { font-size: 16pt; margin-top: 0; } h2 { font-size: 13pt; margin-top: 0; break-before: page; }
+  h3 { font-size: 11pt; margin-top: 12px; break-after: avoid; } h4 { font-size: 9.5pt; break-after: avoid; }
+  section#brief > h2 { break-before: auto; }
+  .brief-geo { break-after: page; border: 0; }
+  .grid { display: block; }
+  figure { margin: 6px 0; break-inside: avoid; } figure img { width: 16cm; max-width: 100%; border: 0; }
+  table { font-size: 7.5pt; margin: 4px 0 8px; width: 100%; } th, td { padding: 1px 4px; }
+  tr { break-inside: avoid; } td { overflow-wrap: anywhere; } th { hyphens: none; }
+  pre { white-space: pre-wrap; font-size: 7pt; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 
@@ -77,6 +93,10 @@ def figure_html(path: Path | None, caption: str, alt: str) -> str:
             f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
-def pct(v: Any) -> str:
-    return "" if pd.isna(v) else f"{float(v):.1f}"
+def pct(v: Any, lang: str = "en") -> str:
+    """A percentage to one decimal (decimal comma in Vietnamese); '' for a missing value."""
+    if pd.isna(v):
+        return ""
+    text = f"{float(v):.1f}"
+    return text.replace(".", ",") if lang == "vi" else text
 

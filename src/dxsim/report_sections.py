@@ -23,6 +23,7 @@ import pandas as pd
 from . import style
 from .chartkit import definition_label, newest_readings_text
 from .errors import InputError
+from .report_brief import WORDS, brief_sections, word
 from .report_html import chart_file, esc, figure_html, link, pct, table_html
 from .verdicts import verdict_section
 
@@ -80,13 +81,14 @@ def _summary_section(tables: RunTables, lang: str) -> str:
         for ind, dfn in tables.headline_series():
             sel = tr[(tr["geo"] == geo) & (tr["indicator"] == ind) & (tr["definition"] == dfn)]
             sel = sel.set_index("year")
-            cells = [f"{pct(sel.at[y, 'q50'])} [{pct(sel.at[y, 'q10'])}–{pct(sel.at[y, 'q90'])}]"
+            cells = [f"{pct(sel.at[y, 'q50'], lang)} [{pct(sel.at[y, 'q10'], lang)}–{pct(sel.at[y, 'q90'], lang)}]"
                      if y in sel.index else "" for y in years]
             rows.append([esc(style.geo_name(geo, lang)),
-                         esc(style.indicator_name(ind, lang, tables.labels.get(ind))),
+                         esc(style.indicator_name(ind, lang, tables.labels.get(ind), geo)),
                          esc(style.definition_name(dfn, lang)), *cells])
-    out = ["<h3>Headline indicators: median [80% interval], percent</h3>",
-           table_html(["Geo", "Indicator", "Definition", *map(str, years)], rows,
+    w = lambda key, **kw: esc(word(key, lang, **kw))          # noqa: E731 - a short alias for the table headers
+    out = [f"<h3>{w('sum_headline')}</h3>",
+           table_html([w("geo"), w("indicator"), w("definition"), *map(str, years)], rows,
                   numeric=range(3, 3 + len(years)))]
     if newest := newest_readings_text(tables.manifest, tables.headline, lang):      # stale data are said
         out.append(f'<p class="note">{esc(newest)}; projections start in {esc(tables.first_projected_year)}.</p>')
@@ -98,32 +100,31 @@ def _summary_section(tables: RunTables, lang: str) -> str:
     for r in due.itertuples(index=False):
         key, colour = style.likelihood(float(r.probability))
         rows.append([esc(style.geo_name(r.geo, lang)),
-                     esc(style.indicator_name(r.indicator, lang, tables.labels.get(r.indicator))),
+                     esc(style.indicator_name(r.indicator, lang, tables.labels.get(r.indicator), r.geo)),
                      esc(definition_label(r.definition, r.evaluated_as, lang)), esc(r.deadline),
                      esc(f"{style.comparator(r.comparator)}{r.target:g}%"),
-                     f"{float(r.probability):.3f} ± {2 * float(r.mc_se):.3f}",
+                     esc(f"{style.number(float(r.probability), 3, lang)} ± "
+                         f"{style.number(2 * float(r.mc_se), 3, lang)}"),
                      f'<span class="swatch" style="background:{colour}"></span> {esc(style.text(key, lang))}',
-                     esc(r.document)])
-    out += [f"<h3>Probability of meeting each target due {first} or later</h3>",
-            '<p class="note">± two Monte Carlo standard errors. The same target stated in two documents is '
-            "listed twice.</p>",
-            table_html(["Geo", "Indicator", "Definition", "Deadline", "Target", "P(met)", "Likelihood",
-                    "Document"], rows, numeric=(5,))]
+                     esc(style.document_name(r.document, lang))])
+    out += [f"<details><summary>{w('sum_targets', first=first)}</summary>", f'<p class="note">{w("sum_note")}</p>',
+            table_html([w("geo"), w("indicator"), w("definition"), w("deadline"), w("target"), w("probability"),
+                        w("likelihood"), w("document")], rows, numeric=(5,)), "</details>"]
     if tables.all_targets is not None:                  # all_targets_probabilities.csv, checked by read_run
         rows = [[esc(style.geo_name(r.geo, lang)), esc(r.scope), esc(r.n_targets),
-                 f"{float(r.probability):.3f}"] for r in tables.all_targets.itertuples(index=False)]
-        out += ["<h3>Probability that all of a geo's targets are met</h3>",
-                table_html(["Geo", "Targets", "Number", "P(all met)"], rows, numeric=(2, 3))]
+                 esc(style.number(float(r.probability), 3, lang))] for r in tables.all_targets.itertuples(index=False)]
+        out += [f"<h3>{w('all_met')}</h3>",
+                table_html([w("geo"), w("scope"), w("number"), w("p_all")], rows, numeric=(2, 3))]
     past = tp[tp["evaluable"] & (tp["deadline"] < first)]
     never = tp[~tp["evaluable"]]
-    rows = [[esc(style.geo_name(r.geo, lang)), esc(r.indicator), esc(r.definition), esc(r.deadline),
-             esc(f"{style.comparator(r.comparator)}{r.target:g}"), esc(r.reason if "reason" in tp else ""),
-             esc(r.document)] for r in never.itertuples(index=False)]
-    out += [f"<details><summary>{len(never)} targets the model cannot evaluate, and why</summary>",
-            table_html(["Geo", "Indicator", "Definition", "Deadline", "Target", "Reason", "Document"], rows),
-            "</details>",
-            f'<p class="note">{len(past)} evaluable targets were due before {first} (observed years); their '
-            "probabilities are in target_probabilities.csv.</p>"]
+    rows = [[esc(style.geo_name(r.geo, lang)), esc(style.indicator_name(r.indicator, lang, None, r.geo)),
+             esc(style.definition_name(r.definition, lang)), esc(r.deadline),
+             esc(f"{style.comparator(r.comparator)}{r.target:g}%"), esc(r.reason if "reason" in tp else ""),
+             esc(style.document_name(r.document, lang))] for r in never.itertuples(index=False)]
+    out += [f"<details><summary>{w('unevaluable', n=len(never))}</summary>",
+            table_html([w("geo"), w("indicator"), w("definition"), w("deadline"), w("target"), w("reason"),
+                        w("document")], rows),
+            "</details>", f'<p class="note">{w("past", n=len(past), first=first)}</p>']
     return "\n".join(out)
 
 
@@ -179,23 +180,25 @@ def _schedule_text(value: Any) -> str:
 def _charts_section(tables: RunTables, charts: Path, lang: str) -> str:
     from .charts import fan_chart_keys, fan_stem
 
-    out = ["<h3>Overview</h3>"]
+    out = [f"<h3>{esc(word('overview', lang))}</h3>"]
     for p in sorted(charts.glob("overview*.svg")) or sorted(charts.glob("overview*.png")):
-        out.append(figure_html(p, f"All geos x headline indicators, scenario {tables.scenario}",
-                           "overview chart"))
-    by_geo: dict[str, list[str]] = {}
+        out.append(figure_html(p, style.text("overview_title", lang, scenario=tables.scenario), "overview"))
+    headline = set(tables.headline_series())
+    by_geo: dict[str, tuple[list[str], list[str]]] = {}
     for geo, ind, dfn in fan_chart_keys(tables):
-        name = (f"{style.indicator_name(ind, lang, tables.labels.get(ind))} "
+        name = (f"{style.indicator_name(ind, lang, tables.labels.get(ind), geo)} "
                 f"({style.definition_name(dfn, lang)})")
-        by_geo.setdefault(geo, []).append(figure_html(chart_file(charts / fan_stem(geo, ind, dfn)),
-                                                  f"{style.geo_name(geo, lang)}: {name}",
-                                                  f"fan chart {name}"))
-    for geo, figs in by_geo.items():
-        out += [f"<h3>{esc(style.geo_name(geo, lang))}</h3>", '<div class="grid">', *figs, "</div>"]
+        fig = figure_html(chart_file(charts / fan_stem(geo, ind, dfn)), f"{style.geo_name(geo, lang)}: {name}", name)
+        by_geo.setdefault(geo, ([], []))[0 if (ind, dfn) in headline else 1].append(fig)
+    for geo, (main, rest) in by_geo.items():
+        out += [f"<h3>{esc(style.geo_name(geo, lang))}</h3>", '<div class="grid">', *main, "</div>"]
+        if rest:       # the other series' charts, collapsed: open them on screen; the printout stays short
+            out += [f"<details><summary>{esc(word('other_charts', lang, n=len(rest)))}</summary>",
+                    '<div class="grid">', *rest, "</div></details>"]
     return "\n".join(out)
 
 
-def _calibration_section(tables: RunTables) -> str:
+def _calibration_section(tables: RunTables, lang: str = "en") -> str:
     m = tables.manifest
     cal = m.get("calibration") or {}
     facts = [["Config", esc(cal.get("config", ""))],
@@ -214,16 +217,30 @@ def _calibration_section(tables: RunTables) -> str:
         rows = [[esc(ind), *(f"{float(v.get(k, np.nan)):.3f}" for k in ("level_sd", "slope_sd", "obs_sd"))]
                 for ind, v in hyper.items() if isinstance(v, dict)]
         out += ["<h3>Pooling and noise at the posterior mode</h3>",
-                table_html(["Indicator", "level sd", "slope sd", "observation sd"], rows, numeric=(1, 2, 3))]
+                table_html([esc(word("indicator", lang)), "level sd", "slope sd", "observation sd"], rows,
+                           numeric=(1, 2, 3))]
     fit = tables.fit_table
     cols = [c for c in ("indicator", "geo", "n_observations", "definitions_observed", "pooled",
                         "rms_residual_pp", "slope_per_year") if c in fit.columns]
     fit = fit[fit["geo"].isin(tables.geos)] if "geo" in fit else fit
-    rows = [[esc(f"{v:.3f}" if isinstance(v, float) else v) for v in r]
-            for r in fit[cols].itertuples(index=False)]
+    def cell(col: str, v: Any) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return "—"
+        if col == "indicator":
+            return style.indicator_name(str(v), lang)
+        if col == "geo":
+            return style.geo_name(str(v), lang)
+        if col == "definitions_observed":
+            return ", ".join(style.definition_name(d, lang) for d in str(v).split(";") if d)
+        if isinstance(v, bool | np.bool_):
+            return {True: "yes", False: "no"}[bool(v)] if lang == "en" else {True: "có", False: "không"}[bool(v)]
+        return style.number(v, 3, lang) if isinstance(v, float) else str(v)
+
+    rows = [[esc(cell(c, v)) for c, v in zip(cols, r, strict=True)] for r in fit[cols].itertuples(index=False)]
     out += ["<h3>Fit per geo and indicator</h3>",
             '<p class="note">pooled: no reading, the geo gets the national distribution; RMS residual in '
-            "percentage points.</p>", table_html(cols, rows)]
+            "percentage points.</p>", "<details><summary>Fit table</summary>",
+            table_html([esc(c.replace("_", " ")) for c in cols], rows), "</details>"]
     return "\n".join(out)
 
 
@@ -232,12 +249,14 @@ def _sources_section(tables: RunTables, lang: str) -> str:
     rows = []
     for r in obs.itertuples(index=False):
         quote = str(getattr(r, "quote", "") or "")
-        rows.append([esc(style.geo_name(r.geo, lang)), esc(r.indicator), esc(r.definition), esc(r.year),
-                     esc(f"{float(r.value):g}"), link(r.source_url),
+        rows.append([esc(style.geo_name(r.geo, lang)), esc(style.indicator_name(r.indicator, lang, None, r.geo)),
+                     esc(style.definition_name(r.definition, lang)), esc(r.year),
+                     esc(f"{float(r.value):g}".replace(".", "," if lang == "vi" else ".")), link(r.source_url),
                      f'<span title="{esc(quote)}">{esc(textwrap.shorten(quote, 140, placeholder="…"))}</span>'])
-    out = [f"<p>{len(obs)} readings entered the fit for this scenario's geos; each links to its source.</p>",
-           table_html(["Geo", "Indicator", "Definition", "Year", "Value", "Source", "Quote"], rows,
-                  numeric=(3, 4))]
+    w = lambda key, **kw: esc(word(key, lang, **kw))          # noqa: E731
+    out = [f"<details><summary>{w('readings', n=len(obs))}</summary>",
+           table_html([w("geo"), w("indicator"), w("definition"), w("year"), w("value"), w("source"), w("quote")],
+                      rows, numeric=(3, 4)), "</details>"]
     targets_file = tables.folder / "targets_used.csv"        # only files inside the results folder are read
     if targets_file.is_file():
         try:
@@ -246,9 +265,10 @@ def _sources_section(tables: RunTables, lang: str) -> str:
             tg = pd.DataFrame()
         if {"geo", "document", "source_url"} <= set(tg.columns):
             tg = tg[tg["geo"].isin(tables.geos)].drop_duplicates(["geo", "document", "source_url"])
-            rows = [[esc(style.geo_name(r.geo, lang)), esc(r.document), link(r.source_url)]
-                    for r in tg.itertuples(index=False)]
-            out += ["<h3>Target documents</h3>", table_html(["Geo", "Document", "Source"], rows)]
+            rows = [[esc(style.geo_name(r.geo, lang)), esc(style.document_name(r.document, lang)),
+                     link(r.source_url)] for r in tg.itertuples(index=False)]
+            out += [f"<details><summary>{w('target_documents', n=len(rows))}</summary>",
+                    table_html([w("geo"), w("document"), w("source")], rows), "</details>"]
     return "\n".join(out)
 
 
@@ -312,7 +332,7 @@ def _run_scenario(ctx: ReportContext, k: int) -> str:
 
 
 def _run_calibration(ctx: ReportContext, k: int) -> str:
-    return _calibration_section(ctx.runs[k])
+    return _calibration_section(ctx.runs[k], ctx.lang)
 
 
 def _run_sources(ctx: ReportContext, k: int) -> str:
@@ -333,17 +353,20 @@ RUN_SECTIONS: list[tuple[str, str, Callable[[ReportContext, int], str]]] = [
 def comparison_sections(ctx: ReportContext) -> list[Section]:
     if len(ctx.runs) < 2:
         return []
-    return [Section("comparison", "Scenario comparison", _comparison_section(ctx.runs, ctx.scratch, ctx.lang))]
+    return [Section("comparison", word("comparison", ctx.lang), _comparison_section(ctx.runs, ctx.scratch, ctx.lang))]
 
 
 def run_sections(ctx: ReportContext) -> list[Section]:
     """``RUN_SECTIONS`` for each run, run after run."""
-    return [Section(_anchor(run, name), f"{run.scenario}: {title}", make(ctx, k))
-            for k, run in enumerate(ctx.runs) for name, title, make in RUN_SECTIONS]
+    def title(name: str, fallback: str) -> str:
+        return word(name, ctx.lang) if name in WORDS["en"] else fallback
+
+    return [Section(_anchor(run, name), f"{run.scenario}: {title(name, text)}", make(ctx, k))
+            for k, run in enumerate(ctx.runs) for name, text, make in RUN_SECTIONS]
 
 
 def skill_sections(ctx: ReportContext) -> list[Section]:
-    return [Section(f"skill-{k}", "Forecast skill", _skill_section(skill)) for k, skill in enumerate(ctx.skills)]
+    return [Section(f"skill-{k}", word("skill", ctx.lang), _skill_section(skill)) for k, skill in enumerate(ctx.skills)]
 
 
 def track_record_sections(ctx: ReportContext) -> list[Section]:
@@ -362,6 +385,7 @@ def policy_sections(ctx: ReportContext) -> list[Section]:
 
 
 REPORT_SECTIONS: list[SectionMaker] = [
+    brief_sections,
     comparison_sections,
     run_sections,
     skill_sections,

@@ -152,6 +152,7 @@ def verdict_section(ctx, k: int) -> str:  # noqa: ANN001 - report_sections.Repor
     nowcasts and targets without a reading, each with the rule that decided it."""
     from . import style
     from .chartkit import short_document
+    from .report_brief import word
     from .report_html import esc, link, table_html
 
     run = ctx.runs[k]
@@ -177,5 +178,6 @@ def verdict_section(ctx, k: int) -> str:  # noqa: ANN001 - report_sections.Repor
         f'<p class="note">{judged} targets were due in a year whose figure is published: their status is what '
         f"happened, the probability what the model fitted to every reading gives. Rule: {esc(DECIDING_RULE)}. "
         "A target due in a year with readings but no year figure yet is a nowcast, conditioned on them.</p>",
-        table_html(["Geo", "Indicator", "Deadline", "Target", "Status", "Reading", "P(met)", "Source", "Readings",
-                    "Document"], rows, numeric=(5, 6))])
+        table_html([esc(word(k, ctx.lang)) for k in ("geo", "indicator", "deadline", "target", "status", "reading",
+                                                     "probability", "source", "readings_rule", "document")],
+                   rows, numeric=(5, 6))])
