@@ -94,7 +94,7 @@ class IndicatorPosterior:
 class Design:
     """The linear model of one indicator's readings."""
 
-    X: np.ndarray        # (n, P)
+    X: np.ndarray | sparse.csr_matrix   # (n, P); sparse from build_design
     y: np.ndarray        # (n,) transformed readings
     prior_mean: np.ndarray
     fixed_var: np.ndarray  # prior variances not governed by hyper-parameters (nan where they are)
@@ -168,7 +168,7 @@ def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, 
     offsets = [d.name for d in spec.definitions[1:]]
     slope_offsets = [d.name for d in spec.definitions[1:] if d.slope_offset is not None]
     n_off = len(offsets)
-    X = design_matrix(spec, geos, obs, t0, aggregates, damping)
+    X = sparse.csr_matrix(design_matrix(spec, geos, obs, t0, aggregates, damping))   # kept small: a grid of designs
     P = X.shape[1]
     y = transform_readings(spec, obs["definition"].to_numpy(), obs["value"].to_numpy(float), clip)
     prior_mean = np.zeros(P)
