@@ -38,7 +38,7 @@ from .errors import InputError
 from .factors import Factor
 from .rollout import Rollouts, scenario_rollouts
 from .scenario import Scenario
-from .targets import target_met, unevaluable_reason
+from .targets import evaluation_targets, target_met, unevaluable_reason
 
 # Working memory of one batch (paths, state, rollout effects). Small batches are faster per variant than large
 # ones (the yearly temporaries stay in cache and need no fresh pages); ~64 MiB measured best (benchmarks/).
@@ -102,17 +102,20 @@ def scenario_outputs(calibrator: Calibrator, targets: pd.DataFrame, geos: tuple[
     the outputs (targets first, in the same order)."""
     cfg, through = calibrator.config, calibrator.data_through_
     year_tuple = tuple(int(y) for y in years)
+    if "evaluated_as" not in targets.columns:
+        targets = evaluation_targets(cfg, targets)      # a target of a mapped definition: one row per meaning
     keep = [not unevaluable_reason(cfg, row, geos, year_tuple)
-            and int(row["deadline"]) > through.series_jump_off(row["indicator"], row["definition"])
+            and int(row["deadline"]) > through.series_jump_off(row["indicator"], row["evaluated_as"])
             for _, row in targets.iterrows()]
     chosen = targets[np.array(keep, dtype=bool)] if len(targets) else targets
-    # one output per target, however many documents state it
-    key = ["geo", "indicator", "definition", "deadline", "comparator", "target"]
+    # one output per target and meaning, however many documents state it
+    key = ["geo", "indicator", "definition", "evaluated_as", "deadline", "comparator", "target"]
     chosen = (chosen.groupby(key, sort=False, dropna=False)
               .agg(document=("document", lambda d: "; ".join(dict.fromkeys(str(x) for x in d))))
               .reset_index())
-    outs = [Output(f"P(met) {r.geo} {r.indicator}/{r.definition} {int(r.deadline)} {r.comparator}{float(r.target):g}",
-                   "probability", r.geo, r.indicator, r.definition, int(r.deadline), r.comparator, float(r.target),
+    outs = [Output(f"P(met) {r.geo} {r.indicator}/{_label(r.definition, r.evaluated_as)} {int(r.deadline)} "
+                   f"{r.comparator}{float(r.target):g}",
+                   "probability", r.geo, r.indicator, r.evaluated_as, int(r.deadline), r.comparator, float(r.target),
                    str(r.document)) for r in chosen.itertuples()]
     if medians:
         year = min(HEADLINE_YEAR, year_tuple[-1])
@@ -121,6 +124,11 @@ def scenario_outputs(calibrator: Calibrator, targets: pd.DataFrame, geos: tuple[
                 anchor = cfg.indicator(name).anchor
                 outs.append(Output(f"median {year} {geo} {name}/{anchor}", "median", geo, name, anchor, year))
     return chosen, tuple(outs)
+
+
+def _label(definition: str, evaluated_as: str) -> str:
+    """A target's series in an output's name: its own definition, or 'stated as evaluated_as' when mapped."""
+    return definition if definition == evaluated_as else f"{definition} as {evaluated_as}"
 
 
 def build_experiment(calibrator: Calibrator, scenario: Scenario, targets: pd.DataFrame,

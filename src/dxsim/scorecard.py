@@ -31,7 +31,7 @@ from .config import DEFAULT_CONFIG
 from .errors import InputError
 from .pipeline import Inputs, load_inputs
 from .results import atomic_output_dir, check_output_dir, write_csv, write_json
-from .targets import meets, target_met
+from .targets import evaluation_targets, meets, target_met
 from .verdicts import verdicts
 
 DEFAULT_ORIGINS = (2023, 2024)
@@ -53,7 +53,8 @@ def brier(probability: np.ndarray, outcome: np.ndarray) -> np.ndarray:
 def judged_targets(inputs: Inputs) -> pd.DataFrame:
     """Targets whose outcome is known now (status met or missed), with their verdict columns."""
     judged = pd.concat([inputs.targets, verdicts(inputs.targets, inputs.observations)], axis=1)
-    return judged[judged["status"].isin(["met", "missed"])].reset_index(drop=True)
+    judged = judged[judged["status"].isin(["met", "missed"])].reset_index(drop=True)
+    return evaluation_targets(inputs.config, judged)     # a target of a mapped definition: one row per meaning
 
 
 def _row_stats(samples: np.ndarray, y: float | None) -> dict:
@@ -74,17 +75,17 @@ def target_rows(fit: OriginFit, judged: pd.DataFrame) -> pd.DataFrame:
     for t, r in due.iterrows():
         if not info["evaluable"].iat[t]:
             continue
-        spec = cfg.indicator(r["indicator"])
+        spec, definition = cfg.indicator(r["indicator"]), r["evaluated_as"]
         when = np.array([r["deadline"] + spec.reading_month / 12.0])
-        ceiling = spec.definition(r["definition"]).ceiling
-        forecasts = {"dxsim": draws_at(fit.ensemble, cfg, r["geo"], r["indicator"], r["definition"], when),
-                     **baseline_forecasts(fit, r["geo"], r["indicator"], r["definition"], when)}
+        ceiling = spec.definition(definition).ceiling
+        forecasts = {"dxsim": draws_at(fit.ensemble, cfg, r["geo"], r["indicator"], definition, when),
+                     **baseline_forecasts(fit, r["geo"], r["indicator"], definition, when)}
         outcome = float(r["status"] == "met")
         for method, samples in forecasts.items():
             p = float(met[t, 0].mean()) if method == "dxsim" else \
                 float(meets(samples[0], float(r["target"]), r["comparator"], ceiling).mean())
             rows.append({"kind": "target", "origin": origin, "method": method, "geo": r["geo"],
-                         "indicator": r["indicator"], "definition": r["definition"], "year": int(r["deadline"]),
+                         "indicator": r["indicator"], "definition": definition, "year": int(r["deadline"]),
                          "period": "", "horizon": int(r["deadline"]) - origin, "target": float(r["target"]),
                          "comparator": r["comparator"], "document": r["document"], "probability": p,
                          "outcome": outcome, "brier": float(brier(p, outcome)), "value": float(r["outcome"]),
