@@ -140,22 +140,34 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
              newest_readings_text(result.manifest, cfg.headline)]
     head = tr[tr["indicator"].isin(cfg.headline)
               & (tr["definition"] == tr["indicator"].map({i: cfg.indicator(i).anchor for i in cfg.headline}))]
-    header = f"{'geo':<12} {'indicator':<28} " + " ".join(f"{y:>20}" for y in years)
+    gw = max([3, *(len(g) for g in head["geo"])])                  # columns as wide as their longest cell
+    iw = max([9, *(len(i) for i in head["indicator"])])
+    dw = max([10, *(len(d) for d in head["definition"])])
+    header = f"{'geo':<{gw}} {'indicator':<{iw}} {'definition':<{dw}} " + " ".join(f"{y:>20}" for y in years)
     lines += ["", header, "-" * len(header)]
-    for (geo, ind), rows in head.groupby(["geo", "indicator"], sort=False):
+    for (geo, ind, dfn), rows in head.groupby(["geo", "indicator", "definition"], sort=False):
         cells = []
         for y in years:
             r = rows[rows["year"] == y].iloc[0]
             cells.append(f"{r['q50']:5.1f} [{r['q10']:5.1f}-{r['q90']:5.1f}]".rjust(20))
-        lines.append(f"{geo:<12} {ind:<28} " + " ".join(cells))
+        lines.append(f"{geo:<{gw}} {ind:<{iw}} {dfn:<{dw}} " + " ".join(cells))
     tp = result.target_probabilities
-    ev = tp[tp["evaluable"] & (tp["deadline"] >= result.ensemble.first_projected_year)]
-    lines += ["", f"P(target met), {len(ev)} targets due {result.ensemble.first_projected_year} or later "
-              f"({int((~tp['evaluable']).sum())} not evaluable, listed in target_probabilities.csv); evidence: own "
-              "readings, pooled from other geos, or prior-only definition"]
-    for r in ev.sort_values(["geo", "deadline", "indicator"], kind="stable").itertuples():
-        definition = r.definition if r.evaluated_as == r.definition else f"{r.definition} as {r.evaluated_as}"
-        lines.append(f"  {r.geo:<10} {r.indicator:<27} {definition:<17} {r.deadline} {r.comparator}{r.target:g}"
+    first, horizon = result.ensemble.first_projected_year, int(tr["year"].max())
+    in_run = tp["geo"].isin(set(tr["geo"])) & tp["deadline"].between(first, horizon)
+    ev = tp[tp["evaluable"] & in_run]
+    not_evaluable = int((~tp["evaluable"] & in_run).sum())          # of this run's geos and years only
+    lines += ["", f"P(target met), {len(ev)} targets of these geos due {first}-{horizon}"
+              f"{f' ({not_evaluable} more not evaluable)' if not_evaluable else ''}; every target and the reason "
+              "in target_probabilities.csv; evidence: own readings, pooled from other geos, or prior-only definition"]
+    defs = [r.definition if r.evaluated_as == r.definition else f"{r.definition} as {r.evaluated_as}"
+            for r in ev.itertuples()]
+    ev = ev.assign(definition_shown=defs).sort_values(["geo", "deadline", "indicator"], kind="stable")
+    gw = max([3, *(len(g) for g in ev["geo"])])
+    iw = max([9, *(len(i) for i in ev["indicator"])])
+    dw = max([10, *(len(d) for d in ev["definition_shown"])])
+    for r in ev.itertuples():
+        target = f"{r.comparator}{r.target:g}"
+        lines.append(f"  {r.geo:<{gw}} {r.indicator:<{iw}} {r.definition_shown:<{dw}} {r.deadline} {target:<6}"
                      f"  P = {r.probability_text:>13} (se {r.mc_se:.3f})  {getattr(r, 'evidence', ''):<6}  "
                      f"{short_document(r.document)}")
     left_out = (result.manifest.get("observations") or {}).get("recent_left_out") or []
