@@ -1,6 +1,7 @@
 """Benchmark: dxsim's stages on a national-scale run, against a minimal numpy kernel of the same equation.
 
     python benchmarks/ensemble.py [--draws 10000] [--scenarios 4] [--rollouts 200] [--seed 1]
+                                  [--save FILE] [--compare FILE]
 
 Builds, through the public API, a SYNTHETIC configuration of realistic size: the 63 pre-2025 provinces x the
 3 headline indicators (plus the national series in the fit), 4 scenarios (baseline, +50%, -30%, and the baseline
@@ -17,12 +18,16 @@ reported as throughput in geo-indicator-year-draw steps per second (x scenarios)
 The reference kernel is the same difference equation written as plainly as numpy allows (one state array,
 investment response, process noise, path stored), measured in the same run: the practical limit for this work.
 Both step in float64 and store the paths as float32; the ensemble and the kernel are timed best of three.
+The summary line ``pipeline/kernel ratio`` is the sum of all stages over the kernel. ``--save FILE`` writes the
+timings as JSON; ``--compare FILE`` prints, per stage, this run's time over the saved one, both in seconds and
+relative to each run's own kernel (which discounts a machine that is busier in one run than the other).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import resource
 import tempfile
 import time
@@ -140,6 +145,8 @@ def main() -> None:
     parser.add_argument("--scenarios", type=int, default=4, choices=(1, 2, 3, 4))
     parser.add_argument("--rollouts", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--save", type=Path, metavar="FILE", help="write this run's timings as JSON")
+    parser.add_argument("--compare", type=Path, metavar="FILE", help="compare with timings saved by --save")
     args = parser.parse_args()
 
     base_cfg = load_config(ROOT / "calibration" / "config.toml")
@@ -194,7 +201,34 @@ def main() -> None:
         ro_s = next(s for n, s, _, _ in report if n == "rollout")
         print(f"rollout share of rollout + ensemble time: {ro_s / (ro_s + ens_s):.0%}")
     print(f"float32 path storage: largest change of any quantile or mean vs float64 = {error:.2e} points")
-    print(f"process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+    print(f"process peak RSS: {rss:.0f} MiB")
+    result = {"shape": {"scenarios": S, "geos": G, "indicators": I, "years": Y, "draws": D},
+              "stages": {name: seconds for name, seconds, _, _ in report}, "kernel": kernel,
+              "peak_rss_mib": rss}
+    result["ratio"] = sum(result["stages"].values()) / kernel
+    print(f"pipeline/kernel ratio: {result['ratio']:.2f}")
+    if args.compare:
+        compare(json.loads(args.compare.read_text()), result)
+    if args.save:
+        args.save.write_text(json.dumps(result, indent=1) + "\n")
+
+
+def compare(before: dict, now: dict) -> None:
+    """Per stage: now / before in seconds, and in units of each run's kernel (> 1: slower, a regression)."""
+    if before.get("shape") != now["shape"]:
+        print(f"note: the saved run had another shape {before.get('shape')}")
+    print(f"{'vs saved':<12} {'before s':>9} {'now s':>8} {'now/before':>11} {'per kernel':>11}")
+    rows = [(name, before["stages"].get(name), seconds) for name, seconds in now["stages"].items()]
+    rows += [("kernel", before["kernel"], now["kernel"])]
+    for name, old, new in rows:
+        if old is None:
+            print(f"{name:<12} {'-':>9} {new:8.2f}")
+            continue
+        relative = (new / now["kernel"]) / (old / before["kernel"])
+        print(f"{name:<12} {old:9.2f} {new:8.2f} {new / old:11.2f} {relative:11.2f}")
+    print(f"pipeline/kernel ratio: {before['ratio']:.2f} before, {now['ratio']:.2f} now "
+          f"({now['ratio'] / before['ratio']:.2f}x)")
 
 
 if __name__ == "__main__":
