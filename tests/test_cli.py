@@ -25,7 +25,7 @@ def run_dir(root, tmp_path_factory):
 
 def test_run_writes_the_contracted_files(run_dir):
     tr = pd.read_csv(run_dir / "trajectories.csv")
-    assert list(tr.columns[:5]) == ["scenario", "geo", "indicator", "definition", "year"]
+    assert list(tr.columns[:6]) == ["scenario", "geo", "geography", "indicator", "definition", "year"]
     assert {"mean", *QUANTILE_COLUMNS} <= set(tr.columns)
     assert set(tr["geo"]) >= GEOS and set(tr["indicator"]) >= HEADLINE
     assert tr["year"].max() == 2030 and tr["year"].min() <= 2023
@@ -34,8 +34,8 @@ def test_run_writes_the_contracted_files(run_dir):
     assert np.all(np.diff(tr[list(QUANTILE_COLUMNS)].to_numpy(), axis=1) >= -1e-9)
 
     tp = pd.read_csv(run_dir / "target_probabilities.csv")
-    assert list(tp.columns[:10]) == ["scenario", "geo", "indicator", "definition", "deadline", "target",
-                                     "comparator", "probability", "mc_se", "document"]
+    assert list(tp.columns[:11]) == ["scenario", "geo", "geography", "indicator", "definition", "deadline",
+                                     "target", "comparator", "probability", "mc_se", "document"]
     ev = tp[tp["evaluable"]]
     assert len(ev) > 30 and ev["probability"].between(0, 1).all() and (ev["mc_se"] >= 0).all()
     assert tp.loc[~tp["evaluable"], "reason"].str.len().gt(0).all()

@@ -41,7 +41,7 @@ broadband = 2.0
     years = np.arange(2020, 2031)
     m = scen.investment_multiple(cfg, years, first_projected=2026)
     bb, de, dg = 0, 2, 1
-    vn, la = scen.geos.index("vietnam"), scen.geos.index("long_an")
+    vn, la = scen.model_geos(cfg).index("vietnam"), scen.model_geos(cfg).index("long_an")
     assert list(m[:, vn, bb]) == [1] * 7 + [1.5, 1.5, 1.2, 1.2]
     assert list(m[:, la, bb]) == [1] * 6 + [2.0] * 5          # override; history (to 2025) untouched
     assert list(m[:, vn, de]) == [1] * 6 + [0.5] * 5
@@ -80,10 +80,11 @@ speed_multiplier = 2.0
 ceiling_lift = 0
 """)
     years = np.arange(2020, 2031)
-    speed, lift = scen.event_effects(cfg.indicator_names, years)
+    speed, lift = scen.event_effects(cfg, years)
     i = cfg.indicator_names.index("online_dossier_share")
-    assert speed[years >= 2026, 0, i].tolist() == [2.0] * 5 and speed[years < 2026, 0, i].tolist() == [1.0] * 6
-    assert np.all(speed[:, 1, :] == 1) and np.all(lift == 0)
+    la, vn = scen.model_geos(cfg).index("long_an"), scen.model_geos(cfg).index("vietnam")
+    assert speed[years >= 2026, la, i].tolist() == [2.0] * 5 and speed[years < 2026, la, i].tolist() == [1.0] * 6
+    assert np.all(speed[:, vn, :] == 1) and np.all(lift == 0)
 
 
 @pytest.mark.parametrize("text, field, problem", [

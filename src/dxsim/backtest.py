@@ -36,6 +36,8 @@ from .calibrate import Calibrator
 from .config import DEFAULT_CONFIG, CalibrationConfig
 from .ensemble import Ensemble, run_ensemble
 from .errors import InputError
+from .geography import load_geomap, model_regions
+from .merged_readings import split_merged
 from .observations import NATIONAL, YEAR_RANGE, is_percent_unit, known_geos, used_observations
 from .pipeline import Inputs, load_inputs
 from .results import atomic_output_dir, sha256_file, write_csv, write_json
@@ -76,7 +78,8 @@ class Forecast:
 def baseline_scenario(geos: tuple[str, ...], horizon: int, draws: int, seed: int) -> Scenario:
     """The baseline scenario in code: investment multiple 1 in every pillar, no events."""
     return Scenario(name="baseline", description="investment at the calibrated baseline effort (multiple 1)",
-                    horizon=horizon, draws=draws, seed=seed, geos=tuple(geos), unit="multiple", investment={})
+                    horizon=horizon, draws=draws, seed=seed, geos=tuple(geos), unit="multiple", investment={},
+                    regions=model_regions(geos))
 
 
 def forecast_geos(cfg: CalibrationConfig, available: pd.DataFrame,
@@ -213,7 +216,8 @@ def fit_origin(inputs: Inputs, origin: int, horizon: int, draws: int = DEFAULT_D
     ``geos`` (besides the default ones)."""
     cfg = inputs.config
     frame = inputs.observations
-    used = frame[frame["status"] == "used"]
+    # scored on the model's (pre-2025) geos; readings of merged provinces inform the fit only
+    used = split_merged(frame[frame["status"] == "used"], load_geomap(cfg))[0]
     history = used[used["year"] <= origin]
     # start the ensemble a year before the first reading so every reading's time lies inside it (the years up
     # to the origin are the fitted path, which uses no random numbers: later years are unchanged by this)

@@ -21,6 +21,8 @@ from scipy import linalg, optimize, sparse
 from .config import CalibrationConfig, IndicatorSpec
 from .dynamics import DAMPING_GRID, grid_posterior, stratified, warped_time
 from .errors import InputError
+from .geography import load_geomap
+from .merged_readings import merged_weights, split_merged, with_merged_readings
 from .observations import NATIONAL, data_through, known_geos, used_observations
 
 HYPER_NAMES = ("level_sd", "slope_sd", "obs_sd")
@@ -301,10 +303,11 @@ class Calibrator:
         for spec in cfg.indicators:
             obs = used[used["indicator"] == spec.name]
             t0 = cfg.reference_year + spec.reading_month / 12.0
-            design = build_design(spec, self.geos_, obs, t0, cfg.share_clip, cfg.aggregates)
+            obs, merged = split_merged(obs, load_geomap(cfg))          # merged provinces: merged_readings.py
+            design = self._design(spec, obs, merged, t0)
             damping = weights = None
             if spec.damped and len(obs):
-                designs, damping, weights, hyper_map, hypers = self._fit_damping(spec, obs, t0, design, rng)
+                designs, damping, weights, hyper_map, hypers = self._fit_damping(spec, obs, merged, t0, design, rng)
                 parts = [_gaussian_posterior(designs[d], h) for d, h in zip(damping, hypers, strict=True)]
             else:
                 hyper_map, hypers = fit_hypers(design, spec, cfg.hyper_samples, rng)
@@ -318,14 +321,24 @@ class Calibrator:
         self.posteriors_ = posteriors
         return self
 
-    def _fit_damping(self, spec: IndicatorSpec, obs: pd.DataFrame, t0: float, undamped: Design,
-                     rng: np.random.Generator) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _design(self, spec: IndicatorSpec, obs: pd.DataFrame, merged: pd.DataFrame, t0: float,
+                damping: float = 1.0) -> Design:
+        """The design of the readings of model geos, plus those of merged provinces (merged_readings.py)."""
+        cfg = self.config
+        design = build_design(spec, self.geos_, obs, t0, cfg.share_clip, cfg.aggregates, damping)
+        if len(merged):
+            design = with_merged_readings(design, spec, self.geos_, merged, t0, cfg.share_clip,
+                                          merged_weights(cfg, spec, merged), cfg.aggregates, damping)
+        return design
+
+    def _fit_damping(self, spec: IndicatorSpec, obs: pd.DataFrame, merged: pd.DataFrame, t0: float,
+                     undamped: Design, rng: np.random.Generator
+                     ) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Damped dynamics: the damping's grid posterior (marginal likelihood at the hyper-parameters' mode,
         found first without damping, then again at the damping's mode), the hyper-parameters at that mode, and
         per mixture part a damping at stratified quantiles of the grid posterior."""
         cfg = self.config
-        designs = {float(phi): build_design(spec, self.geos_, obs, t0, cfg.share_clip, cfg.aggregates, float(phi))
-                   for phi in DAMPING_GRID}
+        designs = {float(phi): self._design(spec, obs, merged, t0, float(phi)) for phi in DAMPING_GRID}
         designs[1.0] = undamped
         first, _ = fit_hypers(undamped, spec, 1, np.random.default_rng(0))   # a pilot: its random draw is unused
         weights = grid_posterior([_log_marginal(designs[float(phi)], first) for phi in DAMPING_GRID])
@@ -381,7 +394,8 @@ class Calibrator:
             mean, _ = post.moments()
             phi = post.damping_mean
             G = len(post.geos)
-            obs = self.observations_[self.observations_["indicator"] == spec.name]
+            obs = split_merged(self.observations_[self.observations_["indicator"] == spec.name],
+                               load_geomap(cfg))[0]
             fitted = _percent(spec, obs["definition"],
                               design_matrix(spec, post.geos, obs, post.t0, cfg.aggregates, phi) @ mean)
             jump_off = pd.DataFrame({"geo": post.geos, "definition": spec.anchor,

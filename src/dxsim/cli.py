@@ -112,6 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_output_dir(args.out)        # refuse a bad destination before simulating, not after
     inputs = load_inputs(args.config, args.observations, args.targets)
     result = run_scenario(args.scenario, draws=args.draws, seed=args.seed, inputs=inputs)
+    for note in result.scenario.notes:          # e.g. what a surviving province name means since the merger
+        print(note, file=sys.stderr)
     out = args.out or Path("results") / result.scenario.name
     writers = [] if args.no_charts else _chart_writers(args.lang)
     write_run(result, out, tuple(writers), clean=args.clean)

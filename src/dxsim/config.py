@@ -65,6 +65,7 @@ class IndicatorSpec:
     process_sd: float
     elasticity: LogNormalPrior
     damping: float = 1.0       # per-year factor on the projected speed (1 = no damping)
+    weight: str = "population"  # weight of a merged province's parts: population or a context.csv indicator
     # How the speed evolves (``DYNAMICS``): "constant" slope; "damped": the slope decays by a factor estimated from
     # the pooled data (calibrate.DAMPING_GRID); "local_linear": the slope takes yearly shocks in projections
     # (sd ``slope_shock_sd``, drawn per draw); "damped_local_linear": both.
@@ -136,6 +137,8 @@ class CalibrationConfig:
     target_mappings: dict[tuple[str, str], tuple[tuple[str, ...], str]] = field(default_factory=dict)
     # The last year with data: set from the observations (``observations.data_jump_off``), never in the TOML.
     jump_off_year: int | None = None
+    census_file: Path = Path("calibration/census_2019.csv")   # population weights of the merged provinces
+    context_file: Path = Path("calibration/context.csv")      # other weights an indicator may name (GRDP)
 
     def indicator(self, name: str) -> IndicatorSpec:
         for ind in self.indicators:
@@ -171,7 +174,7 @@ def _lognormal(f: Fields, key: str) -> LogNormalPrior:
 INDICATOR_KEYS = {
     "label", "law", "bass_shape", "pillar", "reading_month", "headline", "anchor", "definitions",
     "excluded_definitions", "level_prior", "slope_prior", "level_sd", "slope_sd", "obs_sd", "process_sd",
-    "elasticity", "damping", "target_mappings", "dynamics", "slope_shock_sd",
+    "elasticity", "damping", "target_mappings", "dynamics", "slope_shock_sd", "weight",
 }
 DYNAMICS = ("constant", "damped", "local_linear", "damped_local_linear")
 
@@ -254,6 +257,7 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
         damping=f.number("damping", 1.0, lo=0, hi=1, strict_lo=True),
         dynamics=dynamics,
         slope_shock_sd=_lognormal(f, "slope_shock_sd") if dynamics in DYNAMICS[2:] else None,
+        weight=f.string("weight", "population"),
     )
 
 
@@ -263,7 +267,8 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> CalibrationConfig:
     top = Fields(path, "", read_toml(path))
     top.allow_only({"data", "model", "indicators", "cross_pillar", "exclude", "baseline_spend_bn_vnd"})
     data = top.sub("data")
-    data.allow_only({"observations", "targets", "geos", "recorded_indicators", "aggregates"})
+    data.allow_only({"observations", "targets", "geos", "recorded_indicators", "aggregates", "census",
+                      "context"})
     aggregates = data.raw("aggregates", [])
     if not isinstance(aggregates, list) or not all(isinstance(x, str) and x for x in aggregates):
         raise data.error("aggregates", f"must be a list of geo names, got {aggregates!r}")
@@ -332,6 +337,8 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> CalibrationConfig:
         target_mappings={(ind.name, k): (tuple(v["evaluate_as"]), v["assumption"])
                          for ind, name in zip(indicators, inds.table, strict=True)
                          for k, v in inds.sub(name).sub("target_mappings").table.items()},
+        census_file=base / data.string("census", "census_2019.csv"),
+        context_file=base / data.string("context", "context.csv"),
     )
     for ind in cfg.indicators:
         for d in ind.definitions:

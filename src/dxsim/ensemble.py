@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -37,6 +37,7 @@ from .axes import QUANTILE_COLUMNS, QUANTILES, TRAJECTORY_QUANTILE_COLUMNS
 from .calibrate import Calibrator, ParameterDraws
 from .config import PILLARS, CalibrationConfig
 from .dynamics import warped_time
+from .geography import NATIONAL_MAP, PRE, Aggregation, aggregation_for, load_geomap
 from .model import Law
 from .rollout import Rollouts, scenario_rollouts
 from .scenario import Scenario
@@ -59,7 +60,7 @@ class Drivers:
                        first_projected: int) -> Drivers:
         with np.errstate(divide="ignore"):
             log_inv = np.stack([np.log(s.investment_multiple(cfg, years, first_projected)) for s in scenarios])
-        effects = [s.event_effects(cfg.indicator_names, years) for s in scenarios]
+        effects = [s.event_effects(cfg, years) for s in scenarios]
         return cls(log_inv, np.stack([e[0] for e in effects]), np.stack([e[1] for e in effects]))
 
     def select_geos(self, idx: list[int]) -> Drivers:
@@ -80,8 +81,10 @@ class RolloutDrivers:
     @classmethod
     def from_rollouts(cls, rollouts: Sequence[Rollouts | None], geos: tuple[str, ...],
                       indicators: tuple[str, ...], years: np.ndarray, draws: int,
-                      jump_off_year: int) -> RolloutDrivers:
-        """Stack per-scenario rollouts (None: no programmes) on the ensemble's geos and years."""
+                      jump_off_year: int, parts_of: dict[str, tuple[str, ...]] | None = None) -> RolloutDrivers:
+        """Stack per-scenario rollouts (None: no programmes) on the ensemble's geos and years. ``parts_of``: the
+        model geos of each programme geo (a programme in a merged province acts on every part; effects of
+        several programme geos on one part combine: speeds multiply, lifts and steps add)."""
         R = max(r.n_rollouts for r in rollouts if r is not None)
         if any(r is not None and r.n_rollouts != R for r in rollouts):
             raise ValueError("scenarios simulated together need the same number of rollouts")
@@ -90,23 +93,23 @@ class RolloutDrivers:
         for s, ro in enumerate(rollouts):
             if ro is None:
                 continue
-            y_in, picks = _rollout_index(ro, geos, indicators, years, jump_off_year)
-            for out, arr in zip((speed, lift, step), ro.effects(), strict=True):   # arr: (R, Y, G, I)
-                out[y_in, s] = np.moveaxis(picks(arr), 0, -1)
+            y_in, picks = _rollout_index(ro, geos, indicators, years, jump_off_year, parts_of)
+            for k, (out, arr) in enumerate(zip((speed, lift, step), ro.effects(), strict=True)):  # (R, Y, G, I)
+                out[y_in, s] = np.moveaxis(picks(arr, k == 0), 0, -1)
         return cls(speed, lift, step, np.arange(draws) % R)
 
     @classmethod
     def from_variants(cls, rollouts: Rollouts, delay_years: np.ndarray, size: np.ndarray, geos: tuple[str, ...],
                       indicators: tuple[str, ...], years: np.ndarray, draws: int,
-                      jump_off_year: int) -> RolloutDrivers:
+                      jump_off_year: int, parts_of: dict[str, tuple[str, ...]] | None = None) -> RolloutDrivers:
         """One scenario per variant of the same rollouts (``Rollouts.effects_for``): programme k later by
         ``delay_years[k, s]`` and ``size[k, s]`` times its effect in scenario s."""
         S, R = delay_years.shape[1], rollouts.n_rollouts
         shape = (len(years), S, len(geos), len(indicators), R)
         speed, lift, step = np.ones(shape), np.zeros(shape), np.zeros(shape)
-        y_in, picks = _rollout_index(rollouts, geos, indicators, years, jump_off_year)
-        for out, arr in zip((speed, lift, step), rollouts.effects_for(delay_years, size), strict=True):
-            out[y_in] = np.moveaxis(picks(arr.reshape((S * R,) + arr.shape[2:])).reshape((S, R, len(y_in),
+        y_in, picks = _rollout_index(rollouts, geos, indicators, years, jump_off_year, parts_of)
+        for k, (out, arr) in enumerate(zip((speed, lift, step), rollouts.effects_for(delay_years, size), strict=True)):
+            out[y_in] = np.moveaxis(picks(arr.reshape((S * R,) + arr.shape[2:]), k == 0).reshape((S, R, len(y_in),
                                     len(geos), len(indicators))), (0, 1), (1, 4))
         return cls(speed, lift, step, np.arange(draws) % R)
 
@@ -132,14 +135,24 @@ class RolloutDrivers:
 
 
 def _rollout_index(ro: Rollouts, geos: tuple[str, ...], indicators: tuple[str, ...], years: np.ndarray,
-                   jump_off_year: int) -> tuple[list[int], Callable[[np.ndarray], np.ndarray]]:
-    """The ensemble's projected years covered by the rollouts, and a function picking those years, the
-    ensemble's geos and indicators from a rollout array (..., year, geo, indicator)."""
+                   jump_off_year: int, parts_of: dict[str, tuple[str, ...]] | None = None
+                   ) -> tuple[list[int], Callable[..., np.ndarray]]:
+    """The ensemble's projected years covered by the rollouts, and a function ``picks(arr, product)`` taking
+    those years and indicators from a rollout array (rollout, year, programme geo, indicator) onto the
+    ensemble's (model) geos: a programme geo acts on each of its parts (``parts_of``: merged provinces); effects
+    of several programme geos on one part multiply (``product``: speed multipliers) or add (lifts, steps)."""
     y_in = [y for y, year in enumerate(years) if year > jump_off_year and int(year) in ro.years]
     y_ro = [ro.years.index(int(years[y])) for y in y_in]
-    g_ro = [ro.geos.index(g) for g in geos]
     i_ro = [ro.indicators.index(i) for i in indicators]
-    return y_in, lambda arr: arr[:, y_ro][:, :, g_ro][..., i_ro]
+    member = np.array([[g in (parts_of or {}).get(r, (r,)) for g in geos] for r in ro.geos], float)
+
+    def picks(arr: np.ndarray, product: bool = False) -> np.ndarray:
+        picked = arr[:, y_ro][..., i_ro]
+        if product:
+            return np.exp(np.einsum("rygi,gh->ryhi", np.log(picked), member))
+        return np.einsum("rygi,gh->ryhi", picked, member)
+
+    return y_in, picks
 
 
 @dataclass(frozen=True)
@@ -184,6 +197,23 @@ class Ensemble:
     rollouts: RolloutDrivers | None = None
     # first projected year per series (the year after its last reading); default: ``first_projected_year``
     series_first_projected: tuple[int, ...] | None = None
+    # With an aggregation, ``geos`` are the regions users asked for (geography.py) and ``model_geos`` the
+    # simulated old provinces (the geo axis of z, own_z, event_lift, rollouts); ``values`` aggregates per draw.
+    aggregation: Aggregation | None = None
+    model_geos: tuple[str, ...] = ()
+
+    def aggregated(self, aggregation: Aggregation) -> Ensemble:
+        """This ensemble read on ``aggregation``'s regions (its model geos must be this ensemble's geos)."""
+        if aggregation.model_geos != self.geos:
+            raise ValueError("the aggregation's model geos are not the simulated geos")
+        return replace(self, geos=aggregation.names, model_geos=self.geos, aggregation=aggregation)
+
+    @property
+    def geographies(self) -> tuple[str, ...]:
+        """``geography`` of each geo: pre_2025, post_2025 or national."""
+        if self.aggregation is not None:
+            return self.aggregation.geographies
+        return tuple(NATIONAL_MAP if g == "vietnam" else PRE for g in self.geos)
 
     @property
     def series_indicator(self) -> np.ndarray:
@@ -191,7 +221,23 @@ class Ensemble:
 
     def values(self, year: int, series: Sequence[int] | None = None, geos: slice | Sequence[int] = slice(None),
                scenarios: slice | Sequence[int] = slice(None)) -> np.ndarray:
-        """Percent values at ``year``: (scenario, geo, series, draw), for all or the given series indices."""
+        """Percent values at ``year``: (scenario, geo, series, draw), for all or the given series indices; with
+        an aggregation, each geo is the weighted mean of its parts, draw by draw."""
+        agg = self.aggregation
+        if agg is None:
+            return self._part_values(year, series, geos, scenarios)
+        rows = list(range(len(self.geos))[geos]) if isinstance(geos, slice) else list(geos)
+        if agg.identity:
+            cols = [int(np.flatnonzero(agg.matrix[0, r])[0]) for r in rows]
+            return self._part_values(year, series, cols, scenarios)
+        cols = agg.columns(rows)
+        parts = self._part_values(year, series, cols, scenarios)
+        ks = range(len(self.series)) if series is None else series
+        return agg.apply(parts, self.series_indicator[list(ks)], rows, cols)
+
+    def _part_values(self, year: int, series: Sequence[int] | None, geos: slice | Sequence[int],
+                     scenarios: slice | Sequence[int]) -> np.ndarray:
+        """``values`` on the simulated geos (no aggregation)."""
         y = self.years.index(int(year))
         ks = range(len(self.series)) if series is None else series
         z = self.z[y][scenarios][:, geos]
@@ -244,13 +290,13 @@ class Ensemble:
         return self._summary[1]
 
     def trajectories(self) -> pd.DataFrame:
-        """Tidy table: scenario, geo, indicator, definition, year, projected, mean, q05..q95, q025, q975
-        (percent)."""
+        """Tidy table: scenario, geo, geography, indicator, definition, year, projected, mean, q05..q95, q025,
+        q975 (percent)."""
         S, Y, G, K = self.mean.shape
         s, g, k, y = np.indices((S, G, K, Y)).reshape(4, -1)
         frame = pd.DataFrame({
             "scenario": np.array(self.scenarios)[s], "geo": np.array(self.geos)[g],
-            "indicator": np.array([i for i, _ in self.series])[k],
+            "geography": np.array(self.geographies)[g], "indicator": np.array([i for i, _ in self.series])[k],
             "definition": np.array([d for _, d in self.series])[k],
             "year": np.array(self.years)[y],
         })
@@ -467,32 +513,39 @@ def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, 
                  geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE) -> Ensemble:
     """Sample parameters and noise from ``seed`` and simulate the scenarios (same geos and horizon).
     Programmes: ``rollouts`` per scenario (None: no programmes), by default simulated from the seed's rollout
-    stream. ``geos``: simulate only these of the scenarios' geos (their values are the same as in the full run)."""
+    stream. ``geos``: simulate only these of the scenarios' geos (their values are the same as in the full run).
+    The model simulates the old provinces the scenario's geos are made of; the result reads the scenario's geos,
+    a merged province being the weighted mean of its parts per draw (geography.py)."""
     cfg = calibrator.config
     all_geos = scenarios[0].geos
     horizon = scenarios[0].horizon
     for s in scenarios[1:]:
         if s.geos != all_geos or s.horizon != horizon:
             raise ValueError("scenarios simulated together need the same geos and horizon")
+    regions = scenarios[0].resolved_regions(cfg)
+    aggregation = aggregation_for(cfg, regions)
+    if geos is not None:
+        aggregation = aggregation.select(tuple(geos))
+    all_model = load_geomap(cfg).model_geos_of(regions)
+    model = aggregation.model_geos
     _, noise_seq, rollout_seq, slope_seq = seed_streams(seed)
     years = ensemble_years(calibrator, horizon)
-    geos = all_geos if geos is None else tuple(geos)
-    check_memory(len(scenarios), draws, len(geos), len(cfg.indicators), len(years))
+    check_memory(len(scenarios), draws, len(model), len(cfg.indicators), len(years))
     params = sample_parameters(calibrator, draws, seed)
     drivers = Drivers.from_scenarios(scenarios, cfg, years, calibrator.jump_off_year_ + 1)
-    if geos != all_geos:
-        drivers = drivers.select_geos([all_geos.index(g) for g in geos])
+    if model != all_model:
+        drivers = drivers.select_geos([all_model.index(g) for g in model])
     if rollouts is None:
         rollouts = [scenario_rollouts(s, cfg, years, draws, rollout_seq) if s.programmes else None
                     for s in scenarios]
     rollout_drivers = None
     if any(r is not None for r in rollouts):
-        rollout_drivers = RolloutDrivers.from_rollouts(rollouts, geos, cfg.indicator_names, years, draws,
-                                                       calibrator.jump_off_year_)
-    return simulate(cfg, params, drivers, tuple(s.name for s in scenarios), geos, years,
+        rollout_drivers = RolloutDrivers.from_rollouts(rollouts, model, cfg.indicator_names, years, draws,
+                                                       calibrator.jump_off_year_, {r.name: r.parts for r in regions})
+    return simulate(cfg, params, drivers, tuple(s.name for s in scenarios), model, years,
                     calibrator.jump_off_year_, reference_times(cfg), np.random.default_rng(noise_seq),
                     rollout_drivers, path_dtype, slope_rng=np.random.default_rng(slope_seq),
-                    **data_ends(calibrator, params))
+                    **data_ends(calibrator, params)).aggregated(aggregation)
 
 
 def data_ends(calibrator: Calibrator, params: ParameterDraws) -> dict[str, Any]:

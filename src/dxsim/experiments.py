@@ -36,6 +36,7 @@ from .ensemble import (
 )
 from .errors import InputError
 from .factors import Factor
+from .geography import Aggregation, aggregation_for, load_geomap
 from .rollout import Rollouts, scenario_rollouts
 from .scenario import Scenario
 from .targets import evaluation_targets, target_met, unevaluable_reason
@@ -79,6 +80,8 @@ class Experiment:
     outputs: tuple[Output, ...]
     data_ends: dict[str, Any]        # ``ensemble.data_ends``: where each indicator's and series' data end
     slope_seed: np.random.SeedSequence | None = None    # stochastic slopes' shocks (the run's fourth stream)
+    # ``geos`` are the simulated (model) geos; the outputs read the scenario's geos through this (geography.py)
+    aggregation: Aggregation | None = None
 
     @property
     def draws(self) -> int:
@@ -140,16 +143,20 @@ def build_experiment(calibrator: Calibrator, scenario: Scenario, targets: pd.Dat
     years = ensemble_years(calibrator, scenario.horizon)
     first = calibrator.jump_off_year_ + 1
     drivers = Drivers.from_scenarios([scenario], cfg, years, first)
-    geos = scenario.geos if geos is None else tuple(geos)
-    if geos != scenario.geos:
-        drivers = drivers.select_geos([scenario.geos.index(g) for g in geos])
+    regions = scenario.resolved_regions(cfg)
+    aggregation = aggregation_for(cfg, regions)
+    if geos is not None:
+        aggregation = aggregation.select(tuple(geos))
+    all_model = load_geomap(cfg).model_geos_of(regions)
+    if aggregation.model_geos != all_model:
+        drivers = drivers.select_geos([all_model.index(g) for g in aggregation.model_geos])
     _, noise_seq, rollout_seq, slope_seq = seed_streams(seed)
     rollouts = scenario_rollouts(scenario, cfg, years, draws, rollout_seq) if scenario.programmes else None
     if outputs is None:
-        outputs = scenario_outputs(calibrator, targets, geos, years)
+        outputs = scenario_outputs(calibrator, targets, aggregation.names, years)
     params = sample_parameters(calibrator, draws, seed)
-    return Experiment(cfg, params, drivers, geos, years, calibrator.jump_off_year_, noise_seq, rollouts, factors,
-                      outputs[0], outputs[1], data_ends(calibrator, params), slope_seq)
+    return Experiment(cfg, params, drivers, aggregation.model_geos, years, calibrator.jump_off_year_, noise_seq,
+                      rollouts, factors, outputs[0], outputs[1], data_ends(calibrator, params), slope_seq, aggregation)
 
 
 def evaluate(experiment: Experiment, X: np.ndarray) -> np.ndarray:
@@ -162,6 +169,8 @@ def evaluate(experiment: Experiment, X: np.ndarray) -> np.ndarray:
     ens = simulate(cfg, exp.params, drivers, tuple(f"v{s}" for s in range(S)), exp.geos, exp.years,
                    exp.jump_off_year, reference_times(cfg), np.random.default_rng(exp.noise_seed), rollouts,
                    slope_rng=np.random.default_rng(exp.slope_seed), model=model, **exp.data_ends)
+    if exp.aggregation is not None:
+        ens = ens.aggregated(exp.aggregation)
     out = np.empty((S, len(exp.outputs)))
     n_targets = len(exp.targets)
     if n_targets:
@@ -192,7 +201,7 @@ def _variant_inputs(exp: Experiment, X: np.ndarray) -> tuple[Drivers, ModelFacto
             continue
         if f.kind == "investment":
             p = PILLARS.index(f.pillar)
-            g = slice(None) if f.geo == "*" else [exp.geos.index(f.geo)] if f.geo in exp.geos else []
+            g = slice(None) if f.geo == "*" else _model_index(exp, f.geo)
             with np.errstate(divide="ignore"):
                 value = np.log(np.where(on, x, 1.0))[:, None, None]
             sub = log_inv[:, proj]                                                  # a view: (S, year, G, pillar)
@@ -219,8 +228,18 @@ def _variant_inputs(exp: Experiment, X: np.ndarray) -> tuple[Drivers, ModelFacto
     rollouts = None
     if exp.rollouts is not None:
         rollouts = RolloutDrivers.from_variants(exp.rollouts, delay, size, exp.geos, cfg.indicator_names, exp.years,
-                                                exp.draws, exp.jump_off_year)
+                                                exp.draws, exp.jump_off_year, _parts_of(exp))
     return drivers, model, rollouts
+
+
+def _parts_of(exp: Experiment) -> dict[str, tuple[str, ...]] | None:
+    return None if exp.aggregation is None else {r.name: r.parts for r in exp.aggregation.regions}
+
+
+def _model_index(exp: Experiment, geo: str) -> list[int]:
+    """The simulated geos a factor's geo acts on (all the parts of a merged province)."""
+    parts = (_parts_of(exp) or {}).get(geo, (geo,))
+    return [exp.geos.index(p) for p in parts if p in exp.geos]
 
 
 def batches(n: int, size: int) -> list[slice]:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .config import CalibrationConfig
 from .errors import InputError, unknown
+from .geography import load_geomap
 from .results import check_name
 from .validate import read_text
 
@@ -28,11 +29,6 @@ OBSERVATION_COLUMNS = ("geo", "indicator", "definition", "year", "period", "rele
 OBSERVATION_REQUIRED = ("geo", "indicator", "definition", "year", "value", "source_url")
 TARGET_COLUMNS = ("geo", "indicator", "definition", "deadline", "target", "comparator", "document",
                   "source_url", "quote", "geography", "note")
-# The map a row is on (since 1 July 2025 the 63 provinces are 34): empty means pre_2025 for a province and
-# national for vietnam and the national aggregates.
-GEOGRAPHIES = ("pre_2025", "post_2025", "national")
-POST_2025 = "post_2025"
-WAITS_FOR_MAP = "on the 34-province map (geography post_2025): waits for the 34-province map"
 TARGET_REQUIRED = ("geo", "indicator", "deadline", "target", "comparator", "document")
 COMPARATORS = (">=", ">", "<=", "<")
 YEAR_RANGE = (2000, 2050)
@@ -46,29 +42,6 @@ def known_geos(cfg: CalibrationConfig) -> tuple[str, ...]:
     for geo in set(table["old_province"]):                 # geo ids name chart files
         check_name(cfg.geos_file, "old_province", geo)
     return (NATIONAL,) + cfg.aggregates + tuple(sorted(set(table["old_province"]) - {NATIONAL} - set(cfg.aggregates)))
-
-
-def post_2025_geos(cfg: CalibrationConfig) -> tuple[str, ...]:
-    """The 34 provinces since 1 July 2025, sorted."""
-    table = read_csv(_data_file(cfg, cfg.geos_file, "geos"), ("new_province", "old_province"))
-    return tuple(sorted(set(table["new_province"])))
-
-
-def _check_geography(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig) -> None:
-    """Fill an empty ``geography`` (national for vietnam and aggregates, else pre_2025), check its values and
-    that each geo exists on its map."""
-    national = {NATIONAL, *cfg.aggregates}
-    empty = frame["geography"] == ""
-    frame.loc[empty, "geography"] = np.where(frame.loc[empty, "geo"].isin(national), "national", "pre_2025")
-    for i, geography in enumerate(frame["geography"]):
-        if geography not in GEOGRAPHIES:
-            raise InputError(path, f"{_row(frame, i)}, geography", unknown("geography", geography, GEOGRAPHIES))
-    maps = {POST_2025: (set(post_2025_geos(cfg)), "post-2025 province")}
-    default = (set(known_geos(cfg)), "geo")
-    for i, (geo, geography) in enumerate(zip(frame["geo"], frame["geography"], strict=True)):
-        known, kind = maps.get(geography, default)
-        if geo not in known:
-            raise InputError(path, f"{_row(frame, i)}, geo", unknown(kind, geo, known) if geo else "is empty")
 
 
 def _data_file(cfg: CalibrationConfig, path: Path, key: str) -> Path:
@@ -223,8 +196,10 @@ def _check_names(path: Path, frame: pd.DataFrame, col: str, known: set[str], kin
             raise InputError(path, f"{_row(frame, i)}, {col}", unknown(kind, name, known))
 
 
-def _check_indicators(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig) -> None:
-    _check_geography(path, frame, cfg)
+def _check_indicators(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig, canonical: bool = False) -> None:
+    from .geography import fill_geography
+
+    fill_geography(path, frame, load_geomap(cfg), _row, canonical)
     indicators = set(cfg.indicator_names) | set(cfg.recorded_indicators)
     _check_names(path, frame, "indicator", indicators, "indicator")
 
@@ -340,7 +315,6 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
         if ex.value is not None:
             hit &= frame["value"] == ex.value
         frame.loc[hit, "status"] = f"excluded in config: {ex.reason}"
-    frame.loc[(frame["geography"] == POST_2025) & (frame["status"] == "used"), "status"] = WAITS_FOR_MAP
 
     # Repeated releases of one year's figure (whatever their period): keep the latest vintage, never count older
     # ones as readings; two rows of the same vintage are an error, not two readings.
@@ -433,7 +407,7 @@ def load_targets(cfg: CalibrationConfig, path: str | Path | None = None) -> pd.D
             frame[col] = ""
     if frame.empty:
         raise InputError(path, "", "no rows")
-    _check_indicators(path, frame, cfg)
+    _check_indicators(path, frame, cfg, canonical=True)
     _check_definitions(path, frame, cfg, allow_empty=True)
     frame["deadline"] = _year(path, frame, "deadline")
     frame["target"] = _number(path, frame, "target")

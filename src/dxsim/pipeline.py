@@ -21,6 +21,7 @@ from .calibrate import Calibrator
 from .config import DEFAULT_CONFIG, CalibrationConfig, load_config
 from .ensemble import Ensemble, ensemble_years, run_ensemble, seed_streams
 from .evidence import target_evidence
+from .geography import geography_manifest, load_geomap, readings_of
 from .observations import known_geos, load_observations, load_targets, with_jump_off
 from .programme_impact import programme_table
 from .results import atomic_output_dir, sha256_file, write_csv, write_json
@@ -84,8 +85,7 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     targets = evaluation_targets(cfg, inputs.targets)     # a target of a mapped definition: one row per meaning
     programmes = pd.DataFrame() if rollouts is None else \
         programme_table(calibrator, scen, targets, ensemble, rollouts, seed)
-    used = calibrator.observations_
-    used = used[used["geo"].isin(scen.geos)].reset_index(drop=True)
+    used = readings_of(load_geomap(cfg), calibrator.observations_, ensemble.aggregation)
     manifest = {
         "dxsim_version": __version__,
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
@@ -103,6 +103,7 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
                             for name, post in calibrator.posteriors_.items()}},
         "seed": seed,
         "draws": draws,
+        "geography": geography_manifest(cfg, ensemble.aggregation),
     }
     if rollouts is not None:
         manifest["rollouts"] = rollouts.n_rollouts
@@ -182,6 +183,8 @@ def _write_tables(result: RunResult, tmp: Path) -> None:
     write_csv(result.calibrator.fit_table(), tmp / "fit_table.csv")
     if not result.programmes.empty:
         write_csv(result.programmes, tmp / "programmes.csv")
+    if result.ensemble.aggregation is not None:
+        write_csv(result.ensemble.aggregation.table, tmp / "weights.csv")
     if result.scenario.path is not None:
         (tmp / "scenario.toml").write_bytes(Path(result.scenario.path).read_bytes())
     if not result.targets.empty:          # the report's target documents come from here, inside the folder

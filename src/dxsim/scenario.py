@@ -16,6 +16,7 @@ import numpy as np
 
 from .config import PILLARS, CalibrationConfig
 from .errors import InputError, unknown
+from .geography import Region, load_geomap
 from .results import check_name
 from .rollout import DEFAULT_ROLLOUTS, Programme, parse_programmes
 from .validate import Fields, check_number, read_toml, schedule_year
@@ -26,6 +27,8 @@ EVENT_KEYS = {"name", "indicator", "geos", "year", "ceiling_lift", "speed_multip
 UNITS = ("multiple", "bn_vnd")
 DEFAULT_GEOS = ("long_an", "lang_son", "hau_giang", "tra_vinh", "vietnam")
 DEFAULT_HORIZON, MAX_HORIZON = 2030, 2035
+# A scenario file without ``geos``: the seed provinces on both maps (names contract in geography.py)
+FILE_DEFAULT_GEOS = ("tay_ninh", "can_tho", "vinh_long", "lang_son", "long_an", "hau_giang", "tra_vinh", "vietnam")
 MAX_DRAWS = 1_000_000
 MAX_MULTIPLE = 1000.0      # investment: at most 1000 times the baseline effort (bn_vnd: the configured spend)
 
@@ -59,16 +62,40 @@ class Scenario:
     programmes: tuple[Programme, ...] = ()   # investment programmes, simulated as rollouts (rollout.py)
     rollouts: int = DEFAULT_ROLLOUTS          # rollout draws of the programmes (at most the Monte Carlo draws)
     path: Path | None = None
+    regions: tuple[Region, ...] = ()          # what each geo means (geography.py); () = resolve the names
+    notes: tuple[str, ...] = ()               # one-line notes for the user (e.g. what a surviving name means now)
+
+    def resolved_regions(self, cfg: CalibrationConfig) -> tuple[Region, ...]:
+        return self.regions or load_geomap(cfg).regions(self.geos, self.path or "scenario")
+
+    def model_geos(self, cfg: CalibrationConfig) -> tuple[str, ...]:
+        """The old provinces (and national geos) the model simulates for this scenario."""
+        return load_geomap(cfg).model_geos_of(self.resolved_regions(cfg))
+
+    def _keys_of(self, cfg: CalibrationConfig) -> dict[str, list[str]]:
+        """Model geo -> the scenario's geo keys that cover it, most specific (fewest parts) first."""
+        geomap = load_geomap(cfg)
+        keyed = {key for key, _ in self.investment if key != "*"} | {g for ev in self.events for g in ev.geos}
+        covers: dict[str, list[tuple[int, str]]] = {}
+        for key in keyed:
+            region = geomap.resolve(key)
+            for part in region.parts if region else (key,):
+                covers.setdefault(part, []).append((len(region.parts) if region else 1, key))
+        return {g: [k for _, k in sorted(v)] for g, v in covers.items()}
 
     def investment_multiple(self, cfg: CalibrationConfig, years: np.ndarray, first_projected: int) -> np.ndarray:
-        """Investment multiple per (year, geo, pillar): 1 before the first projected year and before a
-        schedule's first year; in bn VND, divided by the configured baseline spend."""
+        """Investment multiple per (year, model geo, pillar): 1 before the first projected year and before a
+        schedule's first year; in bn VND, divided by the configured baseline spend. A merged province's schedule
+        applies to all its parts; a part's own schedule overrides it."""
         years = np.asarray(years)
-        out = np.ones((len(years), len(self.geos), len(PILLARS)))
-        for g, geo in enumerate(self.geos):
+        model_geos = self.model_geos(cfg)
+        keys_of = self._keys_of(cfg)
+        out = np.ones((len(years), len(model_geos), len(PILLARS)))
+        for g, geo in enumerate(model_geos):
             for p, pillar in enumerate(PILLARS):
                 default = self.investment.get(("*", pillar), {})
-                override = self.investment.get((geo, pillar), {})
+                override = next((self.investment[(k, pillar)] for k in keys_of.get(geo, [])
+                                 if (k, pillar) in self.investment), {})
                 # a per-geo schedule replaces the default from its first year on
                 first = min(override, default=np.inf)
                 schedule = {y: v for y, v in default.items() if y < first} | override
@@ -84,15 +111,20 @@ class Scenario:
                 out[active, g, p] = value[active]
         return out
 
-    def event_effects(self, indicators: tuple[str, ...], years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(speed multiplier, ceiling lift in points), each (year, geo, indicator), from the events."""
-        speed = np.ones((len(years), len(self.geos), len(indicators)))
+    def event_effects(self, cfg: CalibrationConfig, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(speed multiplier, ceiling lift in points), each (year, model geo, indicator), from the events; an
+        event in a merged province acts on each of its parts (once, however many of its geos cover a part)."""
+        indicators = cfg.indicator_names
+        model_geos = self.model_geos(cfg)
+        geomap = load_geomap(cfg)
+        speed = np.ones((len(years), len(model_geos), len(indicators)))
         lift = np.zeros_like(speed)
         for ev in self.events:
             i = indicators.index(ev.indicator)
             on = years >= ev.year
-            for geo in ev.geos:
-                g = self.geos.index(geo)
+            parts = {p for geo in ev.geos for p in (geomap.resolve(geo) or Region(geo, "", (geo,))).parts}
+            for geo in parts:
+                g = model_geos.index(geo)
                 speed[on, g, i] *= ev.speed_multiplier
                 lift[on, g, i] += ev.ceiling_lift
         return speed, lift
@@ -130,15 +162,27 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
     horizon = top.integer("horizon", DEFAULT_HORIZON, lo=cfg.jump_off_year + 1, hi=MAX_HORIZON)
     draws = top.integer("draws", 2000, lo=10, hi=MAX_DRAWS)
     seed = top.integer("seed", 0, lo=0)
-    geos_raw = top.raw("geos", list(DEFAULT_GEOS))
+    geomap = load_geomap(cfg)
+    geos_raw = top.raw("geos", list(FILE_DEFAULT_GEOS))
     if not isinstance(geos_raw, list) or not geos_raw:
         raise top.error("geos", f"must be a non-empty list of geo ids, got {geos_raw!r}")
-    for k, geo in enumerate(geos_raw):
-        if geo not in known_geos:
-            raise InputError(source, f"geos[{k}]", unknown("geo", geo, known_geos))
-    if len(set(geos_raw)) != len(geos_raw):
-        raise top.error("geos", "lists a geo twice")
-    geos = tuple(geos_raw)
+    regions = geomap.regions(geos_raw, source, "geos")
+    for k, region in enumerate(regions):
+        if any(p not in known_geos for p in region.parts):
+            raise InputError(source, f"geos[{k}]", unknown("geo", geos_raw[k], known_geos))
+        if region.name in [r.name for r in regions[:k]]:
+            raise top.error("geos", f"lists a geo twice ({geos_raw[k]!r} is {region.name!r})")
+    geos = tuple(r.name for r in regions)
+    model_geos = geomap.model_geos_of(regions)
+    notes = tuple(n for n in [geomap.renamed_note(source, geos)] if n)
+
+    def in_scenario(where: str, name: object, what: str = "") -> str:
+        """The canonical name of a geo key of this scenario (a geo, or a part of one), else InputError."""
+        region = geomap.region(name, source, where)
+        if not set(region.parts) <= set(model_geos):
+            raise InputError(source, where, f"{what}{name!r} is not in this scenario's geos {list(geos)} "
+                             "(nor a part of one)")
+        return region.name
     year_range = (cfg.jump_off_year + 1, horizon)
 
     inv = top.sub("investment")
@@ -149,20 +193,20 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
             continue
         if key in PILLARS:
             investment[("*", key)] = _schedule(source, inv.field(key), value, year_range)
-        elif key in known_geos:
-            if key not in geos:
-                raise inv.error(key, f"geo {key!r} is not in this scenario's geos {list(geos)}")
+        elif geomap.resolve(key) is not None:
+            name = in_scenario(inv.field(key), key, "geo ")
             per_geo = inv.sub(key)
             per_geo.allow_only(PILLARS)
             for pillar, v in per_geo.table.items():
-                investment[(key, pillar)] = _schedule(source, per_geo.field(pillar), v, year_range)
+                investment[(name, pillar)] = _schedule(source, per_geo.field(pillar), v, year_range)
         else:
             raise inv.error(key, unknown("pillar or geo", key, set(PILLARS) | set(geos)))
     if unit == "bn_vnd":
-        for geo in geos:
-            for pillar in PILLARS:
-                if ((geo, pillar) in investment or ("*", pillar) in investment) \
-                        and (geo, pillar) not in cfg.baseline_spend_bn_vnd:
+        for pillar in PILLARS:
+            covered = {p for (key, pl) in investment if key != "*" and pl == pillar
+                       for p in geomap.region(key, source, "investment").parts}
+            for geo in dict.fromkeys(p for r in regions for p in r.parts):     # in the scenario's order
+                if (("*", pillar) in investment or geo in covered) and (geo, pillar) not in cfg.baseline_spend_bn_vnd:
                     raise inv.error("unit", f"bn_vnd needs a baseline spend for {geo}/{pillar} in "
                                     f"{cfg.path} [baseline_spend_bn_vnd.{geo}]; none is configured")
         for (geo, pillar), schedule in investment.items():
@@ -190,10 +234,8 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
         if not isinstance(ev_geos, list):
             raise e.error("geos", f"must be a list of geo ids, got {ev_geos!r}")
         for j, geo in enumerate(ev_geos):
-            if geo not in geos:
-                raise InputError(source, f"events[{k}].geos[{j}]",
-                                 f"{geo!r} is not in this scenario's geos {list(geos)}")
-            if geo in ev_geos[:j]:
+            ev_geos[j] = in_scenario(f"events[{k}].geos[{j}]", geo)
+            if ev_geos[j] in ev_geos[:j]:
                 raise InputError(source, f"events[{k}].geos[{j}]", f"lists {geo!r} twice")
         event = Event(
             name=e.string("name", f"event {k + 1}"), indicator=indicator, geos=tuple(ev_geos),
@@ -209,4 +251,4 @@ def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[st
 
     return Scenario(name=name, description=top.string("description", ""), horizon=horizon, draws=draws,
                     seed=seed, geos=geos, unit=unit, investment=investment, events=tuple(events),
-                    programmes=programmes, rollouts=rollouts, path=path)
+                    programmes=programmes, rollouts=rollouts, path=path, regions=regions, notes=notes)

@@ -18,7 +18,6 @@ import pandas as pd
 
 from .config import CalibrationConfig
 from .ensemble import Ensemble
-from .observations import POST_2025, WAITS_FOR_MAP
 
 COMPARE = {
     ">=": np.greater_equal,
@@ -27,9 +26,9 @@ COMPARE = {
     "<": np.less,
 }
 CEILING_TOLERANCE = 0.5     # percentage points
-TARGET_PROBABILITY_COLUMNS = ("scenario", "geo", "indicator", "definition", "deadline", "target", "comparator",
-                              "probability", "mc_se", "document", "evaluable", "reason", "probability_text",
-                              "evaluated_as", "assumption")
+TARGET_PROBABILITY_COLUMNS = ("scenario", "geo", "geography", "indicator", "definition", "deadline", "target",
+                              "comparator", "probability", "mc_se", "document", "evaluable", "reason",
+                              "probability_text", "evaluated_as", "assumption")
 
 
 def evaluation_targets(cfg: CalibrationConfig, targets: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +39,7 @@ def evaluation_targets(cfg: CalibrationConfig, targets: pd.DataFrame) -> pd.Data
     rows = []
     for _, row in targets.iterrows():
         mapped = cfg.target_mappings.get((row["indicator"], row["definition"]))
-        if mapped is None or row.get("geography") == POST_2025:
+        if mapped is None:
             rows.append(row.to_dict() | {"evaluated_as": row["definition"], "assumption": ""})
             continue
         definitions, assumption = mapped
@@ -56,8 +55,6 @@ def _evaluated_definition(row: pd.Series) -> str:
 
 def unevaluable_reason(cfg: CalibrationConfig, row: pd.Series, geos: tuple[str, ...], years: tuple[int, ...]) -> str:
     """Why the model cannot evaluate a target, or '' when it can."""
-    if row.get("geography") == POST_2025:
-        return WAITS_FOR_MAP
     if row["indicator"] not in cfg.indicator_names:
         return f"indicator {row['indicator']} is not modelled"
     spec = cfg.indicator(row["indicator"])
@@ -120,6 +117,9 @@ def target_met(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame
         ceiling = cfg.indicator(row["indicator"]).definition(definition).ceiling
         met[t] = meets(values, float(row["target"]), row["comparator"], ceiling)
     info = targets.copy()
+    if "geography" not in info.columns:
+        known = dict(zip(ensemble.geos, ensemble.geographies, strict=True))
+        info["geography"] = [known.get(g, "") for g in info["geo"]]
     info["reason"] = reasons
     info["evaluable"] = info["reason"] == ""
     return info, met
@@ -138,8 +138,8 @@ def target_probabilities(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd
     se = np.sqrt(p * (1 - p) / ensemble.draws)
     rows = []
     for s, scen in enumerate(ensemble.scenarios):
-        block = info[["geo", "indicator", "definition", "deadline", "target", "comparator", "document",
-                      "evaluable", "reason"]].copy()
+        block = info[["geo", "geography", "indicator", "definition", "deadline", "target", "comparator",
+                      "document", "evaluable", "reason"]].copy()
         block["evaluated_as"] = info.get("evaluated_as", info["definition"])
         block["assumption"] = info.get("assumption", "")
         block.insert(0, "scenario", scen)
@@ -162,14 +162,15 @@ def all_targets_probabilities(ensemble: Ensemble, cfg: CalibrationConfig, target
     scopes = {"all": np.ones(len(info), bool),
               "projected": (info["deadline"] >= ensemble.first_projected_year).to_numpy()}
     for s, scen in enumerate(ensemble.scenarios):
-        for geo in ensemble.geos:
+        for geo, geography in zip(ensemble.geos, ensemble.geographies, strict=True):
             for scope, in_scope in scopes.items():
                 mine = (info["geo"] == geo).to_numpy() & info["evaluable"].to_numpy() & in_scope
                 if not mine.any():
                     continue
                 p = float(met[mine, s].all(axis=0).mean())
-                rows.append({"scenario": scen, "geo": geo, "scope": scope, "n_targets": int(mine.sum()),
+                rows.append({"scenario": scen, "geo": geo, "geography": geography, "scope": scope,
+                             "n_targets": int(mine.sum()),
                              "probability": p, "mc_se": float(np.sqrt(p * (1 - p) / ensemble.draws)),
                              "probability_text": probability_text(p, ensemble.draws)})
-    return pd.DataFrame(rows, columns=["scenario", "geo", "scope", "n_targets", "probability", "mc_se",
+    return pd.DataFrame(rows, columns=["scenario", "geo", "geography", "scope", "n_targets", "probability", "mc_se",
                                        "probability_text"])
