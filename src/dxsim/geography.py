@@ -121,7 +121,7 @@ class GeoMap:
         and how to write the old extent. A name listed with another of its parts (or its NAME@pre2025) is
         evidently meant on the new map and needs no note."""
         listed = set(names)
-        merged = [n for n in names if n in self.new and self.new[n] != (n,)
+        merged = [n for n in names if n in self.new and n in self.new[n] and len(self.new[n]) > 1
                   and not listed & ({p for p in self.new[n] if p != n} | {n + PRE_SUFFIX})]
         if not merged:
             return ""
