@@ -93,7 +93,9 @@ def _interval_width(calibrator, geo, indicator, definition, year):
 
 @pytest.mark.parametrize("geo, indicator, definition, years", [
     ("lang_son", "digital_economy_grdp_share", "mic_method", (2023, 2025, 2030)),
-    ("long_an", "online_dossier_share", "submitted_online", (2023, 2025)),
+    # (not 2025: the merged Tay Ninh's 99.6% of Oct 2025, 59% Long An by population, informs Long An with or
+    # without its own readings, and near the ceiling a percent interval compresses)
+    ("long_an", "online_dossier_share", "submitted_online", (2023,)),
     # near the ceiling a percent interval compresses: without its readings Tra Vinh's pooled fibre level is
     # higher (closer to the 95% ceiling), so only the year of the readings is a fair comparison there
     ("tra_vinh", "fiber_household_share", "subscription", (2023,)),
