@@ -186,14 +186,14 @@ def test_linearised_update_matches_the_gaussian_update_and_the_exact_aggregate(c
     assert len(merged) == 1
     geos = load_geomap(cfg).model_geos
     t0 = cfg.reference_year + spec.reading_month / 12.0
-    design = build_design(spec, geos, plain, t0, cfg.share_clip)
+    design = build_design(spec, geos, plain, t0, cfg.share_clip, cfg.aggregates)
     weights = {"tay_ninh": {"tay_ninh": 0.4091, "long_an": 0.5909}}
-    full = with_merged_readings(design, spec, geos, merged, t0, cfg.share_clip, weights)
+    full = with_merged_readings(design, spec, geos, merged, t0, cfg.share_clip, weights, cfg.aggregates)
     hyper = np.exp(_hyper_priors(spec)[0])
     mean0, root0 = _gaussian_posterior(design, hyper)
     mean1, _ = _gaussian_posterior(full, hyper)
     cov0 = root0 @ root0.T
-    parts = _part_rows(spec, geos, merged, t0, weights)
+    parts = _part_rows(spec, geos, merged, t0, weights, cfg.aggregates)
     r = full.X[-1]
     gain = cov0 @ r / (r @ cov0 @ r + hyper[2] ** 2)
     expected = mean0 + gain * (full.y[-1] - r @ mean0)
