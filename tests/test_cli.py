@@ -87,9 +87,11 @@ def test_a_run_uses_the_2024_2025_readings_projects_from_2026_and_says_how_old_t
     obs = inputs.observations
     recent = obs[(obs["year"] >= 2024) & obs["indicator"].isin(inputs.config.indicator_names)]
     assert len(recent) >= 20 and (recent["status"] == "used").sum() >= 17
-    # every reading left out says why: the 'over 51%' lower bound, the merged Tay Ninh (new map), a method not stated
+    # every reading left out says why: the 'over 51%' lower bound, a method not stated (the merged Tay Ninh's reading
+    # is used: an observation of its parts' weighted mean, merged_readings.py)
     skipped = recent[recent["status"] != "used"]
-    assert len(skipped) == 3 and skipped["status"].str.len().gt(20).all()
+    assert len(skipped) == 2 and skipped["status"].str.len().gt(20).all()
+    assert (recent.loc[recent["geography"] == "post_2025", "status"] == "used").all()
     out = tmp_path / "run"
     assert main(["run", str(root / "scenarios" / "baseline.toml"), "--draws", "50", "--out", str(out),
                  "--no-charts", "--config", str(root / "calibration" / "config.toml")]) == 0

@@ -209,3 +209,25 @@ def test_linearised_update_matches_the_gaussian_update_and_the_exact_aggregate(c
     gaps = [abs(exact_gap(spec, parts, mean1, mean1 + step * (mean0 - mean1))[0]) for step in (0.0, 0.05, 0.2)]
     assert gaps[0] < 1e-9                                    # exact at the fit
     assert gaps[1] < gaps[2] / 8 and gaps[2] < 0.05         # and second-order away from it (logit units)
+
+
+def test_baseline_reports_both_maps_and_evaluates_new_map_targets_on_the_aggregate(root, inputs):
+    from dxsim.pipeline import run_scenario
+
+    res = run_scenario(root / "scenarios" / "baseline.toml", draws=200, seed=SEED, inputs=inputs)
+    tr = res.trajectories
+    geos = dict(zip(tr["geo"], tr["geography"], strict=True))
+    assert {g: geos[g] for g in ("tay_ninh", "can_tho", "vinh_long", "lang_son")} == dict.fromkeys(
+        ("tay_ninh", "can_tho", "vinh_long", "lang_son"), POST)
+    assert {geos[g] for g in ("long_an", "hau_giang", "tra_vinh", "vinh_long@pre2025")} == {PRE}
+    assert geos["vietnam"] == "national"
+    tp = res.target_probabilities
+    vl = tp[(tp["geo"] == "vinh_long") & (tp["geography"] == POST) & (tp["deadline"] == 2030)]
+    assert len(vl) == 1 and vl["evaluable"].all()                  # Vinh Long's 10.08% by 2030, on the new map
+    row = vl.iloc[0]
+    draws = res.ensemble.series_draws(2030, "vinh_long", (row["indicator"], row["evaluated_as"]))[0]
+    assert row["probability"] == np.mean(draws >= row["target"])   # from the aggregate's own draws
+    old = tp[(tp["geo"] == "vinh_long@pre2025") & (tp["deadline"] == 2030)]
+    assert len(old) == 1 and old["evaluable"].all()                # the old province's target stays on the old map
+    assert set(pd.read_csv(root / "calibration" / "census_2019.csv")["geo"]) >= set(res.ensemble.model_geos) - {
+        "vietnam"}

@@ -156,7 +156,7 @@ def test_same_bytes_in_process_and_on_a_local_cluster(calibrator, scenario, tmp_
 
 def test_programme_factors(calibrator, cfg, inputs, root):
     """Size 0 for every programme is the scenario without programmes; a delay changes only what programmes
-    touch (Long An's geo), with the same draws elsewhere."""
+    touch (Long An and the merged Tay Ninh it is part of), with the same draws elsewhere."""
     scen = load_scenario(root / "scenarios" / "long_an_programmes.toml", cfg, known_geos(cfg))
     factors = default_factors(cfg, scen)
     exp = build_experiment(calibrator, scen, inputs.targets, factors, DRAWS, SEED)
@@ -171,6 +171,9 @@ def test_programme_factors(calibrator, cfg, inputs, root):
     _, met = target_met(ens, cfg, exp.targets)
     np.testing.assert_array_equal(got[0, :len(exp.targets)], met.mean(axis=2)[:, 0])
     neutral = evaluate(exp, np.full((1, len(factors)), np.nan))[0]
-    elsewhere = np.array([o.geo != "long_an" for o in exp.outputs])
+    # elsewhere: geos without Long An among their parts (the merged Tay Ninh contains it)
+    touched = {r.name for r in exp.aggregation.regions if "long_an" in r.parts}
+    assert touched == {"long_an", "tay_ninh"}
+    elsewhere = np.array([o.geo not in touched for o in exp.outputs])
     np.testing.assert_array_equal(got[1, elsewhere], neutral[elsewhere])
     assert np.any(got[1, ~elsewhere] != neutral[~elsewhere])
