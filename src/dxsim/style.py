@@ -96,7 +96,7 @@ GEO_NAMES: dict[str, str] = {
     "tay_ninh": "Tây Ninh", "thai_binh": "Thái Bình", "thai_nguyen": "Thái Nguyên", "thanh_hoa": "Thanh Hóa",
     "thua_thien_hue": "Thừa Thiên Huế", "tien_giang": "Tiền Giang", "tra_vinh": "Trà Vinh",
     "tuyen_quang": "Tuyên Quang", "vinh_long": "Vĩnh Long", "vinh_phuc": "Vĩnh Phúc", "yen_bai": "Yên Bái",
-    "vietnam": "Vietnam",
+    "vietnam": "Vietnam", "hue": "Huế",        # hue: the 34-province name of Thua Thien Hue (since 1 July 2025)
 }
 GEO_NAMES_VI: dict[str, str] = {**GEO_NAMES, "vietnam": "Việt Nam", "ho_chi_minh_city": "TP. Hồ Chí Minh"}
 
@@ -229,9 +229,12 @@ def check_lang(lang: str) -> str:
 
 
 def geo_name(geo: str, lang: str = "en") -> str:
-    """Display name of a geo id with diacritics, e.g. lang_son -> 'Lạng Sơn'."""
+    """Display name of a geo id with diacritics, e.g. lang_son -> 'Lạng Sơn'; a pre-merger extent
+    (``tay_ninh@pre2025``, geography.py) -> 'Tây Ninh (before 7/2025)'."""
     names = GEO_NAMES_VI if check_lang(lang) == "vi" else GEO_NAMES
-    return names.get(geo, geo.replace("_", " ").title())
+    base, pre = (geo[:-len("@pre2025")], True) if geo.endswith("@pre2025") else (geo, False)
+    name = names.get(base, base.replace("_", " ").title())
+    return f"{name} ({'trước 7/2025' if lang == 'vi' else 'before 7/2025'})" if pre else name
 
 
 def _national(name: str, geo: str | None) -> str:
