@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from dxsim.calibrate import Calibrator, _gaussian_posterior, _hyper_priors, build_design
 from dxsim.ensemble import run_ensemble
@@ -194,7 +195,7 @@ def test_linearised_update_matches_the_gaussian_update_and_the_exact_aggregate(c
     mean1, _ = _gaussian_posterior(full, hyper)
     cov0 = root0 @ root0.T
     parts = _part_rows(spec, geos, merged, t0, weights, cfg.aggregates)
-    r = full.X[-1]
+    r = sparse.csr_matrix(full.X)[-1].toarray().ravel()
     gain = cov0 @ r / (r @ cov0 @ r + hyper[2] ** 2)
     expected = mean0 + gain * (full.y[-1] - r @ mean0)
     np.testing.assert_allclose(mean1, expected, rtol=1e-6, atol=1e-9)

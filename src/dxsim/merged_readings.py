@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from .config import IndicatorSpec
 from .geography import GeoMap, is_merged_reading
@@ -102,11 +103,14 @@ def with_merged_readings(design, spec: IndicatorSpec, geos: tuple[str, ...], mer
     parts = _part_rows(spec, geos, merged, t0, weights, aggregates, damping)
     beta = _gaussian_posterior(design, hyper)[0]
     for _ in range(ITERATIONS):
-        X, y = linearised_rows(spec, merged, parts, beta, clip)
-        full = replace(design, X=np.vstack([design.X, X]), y=np.concatenate([design.y, y]))
-        beta = _gaussian_posterior(full, hyper)[0]
-    X, y = linearised_rows(spec, merged, parts, beta, clip)
-    return replace(design, X=np.vstack([design.X, X]), y=np.concatenate([design.y, y]))
+        beta = _gaussian_posterior(_with_rows(design, *linearised_rows(spec, merged, parts, beta, clip)), hyper)[0]
+    return _with_rows(design, *linearised_rows(spec, merged, parts, beta, clip))
+
+
+def _with_rows(design, X: np.ndarray, y: np.ndarray):  # noqa: ANN001, ANN202 - calibrate.Design
+    """``design`` with rows appended (its X dense or sparse; the result keeps X sparse)."""
+    stacked = sparse.vstack([sparse.csr_matrix(design.X), sparse.csr_matrix(X)], format="csr")
+    return replace(design, X=stacked, y=np.concatenate([design.y, y]))
 
 
 def merged_weights(cfg, spec: IndicatorSpec, merged: pd.DataFrame) -> dict[str, dict[str, float]]:  # noqa: ANN001
