@@ -281,7 +281,7 @@ def test_report_prints_to_a4_within_its_page_bounds_and_clips_no_table(root, inp
     assert main(["plot", str(run)]) == 0
     out = tmp_path / "report.html"
     assert main(["report", str(run), "--out", str(out)]) == 0
-    assert len(read_run(run).geos) == 5
+    assert len(read_run(run).geos) == 9           # the shipped baseline: both maps (scenarios/baseline.toml)
     pages, text = _pdf(out, tmp_path / "report.pdf")
     assert pages <= 25, pages
     brief = tmp_path / "brief.html"
