@@ -224,7 +224,7 @@ def test_report_in_vietnamese_has_no_english_heading_and_uses_decimal_commas(fol
     for english in VI_FORBIDDEN:
         assert not any(re.search(rf"\b{re.escape(english)}\b", h) for h in page.headings), english
     assert "Tóm tắt" in page.headings and words
-    brief = out.read_text(encoding="utf-8").split('id="brief"')[1].split("</section>\n</section>")[0]
+    brief = out.read_text(encoding="utf-8").split('id="brief"')[1].split('<section id="')[0]
     assert re.search(r"\d+,\d [\[(]", brief) and not re.search(r"\d+\.\d [\[(]", brief)      # 94,0 [92,6–94,8]
     # the charts embedded are Vietnamese ones, drawn for the report (the folder has English charts only)
     svgs = re.findall(r'data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)', out.read_text(encoding="utf-8"))
@@ -282,6 +282,8 @@ def test_report_prints_to_a4_within_its_page_bounds_and_clips_no_table(root, inp
     out = tmp_path / "report.html"
     assert main(["report", str(run), "--out", str(out)]) == 0
     assert len(read_run(run).geos) == 9           # the shipped baseline: both maps (scenarios/baseline.toml)
+    html = out.read_text(encoding="utf-8")      # the pre-2025 map's brief and charts collapse (do not print)
+    assert html.count("<details><summary>Provinces on the pre-2025 map (4: ") == 2
     pages, text = _pdf(out, tmp_path / "report.pdf")
     assert pages <= 25, pages
     brief = tmp_path / "brief.html"

@@ -37,6 +37,7 @@ WORDS: dict[str, dict[str, str]] = {
         "probabilities": "target probabilities", "charts": "forecasts", "scenario": "scenario assumptions",
         "calibration": "calibration used", "sources": "data sources", "comparison": "Scenario comparison",
         "skill": "Forecast skill", "other_charts": "Other series ({n} charts)",
+        "old_map": "Provinces on the pre-2025 map ({n}: {names})",
         "none_reading": "none", "geo": "Geo", "likelihood": "Likelihood", "overview": "Overview",
         "sum_headline": "Headline indicators: median [80% interval], percent",
         "sum_targets": "Probability of meeting each target due {first} or later",
@@ -69,6 +70,7 @@ WORDS: dict[str, dict[str, str]] = {
         "probabilities": "xác suất đạt mục tiêu", "charts": "dự báo", "scenario": "giả định của kịch bản",
         "calibration": "hiệu chỉnh mô hình", "sources": "nguồn số liệu", "comparison": "So sánh kịch bản",
         "skill": "Độ chính xác dự báo", "other_charts": "Các chuỗi khác ({n} biểu đồ)",
+        "old_map": "Tỉnh theo bản đồ trước 2025 ({n}: {names})",
         "none_reading": "không có", "geo": "Địa phương", "likelihood": "Mức khả năng", "overview": "Tổng quan",
         "sum_headline": "Các chỉ tiêu chính: trung vị [khoảng 80%], phần trăm",
         "sum_targets": "Xác suất đạt từng mục tiêu có thời hạn từ {first}",
@@ -208,4 +210,18 @@ def brief_sections(ctx: ReportContext) -> list[Section]:
 
     if not ctx.runs:
         return []
-    return [Section("brief", word("brief", ctx.lang), "\n".join(geo_brief(ctx, g) for g in ctx.runs[0].geos))]
+    run = ctx.runs[0]
+    old = run.pre2025_geos
+    out = [geo_brief(ctx, g) for g in run.geos if g not in old]
+    out += old_map_details(old, ctx.lang, [geo_brief(ctx, g) for g in old])
+    return [Section("brief", word("brief", ctx.lang), "\n".join(out))]
+
+
+def old_map_details(old: tuple[str, ...], lang: str, parts: list[str]) -> list[str]:
+    """The pre-2025 map's geos collapsed (open on screen; a closed <details> does not print, so the printout
+    covers the new map and the nation)."""
+    if not old:
+        return []
+    names = ", ".join(style.geo_name(g, lang) for g in old)
+    return [f"<details><summary>{esc(word('old_map', lang, n=len(old), names=names))}</summary>", *parts,
+            "</details>"]

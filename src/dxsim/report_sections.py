@@ -23,7 +23,7 @@ import pandas as pd
 from . import style
 from .chartkit import definition_label, newest_readings_text
 from .errors import InputError
-from .report_brief import WORDS, brief_sections, word
+from .report_brief import WORDS, brief_sections, old_map_details, word
 from .report_html import chart_file, esc, figure_html, link, pct, table_html
 from .verdicts import verdict_section
 
@@ -190,12 +190,15 @@ def _charts_section(tables: RunTables, charts: Path, lang: str) -> str:
                 f"({style.definition_name(dfn, lang)})")
         fig = figure_html(chart_file(charts / fan_stem(geo, ind, dfn)), f"{style.geo_name(geo, lang)}: {name}", name)
         by_geo.setdefault(geo, ([], []))[0 if (ind, dfn) in headline else 1].append(fig)
+    old = tables.pre2025_geos
+    shown: dict[bool, list[str]] = {False: [], True: []}
     for geo, (main, rest) in by_geo.items():
-        out += [f"<h3>{esc(style.geo_name(geo, lang))}</h3>", '<div class="grid">', *main, "</div>"]
+        part = [f"<h3>{esc(style.geo_name(geo, lang))}</h3>", '<div class="grid">', *main, "</div>"]
         if rest:       # the other series' charts, collapsed: open them on screen; the printout stays short
-            out += [f"<details><summary>{esc(word('other_charts', lang, n=len(rest)))}</summary>",
-                    '<div class="grid">', *rest, "</div></details>"]
-    return "\n".join(out)
+            part += [f"<details><summary>{esc(word('other_charts', lang, n=len(rest)))}</summary>",
+                     '<div class="grid">', *rest, "</div></details>"]
+        shown[geo in old].extend(part)
+    return "\n".join(out + shown[False] + old_map_details(tuple(g for g in by_geo if g in old), lang, shown[True]))
 
 
 def _calibration_section(tables: RunTables, lang: str = "en") -> str:

@@ -52,6 +52,14 @@ class RunTables:
         return tuple(pd.unique(self.trajectories["geo"]))
 
     @property
+    def pre2025_geos(self) -> tuple[str, ...]:
+        """Geos read on the pre-2025 map (trajectories' geography column, geography.py); none in older runs."""
+        t = self.trajectories
+        if "geography" not in t.columns:
+            return ()
+        return tuple(pd.unique(t.loc[t["geography"] == "pre_2025", "geo"]))
+
+    @property
     def first_projected_year(self) -> int:
         """The year after the last year with data (the manifest's jump-off); a series whose readings end
         earlier is marked projected from then on in its own rows."""
