@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dxsim.cli import main
+from dxsim.errors import InputError
 from dxsim.observations import known_geos
 from dxsim.required_investment import bisect_smallest, required_investment
 from dxsim.scenario import load_scenario
@@ -105,9 +106,35 @@ def test_spend_in_bn_vnd_where_configured(calibrator, cfg, root):
     (["--max-multiple", "0.5"], "--max-multiple"),
     (["--target", "fibre_share"], "--target"),
     (["--geo", "tay_ninh_x"], "--geo"),
+    (["--tolerance", "0"], "--tolerance"),
+    (["--tolerance", "-0.1"], "--tolerance"),
 ])
 def test_bad_arguments(tmp_path, capsys, args, field):
     code = main(["required-investment", "scenarios/baseline.toml", "--out", str(tmp_path / "o"), *args])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and field in err
     assert not (tmp_path / "o").exists()
+
+
+def _counted(p_of):
+    """``p_of`` that fails the test after 200 evaluations (a bisection that never ends fails instead of hanging)."""
+    calls = []
+
+    def counted(m: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        assert len(calls) < 200, "the bisection does not end"
+        return p_of(m)
+    return counted
+
+
+@pytest.mark.parametrize("tol", [0.0, -1.0, float("nan")])
+def test_bisection_rejects_a_tolerance_not_above_zero(tol):
+    with pytest.raises(InputError, match="tolerance"):
+        bisect_smallest(_counted(lambda m: m / 10.0), 1, 0.5, 1.0, 10.0, tol)
+
+
+def test_bisection_ends_below_float_resolution():
+    """A tolerance finer than the floats between the bracket's ends: the search stops when the midpoint is an
+    end."""
+    res = bisect_smallest(_counted(lambda m: (m >= 3.0).astype(float)), 1, 0.5, 1.0, 10.0, 1e-300)
+    assert res.status[0] == "found" and res.multiple[0] == 3.0

@@ -22,6 +22,7 @@ import pandas as pd
 from . import progress
 from .calibrate import Calibrator
 from .ensemble import ensemble_years
+from .errors import InputError
 from .experiments import BatchRunner, Experiment, Output, build_experiment, experiment_manifest, scenario_outputs
 from .factors import Factor
 from .scenario import Scenario
@@ -51,6 +52,8 @@ def bisect_smallest(p_of: Callable[[np.ndarray], np.ndarray], n: int, probabilit
     """Smallest multiple m in (low, high] with p_of(m) >= ``probability`` for ``n`` monotone responses at once, to
     ``tolerance`` (the answer is the upper end of the last bracket: P there is known to reach the threshold).
     ``p_of`` maps multiples (n,) to probabilities (n,): one vectorised evaluation per step."""
+    if not tolerance > 0:
+        raise InputError("required_investment", "tolerance", f"must be above 0, got {tolerance:g}")
     lo, hi = np.full(n, float(low)), np.full(n, float(high))
     p_low, p_high = p_of(lo), p_of(hi)
     status = np.where(p_low >= probability, "met_at_baseline", np.where(p_high >= probability, "found",
@@ -59,6 +62,9 @@ def bisect_smallest(p_of: Callable[[np.ndarray], np.ndarray], n: int, probabilit
     active = status == "found"
     while active.any() and np.max(hi[active] - lo[active]) > tolerance:
         mid = np.where(active, 0.5 * (lo + hi), hi)
+        active &= (mid > lo) & (mid < hi)     # no float between lo and hi: the bracket cannot shrink further
+        if not active.any():
+            break
         p_mid = p_of(mid)
         up = active & (p_mid >= probability)
         hi, p_hi = np.where(up, mid, hi), np.where(up, p_mid, p_hi)
@@ -173,7 +179,6 @@ def summary_text(table: pd.DataFrame, probability: float, draws: int) -> str:
 
 
 def cmd_required_investment(args: argparse.Namespace) -> int:
-    from .errors import InputError
     from .observations import known_geos
     from .pipeline import load_inputs
     from .results import atomic_output_dir, check_output_dir, write_csv, write_json
@@ -181,6 +186,8 @@ def cmd_required_investment(args: argparse.Namespace) -> int:
 
     if not 0 < args.probability < 1:
         raise InputError("command line", "--probability", f"must be between 0 and 1, got {args.probability:g}")
+    if not args.tolerance > 0:
+        raise InputError("command line", "--tolerance", f"must be above 0, got {args.tolerance:g}")
     if not args.max_multiple > 1:
         raise InputError("command line", "--max-multiple", f"must be above 1, got {args.max_multiple:g}")
     inputs = load_inputs(args.config, args.observations, args.targets)
