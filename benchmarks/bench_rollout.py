@@ -16,13 +16,13 @@ import dataclasses
 import time
 from contextlib import contextmanager
 
-from dxsim import programme_impact, rollout
-from dxsim.calibrate import Calibrator
-from dxsim.ensemble import ensemble_years, run_ensemble, seed_streams
-from dxsim.observations import known_geos
+from dxsim.core import programme_impact, rollout
+from dxsim.core.calibrate import Calibrator
+from dxsim.core.ensemble import ensemble_years, run_ensemble, seed_streams
+from dxsim.core.rollout import Effect, LogNormal, Programme, scenario_rollouts
+from dxsim.inputs.observations import known_geos
+from dxsim.inputs.scenario import load_scenario
 from dxsim.pipeline import load_inputs
-from dxsim.rollout import Effect, LogNormal, Programme, scenario_rollouts
-from dxsim.scenario import load_scenario
 
 SEED = 1
 

@@ -14,9 +14,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from dxsim.backtest import DEFAULT_DRAWS, DEFAULT_SEED, fit_origin, later_readings
+from dxsim.analyses.backtest import DEFAULT_DRAWS, DEFAULT_SEED, fit_origin, later_readings
+from dxsim.analyses.scorecard import (
+    DEFAULT_ORIGINS,
+    judged_targets,
+    reading_rows,
+    run_scorecard,
+    target_rows,
+    write_scorecard,
+)
 from dxsim.pipeline import load_inputs
-from dxsim.scorecard import DEFAULT_ORIGINS, judged_targets, reading_rows, run_scorecard, target_rows, write_scorecard
 
 
 def best(fn, repeat: int) -> tuple[float, object]:

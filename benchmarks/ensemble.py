@@ -40,14 +40,14 @@ import numpy as np
 import pandas as pd
 
 import dxsim  # noqa: F401, I001 - first: it pins BLAS to one thread before numpy loads (small matrices)
-from dxsim.calibrate import Calibrator
-from dxsim.config import PILLARS, load_config
-from dxsim.ensemble import PATH_DTYPE, ensemble_years, run_ensemble, seed_streams
-from dxsim.observations import NATIONAL, known_geos
-from dxsim.results import write_csv
-from dxsim.rollout import Effect, LogNormal, Programme, scenario_rollouts
-from dxsim.scenario import Scenario
-from dxsim.targets import all_targets_probabilities, target_met, target_probabilities
+from dxsim.core.calibrate import Calibrator
+from dxsim.core.ensemble import PATH_DTYPE, ensemble_years, run_ensemble, seed_streams
+from dxsim.core.rollout import Effect, LogNormal, Programme, scenario_rollouts
+from dxsim.core.targets import all_targets_probabilities, target_met, target_probabilities
+from dxsim.inputs.config import PILLARS, load_config
+from dxsim.inputs.observations import NATIONAL, known_geos
+from dxsim.inputs.scenario import Scenario
+from dxsim.outputs.results import write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,11 +15,11 @@ import time
 
 import numpy as np
 
-from dxsim.calibrate import Calibrator
-from dxsim.ensemble import run_ensemble
-from dxsim.geography import load_geomap
+from dxsim.core.calibrate import Calibrator
+from dxsim.core.ensemble import run_ensemble
+from dxsim.inputs.geography import load_geomap
+from dxsim.inputs.scenario import Scenario
 from dxsim.pipeline import load_inputs
-from dxsim.scenario import Scenario
 
 
 def _run(calibrator: Calibrator, geos: list[str], draws: int) -> float:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dxsim.calibrate import Calibrator
-from dxsim.config import DEFAULT_CONFIG, load_config
-from dxsim.observations import load_observations
+from dxsim.core.calibrate import Calibrator
+from dxsim.inputs.config import DEFAULT_CONFIG, load_config
+from dxsim.inputs.observations import load_observations
 
 INDICATOR, DEFINITION = "fiber_household_share", "subscription"
 
@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     args = parser.parse_args()
     cfg = load_config(DEFAULT_CONFIG)
-    from dxsim.observations import known_geos
+    from dxsim.inputs.observations import known_geos
 
     geos = [g for g in known_geos(cfg) if g != "vietnam" and g not in cfg.aggregates]
     print(f"{'readings':>9} {'load s':>8} {'fit s':>8} {'total s':>8}")

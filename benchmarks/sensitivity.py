@@ -17,15 +17,15 @@ import argparse
 import time
 
 import dxsim  # noqa: F401, I001 - first: it pins BLAS to one thread before numpy loads
-from dxsim.calibrate import Calibrator
-from dxsim.ensemble import run_ensemble
-from dxsim.experiments import BatchRunner, build_experiment
-from dxsim.factors import default_factors
-from dxsim.observations import known_geos
+from dxsim.analyses.experiments import BatchRunner, build_experiment
+from dxsim.analyses.factors import default_factors
+from dxsim.analyses.sensitivity import run_sensitivity, sample
+from dxsim.core.calibrate import Calibrator
+from dxsim.core.ensemble import run_ensemble
+from dxsim.core.targets import target_met
+from dxsim.inputs.observations import known_geos
+from dxsim.inputs.scenario import load_scenario
 from dxsim.pipeline import load_inputs
-from dxsim.scenario import load_scenario
-from dxsim.sensitivity import run_sensitivity, sample
-from dxsim.targets import target_met
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ def cfg(inputs):
 @pytest.fixture(scope="session")
 def calibrator(inputs):
     """A Calibrator fitted on the shipped observations."""
-    from dxsim.calibrate import Calibrator
+    from dxsim.core.calibrate import Calibrator
 
     return Calibrator(inputs.config).fit(inputs.observations)
 

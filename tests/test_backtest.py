@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dxsim import baselines, scoring
-from dxsim.backtest import METHODS, SCORE_COLUMNS, SKILL_COLUMNS, default_origins, draws_at
+from dxsim.analyses import baselines, scoring
+from dxsim.analyses.backtest import METHODS, SCORE_COLUMNS, SKILL_COLUMNS, default_origins, draws_at
 from dxsim.cli import main
-from dxsim.ensemble import Ensemble
-from dxsim.model import Law
-from dxsim.observations import load_observations
+from dxsim.core.ensemble import Ensemble
+from dxsim.core.model import Law
+from dxsim.inputs.observations import load_observations
 
 DRAWS = 150
 POISON_NOTE = "SYNTHETIC poison row written by tests/test_backtest.py; not a real reading"
@@ -280,7 +280,7 @@ def test_combination_is_the_equal_weight_mixture():
 
 
 def test_binomial_band_and_verdicts():
-    from dxsim import judging
+    from dxsim.analyses import judging
 
     lo, hi = judging.binomial_band(100, 0.8)
     assert lo == pytest.approx(stats.binom.ppf(0.025, 100, 0.8) / 100) and lo < 0.8 < hi
@@ -291,7 +291,7 @@ def test_binomial_band_and_verdicts():
 
 
 def test_backtest_judges_the_reading_forecast_on_each_baselines_points(backtest_dir):
-    from dxsim import judging
+    from dxsim.analyses import judging
 
     scores = pd.read_csv(backtest_dir / "scores.csv")
     paired = pd.read_csv(backtest_dir / "paired.csv")
@@ -315,7 +315,7 @@ def test_backtest_judges_the_reading_forecast_on_each_baselines_points(backtest_
 
 
 def test_a_reading_at_the_ceiling_is_inside_the_reading_forecast(backtest_dir, calibrator, cfg):
-    from dxsim.backtest import with_measurement_noise
+    from dxsim.analyses.backtest import with_measurement_noise
 
     # SYNTHETIC latent draws just below the ceiling: readings of them are published at the ceiling itself
     latent = np.full((1, 400), 99.8)

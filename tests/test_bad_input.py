@@ -22,8 +22,8 @@ import pytest
 
 from dxsim import cli
 from dxsim.errors import InputError
-from dxsim.observations import load_observations, load_targets, parse_number
-from dxsim.results import atomic_output_dir
+from dxsim.inputs.observations import load_observations, load_targets, parse_number
+from dxsim.outputs.results import atomic_output_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "data" / "bad"
@@ -107,7 +107,7 @@ def _boom(*args: object, **kwargs: object) -> None:
 def test_internal_error_exit_1_one_line(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(root)
-    monkeypatch.setattr("dxsim.calibrate.Calibrator.fit", _boom)
+    monkeypatch.setattr("dxsim.core.calibrate.Calibrator.fit", _boom)
     out = tmp_path / "out"
     args = ["run", "scenarios/baseline.toml", "--out", str(out), "--no-charts", "--draws", "20"]
     assert cli.main(args) == 1

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dxsim.calibrate import Calibrator
-from dxsim.ensemble import run_ensemble
-from dxsim.scenario import DEFAULT_GEOS, Scenario
+from dxsim.core.calibrate import Calibrator
+from dxsim.core.ensemble import run_ensemble
+from dxsim.inputs.scenario import DEFAULT_GEOS, Scenario
 
 
 def _synthetic_observations(cfg, rng):
@@ -128,7 +128,7 @@ def test_log_marginal_in_parameter_space_equals_the_dense_gaussian():
     X V0 X' + s^2 I) computed densely with scipy, for several hyper-parameters."""
     from scipy import stats
 
-    from dxsim.calibrate import Design, _log_marginal, _prior_var
+    from dxsim.core.calibrate import Design, _log_marginal, _prior_var
 
     rng = np.random.default_rng(3)
     n, G = 60, 4

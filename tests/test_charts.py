@@ -18,8 +18,9 @@ from matplotlib import rc_context
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from dxsim import style
-from dxsim.charts import (
+from dxsim.errors import InputError
+from dxsim.outputs import style
+from dxsim.outputs.charts import (
     _spread,
     draw_all,
     fan_chart,
@@ -33,7 +34,6 @@ from dxsim.charts import (
     source_name,
     write_run_charts,
 )
-from dxsim.errors import InputError
 from dxsim.pipeline import run_scenario, write_run
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dxsim.axes import QUANTILE_COLUMNS
 from dxsim.cli import main
+from dxsim.core.axes import QUANTILE_COLUMNS
 
 HEADLINE = {"fiber_household_share", "online_dossier_share", "digital_economy_grdp_share"}
 GEOS = {"long_an", "lang_son", "hau_giang", "tra_vinh", "vietnam"}

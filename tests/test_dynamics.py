@@ -8,12 +8,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from dxsim.backtest import baseline_scenario
-from dxsim.calibrate import Calibrator
-from dxsim.config import LogNormalPrior, load_config
-from dxsim.dynamics import DAMPING_GRID, grid_posterior, stratified, warped_time
-from dxsim.ensemble import run_ensemble
+from dxsim.analyses.backtest import baseline_scenario
+from dxsim.core.calibrate import Calibrator
+from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified, warped_time
+from dxsim.core.ensemble import run_ensemble
 from dxsim.errors import InputError
+from dxsim.inputs.config import LogNormalPrior, load_config
 
 DRAWS = 400
 

@@ -6,9 +6,9 @@ import dataclasses
 
 import numpy as np
 
-from dxsim.calibrate import Calibrator
-from dxsim.ensemble import run_ensemble
-from dxsim.scenario import DEFAULT_GEOS, Event, Scenario
+from dxsim.core.calibrate import Calibrator
+from dxsim.core.ensemble import run_ensemble
+from dxsim.inputs.scenario import DEFAULT_GEOS, Event, Scenario
 
 BASE = Scenario("baseline", "", 2030, 500, 5, DEFAULT_GEOS, "multiple", {})
 

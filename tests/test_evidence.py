@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dxsim.evidence import target_evidence
+from dxsim.core.evidence import target_evidence
 from dxsim.pipeline import run_scenario
 
 

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dxsim.calibrate import Calibrator
-from dxsim.ensemble import run_ensemble
-from dxsim.observations import load_observations
-from dxsim.scenario import DEFAULT_GEOS, Scenario
+from dxsim.core.calibrate import Calibrator
+from dxsim.core.ensemble import run_ensemble
+from dxsim.inputs.observations import load_observations
+from dxsim.inputs.scenario import DEFAULT_GEOS, Scenario
 
 IND, FP = "online_dossier_share", "full_process"
 # SYNTHETIC row made here (the shared data mention this figure only in a note): the same source's end-2023

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from dxsim.calibrate import Calibrator, _gaussian_posterior, _hyper_priors, build_design
-from dxsim.ensemble import run_ensemble
+from dxsim.core.calibrate import Calibrator, _gaussian_posterior, _hyper_priors, build_design
+from dxsim.core.ensemble import run_ensemble
 from dxsim.errors import InputError
-from dxsim.geography import POST, PRE, Region, build_aggregation, load_geomap
-from dxsim.merged_readings import _part_rows, exact_gap, linearised_rows, split_merged, with_merged_readings
-from dxsim.scenario import Scenario
+from dxsim.inputs.geography import POST, PRE, Region, build_aggregation, load_geomap
+from dxsim.inputs.merged_readings import _part_rows, exact_gap, linearised_rows, split_merged, with_merged_readings
+from dxsim.inputs.scenario import Scenario
 
 DRAWS, SEED = 300, 5
 
@@ -52,7 +52,7 @@ def test_unknown_name_one_line_with_candidates_on_both_maps(geomap):
 
 
 def test_scenario_names_on_both_maps(tmp_path, cfg, capsys):
-    from dxsim.scenario import load_scenario
+    from dxsim.inputs.scenario import load_scenario
 
     path = tmp_path / "s.toml"
     path.write_text('name = "s"\ngeos = ["tay_ninh", "hue", "lang_son@pre2025", "tay_ninh@pre2025"]\n'

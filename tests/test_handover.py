@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from matplotlib import rc_context
 
-from dxsim import style
-from dxsim.charts import charts_dir, fan_chart, fan_stem, read_run, run_jobs
 from dxsim.cli import build_parser, main
+from dxsim.outputs import style
+from dxsim.outputs.charts import charts_dir, fan_chart, fan_stem, read_run, run_jobs
 from dxsim.pipeline import run_scenario, write_run
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -88,7 +88,7 @@ def test_a_march_reading_is_plotted_at_month_3(tables, tmp_path):
 def test_series_without_readings_say_so_and_never_say_observed(tables, tmp_path):
     obs = tables.observations
     has = set(zip(obs["geo"], obs["indicator"], obs["definition"], strict=True))
-    from dxsim.chartkit import fan_chart_keys
+    from dxsim.outputs.chartkit import fan_chart_keys
 
     keys = fan_chart_keys(tables)
     without = [k for k in keys if k not in has]

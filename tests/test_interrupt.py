@@ -21,10 +21,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dxsim import results
 from dxsim.errors import InputError
+from dxsim.outputs import results
+from dxsim.outputs.results import MARKER, atomic_output_dir
 from dxsim.pipeline import TEST_PAUSE_ENV
-from dxsim.results import MARKER, atomic_output_dir
 
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
 RESULT_FILES = ("trajectories.csv", "target_probabilities.csv", "all_targets_probabilities.csv",
@@ -137,7 +137,7 @@ def test_ctrl_c_while_writing_charts(previous: dict, root: Path) -> None:
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from dxsim.results import atomic_output_dir
+    from dxsim.outputs.results import atomic_output_dir
     with atomic_output_dir(sys.argv[1]) as tmp:
         (tmp / "trajectories.csv").write_text("half,written\\n")
         print("inside", flush=True)

@@ -44,7 +44,7 @@ def test_kill_9_during_charts_leaves_no_process_and_no_temp_folder(root: Path, t
     tag = f"DXSIM_KILL_TEST={uuid.uuid4().hex}"
     env = dict(ENV, DXSIM_KILL_TEST=tag.split("=")[1])
     rng = random.Random(17)
-    plot = [sys.executable, "-c", "import sys; from dxsim.charts import default_workers; import dxsim.charts as c; "
+    plot = [sys.executable, "-c", "import sys; import dxsim.outputs.charts as c; "
             "c.default_workers = lambda n: 2; from dxsim.cli import main; sys.exit(main(sys.argv[1:]))",
             "plot", str(res), "--format", "png"]
     for _ in range(10):

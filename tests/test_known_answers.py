@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from scipy import optimize
 
-from dxsim.backtest import with_measurement_noise
-from dxsim.calibrate import Calibrator
-from dxsim.config import DefinitionSpec, IndicatorSpec, LogNormalPrior, NormalPrior
-from dxsim.ensemble import (
+from dxsim.analyses.backtest import with_measurement_noise
+from dxsim.analyses.scoring import central_interval, covered, log_score
+from dxsim.core.calibrate import Calibrator
+from dxsim.core.ensemble import (
     BYTES_LIMIT,
     Ensemble,
     RolloutDrivers,
@@ -30,11 +30,11 @@ from dxsim.ensemble import (
     check_memory,
     run_ensemble,
 )
-from dxsim.model import Law
-from dxsim.observations import load_observations
-from dxsim.scenario import Event, Scenario
-from dxsim.scoring import central_interval, covered, log_score
-from dxsim.targets import CEILING_TOLERANCE, all_targets_probabilities, target_met, target_probabilities
+from dxsim.core.model import Law
+from dxsim.core.targets import CEILING_TOLERANCE, all_targets_probabilities, target_met, target_probabilities
+from dxsim.inputs.config import DefinitionSpec, IndicatorSpec, LogNormalPrior, NormalPrior
+from dxsim.inputs.observations import load_observations
+from dxsim.inputs.scenario import Event, Scenario
 
 IND = "synthetic_share"
 REF = 2022                      # reference year: t0 = REF + month / 12, so dt = year - REF for a year-end reading

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dxsim.model import Law, bass_closed_form, gompertz_closed_form, logistic_closed_form
+from dxsim.core.model import Law, bass_closed_form, gompertz_closed_form, logistic_closed_form
 
 T = np.linspace(-5, 15, 81)
 

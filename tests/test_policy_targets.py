@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dxsim.experiments import build_experiment
-from dxsim.factors import Factor
+from dxsim.analyses.experiments import build_experiment
+from dxsim.analyses.factors import Factor
+from dxsim.analyses.required_investment import required_investment
+from dxsim.analyses.sensitivity import run_sensitivity
 from dxsim.pipeline import run_scenario
-from dxsim.required_investment import required_investment
-from dxsim.sensitivity import run_sensitivity
 
 DRAWS, SEED = 40, 3
 
@@ -51,7 +51,7 @@ def test_scorecard_judges_a_mapped_target_once_per_meaning(inputs, monkeypatch):
     """A SYNTHETIC judged target of the mapped digital-economy definition: one judged row per meaning."""
     import dataclasses
 
-    from dxsim import scorecard
+    from dxsim.analyses import scorecard
 
     target = pd.DataFrame({"geo": ["vietnam"], "indicator": ["digital_economy_grdp_share"],
                            "definition": ["unspecified_method"], "deadline": [2020], "target": [20.0],

@@ -13,14 +13,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dxsim.axes import QUANTILE_COLUMNS
-from dxsim.config import PILLARS
-from dxsim.ensemble import run_ensemble
+from dxsim.core.axes import QUANTILE_COLUMNS
+from dxsim.core.ensemble import run_ensemble
+from dxsim.core.model import LAW_NAMES, Law
+from dxsim.core.targets import all_targets_probabilities, target_probabilities
 from dxsim.errors import InputError
-from dxsim.model import LAW_NAMES, Law
-from dxsim.observations import known_geos
-from dxsim.scenario import DEFAULT_GEOS, EVENT_KEYS, SCENARIO_KEYS, UNITS, Event, Scenario, load_scenario
-from dxsim.targets import all_targets_probabilities, target_probabilities
+from dxsim.inputs.config import PILLARS
+from dxsim.inputs.observations import known_geos
+from dxsim.inputs.scenario import DEFAULT_GEOS, EVENT_KEYS, SCENARIO_KEYS, UNITS, Event, Scenario, load_scenario
 
 FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 

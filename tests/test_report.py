@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from dxsim.charts import fan_stem, read_run, run_jobs
 from dxsim.cli import main
+from dxsim.outputs.charts import fan_stem, read_run, run_jobs
 from dxsim.pipeline import run_scenario, write_run
 
 DRAWS = 200
@@ -285,12 +285,12 @@ def test_report_refuses_to_overwrite_a_file_it_did_not_write(runs, tmp_path, cap
         assert sorted(tmp_path.iterdir()) == before       # no temporary file left behind
     assert notes.read_text(encoding="utf-8") == "keep,me\n1,2\n" and "hand-written" in page.read_text("utf-8")
 
-    import dxsim.report
+    import dxsim.outputs.report
 
     def expensive(*_args, **_kwargs):
         raise AssertionError("the destination is checked before the report is built")
 
-    monkeypatch.setattr(dxsim.report, "build_report", expensive)
+    monkeypatch.setattr(dxsim.outputs.report, "build_report", expensive)
     assert main(["report", str(runs[0]), "--out", str(notes)]) == 2
     assert "not a report written by dxsim" in capsys.readouterr().err
 

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dxsim.analyses.required_investment import bisect_smallest, required_investment
 from dxsim.cli import main
 from dxsim.errors import InputError
-from dxsim.observations import known_geos
-from dxsim.required_investment import bisect_smallest, required_investment
-from dxsim.scenario import load_scenario
+from dxsim.inputs.observations import known_geos
+from dxsim.inputs.scenario import load_scenario
 
 DRAWS, SEED = 80, 5
 

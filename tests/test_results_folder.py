@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from dxsim import cli, results
+from dxsim import cli
 from dxsim.errors import InputError
-from dxsim.results import MARKER, atomic_output_dir, check_name
+from dxsim.outputs import results
+from dxsim.outputs.results import MARKER, atomic_output_dir, check_name
 
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
 
@@ -167,7 +168,7 @@ def test_bad_scenario_names_are_refused_before_simulating(name: str, root: Path,
     monkeypatch.chdir(tmp_path)
     scen = tmp_path / "s.toml"
     scen.write_text(f"name = {json.dumps(name)}\n", encoding="utf-8")
-    monkeypatch.setattr("dxsim.calibrate.Calibrator.fit", lambda *a, **k: pytest.fail("simulated"))
+    monkeypatch.setattr("dxsim.core.calibrate.Calibrator.fit", lambda *a, **k: pytest.fail("simulated"))
     code, err = run_cli(["run", str(scen), "--config", str(root / "calibration/config.toml"), "--draws", "20",
                          "--no-charts"], capsys)
     assert code == 2 and err.count("\n") == 1 and f"{scen}: name: " in err, err
@@ -181,8 +182,8 @@ def test_check_name_accepts_ordinary_names() -> None:
 
 def test_geo_id_with_a_slash_is_refused(root: Path, tmp_path: Path) -> None:
     """A custom geos file with a geo id like ``a/b`` (it names chart files) is refused naming the file."""
-    from dxsim.config import load_config
-    from dxsim.observations import known_geos
+    from dxsim.inputs.config import load_config
+    from dxsim.inputs.observations import known_geos
 
     cfg = load_config(root / "calibration" / "config.toml")
     geos = tmp_path / "geos.csv"

@@ -93,7 +93,7 @@ def test_extreme_accepted_inputs_give_finite_results(root: Path, tmp_path: Path,
 def test_a_nan_reaching_the_outputs_fails_loudly(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """Should a NaN ever reach the trajectories, the run stops with exit 1 naming the stage; nothing written."""
-    from dxsim.ensemble import Ensemble
+    from dxsim.core.ensemble import Ensemble
 
     original = Ensemble.trajectories
 
@@ -133,7 +133,7 @@ def test_disk_errors_name_the_users_folder(root: Path, tmp_path: Path, monkeypat
     """A full disk or a read-only folder: one line naming --out (never the hidden temporary folder), exit 2."""
     import errno
 
-    import dxsim.results as results
+    import dxsim.outputs.results as results
 
     real = results.write_csv
 
@@ -165,7 +165,7 @@ def test_disk_errors_name_the_users_folder(root: Path, tmp_path: Path, monkeypat
 # ---- finding 7: CSV formula injection --------------------------------------------------------------------
 
 def test_neutralise_formulas_follows_the_owasp_rule(tmp_path: Path) -> None:
-    from dxsim.results import neutralise_formulas, write_csv
+    from dxsim.outputs.results import neutralise_formulas, write_csv
 
     assert neutralise_formulas(pd.DataFrame({"t": ["\rx", "x"]}))["t"].tolist() == ["'\rx", "x"]
     frame = pd.DataFrame({"text": ["=HYPERLINK(\"http://x\")", "+1+1", "-5.2", "@SUM(A1)", "\tx", "-cmd|x",
@@ -241,7 +241,7 @@ def test_report_reads_only_files_inside_the_results_folder(made: Path, tmp_path:
     import json
     import shutil
 
-    from dxsim.report import write_report
+    from dxsim.outputs.report import write_report
 
     folder = tmp_path / "res"
     shutil.copytree(made, folder)

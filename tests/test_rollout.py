@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from dxsim.cli import main
-from dxsim.ensemble import ensemble_years, run_ensemble, seed_streams
+from dxsim.core.ensemble import ensemble_years, run_ensemble, seed_streams
+from dxsim.core.programme_impact import PROGRAMME_COLUMNS, programme_table
+from dxsim.core.rollout import Effect, LogNormal, Programme, scenario_rollouts, simulate_rollouts
+from dxsim.core.targets import target_probabilities
 from dxsim.errors import InputError
-from dxsim.observations import known_geos
-from dxsim.programme_impact import PROGRAMME_COLUMNS, programme_table
-from dxsim.rollout import Effect, LogNormal, Programme, scenario_rollouts, simulate_rollouts
-from dxsim.scenario import load_scenario
-from dxsim.targets import target_probabilities
+from dxsim.inputs.observations import known_geos
+from dxsim.inputs.scenario import load_scenario
 
 DRAWS = 400
 SEED = 11

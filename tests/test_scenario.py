@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dxsim.errors import InputError
-from dxsim.observations import known_geos
-from dxsim.scenario import load_scenario
+from dxsim.inputs.observations import known_geos
+from dxsim.inputs.scenario import load_scenario
 
 
 def _load(tmp_path, cfg, text):
@@ -49,7 +49,7 @@ broadband = 2.0
 
 
 def test_horizon_defaults_to_2030_and_may_reach_2035(tmp_path, cfg, calibrator):
-    from dxsim.ensemble import run_ensemble
+    from dxsim.core.ensemble import run_ensemble
 
     assert _load(tmp_path, cfg, 'name = "h"').horizon == 2030
     far = _load(tmp_path, cfg, 'name = "h"\nhorizon = 2035')

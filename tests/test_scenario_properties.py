@@ -51,7 +51,7 @@ def scenarios(draw: st.DrawFn) -> str:
 @pytest.fixture
 def fitted(calibrator, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
     """Reuse the session's fitted calibrator instead of fitting again for every example."""
-    monkeypatch.setattr("dxsim.calibrate.Calibrator.fit", lambda self, observations, as_of=None: calibrator)
+    monkeypatch.setattr("dxsim.core.calibrate.Calibrator.fit", lambda self, observations, as_of=None: calibrator)
     return calibrator
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dxsim.analyses.scorecard import SCORECARD_COLUMNS, SUMMARY_COLUMNS, brier, run_scorecard, summarise
 from dxsim.cli import main
 from dxsim.pipeline import load_inputs
-from dxsim.scorecard import SCORECARD_COLUMNS, SUMMARY_COLUMNS, brier, run_scorecard, summarise
 
 DRAWS = 400
 

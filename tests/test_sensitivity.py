@@ -13,15 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dxsim import experiments
+from dxsim.analyses import experiments
+from dxsim.analyses.experiments import BatchRunner, build_experiment, evaluate
+from dxsim.analyses.factors import Factor, default_factors, factors_toml, load_factors
+from dxsim.analyses.sensitivity import run_sensitivity
 from dxsim.cli import main
-from dxsim.ensemble import run_ensemble
-from dxsim.experiments import BatchRunner, build_experiment, evaluate
-from dxsim.factors import Factor, default_factors, factors_toml, load_factors
-from dxsim.observations import known_geos
-from dxsim.scenario import load_scenario
-from dxsim.sensitivity import run_sensitivity
-from dxsim.targets import target_met
+from dxsim.core.ensemble import run_ensemble
+from dxsim.core.targets import target_met
+from dxsim.inputs.observations import known_geos
+from dxsim.inputs.scenario import load_scenario
 
 DRAWS, SEED = 60, 11
 GEOS = ("long_an", "vietnam")
@@ -134,7 +134,7 @@ def test_bad_factors_file(tmp_path, capsys, body, field):
 
 
 def _csv_bytes(calibrator, scenario, tmp_path, name, runner):
-    from dxsim.sensitivity import write_sensitivity
+    from dxsim.analyses.sensitivity import write_sensitivity
 
     exp = build_experiment(calibrator, scenario, synthetic_targets(), FACTORS, DRAWS, SEED)
     res = run_sensitivity(exp, "sobol", 8, SEED, runner)

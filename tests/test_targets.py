@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dxsim.ensemble import run_ensemble
-from dxsim.scenario import DEFAULT_GEOS, Scenario
-from dxsim.targets import CEILING_TOLERANCE, all_targets_probabilities, evaluation_targets, target_probabilities
+from dxsim.core.ensemble import run_ensemble
+from dxsim.core.targets import CEILING_TOLERANCE, all_targets_probabilities, evaluation_targets, target_probabilities
+from dxsim.inputs.scenario import DEFAULT_GEOS, Scenario
 
 BASE = Scenario("baseline", "", 2030, 800, 9, DEFAULT_GEOS, "multiple", {})
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dxsim.targets import TARGET_PROBABILITY_COLUMNS
-from dxsim.verdicts import STATUSES, VERDICT_COLUMNS, verdicts, with_verdicts
+from dxsim.core.targets import TARGET_PROBABILITY_COLUMNS
+from dxsim.core.verdicts import STATUSES, VERDICT_COLUMNS, verdicts, with_verdicts
 
 
 def _obs(rows):

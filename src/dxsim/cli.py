@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, progress
-from .config import DEFAULT_CONFIG
-from .errors import InputError, Terminated, raise_terminated
+from dxsim import __version__, progress
+from dxsim.errors import InputError, Terminated, raise_terminated
+from dxsim.inputs.config import DEFAULT_CONFIG
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 # Modules that add sub-commands: each defines register_cli(subparsers), whose parsers set ``func``.
-COMMAND_MODULES: tuple[str, ...] = ("dxsim.backtest", "dxsim.report", "dxsim.scorecard", "dxsim.sensitivity",
-                                     "dxsim.required_investment")
+COMMAND_MODULES: tuple[str, ...] = ("dxsim.analyses.backtest", "dxsim.outputs.report", "dxsim.analyses.scorecard",
+                                     "dxsim.analyses.sensitivity", "dxsim.analyses.required_investment")
 
 
 def _positive_int(text: str) -> int:
@@ -105,8 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import load_inputs, run_scenario, write_run
-    from .results import check_output_dir
+    from dxsim.outputs.results import check_output_dir
+    from dxsim.pipeline import load_inputs, run_scenario, write_run
 
     if args.out:
         check_output_dir(args.out)        # refuse a bad destination before simulating, not after
@@ -124,15 +124,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _chart_writers(lang: str) -> list[Callable]:
-    from .charts import write_run_charts
+    from dxsim.outputs.charts import write_run_charts
 
     return [lambda result, folder: write_run_charts(result, folder, lang=lang)]
 
 
 def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     """A short table: headline medians with 80% intervals, then the evaluable target probabilities."""
-    from .chartkit import newest_readings_text
-    from .charts import short_document
+    from dxsim.outputs.chartkit import newest_readings_text
+    from dxsim.outputs.charts import short_document
 
     cfg = result.calibrator.config
     tr = result.trajectories
@@ -179,21 +179,21 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
         lines += [f"  {r['geo']} {r['indicator']}/{r['definition']} {r['period'] or r['year']} = {r['value']:g}: "
                   f"{r['reason']}" for r in left_out]
     if "status" in tp.columns:
-        from .verdicts import verdict_text
+        from dxsim.core.verdicts import verdict_text
 
         lines += ["", verdict_text(tp)] if verdict_text(tp) else []
     if not result.programmes.empty:
-        from .programme_impact import programme_summary
+        from dxsim.core.programme_impact import programme_summary
 
         lines += ["", programme_summary(result.programmes, result.manifest.get("rollouts"))]
     return "\n".join(lines)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibrate import Calibrator
-    from .pipeline import load_inputs
-    from .plots import calibration_diagnostics
-    from .results import atomic_output_dir, check_output_dir, write_csv
+    from dxsim.core.calibrate import Calibrator
+    from dxsim.outputs.plots import calibration_diagnostics
+    from dxsim.outputs.results import atomic_output_dir, check_output_dir, write_csv
+    from dxsim.pipeline import load_inputs
 
     check_output_dir(args.out)
     inputs = load_inputs(args.config, args.observations, args.targets)

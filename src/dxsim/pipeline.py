@@ -16,19 +16,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, progress
-from .calibrate import Calibrator
-from .config import DEFAULT_CONFIG, CalibrationConfig, load_config
-from .ensemble import Ensemble, ensemble_years, run_ensemble, seed_streams
-from .evidence import target_evidence
-from .geography import geography_manifest, load_geomap, readings_of
-from .observations import known_geos, load_observations, load_targets, with_jump_off
-from .programme_impact import programme_table
-from .results import atomic_output_dir, sha256_file, write_csv, write_json
-from .rollout import scenario_rollouts
-from .scenario import Scenario, load_scenario
-from .targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities
-from .verdicts import with_verdicts
+from dxsim import __version__, progress
+from dxsim.core.calibrate import Calibrator
+from dxsim.core.ensemble import Ensemble, ensemble_years, run_ensemble, seed_streams
+from dxsim.core.evidence import target_evidence
+from dxsim.core.programme_impact import programme_table
+from dxsim.core.rollout import scenario_rollouts
+from dxsim.core.targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities
+from dxsim.core.verdicts import with_verdicts
+from dxsim.inputs.config import DEFAULT_CONFIG, CalibrationConfig, load_config
+from dxsim.inputs.geography import geography_manifest, load_geomap, readings_of
+from dxsim.inputs.observations import known_geos, load_observations, load_targets, with_jump_off
+from dxsim.inputs.scenario import Scenario, load_scenario
+from dxsim.outputs.results import atomic_output_dir, sha256_file, write_csv, write_json
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,227 @@
+"""Global sensitivity analysis (``dxsim sensitivity``): which levers and assumptions move each output.
+
+Sampling and analysis are SALib's: Saltelli/Sobol (first-order S1, total ST and second-order S2 indices, with
+bootstrap confidence intervals) or Morris elementary effects (mu*, with its confidence interval; mu; sigma).
+The model is evaluated by ``experiments.py``: every sample with the same parameter draws and noise (common
+random numbers), so the indices measure the factors, not Monte Carlo noise. Outputs: each evaluable target's
+probability and each headline median in 2030 (``experiments.scenario_outputs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dxsim import progress
+from dxsim.analyses.experiments import BatchRunner, Experiment, build_experiment, describe, experiment_manifest
+from dxsim.analyses.factors import Factor, default_factors, factors_toml, load_factors, salib_problem
+
+METHODS = ("sobol", "morris")
+CONF_LEVEL = 0.95
+SENSITIVITY_COLUMNS = ("output", "factor", "index", "value", "conf", "ci_low", "ci_high")
+OUTPUT_COLUMNS = ("output", "kind", "geo", "indicator", "definition", "year", "comparator", "target", "document",
+                  "at_scenario", "sample_mean", "sample_sd", "analysed")
+MORRIS_LEVELS = 4
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    table: pd.DataFrame          # SENSITIVITY_COLUMNS
+    outputs: pd.DataFrame        # OUTPUT_COLUMNS
+    factors: tuple[Factor, ...]
+    method: str
+    n: int
+    evaluations: int
+    seconds: float
+    where: str
+
+
+def sample(factors: tuple[Factor, ...], method: str, n: int, seed: int) -> np.ndarray:
+    """SALib's sample (evaluation, factor): Saltelli/Sobol with second order (n (2k + 2) rows; n a power of
+    two) or Morris (n trajectories, n (k + 1) rows, on the factors' ranges)."""
+    from SALib.sample import morris, sobol
+
+    if method == "sobol":
+        return sobol.sample(salib_problem(factors), n, calc_second_order=True, seed=seed)
+    return morris.sample(salib_problem(factors, uniform=True), n, num_levels=MORRIS_LEVELS, seed=seed)
+
+
+def analyse(factors: tuple[Factor, ...], method: str, X: np.ndarray, y: np.ndarray, seed: int) -> pd.DataFrame:
+    """Indices of one output ``y`` (evaluation,) in SENSITIVITY_COLUMNS (without ``output``)."""
+    from SALib.analyze import morris, sobol
+
+    names = [f.name for f in factors]
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if method == "sobol":
+            res = sobol.analyze(salib_problem(factors), y, calc_second_order=True, conf_level=CONF_LEVEL, seed=seed)
+            for index in ("ST", "S1"):
+                rows += [(name, index, res[index][j], res[f"{index}_conf"][j]) for j, name in enumerate(names)]
+            for a in range(len(names)):
+                for b in range(a + 1, len(names)):
+                    rows.append((f"{names[a]}:{names[b]}", "S2", res["S2"][a, b], res["S2_conf"][a, b]))
+        else:
+            res = morris.analyze(salib_problem(factors, uniform=True), X, y, conf_level=CONF_LEVEL,
+                                 num_levels=MORRIS_LEVELS, seed=seed)
+            for j, name in enumerate(names):
+                rows += [(name, "mu_star", res["mu_star"][j], res["mu_star_conf"][j]),
+                         (name, "mu", res["mu"][j], np.nan), (name, "sigma", res["sigma"][j], np.nan)]
+    out = pd.DataFrame(rows, columns=["factor", "index", "value", "conf"])
+    out["ci_low"] = out["value"] - out["conf"]
+    out["ci_high"] = out["value"] + out["conf"]
+    return out
+
+
+def run_sensitivity(experiment: Experiment, method: str, n: int, seed: int,
+                    runner: BatchRunner | None = None) -> SensitivityResult:
+    """Sample, evaluate (in batches, through ``runner``: in-process by default) and analyse every output."""
+    factors = experiment.factors
+    X = sample(factors, method, n, seed)
+    start = time.perf_counter()
+    with (runner or BatchRunner()) as r:
+        Y = r.evaluate(experiment, X)
+        where = r.where
+    seconds = time.perf_counter() - start
+    at_scenario = _at_scenario(experiment)
+    parts, info = [], []
+    for j, o in enumerate(experiment.outputs):
+        y = Y[:, j]
+        varies = bool(np.ptp(y) > 0)
+        if varies:
+            part = analyse(factors, method, X, y, seed)
+            part.insert(0, "output", o.name)
+            parts.append(part)
+        info.append({"output": o.name, "kind": o.kind, "geo": o.geo, "indicator": o.indicator,
+                     "definition": o.definition, "year": o.year, "comparator": o.comparator, "target": o.target,
+                     "document": o.document, "at_scenario": at_scenario[j], "sample_mean": float(y.mean()),
+                     "sample_sd": float(y.std()), "analysed": varies})
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(SENSITIVITY_COLUMNS))
+    return SensitivityResult(table[list(SENSITIVITY_COLUMNS)], pd.DataFrame(info, columns=list(OUTPUT_COLUMNS)),
+                             factors, method, n, len(X), seconds, where)
+
+
+def _at_scenario(experiment: Experiment) -> np.ndarray:
+    """The outputs of the scenario as written (every factor left as the scenario has it)."""
+    from dxsim.analyses.experiments import evaluate
+
+    return evaluate(experiment, np.full((1, len(experiment.factors)), np.nan))[0]
+
+
+def ranked(table: pd.DataFrame, output: str, method: str) -> pd.DataFrame:
+    """One output's main index per factor (ST for Sobol, mu* for Morris), largest first."""
+    index = "ST" if method == "sobol" else "mu_star"
+    rows = table[(table["output"] == output) & (table["index"] == index)]
+    return rows.sort_values(["value", "factor"], ascending=[False, True])
+
+
+def summary_text(result: SensitivityResult, top: int = 3) -> str:
+    index = "total index ST" if result.method == "sobol" else "mu*"
+    lines = [f"{result.method} sensitivity: {len(result.factors)} factors, {result.evaluations} evaluations "
+             f"({result.where}, {result.seconds:.1f} s); largest {index} [{CONF_LEVEL:.0%} CI] per output"]
+    for o in result.outputs.itertuples():
+        if not o.analysed:
+            lines.append(f"  {o.output}: {o.at_scenario:.3g}, the same in every sample")
+            continue
+        best = ranked(result.table, o.output, result.method).head(top)
+        cells = ", ".join(f"{r.factor} {r.value:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]" for r in best.itertuples())
+        lines.append(f"  {o.output} (at scenario {o.at_scenario:.3g}): {cells}")
+    return "\n".join(lines)
+
+
+def write_sensitivity(result: SensitivityResult, out: Path, manifest: dict, charts: bool = True) -> None:
+    """sensitivity.csv, sensitivity_outputs.csv, factors.toml, manifest.json and (``charts``) one ranked bar
+    chart per analysed output, atomically."""
+    from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
+
+    with atomic_output_dir(out) as tmp:
+        write_csv(result.table, tmp / "sensitivity.csv")
+        write_csv(result.outputs, tmp / "sensitivity_outputs.csv")
+        (tmp / "factors.toml").write_text(factors_toml(result.factors, "factors of this sensitivity run"))
+        if charts:
+            from dxsim.outputs.policycharts import sensitivity_charts
+
+            sensitivity_charts(result, tmp / "charts")
+        write_json(manifest, tmp / "manifest.json")
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from dxsim.core.calibrate import Calibrator
+    from dxsim.errors import InputError
+    from dxsim.inputs.observations import known_geos
+    from dxsim.inputs.scenario import load_scenario
+    from dxsim.outputs.results import check_output_dir, sha256_file
+    from dxsim.pipeline import load_inputs
+
+    n = args.n or (256 if args.method == "sobol" else 32)
+    if args.method == "sobol" and n & (n - 1):
+        raise InputError("command line", "--n", f"Sobol sampling needs a power of two, got {n}")
+    inputs = load_inputs(args.config, args.observations, args.targets)
+    cfg = inputs.config
+    scenario = load_scenario(args.scenario, cfg, known_geos(cfg))
+    out = args.out or Path("results") / f"{scenario.name}_sensitivity"
+    check_output_dir(out)
+    factors = load_factors(args.factors, cfg, scenario) if args.factors else default_factors(cfg, scenario)
+    if len(factors) < 2:
+        raise InputError(str(args.factors), "factors", "a sensitivity analysis needs at least two factors")
+    with progress.stage("calibrate"):
+        calibrator = Calibrator(cfg).fit(inputs.observations)
+    draws = args.draws or 1000
+    seed = scenario.seed if args.seed is None else args.seed
+    experiment = build_experiment(calibrator, scenario, inputs.targets, factors, draws, seed)
+    evaluations = len(sample(factors, args.method, n, seed))
+    print(f"{scenario.name}: {args.method}, {describe(evaluations, experiment.batch_size)}"
+          f", {draws} draws, {len(experiment.outputs)} outputs")
+    result = run_sensitivity(experiment, args.method, n, seed, BatchRunner(args.workers, args.scheduler))
+    manifest = experiment_manifest(
+        "sensitivity", scenario, inputs,
+        factors_file={"file": str(args.factors), "sha256": sha256_file(args.factors)} if args.factors
+        else "default (dxsim.analyses.factors.default_factors)",
+        method=args.method, n=n, evaluations=result.evaluations, draws=draws, seed=seed,
+        confidence_level=CONF_LEVEL)
+    write_sensitivity(result, out, manifest, charts=not args.no_charts)
+    print(summary_text(result))
+    print(f"\nwrote {out}/ (sensitivity.csv, sensitivity_outputs.csv, factors.toml, manifest.json"
+          f"{'' if args.no_charts else ', charts/'})")
+    return 0
+
+
+def add_scale_out(p: argparse.ArgumentParser) -> None:
+    """--workers / --scheduler (Dask), shared by the experiment commands."""
+    from dxsim.cli import _positive_int
+
+    p.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="run batches on a local Dask cluster of N worker processes (needs dxsim[distributed])")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run batches on an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+
+
+def register_cli(subparsers: argparse._SubParsersAction) -> None:
+    from dxsim.cli import _add_inputs, _draws, _positive_int, _seed
+
+    p = subparsers.add_parser(
+        "sensitivity", help="which levers and assumptions move each target probability (Sobol or Morris)",
+        description="Global sensitivity analysis of SCENARIO: sample the factors (SALib), evaluate every sample "
+        "with the same draws and noise, and write sensitivity.csv (output, factor, index, value, confidence "
+        "interval), sensitivity_outputs.csv, factors.toml and ranked bar charts to results/<scenario>_sensitivity/ "
+        "or --out. Factors: --factors FILE (see scenarios/factors_default.toml) or the default ones.")
+    p.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
+    p.add_argument("--method", choices=METHODS, default="sobol", help="sobol (default) or morris")
+    p.add_argument("--n", type=_positive_int, metavar="N",
+                   help="Sobol base samples, a power of two (default 256: N(2k+2) evaluations for k factors); "
+                   "Morris trajectories (default 32)")
+    p.add_argument("--factors", type=Path, metavar="FILE", help="factors TOML file (default: generated from the "
+                   "scenario and the config, as in scenarios/factors_default.toml)")
+    p.add_argument("--draws", type=_draws, help="Monte Carlo draws per evaluation (default 1000)")
+    p.add_argument("--seed", type=_seed, help="seed of the draws and the samples (default: the scenario's)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<scenario>_sensitivity)")
+    p.add_argument("--no-charts", action="store_true", help="skip the charts")
+    add_scale_out(p)
+    _add_inputs(p)
+    p.set_defaults(func=cmd_sensitivity)

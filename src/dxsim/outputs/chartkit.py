@@ -1,0 +1,305 @@
+"""Shared pieces of the report charts: series and target selection, labels, axes, legend, footnote."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+import pandas as pd
+from matplotlib import ticker
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+
+from dxsim.outputs import style
+from dxsim.outputs.runtables import RunTables
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+def short_document(document: str, words: int = 4) -> str:
+    """The first few words of a plan document, before any parenthesis, colon or comma:
+    'Decision 749/QĐ-TTg (3/6/2020) National DX Program' -> 'Decision 749/QĐ-TTg'."""
+    head = str(document)
+    for sep in ("(", ":", ",", ";", " — ", " - "):
+        head = head.split(sep)[0]
+    parts = head.split()
+    if not parts:
+        return "?"
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
+def source_name(url: str) -> str:
+    """Host of a source URL without 'www.', e.g. 'baolongan.vn'."""
+    host = urlparse(str(url)).netloc.lower()
+    return host.removeprefix("www.") or "source not given"
+
+
+def fan_chart_keys(tables: RunTables) -> list[tuple[str, str, str]]:
+    """Fan charts to draw: every geo x headline indicator (anchor definition), plus every
+    (geo, indicator, definition) with an evaluable target or a reading in the run, in table order."""
+    present = set(zip(tables.trajectories["geo"], tables.trajectories["indicator"],
+                      tables.trajectories["definition"], strict=True))
+    wanted = {(g, i, d) for g in tables.geos for i, d in tables.headline_series()}
+    ev = tables.targets[tables.targets["evaluable"]]
+    wanted |= set(zip(ev["geo"], ev["indicator"], ev["evaluated_as"], strict=True))
+    wanted |= set(zip(tables.observations["geo"], tables.observations["indicator"],
+                      tables.observations["definition"], strict=True))
+    order = list(dict.fromkeys(zip(tables.trajectories["geo"], tables.trajectories["indicator"],
+                                   tables.trajectories["definition"], strict=True)))
+    return [k for k in order if k in wanted and k in present]
+
+
+def _series(tables: RunTables, geo: str, indicator: str, definition: str) -> pd.DataFrame:
+    tr = tables.trajectories
+    rows = tr[(tr["geo"] == geo) & (tr["indicator"] == indicator) & (tr["definition"] == definition)]
+    return rows.sort_values("year")
+
+
+def _targets(tables: RunTables, geo: str, indicator: str, definition: str) -> list[dict[str, Any]]:
+    """Evaluable targets evaluated on one series (mapped ones included), equivalent ones merged: the same
+    deadline and value worded with '>' in one document and '>=' in another is one target listing both
+    documents (and both comparators). ``x`` is the deadline on the continuous time axis."""
+    tp = tables.targets
+    return group_targets(tables, tp[(tp["geo"] == geo) & (tp["indicator"] == indicator)
+                                    & (tp["evaluated_as"] == definition)])
+
+
+def group_targets(tables: RunTables, rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Evaluable targets of ``rows`` grouped by (geo, indicator, definition stated, definition evaluated on,
+    deadline, value), in that order; each with its comparators, documents (full names, as given),
+    probability (the highest of the group's wordings: they differ only at the ceiling) and Monte Carlo
+    standard error."""
+    rows = rows[rows["evaluable"]]
+    out = []
+    keys = ["geo", "indicator", "definition", "evaluated_as", "deadline", "target"]
+    for (geo, ind, dfn, evaluated, deadline, target), grp in rows.groupby(keys, sort=True):
+        best = int(np.argmax(grp["probability"].to_numpy(float)))
+        out.append({"geo": geo, "indicator": ind, "definition": dfn, "evaluated_as": evaluated,
+                    "deadline": int(deadline),
+                    "target": float(target), "x": float(tables.year_x(ind, [deadline])[0]),
+                    "comparator": " / ".join(dict.fromkeys(str(c) for c in grp["comparator"])),
+                    "comparators": tuple(dict.fromkeys(str(c) for c in grp["comparator"])),
+                    "probability": float(grp["probability"].iloc[best]), "mc_se": float(grp["mc_se"].iloc[best]),
+                    "documents": list(dict.fromkeys(str(d) for d in grp["document"]))})
+    return out
+
+
+def definition_label(definition: str, evaluated_as: str, lang: str = "en") -> str:
+    """A target's definition as shown: 'method not stated, as MIC method' where a mapping evaluated it."""
+    name = style.definition_name(definition, lang)
+    if evaluated_as in ("", definition):
+        return name
+    return style.text("evaluated_as", lang, definition=name, evaluated=style.definition_name(evaluated_as, lang))
+
+
+def target_text(t: dict[str, Any], lang: str = "en") -> str:
+    """'≥ 80%' or, for equivalent wordings, '≥ / > 80%'."""
+    value = f"{t['target']:g}".replace(".", "," if lang == "vi" else ".")
+    return " / ".join(style.comparator(c).strip() for c in t["comparators"]) + f" {value}%"
+
+
+def reading_note(tables: RunTables, geo: str, indicator: str, definition: str, lang: str = "en") -> str | None:
+    """None when the series has readings; else what its values rest on: the definition mapping from the
+    definitions the geo has readings of, or the pooled distribution of the provinces with readings."""
+    obs = tables.observations
+    if ((obs["geo"] == geo) & (obs["indicator"] == indicator) & (obs["definition"] == definition)).any():
+        return None
+    mine = obs[(obs["geo"] == geo) & (obs["indicator"] == indicator)]
+    if len(mine):
+        names = ", ".join(style.definition_name(d, lang) for d in dict.fromkeys(mine["definition"]))
+        return style.text("no_reading_mapped", lang, definition=names)
+    fit = tables.fit_table
+    n = 0
+    if "n_observations" in fit.columns:
+        with_readings = fit[(fit["indicator"] == indicator) & (fit["n_observations"] > 0)]
+        n = int((with_readings["geo"] != style.NATIONAL).sum())
+    return style.text("no_reading_pooled", lang, n=n)
+
+
+def p_text(p: float, lang: str = "en") -> str:
+    """A probability to two decimals, '> 0.99' / '< 0.01' rather than a rounded 1.00 / 0.00 (decimal comma
+    in Vietnamese)."""
+    text = "> 0.99" if p > 0.995 else "< 0.01" if p < 0.005 else f"{p:.2f}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def _documents_text(docs: list[str], limit: int = 2, lang: str = "en") -> str:
+    more = len(docs) - limit
+    return "; ".join(docs[:limit]) + (style.text("more", lang, n=more) if more > 0 else "")
+
+
+def _y_top(*values: Iterable[float]) -> float:
+    """Upper y limit: the largest value with 8% headroom, rounded up to 10 points, at most 100."""
+    finite = [float(v) for vals in values for v in vals if np.isfinite(v)]
+    top = max(finite, default=100.0) * 1.08
+    return float(min(100.0, max(10.0, math.ceil(top / 10.0) * 10.0)))
+
+
+def _spread(ys: list[float], gap: float, lo: float, hi: float) -> list[float]:
+    """Label heights at least ``gap`` apart, kept inside [lo, hi], as close to ``ys`` as the gaps allow."""
+    order = np.argsort(ys, kind="stable")
+    placed = np.array(ys, float)[order]
+    for k in range(1, len(placed)):
+        placed[k] = max(placed[k], placed[k - 1] + gap)
+    if len(placed) and placed[-1] > hi:
+        placed -= placed[-1] - hi
+    for k in range(len(placed)):
+        placed[k] = max(placed[k], lo + k * gap)
+    out = np.empty_like(placed)
+    out[order] = placed
+    return out.tolist()
+
+
+def _calibration_sha(tables: RunTables) -> str:
+    return str((tables.manifest.get("calibration") or {}).get("sha256", "?"))[:8]
+
+
+def newest_readings(manifest: dict) -> dict[tuple[str, str], str]:
+    """(indicator, definition) -> date of its newest reading used ('2025-10', or the year where the source gives
+    no month), from the manifest's ``calibration.data_through``; empty for a manifest without it."""
+    through = (manifest.get("calibration") or {}).get("data_through")
+    by_series = through.get("by_series") if isinstance(through, dict) else None
+    if not isinstance(by_series, dict):
+        return {}
+    return {tuple(str(key).partition("/")[::2]): str(value.get("newest_reading", "?"))
+            for key, value in by_series.items() if isinstance(value, dict)}
+
+
+def newest_readings_text(manifest: dict, headline: tuple[str, ...], lang: str = "en",
+                         series: Iterable[tuple[str, str]] | None = None) -> str:
+    """'Newest reading per headline series: <indicator> (<definition>) 2025-06, (<definition>) 2025 · ...':
+    stale data are said. Every definition of the ``headline`` indicators, or only the given ``series``; ''
+    for a manifest without dates."""
+    wanted = None if series is None else set(series)
+    parts: dict[str, list[str]] = {}
+    for (indicator, definition), date in newest_readings(manifest).items():
+        if indicator in headline and (wanted is None or (indicator, definition) in wanted):
+            parts.setdefault(indicator, []).append(f"({style.definition_name(definition, lang)}) {date}")
+    if not parts:
+        return ""
+    return style.text("newest_readings", lang) + " · ".join(
+        f"{style.indicator_name(ind, lang)} {', '.join(dates)}" for ind, dates in parts.items())
+
+
+def _footnote(tables: RunTables, lang: str, series: tuple[str, str] | None = None, width: int = 0) -> str:
+    """The run's provenance, and the date of the newest reading: of the chart's ``series``, else (a second
+    line) of each headline series. ``width``: wrap lines at that many characters."""
+    m = tables.manifest
+    cal = m.get("calibration") or {}
+    jump_off = cal.get("jump_off_year", tables.first_projected_year - 1)
+    newest = newest_readings(m)
+    if series is not None and series in newest:
+        jump_off = style.text("newest_series", lang, jump_off=jump_off, date=newest[series])
+    text = style.text("footnote", lang, version=m.get("dxsim_version", "?"),
+                      scenario=(m.get("scenario") or {}).get("name", tables.scenario),
+                      config=cal.get("config", "?"), sha=_calibration_sha(tables), jump_off=jump_off,
+                      draws=m.get("draws", "?"), created=str(m.get("created_utc", ""))[:10])
+    if series is None:
+        headline = newest_readings_text(m, tables.headline, lang, tables.headline_series())
+        text = f"{headline}\n{text}" if headline else text
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n")) if width else text
+
+
+def _title_names(tables: RunTables, geo: str, indicator: str, definition: str, lang: str) -> dict[str, str]:
+    return {"geo": style.geo_name(geo, lang),
+            "indicator": style.indicator_name(indicator, lang, tables.labels.get(indicator), geo),
+            "definition": style.definition_name(definition, lang)}
+
+
+def _draw_fan(ax: Any, x: np.ndarray, rows: pd.DataFrame, color: str,
+              bands: Sequence[tuple[str, str, int, float]]) -> None:
+    """Bands and median at ``x`` (continuous time of each row), drawn through the months between them."""
+    for lo, hi, _, alpha in bands:
+        if lo in rows and hi in rows:
+            ax.fill_between(x, rows[lo].to_numpy(), rows[hi].to_numpy(), color=color, alpha=alpha, lw=0)
+    ax.plot(x, rows["q50"].to_numpy(), color=color, lw=1.8)
+
+
+def _mark_projection(ax: Any, first_projected: int, lang: str, labels: bool = True,
+                     note: str | None = None) -> None:
+    """A dashed line where projections start (1 January of the first projected year), labelled
+    '← observed | projected →'; ``note`` replaces 'observed' for a series without readings."""
+    x = float(first_projected)
+    ax.axvline(x, color=style.MUTED, lw=0.8, ls=(0, (4, 3)))
+    if labels:
+        trans = ax.get_xaxis_transform()
+        box = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8}
+        if note:        # no reading: say what the values rest on, at the top left of the plot
+            ax.text(0.015, 0.985, note, transform=ax.transAxes, ha="left", va="top", fontsize=style.MIN_FONT,
+                    color=style.TARGET_COLOR, bbox=box, gid="no-reading", zorder=8)
+        else:
+            ax.text(x - 0.12, 0.985, "← " + style.text("observed_period", lang), transform=trans, ha="right",
+                    va="top", fontsize=style.MIN_FONT, color=style.MUTED, bbox=box, gid="observed-period")
+        ax.text(x + 0.12, 0.985, style.text("projected_period", lang) + " →", transform=trans, ha="left",
+                va="top", fontsize=style.MIN_FONT, color=style.MUTED, bbox=box)
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def _title(ax: Any, text: str, size: float = 10.5, fits: int = 60) -> None:
+    """Left-aligned bold title, smaller when longer than about ``fits`` characters (so it fits the chart)."""
+    ax.set_title(text, loc="left", fontsize=max(7.5, min(size, size * fits / max(len(text), 1))))
+
+
+def _dodge(years: np.ndarray, step: float = 0.14) -> np.ndarray:
+    """x positions of readings: several readings at the same time are spread around it by ``step`` years."""
+    x = years.astype(float)
+    for year in np.unique(years):
+        idx = np.flatnonzero(years == year)
+        x[idx] += (np.arange(len(idx)) - (len(idx) - 1) / 2) * step
+    return x
+
+
+def _axis_labels(ax: Any, xlabel: str, ylabel: str, top: float, label_pad: float = 0.065) -> None:
+    """Year ticks every 5 years with a faint line at every year, about five percent ticks, axis labels at
+    fixed positions (ticks and matplotlib's automatic label placement are the slow parts of a chart)."""
+    ax.xaxis.set_major_locator(ticker.MultipleLocator(5))
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))
+    ax.yaxis.set_major_locator(ticker.MultipleLocator(next(s for s in (2, 5, 10, 20, 25) if top / s <= 6)))
+    lo, hi = ax.get_xlim()
+    years = [y for y in range(math.ceil(lo), math.floor(hi) + 1) if y % 5]
+    ax.vlines(years, 0, 1, transform=ax.get_xaxis_transform(), colors="#eeeeee", lw=0.5, zorder=0.5)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.xaxis.set_label_coords(0.5, -label_pad * 1.5)
+    ax.yaxis.set_label_coords(-label_pad, 0.5)
+
+
+def _legend(fig: Figure, handles: Sequence[Any], x0: float, y0: float, ncol: int, fontsize: float = 7.5,
+            row_inches: float = 0.2) -> int:
+    """A legend drawn as plain artists from (x0, y0) downwards, in figure coordinates, filled row by row
+    (``fig.legend`` costs more than the rest of a fan chart). Returns the number of rows."""
+    fig_w_pt = fig.get_figwidth() * 72
+    sample, pad = 16 / fig_w_pt, 5 / fig_w_pt
+    row_height = row_inches / fig.get_figheight()
+    labels = [h.get_label() for h in handles]
+    while True:
+        widths = [max((len(labels[k]) * 0.53 * fontsize / fig_w_pt for k in range(c, len(handles), ncol)),
+                      default=0) + sample + 2 * pad + 8 / fig_w_pt for c in range(ncol)]
+        if ncol == 1 or x0 + sum(widths) <= 0.99:
+            break
+        ncol -= 1
+    for k, handle in enumerate(handles):
+        row, col = divmod(k, ncol)
+        x, y = x0 + sum(widths[:col]), y0 - row * row_height
+        if isinstance(handle, Patch):
+            fig.add_artist(Rectangle((x, y - row_height * 0.22), sample, row_height * 0.44,
+                                     transform=fig.transFigure, fc=handle.get_facecolor(), lw=0))
+        elif handle.get_linestyle() not in ("None", "none", ""):
+            fig.add_artist(Line2D([x, x + sample], [y, y], transform=fig.transFigure,
+                                  color=handle.get_color(), lw=handle.get_linewidth()))
+        else:
+            fig.add_artist(Line2D([x + sample / 2], [y], transform=fig.transFigure, ls="none",
+                                  marker=handle.get_marker(), ms=handle.get_markersize(),
+                                  mfc=handle.get_markerfacecolor(), mec=handle.get_markeredgecolor(),
+                                  mew=handle.get_markeredgewidth()))
+        fig.text(x + sample + pad, y, labels[k], fontsize=fontsize, va="center", ha="left")
+    return math.ceil(len(handles) / ncol)
+
+

@@ -1,0 +1,283 @@
+"""Report charts drawn from the tidy tables of a results folder (not from an in-memory ensemble), so
+``dxsim plot`` re-renders them without simulating again and ``dxsim run`` goes through the same code.
+
+Charts: a fan chart per geo x indicator x definition (``fan_<geo>_<indicator>_<definition>``), the target
+probabilities (``target_probabilities``), an overview of all geos x headline indicators (``overview``) and
+scenario comparisons (``compare_<geo>_<indicator>_<definition>``). Values are percent; years are calendar
+years (a reading sits at its year, whatever its month).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from dxsim.errors import InputError, unknown
+from dxsim.outputs import results, style
+from dxsim.outputs.chartkit import _spread, fan_chart_keys, p_text, short_document, source_name  # noqa: F401
+from dxsim.outputs.comparechart import compare_chart, overview_chart, overview_pages, run_labels  # noqa: F401
+from dxsim.outputs.fanchart import fan_chart
+from dxsim.outputs.runtables import RunTables, check_numbers, read_manifest, read_run  # noqa: F401
+from dxsim.outputs.targetchart import probability_chart, probability_pages
+
+# ------------------------------------------------------------------------------------------------ writing
+
+def _write_png(rgba: np.ndarray, path: Path) -> None:
+    """RGB PNG with its resolution recorded; zlib level 1 (files ~15% larger than level 6, ~30% faster)."""
+    rgb = Image.fromarray(rgba).convert("RGB")
+    rgb.save(path, format="png", dpi=(style.DPI, style.DPI), compress_level=1)
+
+
+class ChartWriter:
+    """Saves figures into ``out_dir`` as ``stem.png`` (300 dpi) and/or ``stem.svg`` (text kept as text).
+    PNG compression runs on one background thread (Pillow releases the GIL) while the next chart is drawn."""
+
+    def __init__(self, out_dir: str | Path, formats: Sequence[str] = style.FORMATS) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.formats = tuple(formats)
+        self.written: list[Path] = []
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending: list[Future] = []
+
+    def save(self, fig: Figure, stem: str) -> None:
+        for fmt in self.formats:
+            path = self.out_dir / f"{stem}.{fmt}"
+            if fmt == "png":
+                fig.dpi = style.DPI
+                canvas = FigureCanvasAgg(fig)
+                canvas.draw()
+                # the canvas buffer belongs to this figure only: hand it over without a copy
+                self._pending.append(self._pool.submit(_write_png, np.asarray(canvas.buffer_rgba()), path))
+            else:
+                fig.savefig(path, format="svg", metadata={"Date": None})
+            self.written.append(path)
+
+    def close(self) -> list[Path]:
+        """Wait for the PNG files (re-raising any error) and return every file written."""
+        try:
+            for future in self._pending:
+                future.result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        return self.written
+
+    def __enter__(self) -> ChartWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class ChartJob:
+    """One chart to draw: ``kind`` names the chart function, ``args`` follow its first argument (the run's
+    tables, or the runs for ``compare``), ``stem`` is the file name without extension."""
+
+    kind: str
+    args: tuple
+    stem: str
+
+
+def _draw_job(subject: Any, job: ChartJob, lang: str) -> Figure | None:
+    draw = {"fan": fan_chart, "probability": probability_chart, "overview": overview_chart,
+            "compare": compare_chart}[job.kind]
+    return draw(subject, *job.args, lang=lang)
+
+
+def _draw_jobs(subject: Any, jobs: Sequence[ChartJob], out_dir: Path, lang: str, formats: Sequence[str]
+               ) -> list[Path]:
+    with rc_context(style.rc()), ChartWriter(out_dir, formats) as writer:
+        for job in jobs:
+            fig = _draw_job(subject, job, lang)
+            if fig is not None:
+                writer.save(fig, job.stem)
+    return writer.written
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: this process gets SIGKILL when its parent dies, however it dies (kill -9, out of memory), so a
+    worker never lingers blocked on the pipe of a dead parent; if the parent is already gone, exit now."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)            # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):                       # not Linux/glibc: the pool's own checks remain
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _init_worker(subject: Any, out_dir: Path, lang: str, formats: Sequence[str], parent: int) -> None:
+    _die_with_parent(parent)
+    # Ctrl-C and SIGTERM are the parent's to handle: it cancels the queued charts and waits for these.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _WORKER.update(subject=subject, out_dir=out_dir, lang=lang, formats=formats)
+
+
+def _draw_in_worker(job: ChartJob) -> list[Path]:
+    try:
+        return _draw_jobs(_WORKER["subject"], [job], _WORKER["out_dir"], _WORKER["lang"], _WORKER["formats"])
+    except Exception as exc:  # noqa: BLE001 - re-raised in the parent as one picklable error
+        raise RuntimeError(f"chart {job.stem}: {type(exc).__name__}: {exc}") from None
+
+
+def default_workers(n_jobs: int) -> int:
+    """Extra processes for drawing: one per spare CPU (at most 3); none for a few charts or where processes
+    cannot be forked (fork on Linux only: children inherit the tables and never re-import __main__)."""
+    if n_jobs < 8 or not sys.platform.startswith("linux"):
+        return 0
+    return max(0, min(3, len(os.sched_getaffinity(0)) - 1))
+
+
+def draw_all(subject: Any, jobs: Sequence[ChartJob], out_dir: str | Path, lang: str = "en",
+             formats: Sequence[str] = style.FORMATS, workers: int | None = None) -> list[Path]:
+    """Draw ``jobs`` into ``out_dir``. With workers > 0 (Linux), forked helper processes take jobs from the
+    end of the list while this process takes them from the front; files are the same either way."""
+    out_dir = Path(out_dir)
+    workers = default_workers(len(jobs)) if workers is None else workers
+    if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
+        return _draw_jobs(subject, jobs, out_dir, lang, formats)
+    written: list[Path] = []
+    with warnings.catch_warnings():
+        # Python >= 3.12 warns about fork() next to idle BLAS threads; the children never call BLAS.
+        warnings.filterwarnings("ignore", message=".*multi-threaded.*fork", category=DeprecationWarning)
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_init_worker,
+                                   initargs=(subject, out_dir, lang, tuple(formats), os.getpid()))
+        futures = [pool.submit(_draw_in_worker, job) for job in reversed(jobs)][::-1]
+    try:
+        mine = []
+        with rc_context(style.rc()), ChartWriter(out_dir, formats) as writer:
+            for job, future in zip(jobs, futures, strict=True):
+                if future.cancel():
+                    mine.append(job)
+                    fig = _draw_job(subject, job, lang)
+                    if fig is not None:
+                        writer.save(fig, job.stem)
+        written += writer.written
+        for job, future in zip(jobs, futures, strict=True):
+            if job in mine:
+                continue
+            try:
+                written += future.result()
+            except BrokenProcessPool:        # a helper died (e.g. out of memory): draw its chart here
+                written += _draw_jobs(subject, [job], out_dir, lang, formats)
+    except BaseException:          # error, Ctrl-C, SIGTERM: drop the queued charts, wait for running ones
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return written
+
+
+def fan_stem(geo: str, indicator: str, definition: str) -> str:
+    return f"fan_{geo}_{indicator}_{definition}"
+
+
+def run_jobs(tables: RunTables, geos: Sequence[str] | None = None,
+             indicators: Sequence[str] | None = None) -> list[ChartJob]:
+    """A run's charts, largest first: the overview and probability chart (only without filters), then the
+    fan charts (only of ``geos``/``indicators`` when given)."""
+    jobs = []
+    if not (geos or indicators):
+        jobs += [ChartJob("overview", (tuple(page),), "overview" if k == 0 else f"overview_{k + 1}")
+                 for k, page in enumerate(overview_pages(tables))]
+        jobs += [ChartJob("probability", (k,), "target_probabilities" + (f"_{k + 1}" if k else ""))
+                 for k in range(probability_pages(tables))]
+    jobs += [ChartJob("fan", key, fan_stem(*key)) for key in fan_chart_keys(tables)
+             if not (geos and key[0] not in geos) and not (indicators and key[1] not in indicators)]
+    return jobs
+
+
+def render_run(tables: RunTables, out_dir: str | Path, lang: str = "en",
+               formats: Sequence[str] = style.FORMATS, geos: Sequence[str] | None = None,
+               indicators: Sequence[str] | None = None, workers: int | None = None) -> list[Path]:
+    """Draw a run's charts into ``out_dir`` (see ``run_jobs``). Returns the files written."""
+    style.check_lang(lang)
+    return draw_all(tables, run_jobs(tables, geos, indicators), out_dir, lang, formats, workers)
+
+
+def render_compare(runs: Sequence[RunTables], out_dir: str | Path, lang: str = "en",
+                   formats: Sequence[str] = style.FORMATS, workers: int | None = None) -> list[Path]:
+    """Scenario comparison per geo x headline indicator (anchor) present in every run."""
+    style.check_lang(lang)
+    runs = tuple(runs)
+    geos = [g for g in runs[0].geos if all(g in r.geos for r in runs[1:])]
+    series = [s for s in runs[0].headline_series() if all(s in r.headline_series() for r in runs[1:])]
+    jobs = [ChartJob("compare", (geo, ind, dfn), f"compare_{geo}_{ind}_{dfn}")
+            for geo in geos for ind, dfn in series]
+    return draw_all(runs, jobs, out_dir, lang, formats, workers)
+
+
+def check_filters(tables: RunTables, geos: Sequence[str] | None, indicators: Sequence[str] | None) -> None:
+    """InputError for a --geo or --indicator that the run does not have."""
+    for geo in geos or ():
+        if geo not in tables.geos:
+            raise InputError(tables.folder / "trajectories.csv", "--geo", unknown("geo", geo, tables.geos))
+    known = tuple(pd.unique(tables.trajectories["indicator"]))
+    for ind in indicators or ():
+        if ind not in known:
+            raise InputError(tables.folder / "trajectories.csv", "--indicator",
+                             unknown("indicator", ind, known))
+
+
+def charts_dir(folder: str | Path, lang: str = "en") -> Path:
+    """Where a results folder keeps its charts in ``lang``: ``charts/`` for English, ``charts/<lang>/`` for
+    another language, so that drawing one language never overwrites the other."""
+    folder = Path(folder) / "charts"
+    return folder if style.check_lang(lang) == "en" else folder / lang
+
+
+def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", formats: Sequence[str] = style.FORMATS,
+                   geos: Sequence[str] | None = None, indicators: Sequence[str] | None = None,
+                   workers: int | None = None) -> list[Path]:
+    """Draw the chosen charts into a temporary folder beside ``dest`` and move each file into ``dest``: only
+    the files drawn are replaced, every other file in ``dest`` (other charts, formats, languages) is left
+    as it was, and an interrupted drawing leaves ``dest`` untouched. Returns the files written in ``dest``."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    if results.read_marker(dest) is None and not any(dest.iterdir()):
+        results.mark_folder(dest)                   # a new charts folder (e.g. charts/vi/) is dxsim's
+    tmp = results.temp_folder(dest, ".charts.tmp-")   # pid-named: a killed run's is removed by the next
+    try:
+        drawn = render_run(tables, tmp, lang=lang, formats=formats, geos=geos, indicators=indicators,
+                           workers=workers)
+        written = []
+        for path in drawn:
+            os.replace(path, dest / path.name)
+            written.append(dest / path.name)
+        results.record_written(dest, *(p.name for p in written))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return written
+
+
+def write_run_charts(result: Any, folder: str | Path, lang: str = "en") -> list[Path]:
+    """Called by ``dxsim run`` inside the temporary results folder (tables already written, manifest not yet):
+    draws ``charts/`` (``charts/<lang>/`` for a language other than English) through the same path as
+    ``dxsim plot``."""
+    folder = Path(folder)
+    tables = read_run(folder, manifest=result.manifest, config=result.calibrator.config)
+    return install_charts(tables, charts_dir(folder, lang), lang=lang)

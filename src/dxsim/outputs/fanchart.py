@@ -1,0 +1,165 @@
+"""Fan charts: one geo x indicator x definition, median with 50/80/95% bands, readings and targets."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from dxsim.errors import InputError
+from dxsim.outputs import style
+from dxsim.outputs.chartkit import (
+    _axis_labels,
+    _dodge,
+    _draw_fan,
+    _footnote,
+    _legend,
+    _mark_projection,
+    _new_figure,
+    _series,
+    _spread,
+    _targets,
+    _title,
+    _title_names,
+    _y_top,
+    definition_label,
+    p_text,
+    reading_note,
+    source_name,
+    target_text,
+)
+from dxsim.outputs.runtables import RunTables
+
+FAN_SIZE = (style.DOC_WIDTH, 4.3)       # inches: 16 cm wide, text >= 7 pt at that size
+FAN_AXES = (0.1, 0.33, 0.87, 0.58)       # the compare chart's axes (figure fractions)
+LABEL_FONTSIZE = style.MIN_FONT
+AXES_INCHES = 2.55                       # height of the fan chart's plot area
+FOOT_CHARS = 120                         # characters per footnote line
+DOC_CHARS = 118                          # characters per line of the document list at 7 pt, 16 cm
+
+
+def _band_handles(bands: Sequence[tuple[str, str, int, float]], rows: pd.DataFrame, color: str,
+                  lang: str) -> list[Patch]:
+    """Legend patches, narrowest band first, each with the opacity it has where the bands overlap."""
+    handles = []
+    for k in range(len(bands) - 1, -1, -1):
+        lo, hi, coverage, _ = bands[k]
+        if lo in rows and hi in rows:
+            alpha = 1 - float(np.prod([1 - b[3] for b in bands[: k + 1]]))
+            label = style.text("band", lang, coverage=coverage)
+            handles.append(Patch(color=color, alpha=alpha, lw=0, label=label))
+    return handles
+
+
+def _label_targets(ax: Any, targets: list[dict[str, Any]], numbers: list[str], xlim: tuple[float, float],
+                   top: float, lang: str) -> None:
+    """Label each target marker with its document number(s), comparator, value and P(met): to the right of
+    the marker where the label fits, else to the left, spread vertically so labels do not overlap."""
+    fig_w = ax.figure.get_figwidth() * 72 * ax.get_position().width         # axes width, points
+    units_per_pt = (xlim[1] - xlim[0]) / fig_w
+    items = []
+    for k, t in enumerate(targets):
+        label = f"{numbers[k]} {target_text(t, lang)} {style.text('by', lang, year=t['deadline'])}"
+        if t["definition"] != t["evaluated_as"]:            # a target stated in another definition, mapped
+            label += f" ({definition_label(t['definition'], t['evaluated_as'], lang)})"
+        if np.isfinite(t["probability"]):
+            label += f" · P {p_text(t['probability'], lang)}"
+        width = len(label) * 0.56 * LABEL_FONTSIZE * units_per_pt + 0.4      # estimated, data units
+        room_right, room_left = xlim[1] - t["x"], t["x"] - xlim[0]
+        items.append((k, label, room_right >= width or room_right >= room_left))
+    # one vertical spread for all labels, whatever their side: labels of different deadlines can overlap
+    ys = _spread([t["target"] for t in targets], gap=0.075 * top, lo=0.05 * top, hi=0.9 * top)
+    for (k, label, right), y in zip(items, ys, strict=True):
+        t = targets[k]
+        moved = abs(y - t["target"]) > 0.01 * top
+        ax.annotate(label, (t["x"], t["target"]), (t["x"] + (0.3 if right else -0.3), y),
+                    ha="left" if right else "right", va="center", fontsize=LABEL_FONTSIZE, color="#222222",
+                    zorder=7, gid=f"target-label-{k}",
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+                    arrowprops={"arrowstyle": "-", "lw": 0.6, "color": style.MUTED, "shrinkA": 0,
+                                "shrinkB": 4} if moved else None)
+
+
+def document_list(targets: list[dict[str, Any]], lang: str) -> tuple[list[str], list[str]]:
+    """Numbers for each target ('[1]', '[1,2]') and the numbered list of full document names."""
+    docs: list[str] = []
+    for t in targets:
+        docs += [d for d in t["documents"] if d not in docs]
+    numbers = ["[" + ",".join(str(docs.index(d) + 1) for d in t["documents"]) + "]" for t in targets]
+    lines = []
+    for k, doc in enumerate(docs):
+        lines += textwrap.wrap(f"[{k + 1}] {style.document_name(doc, lang)}", DOC_CHARS,
+                               subsequent_indent="      ")
+    return numbers, lines
+
+
+def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang: str = "en") -> Figure:
+    """Median with 50/80/95% bands and readings at their month on a continuous time axis, targets at their
+    deadlines numbered with the full document names listed below, the observed/projected boundary (or, for
+    a series without readings, what it rests on), and a footnote with the run's provenance."""
+    rows = _series(tables, geo, indicator, definition)
+    if rows.empty:
+        raise InputError(tables.folder / "trajectories.csv", "",
+                         f"no rows for {geo}/{indicator}/{definition}")
+    obs = tables.observations
+    obs = obs[(obs["geo"] == geo) & (obs["indicator"] == indicator) & (obs["definition"] == definition)]
+    targets = _targets(tables, geo, indicator, definition)
+    numbers, doc_lines = document_list(targets, lang)
+    names = _title_names(tables, geo, indicator, definition, lang)
+
+    # fixed inches: title 0.4, plot area, axis label and legend 0.95, document list, footnote 0.25
+    foot = _footnote(tables, lang, (indicator, definition), width=FOOT_CHARS)
+    below = 0.95 + 0.135 * len(doc_lines) + (0.08 if doc_lines else 0) + 0.14 * foot.count("\n") + 0.25
+    height = 0.4 + AXES_INCHES + below
+    fig = _new_figure(style.DOC_WIDTH, height)
+    ax = fig.add_axes((0.1, below / height, 0.87, AXES_INCHES / height))
+    x = tables.year_x(indicator, rows["year"])
+    _draw_fan(ax, x, rows, style.FAN_COLOR, style.BANDS)
+    handles: list[Any] = [Line2D([], [], color=style.FAN_COLOR, lw=1.8, label=style.text("median", lang))]
+    handles += _band_handles(style.BANDS, rows, style.FAN_COLOR, lang)
+
+    sources = [source_name(u) for u in obs["source_url"]]
+    obs_x = _dodge(tables.reading_x(obs), step=0.08)
+    for k, src in enumerate(dict.fromkeys(sources)):
+        mine = np.array([s == src for s in sources])
+        line, = ax.plot(obs_x[mine], obs["value"].to_numpy()[mine], ls="none",
+                        marker=style.OBSERVATION_MARKERS[k % len(style.OBSERVATION_MARKERS)], ms=5.5,
+                        mfc=style.OBSERVED_COLOR, mec="white", mew=0.7, zorder=5,
+                        label=style.text("reading", lang, source=src))
+        line.set_gid(f"observations-{k}")
+        handles.append(line)
+
+    first = min(float(x.min()), float(obs_x.min()) if len(obs) else float(x.min()))
+    top = _y_top(rows["q975"] if "q975" in rows else rows["q90"], obs["value"], [t["target"] for t in targets])
+    xlim = (math.floor(first - 0.25), float(x.max()) + 0.4)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(0, top * 1.04)
+    _mark_projection(ax, tables.first_projected_year, lang,
+                     note=reading_note(tables, geo, indicator, definition, lang))
+    if targets:
+        line, = ax.plot([t["x"] for t in targets], [t["target"] for t in targets], ls="none",
+                        marker="*", ms=11, mfc=style.TARGET_COLOR, mec="white", mew=0.6, zorder=6,
+                        label=style.text("target", lang))
+        line.set_gid("targets")
+        handles.append(line)
+        _label_targets(ax, targets, numbers, xlim, top, lang)
+
+    _title(ax, f"{names['geo']}: {names['indicator']} ({names['definition']})", size=9.5, fits=70)
+    _axis_labels(ax, style.text("year", lang), style.indicator_unit(indicator, lang, geo), top,
+                 label_pad=0.07)
+    legend_top = (below - 0.42) / height
+    rows_used = _legend(fig, handles, 0.02, legend_top, ncol=3, fontsize=style.MIN_FONT, row_inches=0.17)
+    if doc_lines:
+        fig.text(0.02, legend_top - (rows_used * 0.17 + 0.05) / height, "\n".join(doc_lines),
+                 fontsize=style.MIN_FONT, va="top", ha="left", color="#333333", linespacing=1.25,
+                 gid="documents")
+    fig.text(0.01, 0.04 / height, foot, fontsize=style.MIN_FONT, color=style.MUTED, ha="left", va="bottom",
+             linespacing=1.2)
+    return fig

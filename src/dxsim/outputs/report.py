@@ -1,0 +1,265 @@
+"""``report.html`` for report writers, and the chart commands ``dxsim plot``, ``compare`` and ``report``.
+
+The report is one self-contained HTML file: charts are embedded as data URIs, styles are inline, there is no
+script, and the only links are the data sources (``source_url``), so it opens offline. Everything is read from
+results folders written by ``dxsim run`` (and ``dxsim backtest`` for the forecast-skill section).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from dxsim import __version__, progress
+from dxsim.errors import InputError
+from dxsim.outputs import style
+from dxsim.outputs.report_brief import word
+from dxsim.outputs.report_html import CSS, chart_file, esc
+from dxsim.outputs.report_sections import ReportContext, SkillFolder, build_sections
+from dxsim.outputs.results import atomic_output_dir, check_output_dir, record_written, remove_stale_files
+
+if TYPE_CHECKING:
+    from dxsim.outputs.charts import RunTables
+
+# dxsim.outputs.charts (matplotlib) is imported inside the functions that draw: the CLI imports this module for every
+# command, and only plot, compare and report need it.
+
+# ------------------------------------------------------------------------------------------------ inputs
+
+def _read_skill(folder: Path) -> SkillFolder | None:
+    path = folder / "skill.csv"
+    if not path.is_file():
+        return None
+    try:
+        skill = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(path, "", f"not a readable CSV table ({type(exc).__name__})") from None
+    pit = folder / "pit.png"
+    return SkillFolder(folder, skill, pit if pit.is_file() else None)
+
+
+def read_folders(folders: Sequence[str | Path]
+                 ) -> tuple[list[RunTables], list[SkillFolder], list[Path], list[Path]]:
+    """Run folders (with trajectories.csv), skill folders, scorecard folders (``dxsim scorecard``) and policy
+    folders (``dxsim sensitivity``, ``dxsim required-investment``); anything else raises InputError."""
+    from dxsim.outputs.charts import read_run
+    from dxsim.outputs.policyreport import is_policy_folder
+
+    runs, skills, cards, policy = [], [], [], []
+    for raw in folders:
+        folder = Path(raw)
+        if not folder.is_dir():
+            raise InputError(folder, "", "not a results folder (no such directory)")
+        skill = _read_skill(folder)
+        if skill is not None:
+            skills.append(skill)
+        if (folder / "scorecard.csv").is_file():
+            cards.append(folder)
+        if is_policy_folder(folder):
+            policy.append(folder)
+        if (folder / "trajectories.csv").exists() or (skill is None and folder not in cards + policy):
+            runs.append(read_run(folder))
+    return runs, skills, cards, policy
+
+
+def _charts_for(tables: RunTables, out: Path, lang: str) -> Path:
+    """The run's charts in ``lang`` (``charts/`` or ``charts/<lang>/``) when every chart is there; else (run
+    with --no-charts, or charts of the other language only) SVG charts drawn in ``lang`` into ``out``."""
+    from dxsim.outputs.charts import charts_dir, render_run, run_jobs
+
+    charts = charts_dir(tables.folder, lang)
+    if charts.is_dir() and all(chart_file(charts / job.stem) for job in run_jobs(tables)):
+        return charts
+    render_run(tables, out, lang=lang, formats=("svg",))
+    return out
+
+
+
+def build_report(runs: Sequence[RunTables], skills: Sequence[SkillFolder] = (), lang: str = "en",
+                 scorecards: Sequence[Path] = (), policy: Sequence[Path] = ()) -> str:
+    """The report as one HTML string (images embedded): the sections of ``report_sections.REPORT_SECTIONS``."""
+    style.check_lang(lang)
+    with tempfile.TemporaryDirectory(prefix="dxsim-report-") as tmp_name:
+        tmp = Path(tmp_name)
+        charts = tuple(_charts_for(run, tmp / f"charts-{k}", lang) for k, run in enumerate(runs))
+        sections = build_sections(ReportContext(tuple(runs), tuple(skills), lang, charts, tmp,
+                                                  tuple(scorecards), tuple(policy)))
+    title = word("report_title", lang) + (": " + ", ".join(r.scenario for r in runs) if runs else "")
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    folders = ", ".join(str(r.folder) for r in runs) or "-"
+    toc = "".join(f'<li><a href="#{esc(s.anchor)}">{esc(s.title)}</a></li>' for s in sections)
+    body = "\n".join(f'<section id="{esc(a)}"><h2>{esc(t)}</h2>\n{h}\n</section>' for a, t, h in
+                     ((s.anchor, s.title, s.html) for s in sections))
+    return ("<!DOCTYPE html>\n"
+            f'<html lang="{lang}"><head><meta charset="utf-8">'
+            f"{_generator()}"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<link rel="icon" href="data:,">'
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n"
+            f"<h1>{esc(title)}</h1>\n"
+            f'<p class="meta">{esc(word("meta", lang, version=__version__, created=created, folders=folders))}'
+            "</p>\n"
+            f"<nav><ul>{toc}</ul></nav>\n{body}\n</body></html>\n")
+
+
+def _generator() -> str:
+    """The tag written into every report; ``write_report`` only overwrites files that carry it."""
+    return f'<meta name="generator" content="dxsim {html.escape(__version__, quote=True)}">'
+
+
+GENERATOR_PREFIX = b'<meta name="generator" content="dxsim '
+LEGACY_MARKERS = (b"<h1>dxsim report", b'<p class="meta">Written by dxsim ')   # reports before the tag
+
+
+def is_dxsim_report(path: Path) -> bool:
+    """True when ``path`` is an .html file written by ``write_report`` (its head carries the generator tag)."""
+    if path.suffix.lower() not in (".html", ".htm") or not path.is_file():
+        return False
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    return GENERATOR_PREFIX in head or all(marker in head for marker in LEGACY_MARKERS)
+
+
+def check_report_destination(out: Path) -> None:
+    """Refuse to replace anything but a dxsim report (a folder, notes.csv, someone's page) at ``out``."""
+    if out.is_dir():
+        raise InputError(out, "", "is a folder; give a file name for the report, e.g. report.html")
+    if out.exists() and not is_dxsim_report(out):
+        raise InputError(out, "", "exists and is not a report written by dxsim; not overwritten (choose another "
+                         "--out FILE or remove it)")
+
+
+def write_report(folders: Sequence[str | Path], out: str | Path | None = None, lang: str = "en") -> Path:
+    """Write ``report.html`` (default: in the first folder) atomically; returns its path. An existing file
+    at ``out`` is only replaced when it is a dxsim report (checked before any work and again before the
+    replace)."""
+    out = Path(out) if out is not None else Path(folders[0]) / "report.html"
+    check_report_destination(out)
+    runs, skills, cards, policy = read_folders(folders)
+    text = build_report(runs, skills, lang, cards, policy)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_files(out.parent, f".{out.name}.tmp-")       # left by report runs that were killed
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        check_report_destination(out)               # a file may have appeared while the report was built
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    record_written(out.parent, out.name)            # a later `dxsim run` into that folder keeps it
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- CLI
+
+def plot_run(folder: str | Path, lang: str = "en", formats: Sequence[str] = style.FORMATS,
+             geos: Sequence[str] | None = None, indicators: Sequence[str] | None = None,
+             out: str | Path | None = None) -> list[Path]:
+    """Re-draw a results folder's charts in ``lang`` into ``out`` (default ``charts/``, or ``charts/<lang>/``
+    for a language other than English). Only the files drawn are replaced: with --geo/--indicator only those
+    fan charts, with --format only that format; other charts, formats and languages are left as they were."""
+    from dxsim.outputs.charts import charts_dir, check_filters, install_charts, read_run
+
+    dest = Path(out) if out is not None else charts_dir(folder, lang)
+    if out is not None:
+        check_output_dir(dest)
+    tables = read_run(folder)
+    check_filters(tables, geos, indicators)
+    return install_charts(tables, dest, lang=lang, formats=formats, geos=geos, indicators=indicators)
+
+
+def _formats(value: str | None) -> tuple[str, ...]:
+    return style.FORMATS if value is None else (value,)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    with progress.stage("charts"):
+        files = plot_run(args.results, args.lang, _formats(args.format), args.geo, args.indicator, args.out)
+    seconds = time.perf_counter() - start
+    where = sorted({str(f.parent) for f in files}) or [str(args.out or args.results)]
+    print(f"wrote {len(files)} files to {', '.join(where)}/ in {seconds:.1f} s (other files left as they were)")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from dxsim.outputs.charts import read_run, render_compare
+
+    start = time.perf_counter()
+    if len(args.results) < 2:
+        raise InputError("dxsim compare", "RESULTS_DIR", "give at least two results folders to compare")
+    runs = [read_run(d) for d in args.results]
+    common = [g for g in runs[0].geos if all(g in r.geos for r in runs[1:])]
+    if not common:
+        raise InputError(args.results[1], "", "shares no geo with " + str(args.results[0]))
+    with atomic_output_dir(args.out) as tmp:
+        files = render_compare(runs, tmp, lang=args.lang, formats=_formats(args.format))
+    print(f"wrote {len(files)} files to {args.out}/ in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    out = write_report(args.results, args.out, args.lang)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def register_cli(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``plot``, ``compare`` and ``report`` to the dxsim command line."""
+    lang = {"choices": style.LANGS, "default": "en", "help": "chart language (default: %(default)s)"}
+    fmt = {"choices": style.FORMATS, "help": "only this format (default: PNG at 300 dpi and SVG)"}
+
+    p = subparsers.add_parser("plot", help="re-draw a results folder's charts without simulating again",
+                              description="Re-draw the charts of a results folder written by `dxsim run` "
+                              "into RESULTS_DIR/charts, or RESULTS_DIR/charts/vi for --lang vi (fan charts, "
+                              "target probabilities, overview). Only the files drawn are replaced: with "
+                              "--geo/--indicator only those fan charts, with --format only that format.")
+    p.add_argument("results", type=Path, metavar="RESULTS_DIR", help="e.g. results/baseline")
+    p.add_argument("--geo", action="append", metavar="G", help="only fan charts of this geo (repeatable)")
+    p.add_argument("--indicator", action="append", metavar="I", help="only fan charts of this indicator "
+                   "(repeatable)")
+    p.add_argument("--format", **fmt)
+    p.add_argument("--lang", **lang)
+    p.add_argument("--out", type=Path, metavar="DIR", help="write the charts to DIR (default: RESULTS_DIR/charts, "
+                   "or RESULTS_DIR/charts/LANG for a language other than English)")
+    p.set_defaults(func=cmd_plot)
+
+    c = subparsers.add_parser("compare", help="draw the medians and 80%% bands of several runs together",
+                              description="Per geo x headline indicator, the medians and 80% bands of each "
+                              "run (e.g. results/baseline results/accelerated).")
+    c.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR", help="two or more results folders")
+    c.add_argument("--out", type=Path, default=Path("results/compare"), metavar="DIR",
+                   help="output folder (default: %(default)s)")
+    c.add_argument("--format", **fmt)
+    c.add_argument("--lang", **lang)
+    c.set_defaults(func=cmd_compare)
+
+    r = subparsers.add_parser("report", help="write a self-contained report.html",
+                              description="Write one self-contained HTML file (charts embedded, opens "
+                              "offline) with the summary tables, the charts, the scenario's assumptions, the "
+                              "calibration and the data sources of one or more results folders; a folder "
+                              "with skill.csv (dxsim backtest) adds a forecast-skill section, one with "
+                              "scorecard.csv (dxsim scorecard) a track-record section, one from dxsim sensitivity or "
+                              "required-investment a policy section.")
+    r.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR", help="results folders")
+    r.add_argument("--out", type=Path, metavar="FILE", help="output file (default: report.html in the first "
+                   "RESULTS_DIR)")
+    r.add_argument("--lang", **{**lang, "help": "language of names in tables and of charts drawn for the "
+                   "report (default: en)"})
+    r.set_defaults(func=cmd_report)
+
+
+__all__ = ["build_report", "plot_run", "register_cli", "write_report"]

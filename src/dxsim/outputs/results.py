@@ -1,0 +1,433 @@
+"""Writing results: a temporary folder beside the destination, renamed into place when complete, and a
+manifest of what produced them."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import glob
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import stat
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dxsim.errors import InputError, raise_terminated
+
+FLOAT_FORMAT = "%.4f"
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")     # what spreadsheets read as the start of a formula (OWASP)
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or carriage return)
+    prefixed with ``'`` (the OWASP rule for CSV injection); a number written as text ('-5.2') and numeric
+    columns are left alone."""
+    out = frame
+    for col in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_datetime64_any_dtype(frame[col]):
+            continue                              # numbers stay numbers, negative ones included
+        values = frame[col].to_numpy()
+        risky = [isinstance(v, str) and v.startswith(FORMULA_START) and not _NUMBER.fullmatch(v) for v in values]
+        if any(risky):
+            if out is frame:
+                out = frame.copy()
+            out[col] = [f"'{v}" if r else v for v, r in zip(values, risky, strict=True)]
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV with fixed float formatting and Unix line endings (byte-identical for identical frames); text cells
+    that would start a spreadsheet formula are neutralised (``neutralise_formulas``)."""
+    neutralise_formulas(frame).to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def write_json(data: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+MARKER = ".dxsim-results"   # dxsim's own marker: JSON with the run's identity and the files dxsim wrote
+MARKER_FORMAT = "dxsim-results/2"
+MAX_NAME = 100               # a scenario name (a folder name) in characters
+
+
+def check_name(source: str | Path, where: str, name: object) -> str:
+    """``name`` if it is usable as one file or folder name (scenario names, geo ids in chart file names):
+    letters, digits, '-', '_' and '.', no leading dot (so never '.', '..' nor a hidden temporary name), at most
+    MAX_NAME characters. InputError naming ``source`` and ``where`` otherwise."""
+    if not isinstance(name, str) or not name:
+        raise InputError(source, where, f"must be a non-empty name, got {name!r}")
+    if len(name) > MAX_NAME:
+        raise InputError(source, where, f"is {len(name)} characters long; use at most {MAX_NAME}")
+    if not all(c.isalnum() or c in "-_." for c in name):
+        raise InputError(source, where, f"use letters, digits, '-', '_' or '.', got {name!r}")
+    if name.startswith("."):
+        raise InputError(source, where, f"must not start with '.' (names become folder names), got {name!r}")
+    return name
+
+
+def read_marker(folder: str | Path) -> dict | None:
+    """The marker of a folder dxsim wrote (a dict with ``run_id``, ``files`` ...), or None: no marker, or one
+    not written by this format (a user's file of that name, or a folder of an older dxsim)."""
+    path = Path(folder) / MARKER
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_bytes()[: 1 << 24].decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(data, dict) and data.get("format") == MARKER_FORMAT and isinstance(data.get("run_id"), str)
+            and isinstance(data.get("files", []), list)):
+        return None
+    return data
+
+
+def is_results_folder(folder: str | Path) -> bool:
+    """A complete folder written by dxsim: it carries dxsim's marker (a parent's marker does not count)."""
+    marker = read_marker(folder)
+    return marker is not None and "temp_for" not in marker and not Path(folder).is_symlink()
+
+
+def written_by_dxsim(path: str | Path) -> bool:
+    """True when ``path`` is a file listed in its folder's marker (e.g. report.html after ``record_written``)."""
+    path = Path(path)
+    marker = read_marker(path.parent)
+    return marker is not None and path.name in marker.get("files", [])
+
+
+def record_written(folder: str | Path, *names: str) -> None:
+    """Add files that a command wrote into an existing results folder (e.g. ``report.html``) to its marker, so
+    that later runs keep them (or remove them with --clean) as dxsim's. The marker is replaced atomically."""
+    folder = Path(folder)
+    marker = read_marker(folder)
+    if marker is None:
+        return
+    marker["files"] = sorted(set(marker.get("files", [])) | set(names))
+    _write_marker(folder, marker)
+
+
+def mark_folder(folder: str | Path) -> None:
+    """Make ``folder`` (being written inside a temporary results folder, e.g. ``charts/``) a results folder of
+    its own, so that ``dxsim plot`` may replace it later. Its file list is filled in when the results commit."""
+    _write_marker(Path(folder), _new_marker())
+
+
+def _new_marker(temp_for: str | None = None) -> dict:
+    marker = {"format": MARKER_FORMAT, "written_by": "dxsim", "dxsim_version": _version(),
+              "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+              "run_id": secrets.token_hex(8), "files": []}
+    if temp_for is not None:
+        marker |= {"temp_for": temp_for, "pid": os.getpid()}
+    return marker
+
+
+def _write_marker(folder: Path, marker: dict) -> None:
+    tmp = folder / f"{MARKER}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(marker, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, folder / MARKER)
+
+
+def _version() -> str:
+    from dxsim import __version__
+
+    return __version__
+
+
+@contextlib.contextmanager
+def atomic_output_dir(dest: str | Path, clean: bool = False) -> Iterator[Path]:
+    """Yield a fresh temporary folder beside ``dest``; on success it replaces ``dest`` (the old results are
+    moved aside first and removed after). On any error, Ctrl-C or SIGTERM the temporary folder is removed and
+    ``dest`` keeps its previous complete contents (or stays absent). Signals are held back while folders are
+    renamed or removed.
+
+    Only an absent or empty folder, or a folder with dxsim's marker, is replaced (InputError otherwise). Files
+    in it that dxsim did not write (a user's notes, a nested folder) are always kept; files dxsim wrote there
+    by other commands (report.html, other charts) are kept unless ``clean``. An existing folder's mode is
+    kept."""
+    shown = Path(dest)
+    dest = Path(os.path.abspath(dest))
+    check_output_dir(shown)
+    previous = signal.signal(signal.SIGTERM, raise_terminated) if _main_thread() else None
+    tmp = None
+    try:
+        with _os_errors_named(shown):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale(dest)
+            with _signals_held():
+                tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-{os.getpid()}-", dir=dest.parent))
+                os.chmod(tmp, 0o777 & ~_umask())
+                _write_marker(tmp, _new_marker(temp_for=dest.name))
+        with _os_errors_named(shown):
+            yield tmp
+        with _signals_held(), _os_errors_named(shown):
+            _commit(tmp, dest, clean)
+    except BaseException:
+        if tmp is not None:
+            with _signals_held():
+                shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+# The system's reasons a user's folder cannot be written: reported as bad input (exit 2) naming that folder.
+_USER_OS_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENAMETOOLONG,
+                   errno.EMLINK, errno.EFBIG}
+
+
+@contextlib.contextmanager
+def _os_errors_named(shown: Path) -> Iterator[None]:
+    """Disk full, read-only, no permission ... while writing beside ``shown`` as one InputError naming the
+    user's folder, never a temp name."""
+    try:
+        yield
+    except OSError as exc:
+        beside = str(Path(os.path.abspath(shown)).parent)
+        if exc.errno not in _USER_OS_ERRORS or not (exc.filename is None or str(exc.filename).startswith(beside)):
+            raise
+        raise InputError(shown, "", f"cannot write the results: {exc.strerror or exc}") from exc
+
+
+def _commit(tmp: Path, dest: Path, clean: bool) -> None:
+    """Carry what must be kept from ``dest`` into ``tmp`` (hard links, so nothing is copied or lost), complete
+    the markers, then move ``tmp`` to ``dest``; a previous ``dest`` is moved aside first and restored if the
+    move fails. The folder moved aside then holds only second links of kept files and dxsim's old files."""
+    check_output_dir(dest)                       # again: the folder may have changed while we worked
+    foreign: set[str] = set()
+    handled: set[str] = set()
+    if dest.is_dir():
+        _carry(dest, tmp, "", ("", set()), clean, foreign, handled)
+        os.chmod(tmp, stat.S_IMODE(dest.stat().st_mode))
+    _finish_markers(tmp, foreign)
+    old = None
+    if dest.exists():
+        old = dest.parent / f".{dest.name}.old-{os.getpid()}"
+        if read_marker(old) is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(dest, old)
+    try:
+        os.replace(tmp, dest)
+    except BaseException:
+        if old is not None:
+            os.replace(old, dest)
+        raise
+    if old is not None:
+        _dispose(old, dest, handled)
+
+
+def _dispose(old: Path, dest: Path, handled: set[str]) -> None:
+    """Remove the previous results moved aside: files carried over or replaced (``handled``) go; a file that
+    appeared after they were carried (written by someone meanwhile) is moved into ``dest``, never deleted."""
+    for folder, _dirs, files in os.walk(old, topdown=False):
+        folder = Path(folder)
+        for name in files:
+            path = folder / name
+            rel = path.relative_to(old).as_posix()
+            if rel in handled or name == MARKER or rel.startswith(f"{MARKER}.tmp-"):
+                path.unlink(missing_ok=True)
+            else:
+                target = dest / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not target.exists():
+                    os.replace(path, target)
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def _carry(src: Path, dst: Path, rel: str, owner: tuple[str, set[str]], clean: bool, foreign: set[str],
+           handled: set[str]) -> None:
+    """Link into ``dst`` what ``src`` holds that the new results do not replace: files dxsim did not write
+    (always; recorded in ``foreign``) and dxsim's files from other commands (unless ``clean``). ``owner`` is
+    the folder (relative path) of the marker governing ``src`` and the files that marker lists."""
+    own = read_marker(src)
+    if own is not None:
+        owner = (rel, set(own.get("files", [])))
+    for entry in sorted(src.iterdir(), key=lambda p: p.name):
+        if entry.name == MARKER and own is not None:
+            if rel and not (dst / MARKER).exists():
+                _link(entry, dst / MARKER)       # a nested results folder (e.g. charts/) stays one
+            continue
+        key = f"{rel}/{entry.name}" if rel else entry.name
+        mine = (key[len(owner[0]) + 1:] if owner[0] else key) in owner[1]
+        target = dst / entry.name
+        if entry.is_dir() and not entry.is_symlink():
+            if target.exists() and not target.is_dir():
+                raise InputError(entry, "", "is a folder dxsim did not write, where the new results have a file; "
+                                 "move it or choose another output folder (--out)")
+            created = not target.exists()
+            if created:
+                target.mkdir()
+                shutil.copystat(entry, target, follow_symlinks=False)
+            _carry(entry, target, key, owner, clean, foreign, handled)
+            if created and any(entry.iterdir()) and not any(p.name != MARKER for p in target.iterdir()):
+                shutil.rmtree(target)            # all its files were dxsim's and --clean dropped them
+            continue
+        if target.exists() or target.is_symlink():
+            if mine:
+                handled.add(key)                 # replaced by the new results
+                continue
+            raise InputError(entry, "", "was not written by dxsim and the new results need its name; move it "
+                             "or choose another output folder (--out)")
+        handled.add(key)
+        if mine and clean:
+            continue
+        _link(entry, target)
+        if not mine:
+            foreign.add(key)
+
+
+def _link(src: Path, dst: Path) -> None:
+    """A second name for ``src`` at ``dst`` (a copy where the file system has no hard links)."""
+    if src.is_symlink():
+        os.symlink(os.readlink(src), dst)
+        return
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def _finish_markers(root: Path, foreign: set[str]) -> None:
+    """Fill in the file list of every marker in the new tree (the files under it, not under a nested marker,
+    minus files dxsim did not write) and drop the temporary state."""
+    for folder, _dirs, _files in os.walk(root):
+        if MARKER not in _files:
+            continue
+        folder = Path(folder)
+        marker = read_marker(folder)
+        if marker is None:                       # a user's file of that name, kept as it is
+            continue
+        marker.pop("temp_for", None)
+        marker.pop("pid", None)
+        marker["files"] = _listed_files(folder, root, foreign)
+        _write_marker(folder, marker)
+
+
+def _listed_files(folder: Path, root: Path, foreign: set[str]) -> list[str]:
+    out = []
+    for sub, dirs, files in os.walk(folder):
+        sub = Path(sub)
+        if sub != folder and MARKER in files:
+            dirs[:] = []
+            continue
+        for name in files:
+            path = sub / name
+            if name == MARKER and sub == folder:
+                continue
+            if path.relative_to(root).as_posix() not in foreign:
+                out.append(path.relative_to(folder).as_posix())
+    return sorted(out)
+
+
+def check_output_dir(dest: str | Path) -> None:
+    """InputError unless ``dest`` may be (re)written: absent, an empty folder, or a folder with dxsim's marker
+    (a marker in a parent folder does not count). Call it early, to fail fast."""
+    dest = Path(dest)
+    if len(Path(os.path.abspath(dest)).name) > MAX_NAME + 100:
+        raise InputError(dest, "", f"the folder name is too long; use at most {MAX_NAME + 100} characters")
+    if dest.is_symlink():
+        raise InputError(dest, "", "is a symbolic link; choose another output folder (--out)")
+    if dest.exists() and not dest.is_dir():
+        raise InputError(dest, "", "exists and is not a folder; choose another output folder (--out)")
+    if dest.is_dir() and any(dest.iterdir()) and not is_results_folder(dest):
+        legacy = (dest / MARKER).is_file()
+        raise InputError(dest, "", "is a folder that dxsim did not write" +
+                         (" (or an older dxsim, without a file list)" if legacy else "") +
+                         "; refusing to write into it (choose another output folder with --out)")
+
+
+def _remove_stale(dest: Path) -> None:
+    """Remove temporary folders left beside ``dest`` by dxsim processes that were killed (e.g. SIGKILL);
+    if such a process died between its two renames, put the previous results back. Only folders carrying
+    dxsim's marker are touched."""
+    pattern = re.compile(rf"\.{re.escape(dest.name)}\.(tmp|old)-(\d+)(-.*)?")
+    for entry in sorted(dest.parent.glob(f".{glob.escape(dest.name)}.*-*")):
+        m = pattern.fullmatch(entry.name)
+        if not m or _alive(int(m[2])) or entry.is_symlink() or not entry.is_dir():
+            continue
+        marker = read_marker(entry)
+        if m[1] == "old" and not dest.exists() and (marker is not None or not any(entry.iterdir())):
+            os.replace(entry, dest)              # killed between its two renames: the previous folder is back
+        elif marker is not None and (m[1] == "old" or marker.get("temp_for") == dest.name):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def remove_stale_files(folder: str | Path, prefix: str) -> None:
+    """Remove what killed dxsim processes left in ``folder`` as ``<prefix><pid>-*``: files (e.g.
+    ``.report.html.tmp-``) and folders made by ``temp_folder`` (they carry a temporary marker)."""
+    pattern = re.compile(rf"{re.escape(prefix)}(\d+)-[A-Za-z0-9_]+")
+    for entry in Path(folder).glob(f"{glob.escape(prefix)}*"):
+        m = pattern.fullmatch(entry.name)
+        if not m or _alive(int(m[1])) or entry.is_symlink():
+            continue
+        if entry.is_file():
+            entry.unlink(missing_ok=True)
+        elif entry.is_dir() and (read_marker(entry) or {}).get("temp_for") == prefix:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def temp_folder(folder: str | Path, prefix: str) -> Path:
+    """A new temporary folder ``folder/<prefix><pid>-*`` carrying a temporary marker; the ones left there by
+    killed processes are removed first (``remove_stale_files``). The caller removes it when done."""
+    remove_stale_files(folder, prefix)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=folder))
+    _write_marker(tmp, _new_marker(temp_for=prefix))
+    return tmp
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:            # exists but belongs to someone else
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM (delivered on exit) so that renames and clean-up are never cut short."""
+    if not (_main_thread() and hasattr(signal, "pthread_sigmask")):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
