@@ -207,7 +207,7 @@ def model_regions(geos: Iterable[str]) -> tuple[Region, ...]:
 
 @lru_cache(maxsize=8)
 def _load(merger: str, census: str, model_geos: tuple[str, ...]) -> GeoMap:
-    from dxsim.inputs.observations import parse_number, read_csv
+    from dxsim.inputs.csvtable import parse_number, read_csv
 
     table = read_csv(merger, ("new_province", "old_province"))
     new: dict[str, list[str]] = {}
@@ -340,7 +340,7 @@ def build_aggregation(geomap: GeoMap, regions: Sequence[Region], indicators: Seq
 
 def load_context(path: Path) -> pd.DataFrame | None:
     """context.csv as (geo, indicator, year, value, source_url), or None when the file is absent."""
-    from dxsim.inputs.observations import parse_number, read_csv
+    from dxsim.inputs.csvtable import parse_number, read_csv
 
     if not path.exists():
         return None

@@ -1,4 +1,5 @@
-"""Observations, targets and geos: loading, validation and placing readings in time.
+"""Observations, targets and geos: loading, validation and placing readings in time (CSV reading and number
+parsing: ``csvtable``).
 
 Both data files are long tables, one row per number, and keep every source column. Loading checks columns,
 types, the percent range, comparators, known geos/indicators/definitions and duplicates, and raises
@@ -7,9 +8,7 @@ types, the percent range, comparators, known geos/indicators/definitions and dup
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,8 @@ import pandas as pd
 
 from dxsim.errors import InputError, unknown
 from dxsim.inputs.config import CalibrationConfig
+from dxsim.inputs.csvtable import parse_number, read_csv, row_name
 from dxsim.inputs.geography import load_geomap
-from dxsim.inputs.validate import read_text
 from dxsim.outputs.results import check_name
 
 NATIONAL = "vietnam"
@@ -51,116 +50,6 @@ def _data_file(cfg: CalibrationConfig, path: Path, key: str) -> Path:
     return path
 
 
-def read_csv(path: str | Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """Read a CSV table as text: UTF-8 with or without BOM (or UTF-16), any line ending, separated by commas,
-    semicolons or tabs (whichever the header uses); values stripped, blank rows skipped, header names
-    lower-cased. Checks the required columns. ``frame.attrs`` keeps each row's ``lines`` in the file (for
-    error messages) and the ``delimiter``."""
-    path = Path(path)
-    text = read_text(path)
-    if not text.strip():
-        raise InputError(path, "", f"the file is empty; expected a header line with {', '.join(required)}")
-    header_line = next(line for line in text.splitlines() if line.strip())
-    delimiter = max((",", ";", "\t"), key=header_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True,
-                        strict=True)
-    header: list[str] | None = None
-    records, lines = [], []
-    start = 1
-    try:
-        for record in reader:
-            if any(field.strip() for field in record):
-                if header is None:
-                    header = [name.strip().lower() for name in record]
-                else:
-                    records.append(record)
-                    lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        problem = CSV_PROBLEMS.get(str(exc), str(exc))
-        raise InputError(path, f"line {start}", f"not a readable CSV table: {problem}") from None
-    assert header is not None
-    while header and not header[-1]:            # trailing empty column names, as spreadsheets write them
-        header.pop()
-    for j, name in enumerate(header):
-        if not name:
-            raise InputError(path, "header", f"column {j + 1} has no name")
-        if name in header[:j]:
-            raise InputError(path, "header", f"column {name!r} appears twice")
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(path, "header", f"missing column(s) {', '.join(missing)}; found {', '.join(header)}"
-                         + (f" (separated by {delimiter!r})" if len(header) == 1 else ""))
-    width = len(header)
-    rows = []
-    for record, line in zip(records, lines, strict=True):
-        used = max((j + 1 for j, field in enumerate(record) if field.strip()), default=0)
-        if used > width:
-            raise InputError(path, f"line {line}", f"{used} values where the header has {width} columns "
-                             f"(a {SEPARATORS[delimiter]} inside a value? put that value in double quotes)")
-        rows.append([field.strip() for field in record[:width]] + [""] * (width - len(record)))
-    frame = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
-    frame.attrs["lines"] = RowLines(lines)
-    frame.attrs["delimiter"] = delimiter
-    return frame
-
-
-class RowLines(tuple):
-    """Line numbers of a table's rows in its file (for error messages), kept in ``frame.attrs``. pandas deep-copies
-    ``attrs`` into every column it hands out; sharing this immutable tuple keeps that O(1), not O(rows)."""
-
-    def __deepcopy__(self, memo: dict) -> RowLines:
-        return self
-
-
-SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
-CSV_PROBLEMS = {
-    "unexpected end of data": "a double quote opened here is never closed",
-    "',' expected after '\"'": "text follows a closing double quote (write a quote inside a value as \"\")",
-}
-
-
-def parse_number(text: str, decimal_comma: bool = False) -> float | None:
-    """A number as people write it. '12.5' and '12,5' (decimal comma); '1,300,000', '1.300.000' or '1 300'
-    (thousands); '1,300.5' or '1.300,5' (both: the last separator is the decimal one). A lone dot is the
-    decimal point, as in any CSV. Returns None where it is not obviously one number: '12,500' reads as 12.5
-    with a decimal comma and as 12500 with a thousands comma. With ``decimal_comma`` (a semicolon-separated
-    file, as spreadsheets save it where the decimal separator is a comma) a comma is the decimal separator
-    and dots group thousands: '11,841' is 11.841 and '1.300,5' is 1300.5, while '1.300' is ambiguous."""
-    s = text.strip().replace("\u00a0", "").replace(" ", "")
-    sign = -1.0 if s.startswith("-") else 1.0
-    if s[:1] in ("+", "-"):
-        s = s[1:]
-    if decimal_comma:
-        if m := re.fullmatch(r"(\d{1,3}(?:\.\d{3})+|\d+),(\d+)", s):
-            return sign * float(f"{m[1].replace('.', '')}.{m[2]}")
-        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", s):
-            return None
-    if re.fullmatch(r"\d+(\.\d+)?([eE][+-]?\d+)?|\.\d+", s):
-        return sign * float(s)
-    if m := re.fullmatch(r"(\d{1,3}(?:([.,])\d{3})*)(?:([.,])(\d+))?", s):
-        integer, thousands, decimal, fraction = m[1], m[2], m[3], m[4]
-        if thousands and decimal == thousands:
-            return None
-        if not thousands and decimal == "," and len(fraction) == 3:
-            return None
-        if thousands:
-            groups = integer.split(thousands)
-            if len(groups) == 2 and not decimal:
-                return None
-            integer = "".join(groups)
-        return sign * float(integer + ("." + fraction if fraction else ""))
-    if m := re.fullmatch(r"(\d+),(\d+)", s):
-        return sign * float(f"{m[1]}.{m[2]}")
-    return None
-
-
-def _row(frame: pd.DataFrame, i: int) -> str:
-    """'row 3 (line 4)': the data row and, when known, its line in the file (the header is line 1)."""
-    lines = frame.attrs.get("lines")
-    return f"row {i + 1} (line {lines[i]})" if lines is not None and i < len(lines) else f"row {i + 1}"
-
-
 def _number(path: Path, frame: pd.DataFrame, col: str) -> np.ndarray:
     out = np.empty(len(frame))
     decimal_comma = frame.attrs.get("delimiter") == ";"
@@ -170,7 +59,7 @@ def _number(path: Path, frame: pd.DataFrame, col: str) -> np.ndarray:
             hint = f"write {text.replace('%', '').strip()} for {text}" if text.endswith("%") \
                 else "write e.g. 1300 or 12,5" if decimal_comma else "write e.g. 1300 or 12.5"
             what = "is empty" if not text else f"is not one clear number: {text!r} ({hint})"
-            raise InputError(path, f"{_row(frame, i)}, {col}", what)
+            raise InputError(path, f"{row_name(frame, i)}, {col}", what)
         out[i] = value
     return out
 
@@ -179,10 +68,10 @@ def _year(path: Path, frame: pd.DataFrame, col: str) -> np.ndarray:
     out = np.empty(len(frame), dtype=np.int64)
     for i, text in enumerate(frame[col]):
         if not re.fullmatch(r"\d{4}(\.0)?", text):
-            raise InputError(path, f"{_row(frame, i)}, {col}", f"must be a year like 2023, got {text!r}")
+            raise InputError(path, f"{row_name(frame, i)}, {col}", f"must be a year like 2023, got {text!r}")
         year = int(float(text))
         if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
-            raise InputError(path, f"{_row(frame, i)}, {col}",
+            raise InputError(path, f"{row_name(frame, i)}, {col}",
                              f"year {year} is outside the model range {YEAR_RANGE[0]}-{YEAR_RANGE[1]}")
         out[i] = year
     return out
@@ -192,14 +81,14 @@ def _check_names(path: Path, frame: pd.DataFrame, col: str, known: set[str], kin
     for i, name in enumerate(frame[col]):
         if name not in known:
             if not name:
-                raise InputError(path, f"{_row(frame, i)}, {col}", "is empty")
-            raise InputError(path, f"{_row(frame, i)}, {col}", unknown(kind, name, known))
+                raise InputError(path, f"{row_name(frame, i)}, {col}", "is empty")
+            raise InputError(path, f"{row_name(frame, i)}, {col}", unknown(kind, name, known))
 
 
 def _check_indicators(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig, canonical: bool = False) -> None:
     from dxsim.inputs.geography import fill_geography
 
-    fill_geography(path, frame, load_geomap(cfg), _row, canonical)
+    fill_geography(path, frame, load_geomap(cfg), row_name, canonical)
     indicators = set(cfg.indicator_names) | set(cfg.recorded_indicators)
     _check_names(path, frame, "indicator", indicators, "indicator")
 
@@ -212,7 +101,7 @@ def _check_definitions(path: Path, frame: pd.DataFrame, cfg: CalibrationConfig, 
             continue
         known = known_by[ind]
         if dfn not in known and not (allow_empty and not dfn):
-            raise InputError(path, f"{_row(frame, i)}, definition",
+            raise InputError(path, f"{row_name(frame, i)}, definition",
                              unknown(f"definition of {ind}", dfn or "(empty)", known))
 
 
@@ -223,7 +112,7 @@ def _refuse_duplicates(path: Path, frame: pd.DataFrame, key: list[str], shown: l
         i = int(np.flatnonzero(dup)[0])
         first = int(np.flatnonzero((frame[key] == frame.loc[frame.index[i], key]).all(axis=1).to_numpy())[0])
         what = ", ".join(str(frame[c].iat[i])[:40] for c in shown)
-        raise InputError(path, _row(frame, i), f"duplicate of {_row(frame, first)} ({what})")
+        raise InputError(path, row_name(frame, i), f"duplicate of {row_name(frame, first)} ({what})")
 
 
 def is_percent_unit(unit: str) -> bool:
@@ -270,22 +159,22 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
             continue
         m = re.fullmatch(r"(\d{4})-(\d{2})", period)
         if not m or not 1 <= int(m[2]) <= 12:
-            raise InputError(path, f"{_row(frame, i)}, period", f"must be YYYY-MM, got {period!r}")
+            raise InputError(path, f"{row_name(frame, i)}, period", f"must be YYYY-MM, got {period!r}")
         if int(m[1]) != year:
-            raise InputError(path, f"{_row(frame, i)}, period", f"{period} is not in the row's year {year}")
+            raise InputError(path, f"{row_name(frame, i)}, period", f"{period} is not in the row's year {year}")
         months[i] = int(m[2])
     values = frame["value"].to_numpy()
     not_percent = modelled & ~np.array([is_percent_unit(u) for u in frame["unit"]], dtype=bool)
     outside = modelled & ~((values >= 0) & (values <= 100))
     for i in np.flatnonzero(not_percent | outside)[:1]:           # the first bad row, in file order
         if not_percent[i]:
-            raise InputError(path, f"{_row(frame, i)}, unit",
+            raise InputError(path, f"{row_name(frame, i)}, unit",
                              f"{frame['indicator'].iat[i]} must be in percent, got {frame['unit'].iat[i]!r}")
-        raise InputError(path, f"{_row(frame, i)}, value", f"a percentage must lie in [0, 100], got {values[i]:g}")
+        raise InputError(path, f"{row_name(frame, i)}, value", f"a percentage must lie in [0, 100], got {values[i]:g}")
     unsourced = ((frame["source_url"] == "") & (frame["quote"] == "") & (frame["note"] == "")).to_numpy()
     if unsourced.any():
         i = int(np.flatnonzero(unsourced)[0])
-        raise InputError(path, f"{_row(frame, i)}, source_url",
+        raise InputError(path, f"{row_name(frame, i)}, source_url",
                          "every reading needs its source (a URL, quote or note)")
 
     _refuse_duplicates(path, frame, ["geo", "indicator", "definition", "year", "period", "release", "value",
@@ -298,7 +187,7 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
     for geo, _ in cfg.baseline_spend_bn_vnd:
         if geo not in geos:
             raise InputError(cfg.path, f"baseline_spend_bn_vnd.{geo}", unknown("geo", geo, geos))
-    order = np.array([release_order(path, _row(frame, i), r) if r else -np.inf
+    order = np.array([release_order(path, row_name(frame, i), r) if r else -np.inf
                       for i, r in enumerate(frame["release"])])
     frame.attrs.clear()
 
@@ -328,7 +217,7 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
     tie = has_release & (order == latest) & used & frame.duplicated(group + ["_release_order"], keep="first").to_numpy()
     if tie.any():
         i = int(np.flatnonzero(tie)[0])
-        raise InputError(path, f"{_row(frame, i)}, release", f"{frame['release'].iat[i]!r} is also the release of "
+        raise InputError(path, f"{row_name(frame, i)}, release", f"{frame['release'].iat[i]!r} is also the release of "
                          "another row of the same figure: mark which release is the latest")
     frame = frame.drop(columns="_release_order")
     used = (frame["status"] == "used").to_numpy()
@@ -336,8 +225,9 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
     ceiling_of = np.array([ceilings.get(key, np.inf)
                            for key in zip(frame["indicator"], frame["definition"], strict=True)])
     for i in np.flatnonzero(used & (frame["value"].to_numpy() > ceiling_of))[:1]:
-        raise InputError(path, f"{_row(frame, i)}, value", f"{frame['value'].iat[i]:g} is above the {ceiling_of[i]:g}% "
-                         f"ceiling of {frame['indicator'].iat[i]}/{frame['definition'].iat[i]} in {cfg.path}")
+        raise InputError(path, f"{row_name(frame, i)}, value",
+                         f"{frame['value'].iat[i]:g} is above the {ceiling_of[i]:g}% ceiling of "
+                         f"{frame['indicator'].iat[i]}/{frame['definition'].iat[i]} in {cfg.path}")
 
     month_of = {spec.name: spec.reading_month for spec in cfg.indicators}
     reading_month = np.array([month_of.get(ind, 12) for ind in frame["indicator"]], dtype=float)
@@ -413,15 +303,15 @@ def load_targets(cfg: CalibrationConfig, path: str | Path | None = None) -> pd.D
     frame["target"] = _number(path, frame, "target")
     for i, comp in enumerate(frame["comparator"]):
         if comp not in COMPARATORS:
-            raise InputError(path, f"{_row(frame, i)}, comparator",
+            raise InputError(path, f"{row_name(frame, i)}, comparator",
                              f"must be one of {' '.join(COMPARATORS)}, got {comp!r}")
     for i in np.flatnonzero(frame["indicator"].isin(cfg.indicator_names).to_numpy()):
         indicator, target = frame["indicator"].iat[i], frame["target"].iat[i]
         if not 0 <= target <= 100:
-            raise InputError(path, f"{_row(frame, i)}, target",
+            raise InputError(path, f"{row_name(frame, i)}, target",
                              f"a percentage must lie in [0, 100], got {target:g}")
         if not frame["definition"].iat[i]:
-            raise InputError(path, f"{_row(frame, i)}, definition",
+            raise InputError(path, f"{row_name(frame, i)}, definition",
                              f"a target on {indicator} needs its definition")
     _refuse_duplicates(path, frame, ["geo", "indicator", "definition", "deadline", "target", "comparator", "document"],
                        ["geo", "indicator", "deadline", "document"])
