@@ -20,6 +20,7 @@ from dxsim import __version__, progress
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import Ensemble, ensemble_years, run_ensemble, seed_streams
 from dxsim.core.evidence import target_evidence
+from dxsim.core.national import national_consistency
 from dxsim.core.programme_impact import programme_table
 from dxsim.core.rollout import scenario_rollouts
 from dxsim.core.targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities
@@ -64,6 +65,7 @@ class RunResult:
     manifest: dict
     programmes: pd.DataFrame = field(default_factory=pd.DataFrame)   # programme_impact.PROGRAMME_COLUMNS
     targets: pd.DataFrame = field(default_factory=pd.DataFrame)      # the targets file as read (validated)
+    national: pd.DataFrame = field(default_factory=pd.DataFrame)     # core.national: provinces vs nation
 
 
 def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | None = None,
@@ -86,6 +88,7 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     programmes = pd.DataFrame() if rollouts is None else \
         programme_table(calibrator, scen, targets, ensemble, rollouts, seed)
     used = readings_of(load_geomap(cfg), calibrator.observations_, ensemble.aggregation)
+    national, national_status = national_consistency(ensemble, cfg, calibrator.observations_)
     manifest = {
         "dxsim_version": __version__,
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
@@ -103,7 +106,7 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
                             for name, post in calibrator.posteriors_.items()}},
         "seed": seed,
         "draws": draws,
-        "geography": geography_manifest(cfg, ensemble.aggregation),
+        "geography": {**geography_manifest(cfg, ensemble.aggregation), "national_consistency": national_status},
     }
     if rollouts is not None:
         manifest["rollouts"] = rollouts.n_rollouts
@@ -117,7 +120,7 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     with progress.stage("trajectory quantiles"):
         trajectories = ensemble.trajectories()
     result = RunResult(scen, calibrator, ensemble, trajectories, probabilities, all_targets, used, manifest,
-                       programmes, inputs.targets)
+                       programmes, inputs.targets, national)
     check_finite(result)
     return result
 
@@ -185,6 +188,8 @@ def _write_tables(result: RunResult, tmp: Path) -> None:
         write_csv(result.programmes, tmp / "programmes.csv")
     if result.ensemble.aggregation is not None:
         write_csv(result.ensemble.aggregation.table, tmp / "weights.csv")
+    if not result.national.empty:
+        write_csv(result.national, tmp / "national_consistency.csv")
     if result.scenario.path is not None:
         (tmp / "scenario.toml").write_bytes(Path(result.scenario.path).read_bytes())
     if not result.targets.empty:          # the report's target documents come from here, inside the folder

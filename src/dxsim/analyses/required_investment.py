@@ -33,6 +33,7 @@ from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import ensemble_years
 from dxsim.core.targets import probability_text
 from dxsim.errors import InputError
+from dxsim.inputs.geography import load_geomap
 from dxsim.inputs.scenario import Scenario
 
 REQUIRED_COLUMNS = (
@@ -107,6 +108,9 @@ def required_investment(calibrator: Calibrator, scenario: Scenario, targets: pd.
     """The answer per selected target (REQUIRED_COLUMNS) and the P-against-multiple curves (output, geo, pillar,
     multiple, probability), geo by geo."""
     cfg = calibrator.config
+    if geos:                                        # names contract: lang_son@pre2025 is lang_son
+        geomap = load_geomap(cfg)
+        geos = [region.name if (region := geomap.resolve(g)) else g for g in geos]
     pillar_of = {spec.name: spec.pillar for spec in cfg.indicators}
     rows, curves = [], []
     years = ensemble_years(calibrator, scenario.horizon)
@@ -204,6 +208,9 @@ def cmd_required_investment(args: argparse.Namespace) -> int:
         if name.split("/")[0] not in cfg.indicator_names:
             raise InputError("command line", "--target", f"unknown indicator in {name!r}; modelled: "
                              f"{', '.join(cfg.indicator_names)}")
+    if args.geo:                                    # names contract: lang_son@pre2025 is lang_son
+        geomap = load_geomap(cfg)
+        args.geo = [region.name if (region := geomap.resolve(g)) else g for g in args.geo]
     for geo in args.geo or ():
         if geo not in scenario.geos:
             raise InputError("command line", "--geo", f"{geo!r} is not in the scenario's geos {list(scenario.geos)}")

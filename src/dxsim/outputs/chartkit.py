@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
@@ -220,22 +221,68 @@ def _draw_fan(ax: Any, x: np.ndarray, rows: pd.DataFrame, color: str,
 
 
 def _mark_projection(ax: Any, first_projected: int, lang: str, labels: bool = True,
-                     note: str | None = None) -> None:
+                     note: str | None = None, points: Sequence[tuple[float, float]] = ()) -> bool:
     """A dashed line where projections start (1 January of the first projected year), labelled
-    '← observed | projected →'; ``note`` replaces 'observed' for a series without readings."""
+    '← observed | projected →'; ``note`` replaces 'observed' for a series without readings. The labels go at the
+    top of the plot, or at its bottom where more of ``points`` (x, y in data units: readings) would sit under them
+    at the top than at the bottom. Returns True where the labels are at the top."""
     x = float(first_projected)
     ax.axvline(x, color=style.MUTED, lw=0.8, ls=(0, (4, 3)))
-    if labels:
-        trans = ax.get_xaxis_transform()
-        box = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8}
-        if note:        # no reading: say what the values rest on, at the top left of the plot
-            ax.text(0.015, 0.985, note, transform=ax.transAxes, ha="left", va="top", fontsize=style.MIN_FONT,
-                    color=style.TARGET_COLOR, bbox=box, gid="no-reading", zorder=8)
-        else:
-            ax.text(x - 0.12, 0.985, "← " + style.text("observed_period", lang), transform=trans, ha="right",
-                    va="top", fontsize=style.MIN_FONT, color=style.MUTED, bbox=box, gid="observed-period")
-        ax.text(x + 0.12, 0.985, style.text("projected_period", lang) + " →", transform=trans, ha="left",
-                va="top", fontsize=style.MIN_FONT, color=style.MUTED, bbox=box)
+    if not labels:
+        return True
+    y, va = _label_height(ax, x, points)
+    trans = ax.get_xaxis_transform()
+    box = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8}
+    if note:        # no reading: say what the values rest on, at the top left of the plot
+        ax.text(0.015, 0.985, note, transform=ax.transAxes, ha="left", va="top", fontsize=style.MIN_FONT,
+                color=style.TARGET_COLOR, bbox=box, gid="no-reading", zorder=8)
+        y, va = 0.985, "top"
+    else:
+        ax.text(x - 0.12, y, "← " + style.text("observed_period", lang), transform=trans, ha="right",
+                va=va, fontsize=style.MIN_FONT, color=style.MUTED, bbox=box, gid="observed-period")
+    ax.text(x + 0.12, y, style.text("projected_period", lang) + " →", transform=trans, ha="left",
+            va=va, fontsize=style.MIN_FONT, color=style.MUTED, bbox=box, gid="projected-period")
+    return va == "top"
+
+
+def _label_height(ax: Any, x: float, points: Sequence[tuple[float, float]]) -> tuple[float, str]:
+    """(y in axes fraction, vertical alignment) of the labels beside the line at ``x``: the top unless more of
+    ``points`` lie in the top strip near the line than in the bottom strip."""
+    lo, hi = ax.get_ylim()
+    span = (hi - lo) or 1.0
+    near = [(y - lo) / span for px, y in points if abs(px - x) <= 1.4 and np.isfinite(y)]
+    top = sum(1 for f in near if f >= 0.86)
+    bottom = sum(1 for f in near if f <= 0.14)
+    return (0.015, "bottom") if top > bottom else (0.985, "top")
+
+
+@lru_cache(maxsize=8)
+def _config(path: str) -> Any:
+    from dxsim.errors import InputError
+    from dxsim.inputs.config import load_config
+
+    try:
+        return load_config(path)
+    except (InputError, OSError):
+        return None
+
+
+def run_config(tables: RunTables) -> Any:
+    """The calibration config the run names in its manifest (None where it cannot be read)."""
+    path = (tables.manifest.get("calibration") or {}).get("config")
+    return _config(str(path)) if path else None
+
+
+def method_break(tables: RunTables, indicator: str, definition: str) -> int | None:
+    """The year from which a definition is measured the way its projections mean (its ``break_year`` in the run's
+    calibration config: e.g. end-to-end handling measured automatically since 2024), or None."""
+    cfg = run_config(tables)
+    if cfg is None or indicator not in cfg.indicator_names:
+        return None
+    spec = cfg.indicator(indicator)
+    if definition not in spec.definition_names:
+        return None
+    return spec.definition(definition).break_year
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -271,6 +318,26 @@ def _axis_labels(ax: Any, xlabel: str, ylabel: str, top: float, label_pad: float
     ax.yaxis.set_label_coords(-label_pad, 0.5)
 
 
+def legend_columns(labels: Sequence[str], width_inches: float, x0: float, ncol: int, fontsize: float = 7.5
+                   ) -> list[float]:
+    """Column widths (figure fractions) of a legend of ``labels`` starting at ``x0`` on a figure ``width_inches``
+    wide: at most ``ncol`` columns, fewer where the labels would not fit. ``len(result)`` is the column count."""
+    fig_w_pt = width_inches * 72
+    sample, pad = 16 / fig_w_pt, 5 / fig_w_pt
+    while True:
+        widths = [max((len(labels[k]) * 0.53 * fontsize / fig_w_pt for k in range(c, len(labels), ncol)),
+                      default=0) + sample + 2 * pad + 8 / fig_w_pt for c in range(ncol)]
+        if ncol == 1 or x0 + sum(widths) <= 0.99:
+            return widths
+        ncol -= 1
+
+
+def legend_rows(handles: Sequence[Any], width_inches: float, x0: float, ncol: int, fontsize: float = 7.5) -> int:
+    """Rows the legend of ``handles`` takes (see ``legend_columns``)."""
+    labels = [h.get_label() for h in handles]
+    return math.ceil(len(labels) / len(legend_columns(labels, width_inches, x0, ncol, fontsize)))
+
+
 def _legend(fig: Figure, handles: Sequence[Any], x0: float, y0: float, ncol: int, fontsize: float = 7.5,
             row_inches: float = 0.2) -> int:
     """A legend drawn as plain artists from (x0, y0) downwards, in figure coordinates, filled row by row
@@ -279,12 +346,8 @@ def _legend(fig: Figure, handles: Sequence[Any], x0: float, y0: float, ncol: int
     sample, pad = 16 / fig_w_pt, 5 / fig_w_pt
     row_height = row_inches / fig.get_figheight()
     labels = [h.get_label() for h in handles]
-    while True:
-        widths = [max((len(labels[k]) * 0.53 * fontsize / fig_w_pt for k in range(c, len(handles), ncol)),
-                      default=0) + sample + 2 * pad + 8 / fig_w_pt for c in range(ncol)]
-        if ncol == 1 or x0 + sum(widths) <= 0.99:
-            break
-        ncol -= 1
+    widths = legend_columns(labels, fig.get_figwidth(), x0, ncol, fontsize)
+    ncol = len(widths)
     for k, handle in enumerate(handles):
         row, col = divmod(k, ncol)
         x, y = x0 + sum(widths[:col]), y0 - row * row_height

@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from dxsim.errors import InputError
+from dxsim.inputs.geography import MERGER_YEAR
 from dxsim.outputs import style
 from dxsim.outputs.chartkit import (
     _axis_labels,
@@ -30,11 +31,14 @@ from dxsim.outputs.chartkit import (
     _title_names,
     _y_top,
     definition_label,
+    legend_rows,
+    method_break,
     p_text,
     reading_note,
     source_name,
     target_text,
 )
+from dxsim.outputs.mapparts import PART_MARKERS, map_footnote, part_readings, parts_mean, shows_merger, word
 from dxsim.outputs.runtables import RunTables
 
 FAN_SIZE = (style.DOC_WIDTH, 4.3)       # inches: 16 cm wide, text >= 7 pt at that size
@@ -103,52 +107,69 @@ def document_list(targets: list[dict[str, Any]], lang: str) -> tuple[list[str], 
 def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang: str = "en") -> Figure:
     """Median with 50/80/95% bands and readings at their month on a continuous time axis, targets at their
     deadlines numbered with the full document names listed below, the observed/projected boundary (or, for
-    a series without readings, what it rests on), and a footnote with the run's provenance."""
+    a series without readings, what it rests on), and a footnote with the run's provenance. A merged province
+    shows its parts' readings (one marker per part), the weighted mean of the parts' readings where every part
+    has one, the merger date, and its map and weights in the footnote; a definition with a method break starts
+    at the break."""
     rows = _series(tables, geo, indicator, definition)
     if rows.empty:
         raise InputError(tables.folder / "trajectories.csv", "",
                          f"no rows for {geo}/{indicator}/{definition}")
+    x = tables.year_x(indicator, rows["year"])
+    since = method_break(tables, indicator, definition)
+    if since is not None and (x >= since).sum() >= 2:          # the series as measured since its break
+        rows, x = rows[x >= since], x[x >= since]
     obs = tables.observations
     obs = obs[(obs["geo"] == geo) & (obs["indicator"] == indicator) & (obs["definition"] == definition)]
+    parts = part_readings(tables, geo, indicator, definition)
+    means = parts_mean(tables, geo, indicator, definition)
     targets = _targets(tables, geo, indicator, definition)
     numbers, doc_lines = document_list(targets, lang)
     names = _title_names(tables, geo, indicator, definition, lang)
 
-    # fixed inches: title 0.4, plot area, axis label and legend 0.95, document list, footnote 0.25
-    foot = _footnote(tables, lang, (indicator, definition), width=FOOT_CHARS)
-    below = 0.95 + 0.135 * len(doc_lines) + (0.08 if doc_lines else 0) + 0.14 * foot.count("\n") + 0.25
+    handles: list[Any] = [Line2D([], [], color=style.FAN_COLOR, lw=1.8, label=style.text("median", lang))]
+    handles += _band_handles(style.BANDS, rows, style.FAN_COLOR, lang)
+    readings = _reading_handles(tables, obs, parts, means, lang)
+    handles += [h for h, _, _ in readings]
+    if targets:
+        handles.append(Line2D([], [], ls="none", marker="*", ms=11, mfc=style.TARGET_COLOR, mec="white",
+                              mew=0.6, label=style.text("target", lang)))
+
+    # fixed inches: title 0.4, plot area, axis label 0.5 and legend rows, document list, footnote
+    foot = "\n".join(t for t in (map_footnote(tables, geo, indicator, lang),
+                                 _footnote(tables, lang, (indicator, definition))) if t)
+    foot = "\n".join(textwrap.fill(line, FOOT_CHARS) for line in foot.split("\n"))
+    legend_n = legend_rows(handles, style.DOC_WIDTH, 0.02, ncol=3, fontsize=style.MIN_FONT)
+    docs_h = 0.135 * len(doc_lines) + (0.08 if doc_lines else 0)
+    foot_h = 0.14 * (foot.count("\n") + 1) + 0.1
+    below = 0.5 + legend_n * 0.17 + 0.08 + docs_h + foot_h
     height = 0.4 + AXES_INCHES + below
     fig = _new_figure(style.DOC_WIDTH, height)
     ax = fig.add_axes((0.1, below / height, 0.87, AXES_INCHES / height))
-    x = tables.year_x(indicator, rows["year"])
     _draw_fan(ax, x, rows, style.FAN_COLOR, style.BANDS)
-    handles: list[Any] = [Line2D([], [], color=style.FAN_COLOR, lw=1.8, label=style.text("median", lang))]
-    handles += _band_handles(style.BANDS, rows, style.FAN_COLOR, lang)
 
-    sources = [source_name(u) for u in obs["source_url"]]
-    obs_x = _dodge(tables.reading_x(obs), step=0.08)
-    for k, src in enumerate(dict.fromkeys(sources)):
-        mine = np.array([s == src for s in sources])
-        line, = ax.plot(obs_x[mine], obs["value"].to_numpy()[mine], ls="none",
-                        marker=style.OBSERVATION_MARKERS[k % len(style.OBSERVATION_MARKERS)], ms=5.5,
-                        mfc=style.OBSERVED_COLOR, mec="white", mew=0.7, zorder=5,
-                        label=style.text("reading", lang, source=src))
+    points: list[tuple[float, float]] = []
+    for k, (handle, xs, ys) in enumerate(readings):
+        line, = ax.plot(xs, ys, ls="none", marker=handle.get_marker(), ms=handle.get_markersize(),
+                        mfc=handle.get_markerfacecolor(), mec=handle.get_markeredgecolor(),
+                        mew=handle.get_markeredgewidth(), zorder=5)
         line.set_gid(f"observations-{k}")
-        handles.append(line)
+        points += list(zip(xs, ys, strict=True))
 
-    first = min(float(x.min()), float(obs_x.min()) if len(obs) else float(x.min()))
-    top = _y_top(rows["q975"] if "q975" in rows else rows["q90"], obs["value"], [t["target"] for t in targets])
-    xlim = (math.floor(first - 0.25), float(x.max()) + 0.4)
+    all_x = [float(x.min())] + [float(np.min(xs)) for _, xs, _ in readings if len(xs)]
+    top = _y_top(rows["q975"] if "q975" in rows else rows["q90"], obs["value"], parts["value"],
+                 [t["target"] for t in targets])
+    xlim = (math.floor(min(all_x) - 0.25), float(x.max()) + 0.4)
     ax.set_xlim(*xlim)
     ax.set_ylim(0, top * 1.04)
-    _mark_projection(ax, tables.first_projected_year, lang,
-                     note=reading_note(tables, geo, indicator, definition, lang))
+    labels_top = _mark_projection(ax, tables.first_projected_year, lang, points=points,
+                                  note=None if len(parts) else reading_note(tables, geo, indicator, definition, lang))
+    if shows_merger(tables, geo, indicator):
+        _mark_merger(ax, lang, at_top=not labels_top)
     if targets:
         line, = ax.plot([t["x"] for t in targets], [t["target"] for t in targets], ls="none",
-                        marker="*", ms=11, mfc=style.TARGET_COLOR, mec="white", mew=0.6, zorder=6,
-                        label=style.text("target", lang))
+                        marker="*", ms=11, mfc=style.TARGET_COLOR, mec="white", mew=0.6, zorder=6)
         line.set_gid("targets")
-        handles.append(line)
         _label_targets(ax, targets, numbers, xlim, top, lang)
 
     _title(ax, f"{names['geo']}: {names['indicator']} ({names['definition']})", size=9.5, fits=70)
@@ -161,5 +182,43 @@ def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang
                  fontsize=style.MIN_FONT, va="top", ha="left", color="#333333", linespacing=1.25,
                  gid="documents")
     fig.text(0.01, 0.04 / height, foot, fontsize=style.MIN_FONT, color=style.MUTED, ha="left", va="bottom",
-             linespacing=1.2)
+             linespacing=1.2, gid="footnote")
     return fig
+
+
+def _reading_handles(tables: RunTables, obs: pd.DataFrame, parts: pd.DataFrame, means: pd.DataFrame, lang: str
+                     ) -> list[tuple[Line2D, np.ndarray, np.ndarray]]:
+    """(legend handle, x, y) per group of readings: the geo's own readings per source (filled markers), each
+    part's readings (open markers, one shape per part) and the weighted mean of the parts' readings."""
+    out = []
+    sources = [source_name(u) for u in obs["source_url"]]
+    obs_x = _dodge(tables.reading_x(obs), step=0.08)
+    for k, src in enumerate(dict.fromkeys(sources)):
+        mine = np.array([s == src for s in sources])
+        handle = Line2D([], [], ls="none", marker=style.OBSERVATION_MARKERS[k % len(style.OBSERVATION_MARKERS)],
+                        ms=5.5, mfc=style.OBSERVED_COLOR, mec="white", mew=0.7,
+                        label=style.text("reading", lang, source=src))
+        out.append((handle, obs_x[mine], obs["value"].to_numpy()[mine]))
+    part_x = _dodge(tables.reading_x(parts), step=0.08) if len(parts) else np.empty(0)
+    for k, part in enumerate(dict.fromkeys(parts["geo"])):
+        mine = (parts["geo"] == part).to_numpy()
+        srcs = ", ".join(dict.fromkeys(source_name(u) for u in parts.loc[mine, "source_url"]))
+        handle = Line2D([], [], ls="none", marker=PART_MARKERS[k % len(PART_MARKERS)], ms=5.5, mfc="white",
+                        mec=style.OBSERVED_COLOR, mew=1.1,
+                        label=word("part_reading", lang, part=style.geo_name(part, lang), source=srcs))
+        out.append((handle, part_x[mine], parts["value"].to_numpy()[mine]))
+    if len(means):
+        handle = Line2D([], [], ls="none", marker="_", ms=11, mfc=style.TARGET_COLOR, mec=style.TARGET_COLOR,
+                        mew=2.2, label=word("parts_mean", lang))
+        out.append((handle, means["x"].to_numpy(float), means["value"].to_numpy(float)))
+    return out
+
+
+def _mark_merger(ax: Any, lang: str, at_top: bool) -> None:
+    """A dotted vertical line at 1 July 2025, labelled along it at the foot (or the top: away from the
+    observed/projected labels)."""
+    ax.axvline(MERGER_YEAR, color=style.MUTED, lw=0.8, ls=(0, (1, 2)), zorder=1.5, gid="merger")
+    ax.text(MERGER_YEAR - 0.06, 0.97 if at_top else 0.03, word("merger", lang), transform=ax.get_xaxis_transform(),
+            rotation=90, ha="right", va="top" if at_top else "bottom", fontsize=style.MIN_FONT, color=style.MUTED,
+            gid="merger-label",
+            bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.7})

@@ -171,11 +171,13 @@ def plot_run(folder: str | Path, lang: str = "en", formats: Sequence[str] = styl
     for a language other than English). Only the files drawn are replaced: with --geo/--indicator only those
     fan charts, with --format only that format; other charts, formats and languages are left as they were."""
     from dxsim.outputs.charts import charts_dir, check_filters, install_charts, read_run
+    from dxsim.outputs.mapparts import canonical_geos
 
     dest = Path(out) if out is not None else charts_dir(folder, lang)
     if out is not None:
         check_output_dir(dest)
     tables = read_run(folder)
+    geos = canonical_geos(tables, geos)             # NAME@pre2025 of an unchanged province is NAME
     check_filters(tables, geos, indicators)
     return install_charts(tables, dest, lang=lang, formats=formats, geos=geos, indicators=indicators)
 

@@ -100,14 +100,10 @@ def status_name(status: Any, lang: str) -> str:
 
 
 def _latest(tables: Any, geo: str, indicator: str, definition: str, lang: str) -> str:
-    obs = tables.observations
-    mine = obs[(obs["geo"] == geo) & (obs["indicator"] == indicator) & (obs["definition"] == definition)]
-    if mine.empty:
-        return word("none_reading", lang)
-    row = mine.sort_values(["time" if "time" in mine else "year"]).iloc[-1]
-    period = str(row.get("period", "") or "")
-    when = period if period and period != "nan" else str(int(row["year"]))
-    return f"{style.number(float(row['value']), 1, lang)} ({when})"
+    """The latest reading (value and date); for a merged province without its own, each part's latest."""
+    from dxsim.outputs.mapparts import latest_text
+
+    return latest_text(tables, geo, indicator, definition, lang) or word("none_reading", lang)
 
 
 def _interval(tables: Any, geo: str, indicator: str, definition: str, year: int, lang: str) -> str:
@@ -132,6 +128,8 @@ def geo_brief(ctx: ReportContext, geo: str) -> str:
         short_document,
         target_text,
     )
+    from dxsim.outputs.mapparts import national_comparison, part_readings
+    from dxsim.outputs.mapparts import word as map_word
 
     lang, run = ctx.lang, ctx.runs[0]
     year = BRIEF_YEAR if BRIEF_YEAR in set(run.trajectories["year"]) else int(run.trajectories["year"].max())
@@ -141,7 +139,7 @@ def geo_brief(ctx: ReportContext, geo: str) -> str:
         rows.append([esc(name), esc(style.definition_name(dfn, lang)), esc(_latest(run, geo, ind, dfn, lang)),
                      esc(_interval(run, geo, ind, dfn, year, lang))])
         note = reading_note(run, geo, ind, dfn, lang)
-        if note:
+        if note and part_readings(run, geo, ind, dfn).empty:       # a merged province's parts may have readings
             caveats.append(word("pooled", lang, indicator=name, definition=style.definition_name(dfn, lang),
                                 note=note))
     out = [f'<section class="brief-geo"><h3>{esc(style.geo_name(geo, lang))}</h3>',
@@ -189,6 +187,13 @@ def geo_brief(ctx: ReportContext, geo: str) -> str:
         out += [f"<h4>{esc(word('changed', lang, base=other.scenario))}</h4>",
                 "<ul>" + "".join(f"<li>{esc(c)}</li>" for c in changes) + "</ul>" if changes
                 else f'<p class="note">{esc(word("no_change", lang))}</p>']
+    national = national_comparison(run, lang) if geo == style.NATIONAL else None
+    if national is not None:
+        head, cells, sentence = national
+        out.append(f"<h4>{esc(map_word('national_title', lang))}</h4>")
+        if cells:
+            out.append(table_html([esc(h) for h in head], [[esc(c) for c in row] for row in cells], numeric=(2, 3, 4)))
+        out.append(f'<p class="note">{esc(sentence)}</p>')
     mapped = sum(1 for t in targets if t["definition"] != t["evaluated_as"])
     if mapped:
         caveats.append(word("mapped_target", lang, n=mapped))

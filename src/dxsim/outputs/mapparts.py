@@ -1,0 +1,253 @@
+"""The two maps in charts and the brief: a merged province's parts (from the run's ``weights.csv``), their readings,
+the weighted mean of the parts' readings where every part has one, the merger date and the map footnote."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dxsim.inputs.geography import MERGER_YEAR, POST, PRE, PRE_SUFFIX, load_geomap
+from dxsim.outputs import style
+from dxsim.outputs.chartkit import run_config
+from dxsim.outputs.runtables import RunTables
+
+WORDS = {
+    "en": {"part_reading": "{part}: reading ({source})",
+           "parts_mean": "Weighted mean of the parts' readings (same year)",
+           "merger": "merger 1 Jul 2025",
+           "map_new": "Map: the 34 provinces since 1 July 2025. {geo} = {parts}, per draw; weights: {kinds} "
+                      "(weights.csv).",
+           "map_old": "Map: the 63 provinces before 1 July 2025; {geo} is part of {new} since then.",
+           "not_available": "not available: the run simulates {have} of the 63 pre-2025 provinces and the aggregate "
+                            "needs all of them (run a scenario of all 34 provinces)",
+           "population": "2019 census population", "fallback": " ({kind} not available for every part)",
+           "parts_latest": "{part} {value} ({when})", "own_latest": "{value} ({when})",
+           "national_title": "Provinces' aggregate against national readings",
+           "national_note": "The weighted mean of all {n} pre-2025 provinces, draw by draw (weights: {weights}), "
+                            "at the latest national reading of each headline series; distance = reading minus the "
+                            "aggregate's median, percentage points. All {rows} readings: national_consistency.csv.",
+           "national_missing": "Provinces' aggregate against national readings: {status}.",
+           "series": "Series", "when": "Date", "national_reading": "National reading",
+           "aggregate": "Provinces' aggregate: median [80% interval]", "distance": "Distance (points)"},
+    "vi": {"part_reading": "{part}: số liệu ({source})", "parts_mean": "Trung bình có trọng số của số liệu các phần "
+                                                                     "(cùng năm)",
+           "merger": "sáp nhập 1/7/2025",
+           "map_new": "Bản đồ: 34 tỉnh, thành từ 1/7/2025. {geo} = {parts}, theo từng lần mô phỏng; trọng số: "
+                      "{kinds} (weights.csv).",
+           "map_old": "Bản đồ: 63 tỉnh, thành trước 1/7/2025; từ đó {geo} thuộc {new}.",
+           "not_available": "không có: lần chạy mô phỏng {have} trong 63 tỉnh, thành trước 2025, mà tổng hợp cần tất "
+                            "cả (hãy chạy kịch bản gồm cả 34 tỉnh, thành)",
+           "population": "dân số Tổng điều tra 2019", "fallback": " (không có {kind} cho mọi phần)",
+           "parts_latest": "{part} {value} ({when})", "own_latest": "{value} ({when})",
+           "national_title": "Tổng hợp các tỉnh so với số liệu cả nước",
+           "national_note": "Trung bình có trọng số của cả {n} tỉnh, thành trước 2025, theo từng lần mô phỏng (trọng "
+                            "số: {weights}), tại số liệu cả nước mới nhất của mỗi chuỗi chính; chênh lệch = số liệu "
+                            "trừ trung vị của tổng hợp, điểm phần trăm. Tất cả {rows} số liệu: "
+                            "national_consistency.csv.",
+           "national_missing": "Tổng hợp các tỉnh so với số liệu cả nước: {status}.",
+           "series": "Chuỗi", "when": "Thời điểm", "national_reading": "Số liệu cả nước",
+           "aggregate": "Tổng hợp các tỉnh: trung vị [khoảng 80%]", "distance": "Chênh lệch (điểm)"},
+}
+PART_MARKERS = ("o", "s", "D", "^", "v", "P")
+
+
+def word(key: str, lang: str = "en", **values: object) -> str:
+    template = WORDS[style.check_lang(lang)][key]
+    return template.format(**values) if values else template
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A merged province's parts for one indicator: names (``long_an``, ``tay_ninh@pre2025``), weights (sum 1)
+    and the weight kind used (``population`` or a context.csv indicator) with the note of weights.csv."""
+
+    names: tuple[str, ...]
+    weights: tuple[float, ...]
+    kinds: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@lru_cache(maxsize=16)
+def _weights(path: str, stamp: float) -> pd.DataFrame | None:
+    del stamp                   # part of the cache key only: a rewritten file is read again
+    try:
+        return pd.read_csv(path, dtype={"geo": str, "part": str, "indicator": str, "weight_kind": str,
+                                        "note": str}, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, ValueError):
+        return None
+
+
+def weights_table(tables: RunTables) -> pd.DataFrame | None:
+    """The run's weights.csv (None for a run without merged provinces, or an older folder)."""
+    path = Path(tables.folder) / "weights.csv"
+    if not path.is_file():
+        return None
+    table = _weights(str(path), path.stat().st_mtime)
+    needed = {"geo", "part", "indicator", "weight", "weight_kind"}
+    return table if table is not None and needed <= set(table.columns) else None
+
+
+def parts_of(tables: RunTables, geo: str, indicator: str) -> Parts | None:
+    """The parts of a merged province for ``indicator`` (None for a geo that is not a merged province)."""
+    table = weights_table(tables)
+    if table is None:
+        return None
+    rows = table[(table["geo"] == geo) & (table["indicator"] == indicator)]
+    if len(rows) < 2:
+        return None
+    return Parts(tuple(rows["part"]), tuple(float(w) for w in rows["weight"]), tuple(rows["weight_kind"]),
+                 tuple(rows["note"]) if "note" in rows else ("",) * len(rows))
+
+
+def canonical_geos(tables: RunTables, names: Sequence[str] | None) -> list[str] | None:
+    """Geo names as a results folder writes them, under the names contract: ``lang_son@pre2025`` is ``lang_son``
+    (unchanged by the merger); other names are kept as given (an unknown one is refused by the caller)."""
+    if not names:
+        return None if names is None else list(names)
+    cfg = run_config(tables)
+    if cfg is None:
+        return list(names)
+    geomap = load_geomap(cfg)
+    return [region.name if (region := geomap.resolve(n)) is not None else n for n in names]
+
+
+def geography_of(tables: RunTables, geo: str) -> str:
+    """``geography`` of a geo in the run ('' for an older folder without the column)."""
+    tr = tables.trajectories
+    if "geography" not in tr.columns:
+        return ""
+    values = tr.loc[tr["geo"] == geo, "geography"]
+    return str(values.iloc[0]) if len(values) else ""
+
+
+def new_province_of(tables: RunTables, geo: str) -> str | None:
+    """The merged province an old province (``long_an``, ``tay_ninh@pre2025``) belongs to, from weights.csv when
+    the run has that province, else from the name (``tay_ninh@pre2025`` is part of ``tay_ninh``)."""
+    table = weights_table(tables)
+    if table is not None:
+        hit = table.loc[table["part"] == geo, "geo"]
+        if len(hit):
+            return str(hit.iloc[0])
+    return geo[: -len(PRE_SUFFIX)] if geo.endswith(PRE_SUFFIX) else None
+
+
+def shows_merger(tables: RunTables, geo: str, indicator: str) -> bool:
+    """A chart of this geo marks the merger: a merged province, or an old province that merged."""
+    geography = geography_of(tables, geo)
+    if geography == POST:
+        return parts_of(tables, geo, indicator) is not None
+    return geography == PRE and new_province_of(tables, geo) is not None
+
+
+def part_readings(tables: RunTables, geo: str, indicator: str, definition: str) -> pd.DataFrame:
+    """The readings of a merged province's parts for one series (empty for any other geo), in time order."""
+    parts = parts_of(tables, geo, indicator)
+    obs = tables.observations
+    if parts is None:
+        return obs.iloc[:0]
+    mine = obs[obs["geo"].isin(parts.names) & (obs["indicator"] == indicator) & (obs["definition"] == definition)]
+    return mine.assign(_x=tables.reading_x(mine)).sort_values(["_x", "geo"], kind="stable").drop(columns="_x")
+
+
+def parts_mean(tables: RunTables, geo: str, indicator: str, definition: str) -> pd.DataFrame:
+    """Weighted mean of the parts' readings in each year where every part has one (each part's latest reading
+    of that year), at the mean time of those readings: columns year, x, value. Arithmetic on readings, marked as
+    such in the chart; years before the merger only."""
+    parts = parts_of(tables, geo, indicator)
+    readings = part_readings(tables, geo, indicator, definition)
+    out = []
+    if parts is None or readings.empty:
+        return pd.DataFrame(columns=["year", "x", "value"])
+    x = tables.reading_x(readings)
+    readings = readings.assign(_x=x)
+    for year, rows in readings.groupby("year"):
+        if year > int(MERGER_YEAR) or set(rows["geo"]) != set(parts.names):
+            continue
+        latest = rows.sort_values("_x", kind="stable").groupby("geo").tail(1).set_index("geo")
+        w = np.array(parts.weights)
+        values = latest.loc[list(parts.names), "value"].to_numpy(float)
+        out.append({"year": int(year), "x": float(latest["_x"].mean()), "value": float(w @ values)})
+    return pd.DataFrame(out, columns=["year", "x", "value"])
+
+
+def map_footnote(tables: RunTables, geo: str, indicator: str, lang: str) -> str:
+    """One line on the map a chart uses: a merged province's parts with their weights and the weight kind
+    (weights.csv), or the merged province an old province belongs to; '' for unchanged and national geos."""
+    parts = parts_of(tables, geo, indicator)
+    if parts is not None and geography_of(tables, geo) == POST:
+        shown = " + ".join(f"{w:.0%} {style.geo_name(p, lang)}".replace(".", ",") for p, w in
+                           zip(parts.names, parts.weights, strict=True))
+        kinds = []
+        for kind, note in dict.fromkeys(zip(parts.kinds, parts.notes, strict=True)):
+            if kind == "population":
+                text = word("population", lang)
+                fallback = note.split(" not available")[0] if "not available" in note else ""
+                kinds.append(text + (word("fallback", lang, kind=fallback) if fallback else ""))
+            else:
+                kinds.append(note.split(", one source")[0] if note else kind)
+        return word("map_new", lang, geo=style.geo_name(geo, lang), parts=shown, kinds="; ".join(kinds))
+    if geography_of(tables, geo) == PRE:
+        new = new_province_of(tables, geo)
+        if new is not None:
+            return word("map_old", lang, geo=style.geo_name(geo, lang), new=style.geo_name(new, lang))
+    return ""
+
+
+def latest_text(tables: RunTables, geo: str, indicator: str, definition: str, lang: str) -> str | None:
+    """The brief's latest reading of a series: the geo's own latest reading; for a merged province without one,
+    each part's latest reading, naming the part and date; None when there is none."""
+    obs = tables.observations
+    own = obs[(obs["geo"] == geo) & (obs["indicator"] == indicator) & (obs["definition"] == definition)]
+    if len(own):
+        return word("own_latest", lang, **_value_when(tables, own, lang))
+    readings = part_readings(tables, geo, indicator, definition)
+    if readings.empty:
+        return None
+    parts = parts_of(tables, geo, indicator)
+    assert parts is not None
+    texts = [word("parts_latest", lang, part=style.geo_name(p, lang), **_value_when(tables, rows, lang))
+             for p in parts.names if len(rows := readings[readings["geo"] == p])]
+    return "; ".join(texts)
+
+
+def _value_when(tables: RunTables, rows: pd.DataFrame, lang: str) -> dict[str, str]:
+    row = rows.assign(_x=tables.reading_x(rows)).sort_values("_x", kind="stable").iloc[-1]
+    period = str(row.get("period", "") or "")
+    when = period if period and period != "nan" else str(int(row["year"]))
+    return {"value": style.number(float(row["value"]), 1, lang), "when": when}
+
+
+def national_comparison(tables: RunTables, lang: str) -> tuple[list[str], list[list[str]], str] | None:
+    """The brief's comparison of the provinces' aggregate with national readings: (header, rows, sentence) from
+    national_consistency.csv (the latest national reading of each headline series), or ([], [], why it is not
+    available); None for a run whose manifest does not say (older folders)."""
+    status = ((tables.manifest.get("geography") or {}).get("national_consistency"))
+    path = Path(tables.folder) / "national_consistency.csv"
+    if not isinstance(status, str):
+        return None
+    if not path.is_file():
+        if "simulates " in status:          # core.national's sentence, in the report's language
+            status = word("not_available", lang, have=status.split("simulates ")[1].split(" of")[0])
+        return [], [], word("national_missing", lang, status=status)
+    table = pd.read_csv(path, dtype={"period": str}, keep_default_na=False)
+    header = [word(k, lang) for k in ("series", "when", "national_reading", "aggregate", "distance")]
+    rows = []
+    for ind, dfn in tables.headline_series():
+        mine = table[(table["indicator"] == ind) & (table["definition"] == dfn)]
+        if mine.empty:
+            continue
+        r = mine.iloc[-1]
+        name = f"{style.indicator_name(ind, lang, tables.labels.get(ind), 'vietnam')} " \
+               f"({style.definition_name(dfn, lang)})"
+        num = lambda v: style.number(float(v), 1, lang)  # noqa: E731
+        distance = f"{float(r['distance_pp']):+.1f}".replace(".", "," if lang == "vi" else ".")
+        rows.append([name, str(r["period"] or r["year"]), num(r["national_reading"]),
+                     f"{num(r['aggregate_q50'])} [{num(r['aggregate_q10'])}–{num(r['aggregate_q90'])}]", distance])
+    kinds = ", ".join(dict.fromkeys(word("population", lang) if k == "population" else str(k)
+                                    for k in table["weight"]))
+    return header, rows, word("national_note", lang, n=63, weights=kinds, rows=len(table))
