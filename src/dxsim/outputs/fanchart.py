@@ -216,8 +216,9 @@ def _reading_handles(tables: RunTables, obs: pd.DataFrame, parts: pd.DataFrame, 
 
 def _mark_merger(ax: Any, lang: str, at_top: bool) -> None:
     """A dotted vertical line at 1 July 2025, labelled along it at the foot (or the top: away from the
-    observed/projected labels)."""
-    ax.axvline(MERGER_YEAR, color=style.MUTED, lw=0.8, ls=(0, (1, 2)), zorder=1.5, gid="merger")
+    observed/projected labels), stopped short of the strip where those labels are."""
+    ax.axvline(MERGER_YEAR, ymin=0.09 if at_top else 0.0, ymax=1.0 if at_top else 0.91, color=style.MUTED, lw=0.8,
+               ls=(0, (1, 2)), zorder=1.5, gid="merger")
     ax.text(MERGER_YEAR - 0.06, 0.97 if at_top else 0.03, word("merger", lang), transform=ax.get_xaxis_transform(),
             rotation=90, ha="right", va="top" if at_top else "bottom", fontsize=style.MIN_FONT, color=style.MUTED,
             gid="merger-label",

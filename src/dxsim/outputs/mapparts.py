@@ -53,6 +53,8 @@ WORDS = {
            "series": "Chuỗi", "when": "Thời điểm", "national_reading": "Số liệu cả nước",
            "aggregate": "Tổng hợp các tỉnh: trung vị [khoảng 80%]", "distance": "Chênh lệch (điểm)"},
 }
+KIND_NAMES = {"en": {"grdp_current_bn_vnd": "GRDP at current prices", "households": "households"},
+              "vi": {"grdp_current_bn_vnd": "GRDP theo giá hiện hành", "households": "số hộ"}}
 PART_MARKERS = ("o", "s", "D", "^", "v", "P")
 
 
@@ -185,17 +187,23 @@ def map_footnote(tables: RunTables, geo: str, indicator: str, lang: str) -> str:
         kinds = []
         for kind, note in dict.fromkeys(zip(parts.kinds, parts.notes, strict=True)):
             if kind == "population":
-                text = word("population", lang)
                 fallback = note.split(" not available")[0] if "not available" in note else ""
-                kinds.append(text + (word("fallback", lang, kind=fallback) if fallback else ""))
-            else:
-                kinds.append(note.split(", one source")[0] if note else kind)
+                kinds.append(word("population", lang)
+                             + (word("fallback", lang, kind=_kind_name(fallback, lang)) if fallback else ""))
+            else:           # 'grdp_current_bn_vnd 2024, one source: URL' -> 'GRDP at current prices 2024'
+                year = note.split(", one source")[0].split()[-1] if note else ""
+                kinds.append(f"{_kind_name(kind, lang)} {year}".strip())
         return word("map_new", lang, geo=style.geo_name(geo, lang), parts=shown, kinds="; ".join(kinds))
     if geography_of(tables, geo) == PRE:
         new = new_province_of(tables, geo)
         if new is not None:
             return word("map_old", lang, geo=style.geo_name(geo, lang), new=style.geo_name(new, lang))
     return ""
+
+
+def _kind_name(kind: str, lang: str) -> str:
+    """A weight kind of weights.csv (a context.csv indicator) as readers say it."""
+    return KIND_NAMES.get(style.check_lang(lang), {}).get(kind, kind.replace("_", " "))
 
 
 def latest_text(tables: RunTables, geo: str, indicator: str, definition: str, lang: str) -> str | None:
