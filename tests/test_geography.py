@@ -49,6 +49,9 @@ def test_unknown_name_one_line_with_candidates_on_both_maps(geomap):
     msg = str(err.value)
     assert msg.startswith("scenarios/x.toml: geos[2]: unknown geo 'thua_thien_hu'") and "\n" not in msg
     assert "34-province map" in msg and "63-province map" in msg and "thua_thien_hue" in msg
+    # a surviving name that was renamed, not merged, has no NAME@pre2025: the old name comes first
+    renamed = geomap.unknown_message("hue@pre2025")
+    assert renamed.split("63-province map: ")[1].startswith("thua_thien_hue")
 
 
 def test_scenario_names_on_both_maps(tmp_path, cfg, capsys):

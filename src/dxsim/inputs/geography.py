@@ -102,6 +102,7 @@ class GeoMap:
         base = text[:-len(PRE_SUFFIX)] if text.endswith(PRE_SUFFIX) else text
         new = difflib.get_close_matches(base, sorted(self.new) + list(self.national), n=2, cutoff=0.6)
         old = difflib.get_close_matches(base, sorted(self.population), n=2, cutoff=0.6)
+        old = list(dict.fromkeys([*self.new.get(base, ()), *old]))[:3]    # hue@pre2025: thua_thien_hue first
         hint = did_you_mean(base, set(self.new) | set(self.model_geos))
         return (f"unknown geo {text!r}{hint}; closest on the 34-province map (since 1 July 2025): "
                 f"{', '.join(new) or 'none'}; on the 63-province map: "
