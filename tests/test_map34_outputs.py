@@ -38,12 +38,9 @@ geos = ["tay_ninh", "tay_ninh@pre2025", "long_an", "lang_son@pre2025", "vietnam"
 
 @pytest.fixture(scope="module")
 def folder(inputs, tmp_path_factory):
-    base = tmp_path_factory.mktemp("map34")
-    scenario = base / "map34.toml"
+    scenario = tmp_path_factory.mktemp("map34") / "map34.toml"
     scenario.write_text(SCENARIO, encoding="utf-8")
-    out = base / "map34"
-    write_run(run_scenario(scenario, inputs=inputs), out)
-    return out
+    return write_run(run_scenario(scenario, inputs=inputs), scenario.parent / "map34")
 
 
 @pytest.fixture(scope="module")
