@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_scorecard.py [--draws 2000] [--repeat 3]
 
-Times, per origin, the fit and ensemble (``backtest.fit_origin``), the target rows and the reading rows, then the
+Times, per origin, the fit and ensemble (``origins.fit_origin``), the target rows and the reading rows, then the
 whole ``run_scorecard`` with the chart and files (``write_scorecard``) into a temporary folder; best of
 ``--repeat``. Loading the inputs is timed apart.
 """
@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from dxsim.analyses.backtest import DEFAULT_DRAWS, DEFAULT_SEED, fit_origin, later_readings
+from dxsim.analyses.forecast_asof import DEFAULT_DRAWS, DEFAULT_SEED
+from dxsim.analyses.origins import fit_origin, later_readings
 from dxsim.analyses.scorecard import (
     DEFAULT_ORIGINS,
     judged_targets,

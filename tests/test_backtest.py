@@ -11,7 +11,9 @@ import pytest
 from scipy import stats
 
 from dxsim.analyses import baselines, scoring
-from dxsim.analyses.backtest import METHODS, SCORE_COLUMNS, SKILL_COLUMNS, default_origins, draws_at
+from dxsim.analyses.backtest import SKILL_COLUMNS, default_origins
+from dxsim.analyses.forecast_asof import draws_at
+from dxsim.analyses.origins import METHODS, SCORE_COLUMNS
 from dxsim.cli import main
 from dxsim.core.ensemble import Ensemble
 from dxsim.core.model import Law
@@ -315,7 +317,7 @@ def test_backtest_judges_the_reading_forecast_on_each_baselines_points(backtest_
 
 
 def test_a_reading_at_the_ceiling_is_inside_the_reading_forecast(backtest_dir, calibrator, cfg):
-    from dxsim.analyses.backtest import with_measurement_noise
+    from dxsim.analyses.origins import with_measurement_noise
 
     # SYNTHETIC latent draws just below the ceiling: readings of them are published at the ceiling itself
     latent = np.full((1, 400), 99.8)

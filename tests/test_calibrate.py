@@ -128,7 +128,8 @@ def test_log_marginal_in_parameter_space_equals_the_dense_gaussian():
     X V0 X' + s^2 I) computed densely with scipy, for several hyper-parameters."""
     from scipy import stats
 
-    from dxsim.core.calibrate import Design, _log_marginal, _prior_var
+    from dxsim.core.design import Design
+    from dxsim.core.posterior import _log_marginal, _prior_var
 
     rng = np.random.default_rng(3)
     n, G = 60, 4

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from dxsim.analyses.backtest import baseline_scenario
+from dxsim.analyses.forecast_asof import baseline_scenario
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified, warped_time
 from dxsim.core.ensemble import run_ensemble

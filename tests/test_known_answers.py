@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy import optimize
 
-from dxsim.analyses.backtest import with_measurement_noise
+from dxsim.analyses.origins import with_measurement_noise
 from dxsim.analyses.scoring import central_interval, covered, log_score
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import (
@@ -635,8 +635,10 @@ def test_hyper_parameter_mode_and_laplace_samples_match_an_independent_computati
 
 
 def test_an_indicator_whose_data_end_earlier_is_projected_from_its_own_last_year(cfg):
-    """Two indicators, data through 2023 and through 2021: the second gets process noise from 2022 on, so
-    Var z(y) = c' Cov c + (y - 2021) process_sd^2 (constant slope, c = (1, y - REF))."""
+    """Two indicators, data through 2023 and through 2021: the second starts from its filtered state at the
+    last reading (jumpoff.py: mean m, variance P, readings' weight K) and gets process noise from 2022 on, so
+    Var z(y) = (c_y - K c_l)' Cov (c_y - K c_l) + P + (y - 2021) process_sd^2 from its jump-off year 2021
+    (constant slope, c_y = (1, y - REF), c_l at the last reading); before it, the fitted line's c_y' Cov c_y."""
     a = _spec(obs_sd=0.05, process_sd=0.0)
     b = dataclasses.replace(_spec(slope_prior=(0.2, 0.5), obs_sd=0.05, process_sd=0.25), name="synthetic_early",
                             pillar="digital_economy")
@@ -650,10 +652,19 @@ def test_an_indicator_whose_data_end_earlier_is_projected_from_its_own_last_year
     mean, cov = cal.posteriors_["synthetic_early"].moments()
     D = 20000
     ens = run_ensemble(cal, [_scenario(("vietnam",), D)], D, 4)
-    for year in (2021, 2023, 2030):
+    post = cal.posteriors_["synthetic_early"]
+    gain, state_var = post.state_gain[:, 0, 0].mean(), post.state_var[:, 0, 0].mean()
+    assert 0.5 < gain < 1.0                     # precise readings, a large walk: the state follows the readings
+    c_last = np.array([1.0, post.state_time[0, 0] - post.t0])
+    for year in (2020, 2021, 2023, 2030):
         z = _z(ens.series_draws(year, "vietnam", ("synthetic_early", "a"))[0], 90.0)
         c = np.array([1.0, year - REF])
-        assert z.var() == pytest.approx(c @ cov[:2, :2] @ c + max(year - 2021, 0) * 0.25**2, rel=0.05), year
+        if year < 2021:
+            want = c @ cov[:2, :2] @ c
+        else:
+            d = c - gain * c_last
+            want = d @ cov[:2, :2] @ d + state_var + (year - 2021) * 0.25**2
+        assert z.var() == pytest.approx(want, rel=0.05), year
 
 
 def test_memory_limits_refuse_exactly_above_the_byte_limit():

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dxsim.core.model import Law
+from dxsim.core.model import Law, share_to_z, z_to_share
 
 BASELINES = ("last_value", "linear_trend", "ets_damped", "national_shift", "combination")
 COMBINED = BASELINES[:-1]             # the baselines mixed by ``combination``
@@ -140,11 +140,9 @@ def national_shift(last: float, national_last: np.ndarray, national_when: np.nda
     """National draws (len(when), D) shifted on the law's scale through ``last``; ``national_last`` (D,) are
     the same draws at the time of the last reading. Percent, (len(when), D)."""
 
-    def to_z(p: np.ndarray) -> np.ndarray:
-        return law.to_linear(np.clip(np.asarray(p, float) / ceiling, clip[0], clip[1]))
-
-    z = to_z(np.array(last)) + to_z(national_when) - to_z(national_last)[None, :]
-    return _clip(law.to_fraction(z) * ceiling)
+    z = (share_to_z(law, np.array(last), ceiling, clip) + share_to_z(law, national_when, ceiling, clip)
+         - share_to_z(law, national_last, ceiling, clip)[None, :])
+    return _clip(z_to_share(law, z, ceiling))
 
 
 def combination(forecasts: dict[str, np.ndarray], levels: np.ndarray) -> np.ndarray | None:

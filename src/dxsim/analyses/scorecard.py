@@ -1,13 +1,13 @@
 """The track record: what dxsim (and the simple rules) said at past origins, and what happened.
 
 For each origin year, dxsim is calibrated on the readings dated up to the end of that year and simulates the
-baseline scenario (``backtest.fit_origin``, the machinery of ``dxsim forecast --as-of`` and ``dxsim backtest``).
+baseline scenario (``origins.fit_origin``, the machinery of ``dxsim forecast --as-of`` and ``dxsim backtest``).
 Then, on the data as they are now:
 
 - every target with an outcome (``verdicts``: ``met`` or ``missed``) whose deadline is after the origin gets
   the probability each method gave it at the origin and its Brier score ``(P - outcome)^2`` (outcome 1 = met);
 - every later reading of a modelled series gets each method's median, 80% interval and whether the reading fell
-  inside it (``backtest.score_origin``, whose scores these are).
+  inside it (``origins.score_origin``, whose scores these are).
 
 dxsim's probability is the share of ensemble draws meeting the target at the deadline year (``targets.meets``,
 the rule of ``target_probabilities.csv``); a baseline's is the share of its quasi-sample (equally likely
@@ -27,15 +27,8 @@ import pandas as pd
 
 from dxsim import __version__, progress
 from dxsim.analyses import backtest
-from dxsim.analyses.backtest import (
-    METHODS,
-    OriginFit,
-    baseline_forecasts,
-    draws_at,
-    fit_origin,
-    later_readings,
-    score_origin,
-)
+from dxsim.analyses.forecast_asof import CLI_SOURCE, DEFAULT_DRAWS, DEFAULT_SEED, draws_at
+from dxsim.analyses.origins import METHODS, OriginFit, baseline_forecasts, fit_origin, later_readings, score_origin
 from dxsim.core.targets import evaluation_targets, meets, target_met
 from dxsim.core.verdicts import verdicts
 from dxsim.errors import InputError
@@ -105,7 +98,7 @@ def target_rows(fit: OriginFit, judged: pd.DataFrame) -> pd.DataFrame:
 
 def reading_rows(inputs: Inputs, fit: OriginFit, draws: int, seed: int) -> pd.DataFrame:
     """Per method, the median and 80% interval given at the origin for every later reading, and whether the
-    reading fell inside (``backtest.score_origin``'s scores)."""
+    reading fell inside (``origins.score_origin``'s scores)."""
     later = later_readings(inputs, fit.origin)
     if later.empty:
         return pd.DataFrame(columns=list(SCORECARD_COLUMNS))
@@ -126,8 +119,8 @@ class Scorecard:
     summary: pd.DataFrame      # SUMMARY_COLUMNS
 
 
-def run_scorecard(inputs: Inputs, origins: tuple[int, ...] = DEFAULT_ORIGINS, draws: int = backtest.DEFAULT_DRAWS,
-                  seed: int = backtest.DEFAULT_SEED) -> Scorecard:
+def run_scorecard(inputs: Inputs, origins: tuple[int, ...] = DEFAULT_ORIGINS, draws: int = DEFAULT_DRAWS,
+                  seed: int = DEFAULT_SEED) -> Scorecard:
     """Fit at each origin and score its targets (outcome known now) and later readings."""
     origins = tuple(sorted(set(int(o) for o in origins)))
     judged = judged_targets(inputs)
@@ -137,7 +130,7 @@ def run_scorecard(inputs: Inputs, origins: tuple[int, ...] = DEFAULT_ORIGINS, dr
         later = later_readings(inputs, origin)
         due = judged[judged["deadline"] > origin]
         if later.empty and due.empty:
-            raise InputError(backtest.CLI_SOURCE, "--origins", f"origin {origin} leaves no later reading and no target "
+            raise InputError(CLI_SOURCE, "--origins", f"origin {origin} leaves no later reading and no target "
                              f"with a known outcome to score (the readings used run to {newest})")
         horizon = int(max(later["year"].max() if len(later) else origin, due["deadline"].max()
                           if len(due) else origin)) + 1
@@ -344,9 +337,9 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     sc.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="calibration config (default: %(default)s)")
     sc.add_argument("--observations", type=Path, metavar="FILE", help="observations CSV (default: the config's)")
     sc.add_argument("--targets", type=Path, metavar="FILE", help="targets CSV (default: the config's)")
-    sc.add_argument("--draws", type=_positive_int, default=backtest.DEFAULT_DRAWS,
+    sc.add_argument("--draws", type=_positive_int, default=DEFAULT_DRAWS,
                     help="Monte Carlo draws (default: %(default)s)")
-    sc.add_argument("--seed", type=_seed, default=backtest.DEFAULT_SEED, help="random seed (default: %(default)s)")
+    sc.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help="random seed (default: %(default)s)")
     sc.set_defaults(func=cmd_scorecard)
 
 

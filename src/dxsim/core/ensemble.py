@@ -377,6 +377,20 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     own_paths = np.empty((Y, S, G, len(own), D), dtype=path_dtype)
     z_own = np.empty((S, G, len(own), D))
 
+    # the latent state's deviation from the line at each indicator's jump-off (calibrate/jumpoff.py): added to
+    # the path in the jump-off year, so the projection starts where the series is, not on the fitted line
+    jump_z = jump_own = None
+    if params.jump_shift is not None:
+        anchors = [params.series.index((spec.name, spec.anchor)) for spec in cfg.indicators]
+        jump_z = params.jump_shift[:, gidx][:, :, anchors].transpose(1, 2, 0)               # (G, I, D)
+        jump_own = params.jump_shift[:, gidx][:, :, list(own)].transpose(1, 2, 0)           # (G, n_own, D)
+
+    def start_state(year: int) -> None:
+        at = year == fit_until
+        if jump_z is not None and at.any():
+            z[:, :, at] += jump_z[:, at]
+            z_own[:, :, at[own_ind]] += jump_own[:, at[own_ind]]
+
     z_paths = np.empty((Y, S, G, I, D), dtype=path_dtype)
     z = np.empty((S, G, I, D))
     mult = np.empty_like(z)                                # speed multiplier of this year's step
@@ -385,6 +399,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         if year <= first_step:
             z[...] = level + slope * wdt[y]
             z_own[...] = level[:, own_ind] + own_slope * wdt[y][own_ind] + own_offset
+            start_state(year)
             z_paths[y], own_paths[y] = z, z_own
             continue
         # m ** e = exp(e log m), computed only for scenarios where some multiple differs from 1 this year
@@ -446,6 +461,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             mine = fitted[own_ind]
             z_own[:, :, mine] = (level[:, own_ind[mine]] + own_slope[:, mine] * wdt[y][own_ind[mine]]
                                  + own_offset[:, mine])[None]
+            start_state(year)
         z_paths[y], own_paths[y] = z, z_own
 
     return Ensemble(

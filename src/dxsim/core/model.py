@@ -10,6 +10,10 @@ transform ``z = T(F)`` with ``dT/dF = 1/g`` (up to a constant) turns it into ``d
 
 So every law steps as ``z[t+1] = z[t] + speed`` and the speed is where investment acts: a positive speed
 multiplier can only raise ``z`` and hence the share (more investment never lowers a trajectory).
+
+This module is the one home of the model's maths: the laws, shares <-> the transformed scale (ceilings and
+clipping: ``share_to_z``, ``z_to_share``), the linear predictor of a path (``path_z``) and the layout of an
+indicator's parameter vector (``Layout``). Other modules call these instead of writing the formulas again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from dxsim.core.dynamics import warped_time
 
 LAW_NAMES = ("logistic", "gompertz", "bass")
 
@@ -64,6 +70,84 @@ class Law:
             out[...] = np.clip(res, 0.0, 1.0)
             return out
         raise ValueError(f"unknown law {self.name!r}")
+
+
+def share_to_z(law: Law, share: np.ndarray, ceiling: np.ndarray | float,
+               clip: tuple[float, float]) -> np.ndarray:
+    """Percent shares over ``ceiling`` (percent) -> the law's scale; the fraction is clipped into ``clip`` first
+    (a reading at 0% or at the ceiling is read as that far inside)."""
+    fraction = np.clip(np.asarray(share, float) / ceiling, clip[0], clip[1])
+    return law.to_linear(fraction)
+
+
+def z_to_share(law: Law, z: np.ndarray, ceiling: np.ndarray | float) -> np.ndarray:
+    """The law's scale -> percent shares of ``ceiling`` (percent)."""
+    return law.to_fraction(z) * ceiling
+
+
+def reading_share(law: Law, z: np.ndarray, ceiling: np.ndarray | float, clip: tuple[float, float]) -> np.ndarray:
+    """A published reading from its transformed value: a fraction within ``clip`` of 0 or of 1 is published as
+    0% or as the ceiling itself (the inverse of ``share_to_z``'s clipping), percent."""
+    fraction = law.to_fraction(z)
+    return np.where(fraction >= clip[1], 1.0, np.where(fraction <= clip[0], 0.0, fraction)) * ceiling
+
+
+def path_z(level: np.ndarray, slope: np.ndarray, dt: np.ndarray, damping: np.ndarray | float = 1.0) -> np.ndarray:
+    """The linear predictor of a fitted path: ``level + slope * W(dt)`` (W = ``dynamics.warped_time``: dt
+    itself without damping), ``dt`` in years from the reference time; broadcasts."""
+    return level + slope * warped_time(dt, damping)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Columns of one indicator's parameter vector: [level_nat, slope_nat, d_level (G-1), d_slope (G-1),
+    offsets (O), slope offsets (S), break offsets (B)]; geos with the nation first (its deviations are zero by
+    definition), offsets for every definition but the anchor."""
+
+    n_geos: int
+    offsets: tuple[str, ...]
+    slope_offsets: tuple[str, ...] = ()
+    breaks: tuple[str, ...] = ()
+
+    @property
+    def n_params(self) -> int:
+        return 2 * self.n_geos + len(self.offsets) + len(self.slope_offsets) + len(self.breaks)
+
+    @property
+    def level_cols(self) -> np.ndarray:
+        """Columns of the geos' level deviations (geos 1..G-1)."""
+        return np.arange(2, self.n_geos + 1)
+
+    @property
+    def slope_cols(self) -> np.ndarray:
+        return np.arange(self.n_geos + 1, 2 * self.n_geos)
+
+    def offset_col(self, definition: str) -> int:
+        return 2 * self.n_geos + self.offsets.index(definition)
+
+    def slope_offset_col(self, definition: str) -> int:
+        return 2 * self.n_geos + len(self.offsets) + self.slope_offsets.index(definition)
+
+    def break_col(self, definition: str) -> int:
+        return 2 * self.n_geos + len(self.offsets) + len(self.slope_offsets) + self.breaks.index(definition)
+
+    def speed_cols(self) -> np.ndarray:
+        """Every column multiplied by time: national slope, slope deviations, slope offsets."""
+        start = 2 * self.n_geos + len(self.offsets)
+        return np.r_[1, self.slope_cols, start:start + len(self.slope_offsets)]
+
+    def split(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Parameter vectors (.., P) -> level (.., G), slope (.., G) per geo (nation + deviation), offset and
+        slope offset (.., 1 + O) per definition (zeros for the anchor, then ``offsets`` order)."""
+        G, O = self.n_geos, len(self.offsets)
+        zero = np.zeros(beta.shape[:-1] + (1,))
+        level = beta[..., [0]] + np.concatenate([zero, beta[..., 2:G + 1]], axis=-1)
+        slope = beta[..., [1]] + np.concatenate([zero, beta[..., G + 1:2 * G]], axis=-1)
+        offset = np.concatenate([zero, beta[..., 2 * G:2 * G + O]], axis=-1)
+        slope_offset = np.zeros_like(offset)
+        for name in self.slope_offsets:
+            slope_offset[..., 1 + self.offsets.index(name)] = beta[..., self.slope_offset_col(name)]
+        return level, slope, offset, slope_offset
 
 
 def logistic_closed_form(t: np.ndarray, speed: float, midpoint: float) -> np.ndarray:

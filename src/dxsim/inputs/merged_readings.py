@@ -46,7 +46,7 @@ def _part_rows(spec: IndicatorSpec, geos: tuple[str, ...], merged: pd.DataFrame,
                weights: dict[str, dict[str, float]], aggregates: tuple[str, ...] = (), damping: float = 1.0
                ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per merged reading: (weights (P,), design rows of its parts (P, n_params))."""
-    from dxsim.core.calibrate import design_matrix
+    from dxsim.core.design import design_matrix
 
     out = []
     for geo, dfn, time, year in zip(merged["geo"], merged["definition"], merged["time"], merged["year"],
@@ -68,7 +68,7 @@ def _expansion(spec: IndicatorSpec, w: np.ndarray, rows: np.ndarray, centre: np.
 def linearised_rows(spec: IndicatorSpec, merged: pd.DataFrame, parts: list[tuple[np.ndarray, np.ndarray]],
                     beta: np.ndarray, clip: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Design rows (n, P) and transformed readings (n,) of the merged readings, linearised around ``beta``."""
-    from dxsim.core.calibrate import transform_readings
+    from dxsim.core.design import transform_readings
 
     y = transform_readings(spec, merged["definition"].to_numpy(), merged["value"].to_numpy(float), clip)
     X = np.empty((len(parts), len(beta)))
@@ -97,7 +97,7 @@ def with_merged_readings(design, spec: IndicatorSpec, geos: tuple[str, ...], mer
                          aggregates: tuple[str, ...] = (), damping: float = 1.0):
     """``design`` (calibrate.Design) plus one linearised row per merged reading, re-centred ITERATIONS times at
     the posterior mean (prior-median hyper-parameters)."""
-    from dxsim.core.calibrate import _gaussian_posterior, _hyper_priors
+    from dxsim.core.posterior import _gaussian_posterior, _hyper_priors
 
     hyper = np.exp(_hyper_priors(spec)[0])
     parts = _part_rows(spec, geos, merged, t0, weights, aggregates, damping)

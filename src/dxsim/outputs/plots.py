@@ -10,6 +10,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from dxsim.core.calibrate import Calibrator, ParameterDraws
+from dxsim.core.model import path_z, z_to_share
 from dxsim.outputs import style
 
 
@@ -33,9 +34,10 @@ def calibration_diagnostics(calibrator: Calibrator, draws: ParameterDraws, out_d
                 for c, (dfn, drows) in enumerate(rows.groupby("definition")):
                     colour = style.PALETTE[c % len(style.PALETTE)]
                     k = draws.series.index((spec.name, dfn))
-                    z = (draws.level[:, g, i, None] + draws.slope[:, g, i, None] * (grid - post.t0)
-                         + draws.offset[:, k, None] + draws.slope_offset[:, k, None] * (grid - post.t0))
-                    share = spec.law.to_fraction(z) * spec.definition(dfn).ceiling
+                    damping = 1.0 if draws.damping is None else draws.damping[:, i, None]
+                    z = path_z(draws.level[:, g, i, None] + draws.offset[:, k, None],
+                               draws.slope[:, g, i, None] + draws.slope_offset[:, k, None], grid - post.t0, damping)
+                    share = z_to_share(spec.law, z, spec.definition(dfn).ceiling)
                     lo, med, hi = np.quantile(share, [0.1, 0.5, 0.9], axis=0)
                     name = style.definition_name(dfn)
                     ax.plot(grid, med, color=colour, label=f"{name} (fit, median)")

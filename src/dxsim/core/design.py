@@ -1,0 +1,113 @@
+"""The linear model of one indicator's readings on its law's transformed scale.
+
+Every reading is linear in the parameters (columns: ``model.Layout``),
+    y_j = level_nat + d_level_g + (slope_nat + d_slope_g + slope_offset_def) W(t_j - t0) + offset_def
+          [+ break_offset_def before a method break] + e_j,
+with W the damped slope's warped time (``dynamics.warped_time``; W(s) = s without damping). ``design_matrix``
+gives the rows (the linear predictor at any points), ``build_design`` the readings' design with its priors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from dxsim.core.dynamics import warped_time
+from dxsim.core.model import Layout, share_to_z
+from dxsim.inputs.config import IndicatorSpec
+from dxsim.inputs.observations import NATIONAL
+
+
+@dataclass(frozen=True)
+class Design:
+    """The linear model of one indicator's readings."""
+
+    X: np.ndarray | sparse.csr_matrix   # (n, P); sparse from build_design
+    y: np.ndarray        # (n,) transformed readings
+    prior_mean: np.ndarray
+    fixed_var: np.ndarray  # prior variances not governed by hyper-parameters (nan where they are)
+    level_cols: np.ndarray
+    slope_cols: np.ndarray
+
+    @cached_property
+    def gram(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """X'X (P, P), X'y (P,), X'r (P,) and r'r with r = y - X m0: all the fit needs from the readings, so its
+        cost per hyper-parameter step does not grow with their number."""
+        resid = self.y - self.X @ self.prior_mean
+        xt = sparse.csr_matrix(self.X).T        # a reading touches a few of the P columns: O(n) products
+        return (xt @ xt.T).toarray(), xt @ self.y, xt @ resid, float(resid @ resid)
+
+
+def transform_readings(spec: IndicatorSpec, definition: np.ndarray, value: np.ndarray,
+                       clip: tuple[float, float]) -> np.ndarray:
+    """Percent readings -> the law's transformed scale, each over its definition's ceiling."""
+    ceilings = {d.name: d.ceiling for d in spec.definitions}
+    return share_to_z(spec.law, value, np.array([ceilings[d] for d in definition], dtype=float), clip)
+
+
+def break_definitions(spec: IndicatorSpec) -> list[str]:
+    """Definitions with a method break, in parameter order."""
+    return [d.name for d in spec.definitions[1:] if d.break_year is not None]
+
+
+def layout(spec: IndicatorSpec, n_geos: int) -> Layout:
+    """The parameter layout of ``spec`` over ``n_geos`` geos."""
+    return Layout(n_geos, tuple(d.name for d in spec.definitions[1:]),
+                  tuple(d.name for d in spec.definitions[1:] if d.slope_offset is not None),
+                  tuple(break_definitions(spec)))
+
+
+def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFrame, t0: float,
+                  aggregates: tuple[str, ...] = (), damping: float = 1.0) -> np.ndarray:
+    """Rows of the linear predictor for ``points`` (columns geo, definition, time, and year): X @ beta is z
+    there. A province's reading of a definition with a pooling ``centre`` is a reading of that aggregate (the
+    few such readings inform the centre; a province's own deviation from it is drawn from the pooled
+    distribution, ``Calibrator.sample``); ``vietnam`` and the ``aggregates`` are not provinces."""
+    lay = layout(spec, len(geos))
+    G = len(geos)
+    gi = {g: i for i, g in enumerate(geos)}
+    centre = {d.name: gi[d.centre] for d in spec.definitions[1:] if d.centre}
+    not_province = {NATIONAL, *aggregates}
+    X = np.zeros((len(points), lay.n_params))
+    dt = points["time"].to_numpy(float) - t0
+    # a point's year: its ``year`` column, else from its time (year + month/12, month 1-12)
+    years = points["year"].to_numpy() if "year" in points else np.ceil(points["time"].to_numpy(float)) - 1
+    X[:, 0] = 1.0
+    X[:, 1] = dt
+    pairs = pd.DataFrame({"geo": points["geo"].to_numpy(object), "dfn": points["definition"].to_numpy(object)})
+    for (geo, dfn), rows in pairs.groupby(["geo", "dfn"], sort=False).indices.items():   # few pairs, many rows
+        g = centre[dfn] if dfn in centre and geo not in not_province else gi[geo]
+        if g > 0:
+            X[rows, 1 + g] = 1.0
+            X[rows, G + g] = dt[rows]
+        if dfn != spec.anchor:
+            X[rows, lay.offset_col(dfn)] = 1.0
+        if dfn in lay.slope_offsets:
+            X[rows, lay.slope_offset_col(dfn)] = dt[rows]
+        if dfn in lay.breaks:
+            X[rows[years[rows] < spec.definition(dfn).break_year], lay.break_col(dfn)] = 1.0
+    if damping != 1.0:      # a damped slope: the slope columns carry warped time (dynamics.warped_time)
+        cols = lay.speed_cols()
+        X[:, cols] = np.where(X[:, cols] != 0, warped_time(dt, damping)[:, None], 0.0)
+    return X
+
+
+def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, t0: float,
+                 clip: tuple[float, float], aggregates: tuple[str, ...] = (), damping: float = 1.0) -> Design:
+    lay = layout(spec, len(geos))
+    X = sparse.csr_matrix(design_matrix(spec, geos, obs, t0, aggregates, damping))   # kept small: a grid of designs
+    y = transform_readings(spec, obs["definition"].to_numpy(), obs["value"].to_numpy(float), clip)
+    prior_mean = np.zeros(lay.n_params)
+    fixed_var = np.full(lay.n_params, np.nan)
+    prior_mean[0], fixed_var[0] = spec.level_prior.mean, spec.level_prior.sd ** 2
+    prior_mean[1], fixed_var[1] = spec.slope_prior.mean, spec.slope_prior.sd ** 2
+    priors = ([(lay.offset_col(d), spec.definition(d).offset) for d in lay.offsets]
+              + [(lay.slope_offset_col(d), spec.definition(d).slope_offset) for d in lay.slope_offsets]
+              + [(lay.break_col(d), spec.definition(d).break_offset) for d in lay.breaks])
+    for col, prior in priors:
+        prior_mean[col], fixed_var[col] = prior.mean, prior.sd ** 2
+    return Design(X, y, prior_mean, fixed_var, lay.level_cols, lay.slope_cols)

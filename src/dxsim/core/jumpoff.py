@@ -1,0 +1,86 @@
+"""Where a projection starts: the posterior of each series' latent state at its last reading.
+
+The calibrated line ``level + slope * W(t - t0)`` describes a series' course; the series itself wanders around
+it. On the transformed scale a series is ``z(t) = line(t) + u(t)``, with ``u`` a random walk (yearly variance
+``q``, the projection's process variance: the same wander continues after the jump-off) and each reading
+``y = z + e``, ``e ~ N(0, obs_sd^2)``. A Kalman filter on the residuals ``y - line`` of one series gives
+``u`` at its last reading as ``N(m, P)``: near the last residual when readings are precise and the wander
+large, near zero (the line) when readings are noisy. A forecast then starts within measurement noise of where
+the series is, instead of on a line pulled towards other provinces and older readings; pooling informs the
+slope more than the level at the jump-off. From the last reading to the indicator's jump-off the walk goes on
+(variance ``q`` per year).
+
+The filtered state and the line are estimated from the same readings: where the state rests on the readings
+(total weight ``K`` of the residuals in ``m``: 1 when the last reading is exact), an error of the line at the
+last reading is an error of the residuals too and cancels. So a draw's state is
+``m - K (line - E line) + sqrt(P) eps``: the jump-off's spread is ``(1 - K)^2 Var(line) + P``, a Kalman-style
+blend of the line's prediction and the readings, never both uncertainties added.
+
+A track is what one latent path carries: the anchor path (shared by every definition without a speed of its
+own, through their offsets) or a definition with its own speed (``slope_offset``). Geos without a reading of a
+track start on the line plus the state of the geo they are pooled towards (the definition's ``centre``, else the
+nation): a common shock to the national course is shared by the provinces pooled around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FilteredStates:
+    """Filtered deviation from the line at each series' last reading: ``mean``, ``var``, ``gain`` (the total
+    weight of the residuals in ``mean``), ``time`` (decimal year) per series (nan time: no reading), and the
+    filter's log-likelihood of the residuals."""
+
+    mean: np.ndarray
+    var: np.ndarray
+    gain: np.ndarray
+    time: np.ndarray
+    log_likelihood: float
+
+
+def filter_states(series: np.ndarray, time: np.ndarray, resid: np.ndarray, n_series: int, obs_var: float,
+                  q: float, p0: float) -> FilteredStates:
+    """Local-level Kalman filter of ``resid`` (transformed-scale residuals from the line) per series id in
+    ``series`` (0..n_series-1), readings in any order; vectorised over series (the loop is over the rank of a
+    reading within its series). ``q``: the walk's variance per year; ``p0``: the state's variance at a series'
+    first reading (its mean is 0: the line's level is fitted)."""
+    order = np.lexsort((time, series))
+    s, t, r = series[order], np.asarray(time, float)[order], np.asarray(resid, float)[order]
+    start = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
+    rank = np.arange(len(s)) - np.repeat(start, np.diff(np.r_[start, len(s)]))
+    mean, var, weight = np.zeros(n_series), np.full(n_series, float(p0)), np.zeros(n_series)
+    last = np.full(n_series, np.nan)
+    loglik = 0.0
+    for k in range(int(rank.max()) + 1 if len(s) else 0):
+        rows = rank == k
+        g, tk, rk = s[rows], t[rows], r[rows]
+        if k:
+            var[g] += q * np.maximum(tk - last[g], 0.0)
+        total = var[g] + obs_var
+        innovation = rk - mean[g]
+        loglik += float(-0.5 * np.sum(innovation ** 2 / total + np.log(2 * np.pi * total)))
+        gain = var[g] / total
+        mean[g] += gain * innovation
+        weight[g] += gain * (1.0 - weight[g])          # the filter's mean of residuals that are all 1
+        var[g] *= 1.0 - gain
+        last[g] = tk
+    return FilteredStates(mean, var, weight, last, loglik)
+
+
+def sample_shift(mean: np.ndarray, var: np.ndarray, gain: np.ndarray, line: np.ndarray, time: np.ndarray,
+                 jump_time: float, q: float, inherit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draws (D, G) of the deviation from the line at ``jump_time``: ``mean``, ``var``, ``gain`` (D, G) at the
+    last reading (``time`` (G,), nan: none), ``line`` (D, G) the draws' fitted line at that reading (their
+    error cancels by ``gain``), the walk's variance ``q`` per year from there to the jump-off. A geo without a
+    reading takes the draw of geo ``inherit[g]`` (-1: none, zero shift); the inherited geo must have readings."""
+    gap = np.where(np.isnan(time), 0.0, np.maximum(jump_time - np.nan_to_num(time), 0.0))
+    shift = (mean - gain * (line - line.mean(axis=0)) + np.sqrt(var + q * gap) * rng.standard_normal(mean.shape))
+    seen = ~np.isnan(time)
+    shift[:, ~seen] = 0.0
+    take = ~seen & (inherit >= 0)
+    shift[:, take] = np.where(seen[inherit[take]], shift[:, inherit[take]], 0.0)
+    return shift

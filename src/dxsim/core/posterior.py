@@ -1,0 +1,176 @@
+"""The Gaussian posterior of one indicator's parameters given its design (``design.py``).
+
+Given the hyper-parameters (pooling sds ``level_sd``, ``slope_sd`` and measurement sd ``obs_sd``) the posterior
+of the parameters is exactly Gaussian. The hyper-parameters are set at their posterior mode (marginal likelihood
+x log-normal priors); their uncertainty is carried by a Laplace approximation: ``hyper_samples`` hyper draws,
+each with its own Gaussian posterior, mixed with equal weight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, optimize
+
+from dxsim.core.design import Design
+from dxsim.core.dynamics import DAMPING_GRID
+from dxsim.core.model import Layout
+from dxsim.inputs.config import IndicatorSpec
+
+HYPER_NAMES = ("level_sd", "slope_sd", "obs_sd")
+
+
+@dataclass(frozen=True)
+class IndicatorPosterior:
+    """Gaussian-mixture posterior of one indicator's parameters.
+
+    Parameter vector: [level_nat, slope_nat, d_level (G-1), d_slope (G-1), offsets (O), slope offsets (S),
+    break offsets (B)], geos in ``geos`` order with ``vietnam`` first (its deviations are zero by definition).
+    A break offset shifts only the readings of a definition dated before its method break (``break_year``):
+    it describes the old measurement and never enters projections."""
+
+    indicator: str
+    geos: tuple[str, ...]
+    offsets: tuple[str, ...]
+    slope_offsets: tuple[str, ...]
+    t0: float
+    hyper_map: np.ndarray      # (3,) level_sd, slope_sd, obs_sd at the mode
+    hypers: np.ndarray         # (H, 3) hyper samples
+    means: np.ndarray          # (H, P)
+    roots: np.ndarray          # (H, P, P) square roots R of the covariances (R R' = cov)
+    break_offsets: tuple[str, ...] = ()
+    damping: np.ndarray | None = None          # (H,) yearly damping factor of each mixture part (None: 1)
+    damping_weights: np.ndarray | None = None  # posterior weights on dynamics.DAMPING_GRID (damped dynamics)
+    # The latent state at each series' last reading (jumpoff.py), per track: the anchor path, then each
+    # definition in ``slope_offsets`` (a path of its own). state_mean, state_var (H, G, tracks): deviation from
+    # the fitted line per mixture part; state_time (G, tracks): decimal time of the last reading (nan: none).
+    state_mean: np.ndarray | None = None
+    state_var: np.ndarray | None = None
+    state_gain: np.ndarray | None = None       # (H, G, tracks) weight of the readings in state_mean
+    state_time: np.ndarray | None = None
+
+    def damping_of_draws(self, draws: int) -> np.ndarray:
+        """(draws,) damping factor; draw i uses mixture part i % H, as ``sample``."""
+        parts = np.arange(draws) % len(self.hypers)
+        return np.ones(draws) if self.damping is None else self.damping[parts]
+
+    @property
+    def damping_mean(self) -> float:
+        return 1.0 if self.damping_weights is None else float(DAMPING_GRID @ self.damping_weights)
+
+    @property
+    def n_params(self) -> int:
+        return self.means.shape[1]
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(len(self.geos), self.offsets, self.slope_offsets, self.break_offsets)
+
+    def sample(self, draws: int, rng: np.random.Generator
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """level (D, G), slope (D, G), offset and slope offset (D, definitions) with zeros for the anchor, for
+        ``draws`` draws; draw i uses mixture part i % H."""
+        H, P = self.means.shape
+        z = rng.standard_normal((draws, P))
+        beta = np.empty((draws, P))
+        part = np.arange(draws) % H
+        for h in range(H):
+            rows = part == h
+            beta[rows] = self.means[h] + z[rows] @ self.roots[h].T
+        return self.layout.split(beta)
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mixture mean (P,) and covariance (P, P)."""
+        mean = self.means.mean(axis=0)
+        covs = np.einsum("hij,hkj->hik", self.roots, self.roots)
+        dev = self.means - mean
+        return mean, covs.mean(axis=0) + dev.T @ dev / len(dev)
+
+
+def _prior_var(design: Design, level_sd: float, slope_sd: float) -> np.ndarray:
+    var = design.fixed_var.copy()
+    var[design.level_cols] = level_sd ** 2
+    var[design.slope_cols] = slope_sd ** 2
+    return var
+
+
+def _gaussian_posterior(design: Design, hyper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact posterior mean and a square root R of the covariance (R R' = cov) given the hyper-parameters."""
+    var = _prior_var(design, hyper[0], hyper[1])
+    xtx, xty, _, _ = design.gram
+    precision = np.diag(1.0 / var) + xtx / hyper[2] ** 2
+    rhs = design.prior_mean / var + xty / hyper[2] ** 2
+    chol_prec = np.linalg.cholesky(precision)                      # precision = L L'
+    mean = linalg.cho_solve((chol_prec, True), rhs)
+    # cov = (L L')^-1 = L^-T L^-1, so R = L^-T is a square root of it
+    inv_l = linalg.solve_triangular(chol_prec, np.eye(len(rhs)), lower=True)
+    return mean, inv_l.T
+
+
+def _log_marginal(design: Design, hyper: np.ndarray) -> float:
+    """log N(y; X m0, C) with C = X V0 X' + s^2 I (V0 = prior variances, s = obs_sd), in the P x P parameter
+    space: with A = V0^-1 + X'X / s^2 and r = y - X m0, Woodbury gives r'C^-1 r = r'r / s^2 - (X'r)' A^-1 (X'r)
+    / s^4 and the determinant lemma log|C| = n log s^2 + log|V0| + log|A|. Exact, and O(P^3) per call."""
+    n = len(design.y)
+    if n == 0:
+        return 0.0
+    var = _prior_var(design, hyper[0], hyper[1])
+    s2 = hyper[2] ** 2
+    xtx, _, xtr, rtr = design.gram
+    chol = np.linalg.cholesky(np.diag(1.0 / var) + xtx / s2)                  # A = L L'
+    u = linalg.solve_triangular(chol, xtr / s2, lower=True)
+    quad = rtr / s2 - u @ u
+    log_det = n * np.log(s2) + np.log(var).sum() + 2.0 * np.log(np.diag(chol)).sum()
+    return float(-0.5 * quad - 0.5 * log_det - 0.5 * n * np.log(2 * np.pi))
+
+
+def _hyper_priors(spec: IndicatorSpec) -> tuple[np.ndarray, np.ndarray]:
+    priors = [spec.level_sd, spec.slope_sd, spec.obs_sd]
+    return np.log([p.median for p in priors]), np.array([p.log_sd for p in priors])
+
+
+def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random.Generator
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Mode of the hyper-parameters and ``samples`` Laplace draws around it (log scale), as (3,), (H, 3)."""
+    centre, spread = _hyper_priors(spec)
+    free = spread > 0
+
+    def full(theta_free: np.ndarray) -> np.ndarray:
+        theta = centre.copy()
+        theta[free] = theta_free
+        return theta
+
+    def neg_log_post(theta_free: np.ndarray) -> float:
+        theta = full(theta_free)
+        prior = -0.5 * np.sum(((theta[free] - centre[free]) / spread[free]) ** 2)
+        return -(_log_marginal(design, np.exp(theta)) + prior)
+
+    if not free.any():
+        return np.exp(centre), np.tile(np.exp(centre), (samples, 1))
+    start = centre[free]
+    res = optimize.minimize(neg_log_post, start, method="Nelder-Mead",
+                            options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000})
+    mode = res.x
+    k = len(mode)
+    h = 1e-3
+    hess = np.empty((k, k))
+    f0 = neg_log_post(mode)
+    for a in range(k):
+        for b in range(a, k):
+            ea, eb = np.eye(k)[a] * h, np.eye(k)[b] * h
+            val = (neg_log_post(mode + ea + eb) - neg_log_post(mode + ea - eb)
+                   - neg_log_post(mode - ea + eb) + neg_log_post(mode - ea - eb)) / (4 * h * h) \
+                if a != b else (neg_log_post(mode + ea) - 2 * f0 + neg_log_post(mode - ea)) / (h * h)
+            hess[a, b] = hess[b, a] = val
+    # the posterior of a log-sd is never wider than its prior: floor the curvature at the prior precision
+    evals, evecs = np.linalg.eigh(hess)
+    evals = np.maximum(evals, (1.0 / spread[free] ** 2).min())
+    cov = (evecs / evals) @ evecs.T
+    # antithetic pairs around the mode keep the mixture centred (exactly for an even count; a single sample is
+    # the mode itself)
+    half = rng.standard_normal(((samples + 1) // 2, k)) @ np.linalg.cholesky(cov).T
+    draws = mode + np.concatenate([half, -half])[:samples] if samples > 1 else mode[None, :]
+    thetas = np.tile(centre, (samples, 1))
+    thetas[:, free] = draws
+    return np.exp(full(mode)), np.exp(thetas)
