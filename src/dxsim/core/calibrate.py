@@ -178,7 +178,6 @@ class Calibrator:
             j = 0 if dfn == spec.anchor else 1 + post.offsets.index(dfn)
             parts = np.arange(draws) % len(post.hypers)
             centre = spec.definition(dfn).centre
-            inherit = np.full(len(self.geos_), gi[centre or NATIONAL])
             # the line the readings were fitted to: a province's reading of a centred definition is the centre's
             on = np.where(province, gi[centre], np.arange(len(self.geos_))) if centre else np.arange(len(self.geos_))
             when = np.nan_to_num(post.state_time[:, t], nan=post.t0)[None, :] - post.t0
@@ -187,7 +186,7 @@ class Calibrator:
             jump_time = self.data_through_.indicator[name] + spec.reading_month / 12.0
             out[:, :, k] = sample_shift(post.state_mean[parts, :, t], post.state_var[parts, :, t],
                                         post.state_gain[parts, :, t], line, post.state_time[:, t], jump_time,
-                                        spec.process_sd ** 2, inherit, rng)
+                                        spec.process_sd ** 2, rng)
         return out
 
     def fit_table(self) -> pd.DataFrame:

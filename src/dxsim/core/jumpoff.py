@@ -18,8 +18,9 @@ blend of the line's prediction and the readings, never both uncertainties added.
 
 A track is what one latent path carries: the anchor path (shared by every definition without a speed of its
 own, through their offsets) or a definition with its own speed (``slope_offset``). Geos without a reading of a
-track start on the line plus the state of the geo they are pooled towards (the definition's ``centre``, else the
-nation): a common shock to the national course is shared by the provinces pooled around it.
+track start on their (pooled) line: their level's pooled spread already holds more than the wander. (Taking the
+state of the series they are pooled towards instead changed the backtest's mean CRPS by +0.02 points and moved
+the one-year coverage of readings without history out of its band, so it is not done.)
 """
 
 from __future__ import annotations
@@ -72,15 +73,11 @@ def filter_states(series: np.ndarray, time: np.ndarray, resid: np.ndarray, n_ser
 
 
 def sample_shift(mean: np.ndarray, var: np.ndarray, gain: np.ndarray, line: np.ndarray, time: np.ndarray,
-                 jump_time: float, q: float, inherit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+                 jump_time: float, q: float, rng: np.random.Generator) -> np.ndarray:
     """Draws (D, G) of the deviation from the line at ``jump_time``: ``mean``, ``var``, ``gain`` (D, G) at the
-    last reading (``time`` (G,), nan: none), ``line`` (D, G) the draws' fitted line at that reading (their
-    error cancels by ``gain``), the walk's variance ``q`` per year from there to the jump-off. A geo without a
-    reading takes the draw of geo ``inherit[g]`` (-1: none, zero shift); the inherited geo must have readings."""
-    gap = np.where(np.isnan(time), 0.0, np.maximum(jump_time - np.nan_to_num(time), 0.0))
-    shift = (mean - gain * (line - line.mean(axis=0)) + np.sqrt(var + q * gap) * rng.standard_normal(mean.shape))
+    last reading (``time`` (G,), nan: none, zero shift), ``line`` (D, G) the draws' fitted line at that reading
+    (their error cancels by ``gain``), the walk's variance ``q`` per year from there to the jump-off."""
     seen = ~np.isnan(time)
-    shift[:, ~seen] = 0.0
-    take = ~seen & (inherit >= 0)
-    shift[:, take] = np.where(seen[inherit[take]], shift[:, inherit[take]], 0.0)
-    return shift
+    gap = np.where(seen, np.maximum(jump_time - np.nan_to_num(time), 0.0), 0.0)
+    shift = (mean - gain * (line - line.mean(axis=0)) + np.sqrt(var + q * gap) * rng.standard_normal(mean.shape))
+    return np.where(seen, shift, 0.0)
