@@ -107,3 +107,24 @@ def test_a_run_uses_the_2024_2025_readings_projects_from_2026_and_says_how_old_t
     vn = tr[(tr["geo"] == "vietnam") & (tr["definition"].isin(["subscription", "full_process", "mic_method"]))]
     assert vn.groupby("definition").apply(lambda g: g.loc[g["projected"], "year"].min()).eq(2026).all()
     assert tr["year"].max() == 2030
+
+
+def test_library_errors_name_the_argument_and_the_cli_names_the_option(inputs, tmp_path, capsys):
+    from dxsim.analyses.forecast_asof import forecast_as_of
+    from dxsim.errors import ArgumentError
+
+    with pytest.raises(ArgumentError) as err:
+        forecast_as_of(inputs, 2023, horizon=2022, draws=10)
+    assert err.value.where == "horizon" and "--" not in str(err.value)
+    assert main(["forecast", "--as-of", "2023", "--horizon", "2022", "--out", str(tmp_path / "f")]) == 2
+    assert "command line: --horizon: must be after the as-of year 2023" in capsys.readouterr().err
+
+
+def test_every_command_is_registered_in_one_package():
+    from dxsim.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    assert list(sub.choices) == ["run", "calibrate", "forecast", "backtest", "plot", "compare", "report", "scorecard",
+                                 "sensitivity", "required-investment"]
+    assert {sub.choices[c].get_default("func").__module__ for c in sub.choices} == {
+        "dxsim.cli.run", "dxsim.cli.evaluate", "dxsim.cli.charts", "dxsim.cli.policy"}

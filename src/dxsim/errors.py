@@ -19,6 +19,16 @@ class InputError(ValueError):
                          else f"{self.source}: {self.problem}")
 
 
+class ArgumentError(InputError):
+    """A function argument is wrong, named as the library names it (``as_of``); the command line shows it as its
+    option (``--as-of``). ``source`` is the file the value was checked against, when there is one."""
+
+    SOURCE = "argument"
+
+    def __init__(self, argument: str, problem: str, source: str | Path = SOURCE) -> None:
+        super().__init__(source, argument, problem)
+
+
 _LINE_BREAKS = {ord(c): c.encode("unicode_escape").decode() for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 

@@ -11,7 +11,6 @@ used at every origin, so the backtest is pseudo out-of-sample on final (revised)
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,16 +22,14 @@ from dxsim import __version__, progress
 from dxsim.analyses import judging
 from dxsim.analyses.forecast_asof import (
     DEFAULT_DRAWS,
-    DEFAULT_HORIZON,
     DEFAULT_SEED,
     _check_year,
-    cmd_forecast,
 )
 from dxsim.analyses.origins import INTERVALS, METHODS, QUASI_SAMPLES, score_origin
 from dxsim.errors import InputError
-from dxsim.inputs.config import DEFAULT_CONFIG, CalibrationConfig
+from dxsim.inputs.config import CalibrationConfig
 from dxsim.outputs.results import atomic_output_dir, sha256_file, write_csv, write_json
-from dxsim.pipeline import Inputs, load_inputs
+from dxsim.pipeline import Inputs
 
 DEFAULT_OUT = Path("results/backtest")
 SKILL_COLUMNS = ("method", "indicator", "definition", "horizon", "history", "n", "mae_median", "coverage_50",
@@ -66,7 +63,7 @@ def run_backtest(inputs: Inputs, origins: tuple[int, ...] | None = None, draws: 
     if not origins:
         raise InputError(inputs.observations_path, "year", "no origin leaves a later reading to score")
     for origin in origins:
-        _check_year(origin, "--origins")
+        _check_year(origin, "origins")
     scores = pd.concat([score_origin(inputs, o, draws, seed)
                         for o in progress.track(origins, "backtest origins", unit="origin")], ignore_index=True)
     order = {m: i for i, m in enumerate(METHODS)}
@@ -218,60 +215,3 @@ def write_backtest(result: Backtest, inputs: Inputs, out: str | Path) -> Path:
         plot_coverage(result.scores, tmp / "pit.png")
         write_json(manifest, tmp / "manifest.json")
     return out
-
-
-# ---- command line ------------------------------------------------------------------------------------------
-def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``forecast`` and ``backtest`` sub-commands."""
-    from dxsim.cli import _positive_int, _seed
-
-    def inputs_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
-                       help="calibration config (default: %(default)s)")
-        p.add_argument("--observations", type=Path, metavar="FILE",
-                       help="observations CSV (default: the config's)")
-        p.add_argument("--draws", type=_positive_int, default=DEFAULT_DRAWS,
-                       help="Monte Carlo draws (default: %(default)s)")
-        p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help="random seed (default: %(default)s)")
-
-    fc = subparsers.add_parser(
-        "forecast", help="forecast the baseline scenario as of a past year",
-        description="Calibrate only on readings dated up to the end of YEAR, project the baseline scenario "
-        "(investment multiple 1) to the horizon and write trajectories.csv (run schema), "
-        "observations_used.csv and manifest.json to DIR.")
-    fc.add_argument("--as-of", type=int, required=True, metavar="YEAR", help="last year of data to use")
-    fc.add_argument("--horizon", type=int, metavar="YEAR",
-                    help=f"last projected year (default: {DEFAULT_HORIZON}, or the year after YEAR)")
-    fc.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    inputs_options(fc)
-    fc.set_defaults(func=cmd_forecast)
-
-    bt = subparsers.add_parser(
-        "backtest", help="score forecasts made as of past years against later readings and baselines",
-        description="For each origin year: forecast with the readings up to it, score every later reading "
-        "(median error, 50/80/95% interval coverage, CRPS, log score) for dxsim and the baselines (last "
-        "value, linear trend, damped-trend ETS, national curve shifted to the province, their equal-weight "
-        "mixture), and write skill.csv, scores.csv, paired.csv (dxsim's reading forecast vs each baseline on "
-        "its points, bootstrap intervals), coverage.csv (by horizon and history, binomial bands) and pit.png.")
-    bt.add_argument("--origins", type=int, nargs="+", metavar="YEAR",
-                    help="origin years (default: every year from the config's first year that leaves a later "
-                    "reading)")
-    bt.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                    help="output folder (default: %(default)s)")
-    inputs_options(bt)
-    bt.set_defaults(func=cmd_backtest)
-
-
-def cmd_backtest(args: argparse.Namespace) -> int:
-    inputs = load_inputs(args.config, args.observations)
-    result = run_backtest(inputs, tuple(args.origins) if args.origins else None, args.draws, args.seed)
-    write_backtest(result, inputs, args.out)
-    counts = result.scores[result.scores["method"] == "dxsim"].groupby("origin").size()
-    print(f"backtest: origins {', '.join(f'{o} ({counts.get(o, 0)} readings)' for o in result.origins)}, "
-          f"{args.draws} draws; means over (origin, reading) pairs, MAE and CRPS in percentage points")
-    print(skill_text(result.skill))
-    print("\nn differs by method: a baseline is scored only where it is available (see README); "
-          "'dxsim_reading CRPS same pts' compares dxsim's forecast of the reading on its points.\n")
-    print(judging.judge_text(result.paired, result.coverage))
-    print(f"wrote {args.out}/ (skill.csv, scores.csv, paired.csv, coverage.csv, pit.png, manifest.json)")
-    return 0

@@ -36,7 +36,7 @@ from dxsim.core.ensemble import (
 )
 from dxsim.core.rollout import Rollouts, scenario_rollouts
 from dxsim.core.targets import evaluation_targets, target_met, unevaluable_reason
-from dxsim.errors import InputError
+from dxsim.errors import ArgumentError
 from dxsim.inputs.config import PILLARS, CalibrationConfig
 from dxsim.inputs.geography import Aggregation, aggregation_for, load_geomap
 from dxsim.inputs.scenario import Scenario
@@ -254,7 +254,7 @@ class BatchRunner:
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
         if workers is not None and scheduler is not None:
-            raise InputError("command line", "--workers", "give --workers or --scheduler, not both")
+            raise ArgumentError("workers", "give workers or a scheduler, not both")
         self.workers, self.scheduler = workers, scheduler
         self._client: Any = None
         self._cluster: Any = None
@@ -272,7 +272,7 @@ class BatchRunner:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
-            raise InputError("command line", "--workers" if self.workers else "--scheduler",
+            raise ArgumentError("workers" if self.workers else "scheduler",
                              "needs dask.distributed, which is not installed: pip install 'dxsim[distributed]'") \
                 from None
         if self.scheduler:

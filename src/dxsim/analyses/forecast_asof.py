@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,18 +17,17 @@ import pandas as pd
 from dxsim import __version__
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import Ensemble, run_ensemble
-from dxsim.errors import InputError
+from dxsim.errors import ArgumentError, InputError
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.geography import model_regions
 from dxsim.inputs.observations import NATIONAL, YEAR_RANGE, known_geos, used_observations
 from dxsim.inputs.scenario import DEFAULT_GEOS, Scenario
 from dxsim.outputs.results import atomic_output_dir, sha256_file, write_csv, write_json
-from dxsim.pipeline import Inputs, load_inputs
+from dxsim.pipeline import Inputs
 
 DEFAULT_DRAWS = 2000
 DEFAULT_SEED = 0
 DEFAULT_HORIZON = 2030
-CLI_SOURCE = "command line"
 
 
 # ---- forecast as of a year ---------------------------------------------------------------------------------
@@ -63,10 +61,9 @@ def forecast_geos(cfg: CalibrationConfig, available: pd.DataFrame,
     return tuple(g for g in known_geos(cfg) if g in wanted)
 
 
-def _check_year(value: int, option: str) -> None:
+def _check_year(value: int, argument: str) -> None:
     if not YEAR_RANGE[0] <= value <= YEAR_RANGE[1]:
-        raise InputError(CLI_SOURCE, option,
-                         f"must be a year in {YEAR_RANGE[0]}-{YEAR_RANGE[1]}, got {value}")
+        raise ArgumentError(argument, f"must be a year in {YEAR_RANGE[0]}-{YEAR_RANGE[1]}, got {value}")
 
 
 def forecast_as_of(inputs: Inputs, as_of: int, horizon: int | None = None, draws: int = DEFAULT_DRAWS,
@@ -74,11 +71,11 @@ def forecast_as_of(inputs: Inputs, as_of: int, horizon: int | None = None, draws
     """Calibrate on ``inputs`` using only readings dated up to the end of ``as_of`` and project the baseline
     scenario to ``horizon`` (default 2030, or the year after ``as_of``)."""
     cfg = inputs.config
-    _check_year(as_of, "--as-of")
+    _check_year(as_of, "as_of")
     horizon = int(horizon) if horizon is not None else max(DEFAULT_HORIZON, as_of + 1)
-    _check_year(horizon, "--horizon")
+    _check_year(horizon, "horizon")
     if horizon <= as_of:
-        raise InputError(CLI_SOURCE, "--horizon", f"must be after --as-of {as_of}, got {horizon}")
+        raise ArgumentError("horizon", f"must be after the as-of year {as_of}, got {horizon}")
     available = used_observations(inputs.observations, as_of)
     if available.empty:
         raise InputError(inputs.observations_path, "year", f"no usable reading is dated {as_of} or earlier")
@@ -133,20 +130,3 @@ def draws_at(ensemble: Ensemble, cfg: CalibrationConfig, geo: str, indicator: st
         if w > 0:
             out[j] = (1 - w) * out[j] + w * ensemble.values(int(y) + 1, series=[k], geos=[g])[0, 0, 0]
     return out
-
-
-
-def cmd_forecast(args: argparse.Namespace) -> int:
-    inputs = load_inputs(args.config, args.observations)
-    result = forecast_as_of(inputs, args.as_of, args.horizon, args.draws, args.seed)
-    write_forecast(result, args.out)
-    tr = result.trajectories
-    nat = tr[(tr["geo"] == NATIONAL) & tr["year"].isin([args.as_of + 1, result.manifest["horizon"]])]
-    cfg = inputs.config
-    nat = nat[nat["definition"] == nat["indicator"].map({i.name: i.anchor for i in cfg.indicators})]
-    print(f"forecast as of {args.as_of} ({result.manifest['observations']['rows_used']} readings dated "
-          f"{args.as_of} or earlier), baseline scenario, {args.draws} draws; national median [80% interval]:")
-    for r in nat.itertuples():
-        print(f"  {r.indicator:<28} {r.definition:<17} {r.year}  {r.q50:5.1f} [{r.q10:5.1f}-{r.q90:5.1f}]")
-    print(f"wrote {args.out}/ (trajectories.csv, observations_used.csv, manifest.json)")
-    return 0

@@ -22,7 +22,6 @@ import pandas as pd
 from dxsim.analyses import baselines
 from dxsim.analyses.baselines import BASELINES, SERIES_KEY
 from dxsim.analyses.forecast_asof import (
-    CLI_SOURCE,
     DEFAULT_DRAWS,
     DEFAULT_SEED,
     baseline_scenario,
@@ -33,7 +32,7 @@ from dxsim.analyses.scoring import covered, crps_samples, log_score, pit, quasi_
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import Ensemble, run_ensemble
 from dxsim.core.model import reading_share, share_to_z
-from dxsim.errors import InputError
+from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.geography import load_geomap
 from dxsim.inputs.merged_readings import split_merged
@@ -151,7 +150,7 @@ def score_origin(inputs: Inputs, origin: int, draws: int = DEFAULT_DRAWS, seed: 
     used = inputs.observations[inputs.observations["status"] == "used"]
     later = later_readings(inputs, origin)
     if (used["year"] <= origin).sum() == 0 or later.empty:
-        raise InputError(CLI_SOURCE, "--origins",
+        raise ArgumentError("origins",
                          f"origin {origin} needs readings dated {origin} or earlier and later ones to score "
                          f"(used readings run {used['year'].min()}-{used['year'].max()})")
     if fit is None:

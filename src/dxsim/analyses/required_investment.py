@@ -11,21 +11,17 @@ as in the scenario. Targets of the form "<= x" are not applicable (more investme
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dxsim import progress
 from dxsim.analyses.experiments import (
     BatchRunner,
     Experiment,
     Output,
     build_experiment,
-    experiment_manifest,
     scenario_outputs,
 )
 from dxsim.analyses.factors import Factor
@@ -187,87 +183,3 @@ def summary_text(table: pd.DataFrame, probability: float, draws: int) -> str:
         lines.append(f"  {r.geo:<10} {r.indicator}/{r.definition} {r.deadline} {r.comparator}{r.target:g} "
                      f"[{r.pillar}]: {r.answer}{se}")
     return "\n".join(lines)
-
-
-def cmd_required_investment(args: argparse.Namespace) -> int:
-    from dxsim.inputs.observations import known_geos
-    from dxsim.inputs.scenario import load_scenario
-    from dxsim.outputs.results import atomic_output_dir, check_output_dir, write_csv, write_json
-    from dxsim.pipeline import load_inputs
-
-    if not 0 < args.probability < 1:
-        raise InputError("command line", "--probability", f"must be between 0 and 1, got {args.probability:g}")
-    if not args.tolerance > 0:
-        raise InputError("command line", "--tolerance", f"must be above 0, got {args.tolerance:g}")
-    if not args.max_multiple > 1:
-        raise InputError("command line", "--max-multiple", f"must be above 1, got {args.max_multiple:g}")
-    inputs = load_inputs(args.config, args.observations, args.targets)
-    cfg = inputs.config
-    scenario = load_scenario(args.scenario, cfg, known_geos(cfg))
-    for name in args.target or ():
-        if name.split("/")[0] not in cfg.indicator_names:
-            raise InputError("command line", "--target", f"unknown indicator in {name!r}; modelled: "
-                             f"{', '.join(cfg.indicator_names)}")
-    if args.geo:                                    # names contract: lang_son@pre2025 is lang_son
-        geomap = load_geomap(cfg)
-        args.geo = [region.name if (region := geomap.resolve(g)) else g for g in args.geo]
-    for geo in args.geo or ():
-        if geo not in scenario.geos:
-            raise InputError("command line", "--geo", f"{geo!r} is not in the scenario's geos {list(scenario.geos)}")
-    out = args.out or Path("results") / f"{scenario.name}_required_investment"
-    check_output_dir(out)
-    with progress.stage("calibrate"):
-        calibrator = Calibrator(cfg).fit(inputs.observations)
-    draws = args.draws or 1000
-    seed = scenario.seed if args.seed is None else args.seed
-    table, curves = required_investment(calibrator, scenario, inputs.targets, args.probability, draws, seed,
-                                        args.pillar, args.geo, args.target, args.max_multiple, args.tolerance,
-                                        BatchRunner(args.workers, args.scheduler))
-    if table.empty:
-        raise InputError("command line", "--target", "no evaluable target due in a projected year matches the "
-                         "filters (see target_probabilities.csv of a run)")
-    manifest = experiment_manifest("required-investment", scenario, inputs, probability=args.probability,
-                                   draws=draws, seed=seed, max_multiple=args.max_multiple, tolerance=args.tolerance)
-    with atomic_output_dir(out) as tmp:
-        write_csv(table[list(REQUIRED_COLUMNS)], tmp / "required_investment.csv")
-        write_csv(curves, tmp / "required_investment_curves.csv")
-        if not args.no_charts:
-            from dxsim.outputs.policycharts import required_investment_charts
-
-            required_investment_charts(curves, table, args.probability, tmp / "charts")
-        write_json(manifest, tmp / "manifest.json")
-    print(summary_text(table, args.probability, draws))
-    print(f"\nwrote {out}/ (required_investment.csv, required_investment_curves.csv, manifest.json"
-          f"{'' if args.no_charts else ', charts/'})")
-    return 0
-
-
-def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    from dxsim.analyses.sensitivity import add_scale_out
-    from dxsim.cli import _add_inputs, _draws, _seed
-    from dxsim.inputs.config import PILLARS
-
-    p = subparsers.add_parser(
-        "required-investment", help="the smallest investment multiple from which each target reaches a probability",
-        description="For each evaluable target of SCENARIO due in a projected year (filtered by --pillar, --geo, "
-        "--target), find by bisection the smallest investment multiple of its pillar in its geo from which "
-        "P(met) >= --probability (same draws and noise at every multiple), with its Monte Carlo error and the "
-        "bn VND equivalent where a baseline spend is configured. Writes required_investment.csv, the curves and "
-        "a chart per geo to results/<scenario>_required_investment/ or --out.")
-    p.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
-    p.add_argument("--probability", type=float, default=0.8, help="the probability to reach (default: 0.8)")
-    p.add_argument("--pillar", action="append", choices=PILLARS, help="only targets of this pillar (repeatable)")
-    p.add_argument("--geo", action="append", metavar="GEO", help="only targets of this geo (repeatable)")
-    p.add_argument("--target", action="append", metavar="INDICATOR[/DEFINITION]",
-                   help="only targets of this indicator or series (repeatable)")
-    p.add_argument("--max-multiple", type=float, default=10.0, metavar="M",
-                   help="upper bound of the search: beyond it a target is 'not reachable' (default: 10)")
-    p.add_argument("--tolerance", type=float, default=0.01, help="precision of the multiple (default: 0.01)")
-    p.add_argument("--draws", type=_draws, help="Monte Carlo draws (default 1000)")
-    p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    p.add_argument("--out", type=Path, metavar="DIR",
-                   help="output folder (default: results/<scenario>_required_investment)")
-    p.add_argument("--no-charts", action="store_true", help="skip the charts")
-    add_scale_out(p)
-    _add_inputs(p)
-    p.set_defaults(func=cmd_required_investment)

@@ -17,8 +17,6 @@ forecast only series with readings at the origin (see ``baselines``).
 
 from __future__ import annotations
 
-import argparse
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,14 +25,13 @@ import pandas as pd
 
 from dxsim import __version__, progress
 from dxsim.analyses import backtest
-from dxsim.analyses.forecast_asof import CLI_SOURCE, DEFAULT_DRAWS, DEFAULT_SEED, draws_at
+from dxsim.analyses.forecast_asof import DEFAULT_DRAWS, DEFAULT_SEED, draws_at
 from dxsim.analyses.origins import METHODS, OriginFit, baseline_forecasts, fit_origin, later_readings, score_origin
 from dxsim.core.targets import evaluation_targets, meets, target_met
 from dxsim.core.verdicts import verdicts
-from dxsim.errors import InputError
-from dxsim.inputs.config import DEFAULT_CONFIG
-from dxsim.outputs.results import atomic_output_dir, check_output_dir, write_csv, write_json
-from dxsim.pipeline import Inputs, load_inputs
+from dxsim.errors import ArgumentError, InputError
+from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
+from dxsim.pipeline import Inputs
 
 DEFAULT_ORIGINS = (2023, 2024)
 DEFAULT_OUT = Path("results/scorecard")
@@ -130,16 +127,16 @@ def run_scorecard(inputs: Inputs, origins: tuple[int, ...] = DEFAULT_ORIGINS, dr
         later = later_readings(inputs, origin)
         due = judged[judged["deadline"] > origin]
         if later.empty and due.empty:
-            raise InputError(CLI_SOURCE, "--origins", f"origin {origin} leaves no later reading and no target "
+            raise ArgumentError("origins", f"origin {origin} leaves no later reading and no target "
                              f"with a known outcome to score (the readings used run to {newest})")
         horizon = int(max(later["year"].max() if len(later) else origin, due["deadline"].max()
                           if len(due) else origin)) + 1
         try:
             fit = fit_origin(inputs, origin, horizon, draws, seed, tuple(later["geo"]) + tuple(due["geo"]))
         except InputError as exc:
-            if exc.where != "--as-of":
+            if exc.where != "as_of":
                 raise
-            raise InputError(exc.source, "--origins", exc.problem) from None      # the option the user gave
+            raise ArgumentError("origins", exc.problem) from None      # the argument the caller gave
         parts += [target_rows(fit, judged), reading_rows(inputs, fit, draws, seed)]
     table = pd.concat([p for p in parts if len(p)], ignore_index=True)
     order = {m: i for i, m in enumerate(METHODS)}
@@ -317,42 +314,3 @@ def track_record_section(folder: str | Path) -> str:
         figure_html(folder / "scorecard.png" if (folder / "scorecard.png").is_file() else None,
                 "Probability given vs outcome, and later readings inside the 80% interval", "scorecard chart"),
     ])
-
-
-# ---- command line ------------------------------------------------------------------------------------------
-def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``scorecard`` sub-command."""
-    from dxsim.cli import _positive_int, _seed
-
-    sc = subparsers.add_parser(
-        "scorecard", help="what dxsim said at past origins about targets and readings, and what happened",
-        description="For each origin year, fit with the readings dated up to it and list, for every target "
-        "whose outcome is now known, the P(met) given by dxsim and the baselines, the outcome and the Brier "
-        "score; for every later reading, the forecast median, 80% interval and whether it held. Writes "
-        "scorecard.csv, scorecard.png and manifest.json.")
-    sc.add_argument("--origins", type=int, nargs="+", default=list(DEFAULT_ORIGINS), metavar="YEAR",
-                    help="origin years (default: %(default)s)")
-    sc.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                    help="output folder (default: %(default)s)")
-    sc.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="calibration config (default: %(default)s)")
-    sc.add_argument("--observations", type=Path, metavar="FILE", help="observations CSV (default: the config's)")
-    sc.add_argument("--targets", type=Path, metavar="FILE", help="targets CSV (default: the config's)")
-    sc.add_argument("--draws", type=_positive_int, default=DEFAULT_DRAWS,
-                    help="Monte Carlo draws (default: %(default)s)")
-    sc.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help="random seed (default: %(default)s)")
-    sc.set_defaults(func=cmd_scorecard)
-
-
-def cmd_scorecard(args: argparse.Namespace) -> int:
-    start = time.perf_counter()
-    check_output_dir(args.out)
-    inputs = load_inputs(args.config, args.observations, args.targets)
-    card = run_scorecard(inputs, tuple(args.origins), args.draws, args.seed)
-    write_scorecard(card, inputs, args.out)
-    print(f"scorecard: origins {', '.join(map(str, card.origins))}, {args.draws} draws; Brier score of P(met) "
-          "over distinct targets with a known outcome (lower is better), share of later readings inside the "
-          "80% interval")
-    print(summary_text(card.summary))
-    print(f"\nwrote {args.out}/ (scorecard.csv, scorecard.png, manifest.json) in "
-          f"{time.perf_counter() - start:.1f} s")
-    return 0

@@ -9,7 +9,6 @@ probability and each headline median in 2030 (``experiments.scenario_outputs``).
 
 from __future__ import annotations
 
-import argparse
 import time
 import warnings
 from dataclasses import dataclass
@@ -18,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dxsim import progress
-from dxsim.analyses.experiments import BatchRunner, Experiment, build_experiment, describe, experiment_manifest
-from dxsim.analyses.factors import Factor, default_factors, factors_toml, load_factors, salib_problem
+from dxsim.analyses.experiments import BatchRunner, Experiment
+from dxsim.analyses.factors import Factor, factors_toml, salib_problem
 
 METHODS = ("sobol", "morris")
 CONF_LEVEL = 0.95
@@ -149,79 +147,3 @@ def write_sensitivity(result: SensitivityResult, out: Path, manifest: dict, char
 
             sensitivity_charts(result, tmp / "charts")
         write_json(manifest, tmp / "manifest.json")
-
-
-def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from dxsim.core.calibrate import Calibrator
-    from dxsim.errors import InputError
-    from dxsim.inputs.observations import known_geos
-    from dxsim.inputs.scenario import load_scenario
-    from dxsim.outputs.results import check_output_dir, sha256_file
-    from dxsim.pipeline import load_inputs
-
-    n = args.n or (256 if args.method == "sobol" else 32)
-    if args.method == "sobol" and n & (n - 1):
-        raise InputError("command line", "--n", f"Sobol sampling needs a power of two, got {n}")
-    inputs = load_inputs(args.config, args.observations, args.targets)
-    cfg = inputs.config
-    scenario = load_scenario(args.scenario, cfg, known_geos(cfg))
-    out = args.out or Path("results") / f"{scenario.name}_sensitivity"
-    check_output_dir(out)
-    factors = load_factors(args.factors, cfg, scenario) if args.factors else default_factors(cfg, scenario)
-    if len(factors) < 2:
-        raise InputError(str(args.factors), "factors", "a sensitivity analysis needs at least two factors")
-    with progress.stage("calibrate"):
-        calibrator = Calibrator(cfg).fit(inputs.observations)
-    draws = args.draws or 1000
-    seed = scenario.seed if args.seed is None else args.seed
-    experiment = build_experiment(calibrator, scenario, inputs.targets, factors, draws, seed)
-    evaluations = len(sample(factors, args.method, n, seed))
-    print(f"{scenario.name}: {args.method}, {describe(evaluations, experiment.batch_size)}"
-          f", {draws} draws, {len(experiment.outputs)} outputs")
-    result = run_sensitivity(experiment, args.method, n, seed, BatchRunner(args.workers, args.scheduler))
-    manifest = experiment_manifest(
-        "sensitivity", scenario, inputs,
-        factors_file={"file": str(args.factors), "sha256": sha256_file(args.factors)} if args.factors
-        else "default (dxsim.analyses.factors.default_factors)",
-        method=args.method, n=n, evaluations=result.evaluations, draws=draws, seed=seed,
-        confidence_level=CONF_LEVEL)
-    write_sensitivity(result, out, manifest, charts=not args.no_charts)
-    print(summary_text(result))
-    print(f"\nwrote {out}/ (sensitivity.csv, sensitivity_outputs.csv, factors.toml, manifest.json"
-          f"{'' if args.no_charts else ', charts/'})")
-    return 0
-
-
-def add_scale_out(p: argparse.ArgumentParser) -> None:
-    """--workers / --scheduler (Dask), shared by the experiment commands."""
-    from dxsim.cli import _positive_int
-
-    p.add_argument("--workers", type=_positive_int, metavar="N",
-                   help="run batches on a local Dask cluster of N worker processes (needs dxsim[distributed])")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run batches on an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
-
-
-def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    from dxsim.cli import _add_inputs, _draws, _positive_int, _seed
-
-    p = subparsers.add_parser(
-        "sensitivity", help="which levers and assumptions move each target probability (Sobol or Morris)",
-        description="Global sensitivity analysis of SCENARIO: sample the factors (SALib), evaluate every sample "
-        "with the same draws and noise, and write sensitivity.csv (output, factor, index, value, confidence "
-        "interval), sensitivity_outputs.csv, factors.toml and ranked bar charts to results/<scenario>_sensitivity/ "
-        "or --out. Factors: --factors FILE (see scenarios/factors_default.toml) or the default ones.")
-    p.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
-    p.add_argument("--method", choices=METHODS, default="sobol", help="sobol (default) or morris")
-    p.add_argument("--n", type=_positive_int, metavar="N",
-                   help="Sobol base samples, a power of two (default 256: N(2k+2) evaluations for k factors); "
-                   "Morris trajectories (default 32)")
-    p.add_argument("--factors", type=Path, metavar="FILE", help="factors TOML file (default: generated from the "
-                   "scenario and the config, as in scenarios/factors_default.toml)")
-    p.add_argument("--draws", type=_draws, help="Monte Carlo draws per evaluation (default 1000)")
-    p.add_argument("--seed", type=_seed, help="seed of the draws and the samples (default: the scenario's)")
-    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<scenario>_sensitivity)")
-    p.add_argument("--no-charts", action="store_true", help="skip the charts")
-    add_scale_out(p)
-    _add_inputs(p)
-    p.set_defaults(func=cmd_sensitivity)

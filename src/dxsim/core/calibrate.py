@@ -20,7 +20,7 @@ from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified
 from dxsim.core.jumpoff import filter_states, sample_shift
 from dxsim.core.model import path_z
 from dxsim.core.posterior import IndicatorPosterior, _gaussian_posterior, _log_marginal, fit_hypers
-from dxsim.errors import InputError
+from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig, IndicatorSpec
 from dxsim.inputs.geography import load_geomap
 from dxsim.inputs.merged_readings import merged_weights, split_merged, with_merged_readings
@@ -41,7 +41,7 @@ class Calibrator:
         cfg = self.config
         latest = data_through(cfg, used_observations(observations)).year
         if as_of is not None and not cfg.first_year - 5 <= as_of <= latest:
-            raise InputError("command line", "--as-of", f"must be a year from {cfg.first_year - 5} to the "
+            raise ArgumentError("as_of", f"must be a year from {cfg.first_year - 5} to the "
                              f"last year with data {latest}, got {as_of}")
         used = used_observations(observations, as_of)
         self.data_through_ = data_through(cfg, used, as_of)

@@ -29,7 +29,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from dxsim.errors import InputError, unknown
+from dxsim.errors import ArgumentError, unknown
 from dxsim.outputs import results, style
 from dxsim.outputs.chartkit import _spread, fan_chart_keys, p_text, short_document, source_name  # noqa: F401
 from dxsim.outputs.comparechart import compare_chart, overview_chart, overview_pages, run_labels  # noqa: F401
@@ -232,15 +232,14 @@ def render_compare(runs: Sequence[RunTables], out_dir: str | Path, lang: str = "
 
 
 def check_filters(tables: RunTables, geos: Sequence[str] | None, indicators: Sequence[str] | None) -> None:
-    """InputError for a --geo or --indicator that the run does not have."""
+    """ArgumentError for a geo or indicator that the run does not have."""
     for geo in geos or ():
         if geo not in tables.geos:
-            raise InputError(tables.folder / "trajectories.csv", "--geo", unknown("geo", geo, tables.geos))
+            raise ArgumentError("geo", unknown("geo", geo, tables.geos), tables.folder / "trajectories.csv")
     known = tuple(pd.unique(tables.trajectories["indicator"]))
     for ind in indicators or ():
         if ind not in known:
-            raise InputError(tables.folder / "trajectories.csv", "--indicator",
-                             unknown("indicator", ind, known))
+            raise ArgumentError("indicator", unknown("indicator", ind, known), tables.folder / "trajectories.csv")
 
 
 def charts_dir(folder: str | Path, lang: str = "en") -> Path:

@@ -1,4 +1,4 @@
-"""``report.html`` for report writers, and the chart commands ``dxsim plot``, ``compare`` and ``report``.
+"""``report.html`` for report writers, and re-drawing a results folder's charts (``dxsim plot``).
 
 The report is one self-contained HTML file: charts are embedded as data URIs, styles are inline, there is no
 script, and the only links are the data sources (``source_url``), so it opens offline. Everything is read from
@@ -7,25 +7,23 @@ results folders written by ``dxsim run`` (and ``dxsim backtest`` for the forecas
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import html
 import os
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from dxsim import __version__, progress
+from dxsim import __version__
 from dxsim.errors import InputError
 from dxsim.outputs import style
 from dxsim.outputs.report_brief import word
 from dxsim.outputs.report_html import CSS, chart_file, esc
 from dxsim.outputs.report_sections import ReportContext, SkillFolder, build_sections
-from dxsim.outputs.results import atomic_output_dir, check_output_dir, record_written, remove_stale_files
+from dxsim.outputs.results import check_output_dir, record_written, remove_stale_files
 
 if TYPE_CHECKING:
     from dxsim.outputs.charts import RunTables
@@ -135,7 +133,7 @@ def check_report_destination(out: Path) -> None:
         raise InputError(out, "", "is a folder; give a file name for the report, e.g. report.html")
     if out.exists() and not is_dxsim_report(out):
         raise InputError(out, "", "exists and is not a report written by dxsim; not overwritten (choose another "
-                         "--out FILE or remove it)")
+                         "output file or remove it)")
 
 
 def write_report(folders: Sequence[str | Path], out: str | Path | None = None, lang: str = "en") -> Path:
@@ -182,86 +180,4 @@ def plot_run(folder: str | Path, lang: str = "en", formats: Sequence[str] = styl
     return install_charts(tables, dest, lang=lang, formats=formats, geos=geos, indicators=indicators)
 
 
-def _formats(value: str | None) -> tuple[str, ...]:
-    return style.FORMATS if value is None else (value,)
-
-
-def cmd_plot(args: argparse.Namespace) -> int:
-    start = time.perf_counter()
-    with progress.stage("charts"):
-        files = plot_run(args.results, args.lang, _formats(args.format), args.geo, args.indicator, args.out)
-    seconds = time.perf_counter() - start
-    where = sorted({str(f.parent) for f in files}) or [str(args.out or args.results)]
-    print(f"wrote {len(files)} files to {', '.join(where)}/ in {seconds:.1f} s (other files left as they were)")
-    return 0
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from dxsim.outputs.charts import read_run, render_compare
-
-    start = time.perf_counter()
-    if len(args.results) < 2:
-        raise InputError("dxsim compare", "RESULTS_DIR", "give at least two results folders to compare")
-    runs = [read_run(d) for d in args.results]
-    common = [g for g in runs[0].geos if all(g in r.geos for r in runs[1:])]
-    if not common:
-        raise InputError(args.results[1], "", "shares no geo with " + str(args.results[0]))
-    with atomic_output_dir(args.out) as tmp:
-        files = render_compare(runs, tmp, lang=args.lang, formats=_formats(args.format))
-    print(f"wrote {len(files)} files to {args.out}/ in {time.perf_counter() - start:.1f} s")
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    start = time.perf_counter()
-    out = write_report(args.results, args.out, args.lang)
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
-    return 0
-
-
-def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``plot``, ``compare`` and ``report`` to the dxsim command line."""
-    lang = {"choices": style.LANGS, "default": "en", "help": "chart language (default: %(default)s)"}
-    fmt = {"choices": style.FORMATS, "help": "only this format (default: PNG at 300 dpi and SVG)"}
-
-    p = subparsers.add_parser("plot", help="re-draw a results folder's charts without simulating again",
-                              description="Re-draw the charts of a results folder written by `dxsim run` "
-                              "into RESULTS_DIR/charts, or RESULTS_DIR/charts/vi for --lang vi (fan charts, "
-                              "target probabilities, overview). Only the files drawn are replaced: with "
-                              "--geo/--indicator only those fan charts, with --format only that format.")
-    p.add_argument("results", type=Path, metavar="RESULTS_DIR", help="e.g. results/baseline")
-    p.add_argument("--geo", action="append", metavar="G", help="only fan charts of this geo (repeatable)")
-    p.add_argument("--indicator", action="append", metavar="I", help="only fan charts of this indicator "
-                   "(repeatable)")
-    p.add_argument("--format", **fmt)
-    p.add_argument("--lang", **lang)
-    p.add_argument("--out", type=Path, metavar="DIR", help="write the charts to DIR (default: RESULTS_DIR/charts, "
-                   "or RESULTS_DIR/charts/LANG for a language other than English)")
-    p.set_defaults(func=cmd_plot)
-
-    c = subparsers.add_parser("compare", help="draw the medians and 80%% bands of several runs together",
-                              description="Per geo x headline indicator, the medians and 80% bands of each "
-                              "run (e.g. results/baseline results/accelerated).")
-    c.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR", help="two or more results folders")
-    c.add_argument("--out", type=Path, default=Path("results/compare"), metavar="DIR",
-                   help="output folder (default: %(default)s)")
-    c.add_argument("--format", **fmt)
-    c.add_argument("--lang", **lang)
-    c.set_defaults(func=cmd_compare)
-
-    r = subparsers.add_parser("report", help="write a self-contained report.html",
-                              description="Write one self-contained HTML file (charts embedded, opens "
-                              "offline) with the summary tables, the charts, the scenario's assumptions, the "
-                              "calibration and the data sources of one or more results folders; a folder "
-                              "with skill.csv (dxsim backtest) adds a forecast-skill section, one with "
-                              "scorecard.csv (dxsim scorecard) a track-record section, one from dxsim sensitivity or "
-                              "required-investment a policy section.")
-    r.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR", help="results folders")
-    r.add_argument("--out", type=Path, metavar="FILE", help="output file (default: report.html in the first "
-                   "RESULTS_DIR)")
-    r.add_argument("--lang", **{**lang, "help": "language of names in tables and of charts drawn for the "
-                   "report (default: en)"})
-    r.set_defaults(func=cmd_report)
-
-
-__all__ = ["build_report", "plot_run", "register_cli", "write_report"]
+__all__ = ["build_report", "plot_run", "write_report"]

@@ -1,92 +1,35 @@
-"""Command line: a thin layer over the library. Exit codes: 0 success, 2 bad input, 1 internal error."""
+"""``dxsim run`` and ``dxsim calibrate``: simulate a scenario, or fit the model and save its draws."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import signal
 import sys
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from dxsim import __version__, progress
-from dxsim.errors import InputError, Terminated, raise_terminated
-from dxsim.inputs.config import DEFAULT_CONFIG
+from dxsim import progress
+from dxsim.cli import options as opt
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-# Modules that add sub-commands: each defines register_cli(subparsers), whose parsers set ``func``.
-COMMAND_MODULES: tuple[str, ...] = ("dxsim.analyses.backtest", "dxsim.outputs.report", "dxsim.analyses.scorecard",
-                                     "dxsim.analyses.sensitivity", "dxsim.analyses.required_investment")
+EXIT_OK = 0
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _draws(text: str) -> int:
-    value = _positive_int(text)
-    if value < 10:
-        raise argparse.ArgumentTypeError(f"must be >= 10 (as in a scenario file), got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _add_inputs(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
-                   help="calibration config (default: %(default)s)")
-    p.add_argument("--observations", type=Path, metavar="FILE",
-                   help="observations CSV to calibrate on (default: the config's)")
-    p.add_argument("--targets", type=Path, metavar="FILE", help="targets CSV (default: the config's)")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Option errors as one line (exit 2 through InputError), not argparse's usage block; sub-command parsers
-    are of the same class."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(self.prog, "", f"{message} (see {self.prog} --help)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
-        prog="dxsim", description="Calibrated forecasts of provincial digital transformation in Vietnam and the "
-        "probability of meeting plan targets.")
-    parser.add_argument("--version", action="version", version=f"dxsim {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr (shown only on a terminal)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``run`` and ``calibrate``."""
     run = sub.add_parser("run", help="simulate a scenario and write trajectories, target probabilities, charts",
                          description="Calibrate on the observations, simulate SCENARIO and write "
                          "trajectories.csv, target_probabilities.csv, manifest.json (and charts) to "
                          "results/<scenario name>/ or --out.")
     run.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file, e.g. scenarios/baseline.toml")
-    run.add_argument("--draws", type=_draws, help="Monte Carlo draws, at least 10 (default: the scenario's)")
-    run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    run.add_argument("--draws", type=opt.draws, help="Monte Carlo draws, at least 10 (default: the scenario's)")
+    run.add_argument("--seed", type=opt.seed, help="random seed (default: the scenario's)")
     run.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<scenario name>)")
     run.add_argument("--no-charts", action="store_true", help="skip the charts")
     run.add_argument("--clean", action="store_true", help="remove files that other dxsim commands wrote into "
                      "the results folder (report.html, other charts); files dxsim did not write are always kept")
     run.add_argument("--lang", choices=("en", "vi"), default="en", help="chart language (default: en)")
-    _add_inputs(run)
+    opt.add_inputs(run)
     run.set_defaults(func=cmd_run)
 
     cal = sub.add_parser("calibrate", help="fit the model and write parameters, draws and diagnostics",
@@ -94,14 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
                          "fit_table.csv, draws.npz and diagnostic plots.")
     cal.add_argument("--out", type=Path, default=Path("results/calibration"), metavar="DIR",
                      help="output folder (default: %(default)s)")
-    cal.add_argument("--draws", type=_positive_int, default=2000, help="parameter draws to save (default: %(default)s)")
-    cal.add_argument("--seed", type=_seed, default=0, help="seed of the saved draws (default: %(default)s)")
+    cal.add_argument("--draws", type=opt.positive_int, default=2000,
+                     help="parameter draws to save (default: %(default)s)")
+    cal.add_argument("--seed", type=opt.seed, default=0, help="seed of the saved draws (default: %(default)s)")
     cal.add_argument("--as-of", type=int, metavar="YEAR", help="use only readings up to the end of YEAR")
-    _add_inputs(cal)
+    opt.add_inputs(cal)
     cal.set_defaults(func=cmd_calibrate)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register_cli(sub)
-    return parser
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -210,58 +151,3 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(fit[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\nwrote {args.out}/ (parameters.csv, fit_table.csv, draws.npz, diagnostics/)")
     return EXIT_OK
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line. Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error (one
-    line; the traceback with --debug), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
-    try:
-        args = build_parser().parse_args(argv)
-        progress.set_quiet(args.quiet)
-        return args.func(args)
-    except InputError as exc:
-        if debug:
-            raise
-        return _fail(f"error: {exc}", EXIT_INPUT)
-    except MemoryError as exc:
-        if debug:
-            raise
-        advice = "" if "draws" in str(exc) else "; use fewer draws (--draws)"
-        return _fail(f"error: not enough memory ({exc or 'out of memory'}){advice}", EXIT_INPUT)
-    except BrokenPipeError:                  # output piped into e.g. `head`, which stopped reading: not an error
-        sys.stderr.close()
-        return EXIT_OK
-    except KeyboardInterrupt as exc:
-        kind, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
-        return _fail(f"{kind}; no partial results are left behind", code)
-    except OSError as exc:
-        if debug:
-            raise
-        if exc.filename:                     # a folder or file the user named cannot be read or written
-            return _fail(f"error: {exc.filename}: {exc.strerror or exc}", EXIT_INPUT)
-        return _internal(exc)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
-        if debug:
-            raise
-        return _internal(exc)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _fail(message: str, code: int) -> int:
-    """Print one line to stderr and return the exit code."""
-    print(f"dxsim: {' '.join(message.splitlines())}", file=sys.stderr)
-    return code
-
-
-def _internal(exc: BaseException) -> int:
-    return _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", EXIT_INTERNAL)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

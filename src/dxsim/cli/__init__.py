@@ -1,0 +1,87 @@
+"""Command line: a thin layer over the library (parse, call, print). Exit codes: 0 success, 2 bad input, 1 internal
+error. One module per group of sub-commands; each registers its parsers, which set ``func`` to a function of the
+parsed arguments that returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from dxsim import __version__, progress
+from dxsim.cli import charts, evaluate, policy, run
+from dxsim.cli.options import OneLineParser, as_option
+from dxsim.errors import ArgumentError, InputError, Terminated, raise_terminated
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="dxsim", description="Calibrated forecasts of provincial digital transformation in Vietnam and the "
+        "probability of meeting plan targets.")
+    parser.add_argument("--version", action="version", version=f"dxsim {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr (shown only on a terminal)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in (run.register, evaluate.register_backtest, charts.register, evaluate.register_scorecard,
+                     policy.register):          # in the order of `dxsim --help`
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line. Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error (one
+    line; the traceback with --debug), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
+    try:
+        args = build_parser().parse_args(argv)
+        progress.set_quiet(args.quiet)
+        try:
+            return args.func(args)
+        except ArgumentError as exc:             # a library argument, named as the option the user gave
+            raise as_option(exc) from None
+    except InputError as exc:
+        if debug:
+            raise
+        return _fail(f"error: {exc}", EXIT_INPUT)
+    except MemoryError as exc:
+        if debug:
+            raise
+        advice = "" if "draws" in str(exc) else "; use fewer draws (--draws)"
+        return _fail(f"error: not enough memory ({exc or 'out of memory'}){advice}", EXIT_INPUT)
+    except BrokenPipeError:                  # output piped into e.g. `head`, which stopped reading: not an error
+        sys.stderr.close()
+        return EXIT_OK
+    except KeyboardInterrupt as exc:
+        kind, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+        return _fail(f"{kind}; no partial results are left behind", code)
+    except OSError as exc:
+        if debug:
+            raise
+        if exc.filename:                     # a folder or file the user named cannot be read or written
+            return _fail(f"error: {exc.filename}: {exc.strerror or exc}", EXIT_INPUT)
+        return _internal(exc)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
+        if debug:
+            raise
+        return _internal(exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _fail(message: str, code: int) -> int:
+    """Print one line to stderr and return the exit code."""
+    print(f"dxsim: {' '.join(message.splitlines())}", file=sys.stderr)
+    return code
+
+
+def _internal(exc: BaseException) -> int:
+    return _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", EXIT_INTERNAL)
+

@@ -1,0 +1,79 @@
+"""Argument types and option groups shared by the sub-commands, and the parser that fails in one line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dxsim.errors import ArgumentError, InputError
+from dxsim.inputs.config import DEFAULT_CONFIG
+from dxsim.outputs import style
+
+CLI_SOURCE = "command line"
+LANG = {"choices": style.LANGS, "default": "en", "help": "chart language (default: %(default)s)"}
+FORMAT = {"choices": style.FORMATS, "help": "only this format (default: PNG at 300 dpi and SVG)"}
+
+
+def _whole(text: str, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1."""
+    return _whole(text, 1)
+
+
+def seed(text: str) -> int:
+    """A random seed: a whole number >= 0."""
+    return _whole(text, 0)
+
+
+def draws(text: str) -> int:
+    """Monte Carlo draws: a whole number >= 10, as in a scenario file."""
+    value = positive_int(text)
+    if value < 10:
+        raise argparse.ArgumentTypeError(f"must be >= 10 (as in a scenario file), got {value}")
+    return value
+
+
+def formats(value: str | None) -> tuple[str, ...]:
+    """--format as the tuple of formats to draw (every format when not given)."""
+    return style.FORMATS if value is None else (value,)
+
+
+def add_inputs(p: argparse.ArgumentParser, targets: bool = True) -> None:
+    """--config, --observations and (unless ``targets`` is False) --targets."""
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                   help="calibration config (default: %(default)s)")
+    p.add_argument("--observations", type=Path, metavar="FILE",
+                   help="observations CSV to calibrate on (default: the config's)")
+    if targets:
+        p.add_argument("--targets", type=Path, metavar="FILE", help="targets CSV (default: the config's)")
+
+
+def add_scale_out(p: argparse.ArgumentParser) -> None:
+    """--workers / --scheduler (Dask), shared by the experiment commands."""
+    p.add_argument("--workers", type=positive_int, metavar="N",
+                   help="run batches on a local Dask cluster of N worker processes (needs dxsim[distributed])")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run batches on an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+
+
+def as_option(exc: ArgumentError) -> InputError:
+    """A library error about an argument, named as the command line's option (``as_of`` -> ``--as-of``)."""
+    source = CLI_SOURCE if exc.source == ArgumentError.SOURCE else exc.source
+    return InputError(source, "--" + exc.where.replace("_", "-"), exc.problem)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Option errors as one line (exit 2 through InputError), not argparse's usage block; sub-command parsers
+    are of the same class."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(self.prog, "", f"{message} (see {self.prog} --help)")
