@@ -185,7 +185,11 @@ def test_charts_dir_keeps_languages_apart(tmp_path):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 VI_FORBIDDEN = ("Brief", "Headline numbers", "Targets", "Caveats", "Latest reading", "Overview", "summary",
                 "forecasts", "scenario assumptions", "data sources", "Indicator", "Definition", "Deadline",
-                "Document", "Geo", "Median", "Year")
+                "Document", "Geo", "Median", "Year", "Fit", "Pooling", "Investment", "Pillar", "Schedule", "Where",
+                "Status", "Evidence", "Reading", "Readings", "Source", "Quote", "Value", "Likelihood", "Config",
+                "Observations", "as run", "geo", "indicator", "pooled", "observed", "P(met)", "Probability")
+VI_FORBIDDEN_CELLS = ("own", "pooled", "prior", "yes", "no", "met", "missed", "no reading", "not due", "nan",
+                      "True", "False", "not evaluable", "all geos")
 
 
 class _Text(__import__("html.parser").parser.HTMLParser):
@@ -216,14 +220,30 @@ def _parse(path: Path) -> _Text:
     return parser
 
 
+def _cells(path: Path) -> list[str]:
+    html = path.read_text(encoding="utf-8")
+    return [__import__("html").unescape(re.sub(r"<[^>]+>", "", c)).strip()
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)]
+
+
 def test_report_in_vietnamese_has_no_english_heading_and_uses_decimal_commas(folder, tmp_path):
-    out = tmp_path / "report_vi.html"
-    assert main(["report", str(folder), "--lang", "vi", "--out", str(out)]) == 0
+    work = tmp_path / "run"
+    shutil.copytree(folder, work)
+    english = (work / "charts" / "overview.svg").read_bytes()
+    assert main(["report", str(work), "--lang", "vi"]) == 0
+    out = work / "report.vi.html"                    # each language in its own file: report.html is not touched
+    assert out.is_file() and not (work / "report.html").exists()
+    assert (work / "charts" / "overview.svg").read_bytes() == english       # English charts untouched
+    assert (work / "charts" / "vi" / "overview.svg").is_file()              # Vietnamese ones drawn beside them
     page = _parse(out)
     words = {w for h in page.headings for w in re.split(r"[:()\[\],]\s*|\s+(?=\()", h)}
     for english in VI_FORBIDDEN:
         assert not any(re.search(rf"\b{re.escape(english)}\b", h) for h in page.headings), english
     assert "Tóm tắt" in page.headings and words
+    cells = _cells(out)
+    for english in VI_FORBIDDEN_CELLS:
+        assert english not in cells, english
+    assert not [c for c in cells if re.fullmatch(r"[\d ±.\[\]–%<>≥≤]*\d\.\d[\d ±.\[\]–%]*", c)]    # numbers: 0,560
     brief = out.read_text(encoding="utf-8").split('id="brief"')[1].split('<section id="')[0]
     assert re.search(r"\d+,\d [\[(]", brief) and not re.search(r"\d+\.\d [\[(]", brief)      # 94,0 [92,6–94,8]
     # the charts embedded are Vietnamese ones, drawn for the report (the folder has English charts only)

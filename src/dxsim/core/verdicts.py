@@ -145,39 +145,3 @@ def verdict_text(table: pd.DataFrame) -> str:
             lines.append(f"  {r.geo:<10} {r.indicator:<27} {r.definition:<17} {r.deadline} {r.comparator}"
                          f"{r.target:g}  P = {p:>13}")
     return "\n".join(lines)
-
-
-def verdict_section(ctx, k: int) -> str:  # noqa: ANN001 - report_sections.ReportContext, imported lazily
-    """The report's table of targets with a status other than ``not due``: verdicts next to P(met), then
-    nowcasts and targets without a reading, each with the rule that decided it."""
-    from dxsim.outputs import style
-    from dxsim.outputs.chartkit import short_document
-    from dxsim.outputs.report_brief import word
-    from dxsim.outputs.report_html import esc, link, table_html
-
-    run = ctx.runs[k]
-    tp = run.targets
-    if "status" not in tp.columns:
-        return '<p class="note">This run has no status column (it was written before dxsim judged targets on ' \
-               "their readings); run it again to see verdicts.</p>"
-    shown = tp[tp["status"].fillna("").isin(STATUSES[:4])].copy()
-    shown["_order"] = shown["status"].map({s: i for i, s in enumerate(STATUSES)})
-    rows = []
-    for r in shown.sort_values(["_order", "geo", "deadline", "indicator"], kind="stable").itertuples(index=False):
-        text = getattr(r, "probability_text", None)
-        p = ("not evaluable" if not r.evaluable or pd.isna(r.probability)
-             else text if isinstance(text, str) else f"{float(r.probability):.3f}")
-        reading = f"{float(r.outcome):g}%" if pd.notna(r.outcome) else ""
-        rows.append([esc(style.geo_name(r.geo, ctx.lang)), esc(f"{r.indicator} ({r.definition})"),
-                     esc(r.deadline), esc(f"{style.comparator(r.comparator)}{r.target:g}%"),
-                     f"<strong>{esc(r.status)}</strong>",
-                     reading, p, link(r.outcome_source) if pd.notna(r.outcome_source) and r.outcome_source else "",
-                     esc(r.outcome_note), esc(short_document(r.document))])
-    judged = int(shown["status"].isin(["met", "missed"]).sum())
-    return "\n".join([
-        f'<p class="note">{judged} targets were due in a year whose figure is published: their status is what '
-        f"happened, the probability what the model fitted to every reading gives. Rule: {esc(DECIDING_RULE)}. "
-        "A target due in a year with readings but no year figure yet is a nowcast, conditioned on them.</p>",
-        table_html([esc(word(k, ctx.lang)) for k in ("geo", "indicator", "deadline", "target", "status", "reading",
-                                                     "probability", "source", "readings_rule", "document")],
-                   rows, numeric=(5, 6))])

@@ -38,6 +38,7 @@ from dxsim.outputs.chartkit import (
     source_name,
     target_text,
 )
+from dxsim.outputs.document_names import document_name
 from dxsim.outputs.mapparts import PART_MARKERS, map_footnote, part_readings, parts_mean, shows_merger, word
 from dxsim.outputs.runtables import RunTables
 
@@ -99,7 +100,7 @@ def document_list(targets: list[dict[str, Any]], lang: str) -> tuple[list[str], 
     numbers = ["[" + ",".join(str(docs.index(d) + 1) for d in t["documents"]) + "]" for t in targets]
     lines = []
     for k, doc in enumerate(docs):
-        lines += textwrap.wrap(f"[{k + 1}] {style.document_name(doc, lang)}", DOC_CHARS,
+        lines += textwrap.wrap(f"[{k + 1}] {document_name(doc, lang)}", DOC_CHARS,
                                subsequent_indent="      ")
     return numbers, lines
 

@@ -20,9 +20,9 @@ import pandas as pd
 from dxsim import __version__
 from dxsim.errors import InputError
 from dxsim.outputs import style
-from dxsim.outputs.report_brief import word
 from dxsim.outputs.report_html import CSS, chart_file, esc
 from dxsim.outputs.report_sections import ReportContext, SkillFolder, build_sections
+from dxsim.outputs.report_words import word
 from dxsim.outputs.results import check_output_dir, record_written, remove_stale_files
 
 if TYPE_CHECKING:
@@ -70,15 +70,29 @@ def read_folders(folders: Sequence[str | Path]
 
 
 def _charts_for(tables: RunTables, out: Path, lang: str) -> Path:
-    """The run's charts in ``lang`` (``charts/`` or ``charts/<lang>/``) when every chart is there; else (run
-    with --no-charts, or charts of the other language only) SVG charts drawn in ``lang`` into ``out``."""
-    from dxsim.outputs.charts import charts_dir, render_run, run_jobs
+    """The run's charts in ``lang``: ``charts/`` (English) or ``charts/<lang>/``. A chart missing there is drawn
+    as SVG (what the report embeds; ``dxsim plot --lang`` adds PNG): into ``charts/<lang>/`` when the run has
+    charts (a language not drawn yet), else (``run --no-charts``, or a results folder that cannot be written)
+    into ``out``, for the report only."""
+    from dxsim.outputs.charts import charts_dir, install_charts, render_run, run_jobs
 
     charts = charts_dir(tables.folder, lang)
     if charts.is_dir() and all(chart_file(charts / job.stem) for job in run_jobs(tables)):
         return charts
+    if (tables.folder / "charts").is_dir():
+        try:
+            install_charts(tables, charts, lang=lang, formats=("svg",))
+            return charts
+        except OSError:
+            pass
     render_run(tables, out, lang=lang, formats=("svg",))
     return out
+
+
+def report_name(lang: str = "en") -> str:
+    """The report's default file name: ``report.html``, ``report.<lang>.html`` for another language (each
+    language in its own file)."""
+    return "report.html" if style.check_lang(lang) == "en" else f"report.{lang}.html"
 
 
 
@@ -137,10 +151,11 @@ def check_report_destination(out: Path) -> None:
 
 
 def write_report(folders: Sequence[str | Path], out: str | Path | None = None, lang: str = "en") -> Path:
-    """Write ``report.html`` (default: in the first folder) atomically; returns its path. An existing file
+    """Write the report in ``lang`` (default: ``report_name(lang)`` in the first folder) atomically; returns its
+    path. An existing file
     at ``out`` is only replaced when it is a dxsim report (checked before any work and again before the
     replace)."""
-    out = Path(out) if out is not None else Path(folders[0]) / "report.html"
+    out = Path(out) if out is not None else Path(folders[0]) / report_name(lang)
     check_report_destination(out)
     runs, skills, cards, policy = read_folders(folders)
     text = build_report(runs, skills, lang, cards, policy)

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
-import pandas as pd
 
 MIME = {"svg": "image/svg+xml", "png": "image/png"}
 CSS = """
@@ -86,17 +85,10 @@ def table_html(header: Sequence[str], rows: Iterable[Sequence[str]], numeric: Se
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def figure_html(path: Path | None, caption: str, alt: str) -> str:
+def figure_html(path: Path | None, caption: str, alt: str, lang: str = "en") -> str:
+    from dxsim.outputs.report_words import word
+
     if path is None:
-        return f'<p class="note">({esc(caption)}: chart not available)</p>'
+        return f'<p class="note">({esc(word("no_chart", lang, caption=caption))})</p>'
     return (f'<figure><img src="{data_uri(path)}" alt="{esc(alt)}">'
             f"<figcaption>{esc(caption)}</figcaption></figure>")
-
-
-def pct(v: Any, lang: str = "en") -> str:
-    """A percentage to one decimal (decimal comma in Vietnamese); '' for a missing value."""
-    if pd.isna(v):
-        return ""
-    text = f"{float(v):.1f}"
-    return text.replace(".", ",") if lang == "vi" else text
-

@@ -261,32 +261,6 @@ def number(value: float, digits: int = 1, lang: str = "en") -> str:
     return out.replace(".", ",") if check_lang(lang) == "vi" else out
 
 
-DOCUMENT_KINDS_VI = {"Politburo Resolution": "Nghị quyết Bộ Chính trị", "Resolution": "Nghị quyết",
-                     "Decision": "Quyết định", "Plan": "Kế hoạch"}
-
-
-def document_name(document: str, lang: str = "en") -> str:
-    """A plan document's name as the data give it, with province names spelt with their diacritics; in
-    Vietnamese the Vietnamese name where the data give one in parentheses ("Đề án ..."), else the kind of
-    document (Decision, Plan, Resolution) in Vietnamese."""
-    doc = " ".join(str(document).split())
-    for geo, name in GEO_NAMES.items():
-        plain = geo.replace("_", " ").title()
-        if plain != name and geo != NATIONAL:
-            doc = doc.replace(plain, name)
-    if check_lang(lang) == "vi":
-        import re
-
-        native = re.search(r"\(((?:Đề án|Kế hoạch|Quyết định|Nghị quyết|Chương trình)[^()]*)\)", doc)
-        if native:
-            return native.group(1).split(";")[0].strip()
-        provinces = "|".join(re.escape(n) for g, n in GEO_NAMES.items() if g != NATIONAL)
-        kinds = "|".join(DOCUMENT_KINDS_VI)
-        doc = re.sub(rf"^(?:({provinces}) )?({kinds}) (\S+)",
-                     lambda m: f"{DOCUMENT_KINDS_VI[m[2]]} {m[3]}" + (f" tỉnh {m[1]}" if m[1] else ""), doc)
-    return doc
-
-
 def definition_name(definition: str, lang: str = "en") -> str:
     return DEFINITIONS[check_lang(lang)].get(definition, definition.replace("_", " "))
 

@@ -22,6 +22,7 @@ from dxsim.outputs.chartkit import (
     short_document,
     target_text,
 )
+from dxsim.outputs.document_names import document_name
 from dxsim.outputs.fanchart import FOOT_CHARS
 from dxsim.outputs.runtables import RunTables
 
@@ -82,7 +83,7 @@ def probability_chart(tables: RunTables, page: int = 0, lang: str = "en") -> Fig
         ind = style.indicator_name(t["indicator"], lang, tables.labels.get(t["indicator"]), t["geo"])
         dfn = definition_label(t["definition"], t["evaluated_as"], lang)
         what = textwrap.shorten(f"{style.geo_name(t['geo'], lang)} · {ind} ({dfn})", 60, placeholder="…")
-        docs = "; ".join(short_document(style.document_name(d, lang), 5) for d in t["documents"])
+        docs = "; ".join(short_document(document_name(d, lang), 5) for d in t["documents"])
         detail = textwrap.shorten(f"{target_text(t, lang)} {style.text('by', lang, year=t['deadline'])} · {docs}",
                                   60, placeholder="…")
         ax.text(-0.03, k - 0.17, what, transform=trans, fontsize=style.MIN_FONT, va="center", ha="right",
