@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--lang", **opt.LANG)
     c.set_defaults(func=cmd_compare)
 
-    r = subparsers.add_parser("report", help="write a self-contained report.html",
+    r = subparsers.add_parser("report", help="write a self-contained report.html (report.vi.html in Vietnamese)",
                               description="Write one self-contained HTML file (charts embedded, opens "
                               "offline) with the summary tables, the charts, the scenario's assumptions, the "
                               "calibration and the data sources of one or more results folders; a folder "
@@ -47,9 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "required-investment a policy section.")
     r.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR", help="results folders")
     r.add_argument("--out", type=Path, metavar="FILE", help="output file (default: report.html in the first "
-                   "RESULTS_DIR)")
-    r.add_argument("--lang", **{**opt.LANG, "help": "language of names in tables and of charts drawn for the "
-                   "report (default: en)"})
+                   "RESULTS_DIR, report.LANG.html for a language other than English)")
+    r.add_argument("--lang", **{**opt.LANG, "help": "language of the whole report and of its charts: missing "
+                   "charts are drawn into RESULTS_DIR/charts/LANG (default: en)"})
     r.set_defaults(func=cmd_report)
 
 
