@@ -19,8 +19,9 @@ from contextlib import contextmanager
 from dxsim.core import programme_impact, rollout
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import ensemble_years, run_ensemble, seed_streams
-from dxsim.core.rollout import Effect, LogNormal, Programme, scenario_rollouts
+from dxsim.core.rollout import scenario_rollouts
 from dxsim.inputs.observations import known_geos
+from dxsim.inputs.programmes import Effect, LogNormal, Programme
 from dxsim.inputs.scenario import load_scenario
 from dxsim.pipeline import load_inputs
 

@@ -41,11 +41,13 @@ import pandas as pd
 
 import dxsim  # noqa: F401, I001 - first: it pins BLAS to one thread before numpy loads (small matrices)
 from dxsim.core.calibrate import Calibrator
-from dxsim.core.ensemble import PATH_DTYPE, ensemble_years, run_ensemble, seed_streams
-from dxsim.core.rollout import Effect, LogNormal, Programme, scenario_rollouts
+from dxsim.core.ensemble import ensemble_years, run_ensemble, seed_streams
+from dxsim.core.rollout import scenario_rollouts
+from dxsim.core.simulate import PATH_DTYPE
 from dxsim.core.targets import all_targets_probabilities, target_met, target_probabilities
 from dxsim.inputs.config import PILLARS, load_config
 from dxsim.inputs.observations import NATIONAL, known_geos
+from dxsim.inputs.programmes import Effect, LogNormal, Programme
 from dxsim.inputs.scenario import Scenario
 from dxsim.outputs.results import write_csv
 

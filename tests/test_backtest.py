@@ -15,8 +15,8 @@ from dxsim.analyses.backtest import SKILL_COLUMNS, default_origins
 from dxsim.analyses.forecast_asof import draws_at
 from dxsim.analyses.origins import METHODS, SCORE_COLUMNS
 from dxsim.cli import main
-from dxsim.core.ensemble import Ensemble
 from dxsim.core.model import Law
+from dxsim.core.paths import Ensemble
 from dxsim.inputs.observations import load_observations
 
 DRAWS = 150

@@ -13,10 +13,10 @@ from scipy import sparse
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.design import build_design
 from dxsim.core.ensemble import run_ensemble
+from dxsim.core.merged_readings import _part_rows, exact_gap, linearised_rows, split_merged, with_merged_readings
 from dxsim.core.posterior import _gaussian_posterior, _hyper_priors
 from dxsim.errors import InputError
 from dxsim.inputs.geography import POST, PRE, Region, build_aggregation, load_geomap
-from dxsim.inputs.merged_readings import _part_rows, exact_gap, linearised_rows, split_merged, with_merged_readings
 from dxsim.inputs.scenario import Scenario
 
 DRAWS, SEED = 300, 5

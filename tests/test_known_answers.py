@@ -21,16 +21,11 @@ from scipy import optimize
 from dxsim.analyses.origins import with_measurement_noise
 from dxsim.analyses.scoring import central_interval, covered, log_score
 from dxsim.core.calibrate import Calibrator
-from dxsim.core.ensemble import (
-    BYTES_LIMIT,
-    Ensemble,
-    RolloutDrivers,
-    _check_sampling_memory,
-    _step_share,
-    check_memory,
-    run_ensemble,
-)
+from dxsim.core.drivers import RolloutDrivers
+from dxsim.core.ensemble import _check_sampling_memory, run_ensemble
 from dxsim.core.model import Law
+from dxsim.core.paths import Ensemble
+from dxsim.core.simulate import BYTES_LIMIT, _step_share, check_memory
 from dxsim.core.targets import CEILING_TOLERANCE, all_targets_probabilities, target_met, target_probabilities
 from dxsim.inputs.config import DefinitionSpec, IndicatorSpec, LogNormalPrior, NormalPrior
 from dxsim.inputs.observations import load_observations

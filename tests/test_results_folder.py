@@ -15,8 +15,9 @@ import pytest
 
 from dxsim import cli
 from dxsim.errors import InputError
+from dxsim.inputs.validate import check_name
 from dxsim.outputs import results
-from dxsim.outputs.results import MARKER, atomic_output_dir, check_name
+from dxsim.outputs.results import MARKER, atomic_output_dir
 
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
 

@@ -93,7 +93,7 @@ def test_extreme_accepted_inputs_give_finite_results(root: Path, tmp_path: Path,
 def test_a_nan_reaching_the_outputs_fails_loudly(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """Should a NaN ever reach the trajectories, the run stops with exit 1 naming the stage; nothing written."""
-    from dxsim.core.ensemble import Ensemble
+    from dxsim.core.paths import Ensemble
 
     original = Ensemble.trajectories
 

@@ -12,10 +12,11 @@ import pytest
 from dxsim.cli import main
 from dxsim.core.ensemble import ensemble_years, run_ensemble, seed_streams
 from dxsim.core.programme_impact import PROGRAMME_COLUMNS, programme_table
-from dxsim.core.rollout import Effect, LogNormal, Programme, scenario_rollouts, simulate_rollouts
+from dxsim.core.rollout import scenario_rollouts, simulate_rollouts
 from dxsim.core.targets import target_probabilities
 from dxsim.errors import InputError
 from dxsim.inputs.observations import known_geos
+from dxsim.inputs.programmes import Effect, LogNormal, Programme
 from dxsim.inputs.scenario import load_scenario
 
 DRAWS = 400

@@ -18,9 +18,10 @@ import pandas as pd
 
 from dxsim import __version__, progress
 from dxsim.core.calibrate import Calibrator
-from dxsim.core.ensemble import Ensemble, ensemble_years, run_ensemble, seed_streams
+from dxsim.core.ensemble import ensemble_years, run_ensemble, seed_streams
 from dxsim.core.evidence import target_evidence
 from dxsim.core.national import national_consistency
+from dxsim.core.paths import Ensemble
 from dxsim.core.programme_impact import programme_table
 from dxsim.core.rollout import scenario_rollouts
 from dxsim.core.targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities

@@ -23,18 +23,10 @@ import pandas as pd
 
 from dxsim.analyses.factors import Factor
 from dxsim.core.calibrate import Calibrator, ParameterDraws
-from dxsim.core.ensemble import (
-    Drivers,
-    ModelFactors,
-    RolloutDrivers,
-    data_ends,
-    ensemble_years,
-    reference_times,
-    sample_parameters,
-    seed_streams,
-    simulate,
-)
+from dxsim.core.drivers import Drivers, ModelFactors, RolloutDrivers
+from dxsim.core.ensemble import data_ends, ensemble_years, sample_parameters, seed_streams
 from dxsim.core.rollout import Rollouts, scenario_rollouts
+from dxsim.core.simulate import reference_times, simulate
 from dxsim.core.targets import evaluation_targets, target_met, unevaluable_reason
 from dxsim.errors import ArgumentError
 from dxsim.inputs.config import PILLARS, CalibrationConfig

@@ -16,7 +16,8 @@ import pandas as pd
 
 from dxsim import __version__
 from dxsim.core.calibrate import Calibrator
-from dxsim.core.ensemble import Ensemble, run_ensemble
+from dxsim.core.ensemble import run_ensemble
+from dxsim.core.paths import Ensemble
 from dxsim.errors import ArgumentError, InputError
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.geography import model_regions

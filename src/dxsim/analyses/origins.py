@@ -30,12 +30,13 @@ from dxsim.analyses.forecast_asof import (
 )
 from dxsim.analyses.scoring import covered, crps_samples, log_score, pit, quasi_levels
 from dxsim.core.calibrate import Calibrator
-from dxsim.core.ensemble import Ensemble, run_ensemble
+from dxsim.core.ensemble import run_ensemble
+from dxsim.core.merged_readings import split_merged
 from dxsim.core.model import reading_share, share_to_z
+from dxsim.core.paths import Ensemble
 from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.geography import load_geomap
-from dxsim.inputs.merged_readings import split_merged
 from dxsim.inputs.observations import NATIONAL, is_percent_unit
 from dxsim.pipeline import Inputs
 

@@ -18,12 +18,12 @@ from dxsim.core import fit_tables
 from dxsim.core.design import Design, break_definitions, build_design
 from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified
 from dxsim.core.jumpoff import filter_states, sample_shift
+from dxsim.core.merged_readings import merged_weights, split_merged, with_merged_readings
 from dxsim.core.model import path_z
 from dxsim.core.posterior import IndicatorPosterior, _gaussian_posterior, _log_marginal, fit_hypers
 from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig, IndicatorSpec
 from dxsim.inputs.geography import load_geomap
-from dxsim.inputs.merged_readings import merged_weights, split_merged, with_merged_readings
 from dxsim.inputs.observations import NATIONAL, data_through, known_geos, used_observations
 
 

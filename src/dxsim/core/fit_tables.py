@@ -9,11 +9,11 @@ import pandas as pd
 
 from dxsim.core.design import design_matrix
 from dxsim.core.dynamics import DAMPING_GRID
+from dxsim.core.merged_readings import split_merged
 from dxsim.core.model import z_to_share
 from dxsim.core.posterior import HYPER_NAMES
 from dxsim.inputs.config import IndicatorSpec
 from dxsim.inputs.geography import load_geomap
-from dxsim.inputs.merged_readings import split_merged
 from dxsim.inputs.observations import NATIONAL
 
 if TYPE_CHECKING:

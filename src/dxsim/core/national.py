@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from dxsim.core.ensemble import Ensemble
+from dxsim.core.paths import Ensemble
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.geography import NATIONAL_MAP, Aggregation, Region, aggregation_for, load_geomap
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from dxsim.core.calibrate import Calibrator
-from dxsim.core.ensemble import Ensemble, run_ensemble
+from dxsim.core.ensemble import run_ensemble
+from dxsim.core.paths import Ensemble
 from dxsim.core.rollout import Rollouts
 from dxsim.core.targets import target_met
 from dxsim.inputs.scenario import Scenario

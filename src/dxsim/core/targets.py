@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dxsim.core.ensemble import Ensemble
+from dxsim.core.paths import Ensemble
 from dxsim.inputs.config import CalibrationConfig
 
 COMPARE = {

@@ -20,7 +20,7 @@ from dxsim.errors import InputError, unknown
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.csvtable import parse_number, read_csv, row_name
 from dxsim.inputs.geography import load_geomap
-from dxsim.outputs.results import check_name
+from dxsim.inputs.validate import check_name
 
 NATIONAL = "vietnam"
 OBSERVATION_COLUMNS = ("geo", "indicator", "definition", "year", "period", "release", "value", "unit",

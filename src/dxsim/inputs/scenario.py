@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from dxsim.core.rollout import DEFAULT_ROLLOUTS, Programme, parse_programmes
 from dxsim.errors import InputError, unknown
 from dxsim.inputs.config import PILLARS, CalibrationConfig
 from dxsim.inputs.geography import Region, load_geomap
-from dxsim.inputs.validate import Fields, check_number, read_toml, schedule_year
-from dxsim.outputs.results import check_name
+from dxsim.inputs.programmes import DEFAULT_ROLLOUTS, Programme, parse_programmes
+from dxsim.inputs.validate import Fields, check_name, check_number, read_toml, schedule_year
 
 SCENARIO_KEYS = {"name", "description", "horizon", "draws", "seed", "geos", "investment", "events", "programmes",
                  "rollout"}

@@ -13,6 +13,7 @@ from typing import Any
 
 from dxsim.errors import InputError, did_you_mean
 
+MAX_NAME = 100                   # a scenario name (a folder name) in characters
 MAX_TEXT_BYTES = 256 * 2**20     # an input text file (scenario, observations, config): 100k readings are ~20 MiB
 
 
@@ -194,3 +195,18 @@ def schedule_year(source: str, where: str, key: str, years: tuple[int, int]) -> 
     if year > years[1]:
         raise InputError(source, f"{where}.{key}", f"must be a year in {years[0]}-{years[1]}, got {key!r}")
     return year
+
+
+def check_name(source: str | Path, where: str, name: object) -> str:
+    """``name`` if it is usable as one file or folder name (scenario names, geo ids in chart file names):
+    letters, digits, '-', '_' and '.', no leading dot (so never '.', '..' nor a hidden temporary name), at most
+    MAX_NAME characters. InputError naming ``source`` and ``where`` otherwise."""
+    if not isinstance(name, str) or not name:
+        raise InputError(source, where, f"must be a non-empty name, got {name!r}")
+    if len(name) > MAX_NAME:
+        raise InputError(source, where, f"is {len(name)} characters long; use at most {MAX_NAME}")
+    if not all(c.isalnum() or c in "-_." for c in name):
+        raise InputError(source, where, f"use letters, digits, '-', '_' or '.', got {name!r}")
+    if name.startswith("."):
+        raise InputError(source, where, f"must not start with '.' (names become folder names), got {name!r}")
+    return name

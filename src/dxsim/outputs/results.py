@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from dxsim.errors import InputError, raise_terminated
+from dxsim.inputs.validate import MAX_NAME
 
 FLOAT_FORMAT = "%.4f"
 
@@ -69,22 +70,6 @@ def write_json(data: dict[str, Any], path: Path) -> None:
 
 MARKER = ".dxsim-results"   # dxsim's own marker: JSON with the run's identity and the files dxsim wrote
 MARKER_FORMAT = "dxsim-results/2"
-MAX_NAME = 100               # a scenario name (a folder name) in characters
-
-
-def check_name(source: str | Path, where: str, name: object) -> str:
-    """``name`` if it is usable as one file or folder name (scenario names, geo ids in chart file names):
-    letters, digits, '-', '_' and '.', no leading dot (so never '.', '..' nor a hidden temporary name), at most
-    MAX_NAME characters. InputError naming ``source`` and ``where`` otherwise."""
-    if not isinstance(name, str) or not name:
-        raise InputError(source, where, f"must be a non-empty name, got {name!r}")
-    if len(name) > MAX_NAME:
-        raise InputError(source, where, f"is {len(name)} characters long; use at most {MAX_NAME}")
-    if not all(c.isalnum() or c in "-_." for c in name):
-        raise InputError(source, where, f"use letters, digits, '-', '_' or '.', got {name!r}")
-    if name.startswith("."):
-        raise InputError(source, where, f"must not start with '.' (names become folder names), got {name!r}")
-    return name
 
 
 def read_marker(folder: str | Path) -> dict | None:

@@ -1,0 +1,158 @@
+"""The simulated ensemble (``Ensemble``): latent paths per (year, scenario, geo, indicator, draw) and what is read
+from them: percent values per reported series, their means and quantiles, the tidy trajectories table.
+
+Layout: the latent paths ``z`` are stored as (year, scenario, geo, indicator, draw), draws last so that every
+reduction over draws (quantiles, means, target checks) reads contiguous memory. Percent values per reported
+series are computed from the paths when asked (``Ensemble.values``), never stored for all years. Ceiling lifts
+(events and programmes) keep z, the adoption fraction: every definition's share rises by lift x fraction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from dxsim.core.axes import QUANTILE_COLUMNS, QUANTILES, TRAJECTORY_QUANTILE_COLUMNS
+from dxsim.core.drivers import RolloutDrivers
+from dxsim.core.model import Law
+from dxsim.inputs.geography import NATIONAL_MAP, PRE, Aggregation
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """A simulated ensemble. ``z``: latent paths (year, scenario, geo, indicator, draw) on each law's scale.
+    ``values(year)`` gives percent values (scenario, geo, series, draw); ``quantiles`` (scenario, year, geo,
+    series, quantile) and ``mean`` (scenario, year, geo, series) summarise them, in percent."""
+
+    scenarios: tuple[str, ...]
+    geos: tuple[str, ...]
+    years: tuple[int, ...]
+    indicators: tuple[str, ...]
+    series: tuple[tuple[str, str], ...]
+    draws: int
+    first_projected_year: int
+    laws: tuple[Law, ...]
+    z: np.ndarray
+    series_offset: np.ndarray         # (series, draw): a definition's offset from its anchor's z
+    series_ceiling: np.ndarray        # (series,) base ceilings, percent
+    own_series: tuple[int, ...]       # series with a speed of their own (slope offset): paths in ``own_z``
+    own_z: np.ndarray                 # (year, scenario, geo, own series, draw), offset included
+    event_lift: np.ndarray            # (year, scenario, geo, indicator) points
+    rollouts: RolloutDrivers | None = None
+    # first projected year per series (the year after its last reading); default: ``first_projected_year``
+    series_first_projected: tuple[int, ...] | None = None
+    # With an aggregation, ``geos`` are the regions users asked for (geography.py) and ``model_geos`` the
+    # simulated old provinces (the geo axis of z, own_z, event_lift, rollouts); ``values`` aggregates per draw.
+    aggregation: Aggregation | None = None
+    model_geos: tuple[str, ...] = ()
+
+    def aggregated(self, aggregation: Aggregation) -> Ensemble:
+        """This ensemble read on ``aggregation``'s regions (its model geos must be this ensemble's geos)."""
+        if aggregation.model_geos != self.geos:
+            raise ValueError("the aggregation's model geos are not the simulated geos")
+        return replace(self, geos=aggregation.names, model_geos=self.geos, aggregation=aggregation)
+
+    @property
+    def geographies(self) -> tuple[str, ...]:
+        """``geography`` of each geo: pre_2025, post_2025 or national."""
+        if self.aggregation is not None:
+            return self.aggregation.geographies
+        return tuple(NATIONAL_MAP if g == "vietnam" else PRE for g in self.geos)
+
+    @property
+    def series_indicator(self) -> np.ndarray:
+        return np.array([self.indicators.index(i) for i, _ in self.series])
+
+    def values(self, year: int, series: Sequence[int] | None = None, geos: slice | Sequence[int] = slice(None),
+               scenarios: slice | Sequence[int] = slice(None)) -> np.ndarray:
+        """Percent values at ``year``: (scenario, geo, series, draw), for all or the given series indices; with
+        an aggregation, each geo is the weighted mean of its parts, draw by draw."""
+        agg = self.aggregation
+        if agg is None:
+            return self._part_values(year, series, geos, scenarios)
+        rows = list(range(len(self.geos))[geos]) if isinstance(geos, slice) else list(geos)
+        if agg.identity:
+            cols = [int(np.flatnonzero(agg.matrix[0, r])[0]) for r in rows]
+            return self._part_values(year, series, cols, scenarios)
+        cols = agg.columns(rows)
+        parts = self._part_values(year, series, cols, scenarios)
+        ks = range(len(self.series)) if series is None else series
+        return agg.apply(parts, self.series_indicator[list(ks)], rows, cols)
+
+    def _part_values(self, year: int, series: Sequence[int] | None, geos: slice | Sequence[int],
+                     scenarios: slice | Sequence[int]) -> np.ndarray:
+        """``values`` on the simulated geos (no aggregation)."""
+        y = self.years.index(int(year))
+        ks = range(len(self.series)) if series is None else series
+        z = self.z[y][scenarios][:, geos]
+        lift = self.event_lift[y][scenarios][:, geos][..., None]
+        if self.rollouts is not None:
+            lift = lift + self.rollouts.at(self.rollouts.ceiling_lift, y, scenarios, geos)
+        ind = self.series_indicator
+        own = {k: j for j, k in enumerate(self.own_series)}
+        out = np.empty(z.shape[:2] + (len(ks), z.shape[-1]))
+        for j, k in enumerate(ks):
+            i = ind[k]
+            if k in own:
+                zk = self.own_z[y][scenarios][:, geos][:, :, own[k]]
+            else:
+                zk = z[:, :, i] + self.series_offset[k]
+            ceiling = np.minimum(self.series_ceiling[k] + lift[:, :, i], 100.0)
+            self.laws[i].to_fraction(zk, out=out[:, :, j])
+            out[:, :, j] *= ceiling
+        return out
+
+    def series_draws(self, year: int, geo: str, series: tuple[str, str]) -> np.ndarray:
+        """Percent values of one (geo, series) at ``year``: (scenario, draw)."""
+        g, k = self.geos.index(geo), self.series.index(series)
+        return self.values(year, series=[k], geos=[g])[:, 0, 0]
+
+    @cached_property
+    def _summary(self) -> tuple[np.ndarray, np.ndarray]:
+        S, Y, G, K = len(self.scenarios), len(self.years), len(self.geos), len(self.series)
+        mean = np.empty((S, Y, G, K))
+        quantiles = np.empty((S, Y, G, K, len(QUANTILES)))
+
+        def one(task: tuple[int, int]) -> None:
+            y, s = task
+            vals = self.values(self.years[y], scenarios=[s])[0]                 # (G, K, D)
+            mean[s, y] = vals.mean(axis=-1)
+            quantiles[s, y] = np.moveaxis(np.quantile(vals, QUANTILES, axis=-1), 0, -1)
+
+        tasks = [(y, s) for y in range(Y) for s in range(S)]
+        # numpy releases the GIL in these kernels: threads use every core, results do not depend on them
+        with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1)) as pool:
+            list(pool.map(one, tasks))
+        return mean, quantiles
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self._summary[0]
+
+    @property
+    def quantiles(self) -> np.ndarray:
+        return self._summary[1]
+
+    def trajectories(self) -> pd.DataFrame:
+        """Tidy table: scenario, geo, geography, indicator, definition, year, projected, mean, q05..q95, q025,
+        q975 (percent)."""
+        S, Y, G, K = self.mean.shape
+        s, g, k, y = np.indices((S, G, K, Y)).reshape(4, -1)
+        frame = pd.DataFrame({
+            "scenario": np.array(self.scenarios)[s], "geo": np.array(self.geos)[g],
+            "geography": np.array(self.geographies)[g], "indicator": np.array([i for i, _ in self.series])[k],
+            "definition": np.array([d for _, d in self.series])[k],
+            "year": np.array(self.years)[y],
+        })
+        first = np.array(self.series_first_projected or (self.first_projected_year,) * K)
+        frame["projected"] = frame["year"].to_numpy() >= first[k]
+        frame["mean"] = self.mean[s, y, g, k]
+        for col in TRAJECTORY_QUANTILE_COLUMNS:
+            frame[col] = self.quantiles[s, y, g, k, QUANTILE_COLUMNS.index(col)]
+        return frame

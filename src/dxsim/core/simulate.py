@@ -1,0 +1,221 @@
+"""The Monte Carlo simulation: parameter draws x yearly process noise, vectorised over (scenario, geo, indicator,
+draw); the only Python loop is over years.
+
+Up to the jump-off year the latent path is the calibrated fit (parameter uncertainty only). After it,
+    z[y] = z[y-1] + max(slope, 0) * damping**h * m_own**e * m_broadband**e_cross * event_speed
+           + process_sd * noise,        (h = years since the jump-off; damping = 1 unless configured)
+so a larger investment multiple can only raise z, hence every share. Scenarios share the same draws and noise
+(common random numbers), so differences between scenarios are not Monte Carlo noise.
+
+Ceiling lifts (events and programmes) keep z, the adoption fraction, so a lift can only raise shares.
+Programmes (``rollout.py``) enter per draw: draw d is paired with rollout d % R, whose delivered effects multiply
+the speed, lift the ceiling and jump the share at completion.
+
+The state is stepped in float64; the stored paths are float32 (``PATH_DTYPE``): half the memory, and a
+rounding error of about 1e-7 on z, i.e. at most ~1e-5 percentage points on a share (the benchmark measures it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dxsim import progress
+from dxsim.core.calibrate import ParameterDraws
+from dxsim.core.drivers import Drivers, ModelFactors, RolloutDrivers
+from dxsim.core.dynamics import warped_time
+from dxsim.core.model import Law
+from dxsim.core.paths import Ensemble
+from dxsim.inputs.config import PILLARS, CalibrationConfig
+
+BYTES_LIMIT = 6 * 2**30   # refuse runs whose arrays would exceed this
+PATH_DTYPE = np.float32
+
+
+def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, scenarios: tuple[str, ...],
+             geos: tuple[str, ...], years: np.ndarray, jump_off_year: int, t0: np.ndarray,
+             noise_rng: np.random.Generator, rollouts: RolloutDrivers | None = None,
+             path_dtype: type = PATH_DTYPE, indicator_jump_off: np.ndarray | None = None,
+             series_first_projected: tuple[int, ...] | None = None,
+             slope_rng: np.random.Generator | None = None, model: ModelFactors | None = None) -> Ensemble:
+    """Run the ensemble. ``t0`` (indicator,) is each indicator's reference time; ``rollouts`` optionally adds
+    programme effects per draw (speed multiplier, ceiling lift, share step; see ``RolloutDrivers``).
+    ``indicator_jump_off`` (indicator,): the last year with data per indicator (default ``jump_off_year`` for
+    all): an indicator follows its calibrated fit up to it and is projected after it. ``slope_rng``: the stream
+    of a stochastic slope's shocks (indicators with ``slope_shock_sd``). ``model`` optionally changes the
+    model's stated assumptions per scenario (experiments, see ``ModelFactors``)."""
+    D = params.level.shape[0]
+    S, G, I, Y = len(scenarios), len(geos), len(cfg.indicators), len(years)
+    gidx = np.array([params.geos.index(g) for g in geos])
+    # noise is drawn for every known geo, so a geo's values do not depend on which others are simulated
+    noise_geos = slice(gidx[0], gidx[-1] + 1) if np.array_equal(gidx, np.arange(gidx[0], gidx[-1] + 1)) else gidx
+    level = np.ascontiguousarray(params.level[:, gidx, :].transpose(1, 2, 0))     # (G, I, D)
+    slope = np.ascontiguousarray(params.slope[:, gidx, :].transpose(1, 2, 0))
+    speed = np.maximum(slope, 0.0)                        # adoption speed is non-negative by construction
+    laws = tuple(spec.law for spec in cfg.indicators)
+    months = np.array([spec.reading_month for spec in cfg.indicators], float)
+    dt = years[:, None] + months / 12.0 - t0                                      # (Y, I) years from t0
+    process_sd = np.array([spec.process_sd for spec in cfg.indicators])[:, None]
+    damping = np.array([spec.damping for spec in cfg.indicators])[:, None]            # (I, 1)
+    if model is not None:
+        damping = model.damping[:, None, :, None]                                    # (S, 1, I, 1)
+    config_damped = bool(np.any(damping != 1))
+    # dynamics (dynamics.py): a damped slope grows z by warped time W(dt) (per draw: its damping), a stochastic
+    # slope takes yearly shocks in projections (``slope_shock``, common to all scenarios)
+    phi = np.ones((I, D)) if params.damping is None else params.damping.T                # (I, D)
+    damped = bool(np.any(phi != 1))
+    wdt = warped_time(dt[:, :, None], phi[None]) if damped else np.broadcast_to(dt[:, :, None], (Y, I, D))
+    shock_sd = params.slope_shock_sd
+    shock_sd = shock_sd.T if shock_sd is not None and np.any(shock_sd) and slope_rng is not None else None
+    dslope = np.zeros((S, G, I, D)) if shock_sd is not None else None
+    broadband = PILLARS.index("broadband")
+    pillar_of = np.array([PILLARS.index(spec.pillar) for spec in cfg.indicators])
+    not_broadband = pillar_of != broadband
+    anchor_ceiling = np.array([spec.definition(spec.anchor).ceiling for spec in cfg.indicators])
+    elasticity = params.elasticity.T                      # (I, D)
+    cross = params.cross_elasticity                       # (D,)
+    all_geos = len(params.geos)
+    fit_until = np.full(I, jump_off_year) if indicator_jump_off is None else np.asarray(indicator_jump_off)
+    first_step = int(fit_until.min())
+
+    cross_ind = np.flatnonzero(not_broadband)
+    steps_on = rollouts is not None and rollouts.has_steps
+    # Definitions with a slope offset grow at a speed of their own, max(slope + slope offset, 0), scaled by the
+    # same multipliers and shocks as their anchor: a state of their own (few; none for most configs).
+    series_ind = np.array([cfg.indicator_names.index(i) for i, _ in params.series])
+    own = tuple(k for k, (i, d) in enumerate(params.series) if cfg.indicator(i).definition(d).slope_offset)
+    own_ind = series_ind[list(own)]
+    own_offset = np.broadcast_to(params.offset.T[list(own)], (G, len(own), D)).copy()   # (G, n_own, D)
+    own_slope = slope[:, own_ind] + params.slope_offset.T[list(own)]              # (G, n_own, D)
+    # A definition pooled towards an aggregate (its ``centre``): a province's path is the centre's plus the
+    # province's own pooled deviation (level and slope), in place of its deviation from the nation.
+    province = np.array([g not in (params.geos[0], *cfg.aggregates) for g in geos])
+    for j, k in enumerate(own):
+        centre = cfg.indicator(params.series[k][0]).definition(params.series[k][1]).centre
+        if centre and province.any():
+            c, i, m = params.geos.index(centre), own_ind[j], params.centred_series.index(k)
+            dev = params.centre_deviation[:, gidx[province], m].transpose(1, 0, 2)           # (P, D, 2)
+            own_offset[province, j] += params.level[:, c, i] - level[province, i] + dev[..., 0]
+            own_slope[province, j] += params.slope[:, c, i] - slope[province, i] + dev[..., 1]
+    own_speed = np.maximum(own_slope, 0.0)
+    own_paths = np.empty((Y, S, G, len(own), D), dtype=path_dtype)
+    z_own = np.empty((S, G, len(own), D))
+
+    # the latent state's deviation from the line at each indicator's jump-off (calibrate/jumpoff.py): added to
+    # the path in the jump-off year, so the projection starts where the series is, not on the fitted line
+    jump_z = jump_own = None
+    if params.jump_shift is not None:
+        anchors = [params.series.index((spec.name, spec.anchor)) for spec in cfg.indicators]
+        jump_z = params.jump_shift[:, gidx][:, :, anchors].transpose(1, 2, 0)               # (G, I, D)
+        jump_own = params.jump_shift[:, gidx][:, :, list(own)].transpose(1, 2, 0)           # (G, n_own, D)
+
+    def start_state(year: int) -> None:
+        at = year == fit_until
+        if jump_z is not None and at.any():
+            z[:, :, at] += jump_z[:, at]
+            z_own[:, :, at[own_ind]] += jump_own[:, at[own_ind]]
+
+    z_paths = np.empty((Y, S, G, I, D), dtype=path_dtype)
+    z = np.empty((S, G, I, D))
+    mult = np.empty_like(z)                                # speed multiplier of this year's step
+    step = np.empty_like(z)
+    for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
+        if year <= first_step:
+            z[...] = level + slope * wdt[y]
+            z_own[...] = level[:, own_ind] + own_slope * wdt[y][own_ind] + own_offset
+            start_state(year)
+            z_paths[y], own_paths[y] = z, z_own
+            continue
+        # m ** e = exp(e log m), computed only for scenarios where some multiple differs from 1 this year
+        log_own = drivers.log_investment[:, y][:, :, pillar_of]                     # (S, G, I)
+        log_bb = drivers.log_investment[:, y, :, broadband]                         # (S, G)
+        invested = np.any(log_own, axis=(1, 2)) | np.any(log_bb, axis=1)
+        plain = ~invested                                  # scenarios whose multiplier is 1 everywhere this year
+        mult[plain] = 1.0
+        if invested.any():
+            a = np.flatnonzero(invested)
+            m = elasticity * log_own[a][..., None]                                  # (A, G, I, D)
+            if model is not None:
+                m *= model.elasticity_scale[a][:, None, :, None]
+            if np.any(log_bb[a]):
+                bb = cross * log_bb[a][..., None]       # (A, G, D); cross > 0, so log(0) gives -inf, never nan
+                if model is not None:
+                    bb *= model.cross_scale[a][:, None, None]
+                m[:, :, cross_ind] += bb[:, :, None, :]
+            mult[a] = np.exp(m)
+        if config_damped:
+            mult *= damping ** np.maximum(year - fit_until, 0)[:, None]
+            plain[:] = False
+        if damped:
+            mult *= wdt[y] - wdt[y - 1]                   # this year's warped time (1 where undamped)
+            plain[:] = False
+        event = drivers.event_speed[:, y]
+        if np.any(event != 1):
+            mult *= event[..., None]
+            plain &= np.all(event == 1, axis=(1, 2))
+        if rollouts is not None:
+            rollouts.multiply_into(mult, rollouts.speed, y)
+            plain &= np.all(rollouts.speed[y] == 1, axis=(1, 2, 3))
+        sp, own_sp = speed, own_speed
+        if dslope is not None:
+            sp = np.maximum(slope + dslope, 0.0)                                    # (S, G, I, D)
+            own_sp = np.maximum(own_slope + dslope[:, :, own_ind], 0.0)
+        if plain.all():
+            z += sp
+            z_own += own_sp
+        else:
+            z += np.multiply(mult, sp, out=step)
+            z_own += own_sp * mult[:, :, own_ind]
+        if dslope is not None:
+            dslope += shock_sd * slope_rng.standard_normal((all_geos, I, D))[noise_geos]
+        shock = noise_rng.standard_normal((all_geos, I, D))[noise_geos]
+        shock *= process_sd
+        z += shock
+        if own:
+            z_own += shock[:, own_ind]
+        if steps_on:
+            ceiling = np.minimum(anchor_ceiling[:, None] + drivers.ceiling_lift[:, y][..., None]
+                                 + rollouts.at(rollouts.ceiling_lift, y), 100.0)
+            _step_share(z, laws, ceiling, rollouts.at(rollouts.share_step, y))
+        fitted = year <= fit_until                       # indicators whose data reach this year: still the fit
+        if fitted.any():
+            z[:, :, fitted] = (level[:, fitted] + slope[:, fitted] * wdt[y][fitted])[None]
+            if dslope is not None:
+                dslope[:, :, fitted] = 0.0
+            mine = fitted[own_ind]
+            z_own[:, :, mine] = (level[:, own_ind[mine]] + own_slope[:, mine] * wdt[y][own_ind[mine]]
+                                 + own_offset[:, mine])[None]
+            start_state(year)
+        z_paths[y], own_paths[y] = z, z_own
+
+    return Ensemble(
+        scenarios=scenarios, geos=geos, years=tuple(int(y) for y in years), indicators=cfg.indicator_names,
+        series=params.series, draws=D, first_projected_year=jump_off_year + 1, laws=laws, z=z_paths,
+        series_offset=params.offset.T.copy(),
+        series_ceiling=np.array([cfg.indicator(i).definition(d).ceiling for i, d in params.series]),
+        own_series=own, own_z=own_paths, event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0), rollouts=rollouts,
+        series_first_projected=series_first_projected)
+
+
+def _step_share(z: np.ndarray, laws: tuple[Law, ...], ceiling: np.ndarray, points: np.ndarray) -> None:
+    """In place: raise the anchor share by ``points`` (scenario, geo, indicator, draw) at anchor ceilings
+    ``ceiling`` (same shape), capped just below the ceiling; z never decreases."""
+    for i, law in enumerate(laws):
+        jump = points[:, :, i] > 0
+        if jump.any():
+            zi = z[:, :, i][jump]
+            fraction = np.clip(law.to_fraction(zi) + points[:, :, i][jump] / ceiling[:, :, i][jump], 1e-9, 1 - 1e-9)
+            z[:, :, i][jump] = np.maximum(law.to_linear(fraction), zi)
+
+
+def check_memory(S: int, D: int, G: int, I: int, Y: int) -> None:
+    """Refuse a run whose latent paths and per-year working arrays would not fit in ``BYTES_LIMIT``."""
+    need = 8 * S * D * G * I * (Y + 4)
+    if need > BYTES_LIMIT:
+        raise MemoryError(f"{S} scenario(s) x {D} draws x {G} geos x {Y} years needs about {need / 2**30:.1f} GiB "
+                          f"(limit {BYTES_LIMIT / 2**30:.0f} GiB); use fewer draws or geos")
+
+
+
+def reference_times(cfg: CalibrationConfig) -> np.ndarray:
+    """t0 per indicator: the reference year at the indicator's reading month."""
+    return np.array([cfg.reference_year + spec.reading_month / 12.0 for spec in cfg.indicators])
