@@ -26,7 +26,7 @@ from dxsim.core.programme_impact import programme_table
 from dxsim.core.rollout import scenario_rollouts
 from dxsim.core.targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities
 from dxsim.core.verdicts import with_verdicts
-from dxsim.inputs.config import DEFAULT_CONFIG, CalibrationConfig, load_config
+from dxsim.inputs.config import CalibrationConfig, load_config
 from dxsim.inputs.geography import geography_manifest, load_geomap, readings_of
 from dxsim.inputs.observations import known_geos, load_observations, load_targets, with_jump_off
 from dxsim.inputs.scenario import Scenario, load_scenario
@@ -44,7 +44,7 @@ class Inputs:
     targets_path: Path
 
 
-def load_inputs(config: str | Path = DEFAULT_CONFIG, observations: str | Path | None = None,
+def load_inputs(config: str | Path | None = None, observations: str | Path | None = None,
                 targets: str | Path | None = None) -> Inputs:
     cfg = load_config(config)
     obs_path = Path(observations) if observations else cfg.observations
@@ -69,16 +69,19 @@ class RunResult:
     national: pd.DataFrame = field(default_factory=pd.DataFrame)     # core.national: provinces vs nation
 
 
-def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | None = None,
-                 inputs: Inputs | None = None, as_of: int | None = None) -> RunResult:
-    """Calibrate on the inputs (default: the shipped calibration) and simulate one scenario."""
+def run_scenario(scenario: str | Path | Scenario, draws: int | None = None, seed: int | None = None,
+                 inputs: Inputs | None = None, as_of: int | None = None,
+                 calibrator: Calibrator | None = None) -> RunResult:
+    """Simulate one scenario (a file or a ``Scenario``) with ``calibrator``, fitted to the inputs (default: the
+    shipped calibration) here when not given (a given one must be fitted on ``inputs`` with this ``as_of``)."""
     inputs = inputs or load_inputs()
     cfg = inputs.config
-    scen = load_scenario(scenario, cfg, known_geos(cfg))
+    scen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, cfg, known_geos(cfg))
     draws = int(draws if draws is not None else scen.draws)
     seed = int(seed if seed is not None else scen.seed)
-    with progress.stage("calibrate"):
-        calibrator = Calibrator(cfg).fit(inputs.observations, as_of=as_of)
+    if calibrator is None:
+        with progress.stage("calibrate"):
+            calibrator = Calibrator(cfg).fit(inputs.observations, as_of=as_of)
     rollouts = None
     if scen.programmes:
         with progress.stage("rollouts"):
@@ -93,7 +96,8 @@ def run_scenario(scenario: str | Path, draws: int | None = None, seed: int | Non
     manifest = {
         "dxsim_version": __version__,
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "scenario": {"name": scen.name, "file": str(scen.path), "sha256": sha256_file(scen.path)},
+        "scenario": {"name": scen.name, "file": None if scen.path is None else str(scen.path),
+                     "sha256": None if scen.path is None else sha256_file(scen.path)},   # None: built in code
         "observations": {"file": str(inputs.observations_path), "sha256": sha256_file(inputs.observations_path),
                          "rows_used": int(len(calibrator.observations_)),
                          "recent_left_out": recent_left_out(cfg, inputs.observations, calibrator.jump_off_year_)},

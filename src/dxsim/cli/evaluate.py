@@ -72,7 +72,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     from dxsim.inputs.observations import NATIONAL
     from dxsim.pipeline import load_inputs
 
-    inputs = load_inputs(args.config, args.observations)
+    inputs = load_inputs(opt.config_of(args), args.observations)
     result = forecast_as_of(inputs, args.as_of, args.horizon, args.draws, args.seed)
     write_forecast(result, args.out)
     tr = result.trajectories
@@ -92,7 +92,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from dxsim.analyses.backtest import run_backtest, skill_text, write_backtest
     from dxsim.pipeline import load_inputs
 
-    inputs = load_inputs(args.config, args.observations)
+    inputs = load_inputs(opt.config_of(args), args.observations)
     result = run_backtest(inputs, tuple(args.origins) if args.origins else None, args.draws, args.seed)
     write_backtest(result, inputs, args.out)
     counts = result.scores[result.scores["method"] == "dxsim"].groupby("origin").size()
@@ -113,7 +113,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     check_output_dir(args.out)
-    inputs = load_inputs(args.config, args.observations, args.targets)
+    inputs = load_inputs(opt.config_of(args), args.observations, args.targets)
     card = run_scorecard(inputs, tuple(args.origins), args.draws, args.seed)
     write_scorecard(card, inputs, args.out)
     print(f"scorecard: origins {', '.join(map(str, card.origins))}, {args.draws} draws; Brier score of P(met) "

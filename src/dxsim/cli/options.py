@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from dxsim.errors import ArgumentError, InputError
-from dxsim.inputs.config import DEFAULT_CONFIG
+from dxsim.inputs.locate import find_config
 from dxsim.outputs import style
 
 CLI_SOURCE = "command line"
@@ -49,12 +49,18 @@ def formats(value: str | None) -> tuple[str, ...]:
 
 def add_inputs(p: argparse.ArgumentParser, targets: bool = True) -> None:
     """--config, --observations and (unless ``targets`` is False) --targets."""
-    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
-                   help="calibration config (default: %(default)s)")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="calibration config (default: calibration/config.toml beside or above the scenario file, "
+                   "else in the working directory, else the one installed with dxsim)")
     p.add_argument("--observations", type=Path, metavar="FILE",
                    help="observations CSV to calibrate on (default: the config's)")
     if targets:
         p.add_argument("--targets", type=Path, metavar="FILE", help="targets CSV (default: the config's)")
+
+
+def config_of(args: argparse.Namespace) -> Path:
+    """The calibration config of a command: --config, else found from its scenario file (``locate.py``)."""
+    return find_config(args.config, getattr(args, "scenario", None))
 
 
 def add_scale_out(p: argparse.ArgumentParser) -> None:

@@ -84,7 +84,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     n = args.n or (256 if args.method == "sobol" else 32)
     if args.method == "sobol" and n & (n - 1):
         raise InputError("command line", "--n", f"Sobol sampling needs a power of two, got {n}")
-    inputs = load_inputs(args.config, args.observations, args.targets)
+    inputs = load_inputs(opt.config_of(args), args.observations, args.targets)
     cfg = inputs.config
     scenario = load_scenario(args.scenario, cfg, known_geos(cfg))
     out = args.out or Path("results") / f"{scenario.name}_sensitivity"
@@ -130,7 +130,7 @@ def cmd_required_investment(args: argparse.Namespace) -> int:
         raise InputError("command line", "--tolerance", f"must be above 0, got {args.tolerance:g}")
     if not args.max_multiple > 1:
         raise InputError("command line", "--max-multiple", f"must be above 1, got {args.max_multiple:g}")
-    inputs = load_inputs(args.config, args.observations, args.targets)
+    inputs = load_inputs(opt.config_of(args), args.observations, args.targets)
     cfg = inputs.config
     scenario = load_scenario(args.scenario, cfg, known_geos(cfg))
     for name in args.target or ():

@@ -51,7 +51,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.out:
         check_output_dir(args.out)        # refuse a bad destination before simulating, not after
-    inputs = load_inputs(args.config, args.observations, args.targets)
+    inputs = load_inputs(opt.config_of(args), args.observations, args.targets)
     result = run_scenario(args.scenario, draws=args.draws, seed=args.seed, inputs=inputs)
     for note in result.scenario.notes:          # e.g. what a surviving province name means since the merger
         print(note, file=sys.stderr)
@@ -137,7 +137,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from dxsim.pipeline import load_inputs
 
     check_output_dir(args.out)
-    inputs = load_inputs(args.config, args.observations, args.targets)
+    inputs = load_inputs(opt.config_of(args), args.observations, args.targets)
     with progress.stage("calibrate"):
         cal = Calibrator(inputs.config).fit(inputs.observations, as_of=args.as_of)
         draws = cal.sample(args.draws, np.random.default_rng(args.seed))

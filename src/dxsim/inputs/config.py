@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dxsim.core.model import LAW_NAMES, Law
 from dxsim.errors import InputError, unknown
+from dxsim.inputs.locate import find_config
 from dxsim.inputs.validate import Fields, read_toml
 
 PILLARS = ("broadband", "digital_government", "digital_economy")
@@ -261,9 +262,10 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
     )
 
 
-def load_config(path: str | Path = DEFAULT_CONFIG) -> CalibrationConfig:
-    """Read and validate a calibration config; data paths are resolved relative to its folder."""
-    path = Path(path)
+def load_config(path: str | Path | None = None) -> CalibrationConfig:
+    """Read and validate a calibration config (default: found by ``locate.find_config``); data paths are
+    resolved relative to its folder."""
+    path = find_config(path)
     top = Fields(path, "", read_toml(path))
     top.allow_only({"data", "model", "indicators", "cross_pillar", "exclude", "baseline_spend_bn_vnd"})
     data = top.sub("data")
