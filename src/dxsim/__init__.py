@@ -1,7 +1,39 @@
-"""dxsim: calibrated forecasts of Vietnam's provincial digital transformation and target probabilities."""
+"""dxsim: calibrated forecasts of Vietnam's provincial digital transformation and target probabilities.
 
+From Python (every name is imported on first use, so ``import dxsim`` stays fast)::
+
+    import dxsim
+    inputs = dxsim.load_inputs()                   # the calibration: ./calibration, else the one installed
+    results = dxsim.run(["baseline", "accelerated"], inputs, draws=500)
+    dxsim.target_probabilities(results)            # a tidy DataFrame
+
+Functions
+    load_inputs           read and validate the calibration config, observations and targets
+    calibrate             fit the model (optionally to the readings up to a year); pass it to run
+    load_scenario         a scenario from a TOML file, or a shipped one by name ("baseline")
+    make_scenario         a scenario built in code from the fields of a scenario file
+    run                   simulate one scenario (-> RunResult) or several (-> list), with one calibration
+    target_probabilities  P(target met) of one or several runs as one tidy DataFrame
+    trajectories          medians, means and quantiles per scenario, geo, series and year (DataFrame)
+    write_results         write a run's results folder (tables, manifest, charts), as `dxsim run` does
+    read_results          read a results folder's tables back (RunTables)
+    plot_results          (re-)draw a results folder's charts, as `dxsim plot` does
+    write_report          write the self-contained report.html of one or more results folders
+    shipped_scenarios     the names of the scenarios installed with dxsim
+
+Types
+    Inputs, Calibrator, Scenario, Event, RunResult, RunTables; InputError (bad input: names the file and field
+    or the argument), ArgumentError (an InputError about a function argument).
+
+The command line (``dxsim --help``) is a thin layer over the same calls.
+"""
+
+from __future__ import annotations
+
+import importlib
 import os
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 # dxsim's linear algebra is on small matrices (~150 x 150), where a multi-threaded BLAS costs more than it saves
 # (an order of magnitude on a busy 2-core machine). Effective only if numpy is not imported yet; results do not
@@ -14,4 +46,29 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+source"
 
-__all__ = ["__version__"]
+# name -> module it lives in; imported on first access (PEP 562)
+_FACADE = {
+    **dict.fromkeys(("load_inputs", "calibrate", "load_scenario", "make_scenario", "run", "target_probabilities",
+                     "trajectories", "write_results", "read_results", "plot_results", "write_report"),
+                    "dxsim.facade"),
+    "shipped_scenarios": "dxsim.inputs.locate",
+    "Inputs": "dxsim.pipeline", "RunResult": "dxsim.pipeline",
+    "Calibrator": "dxsim.core.calibrate",
+    "Scenario": "dxsim.inputs.scenario", "Event": "dxsim.inputs.scenario",
+    "RunTables": "dxsim.outputs.runtables",
+    "InputError": "dxsim.errors", "ArgumentError": "dxsim.errors",
+}
+
+__all__ = ["__version__", *_FACADE]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FACADE:
+        value = getattr(importlib.import_module(_FACADE[name]), name)
+        globals()[name] = value            # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'dxsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FACADE})

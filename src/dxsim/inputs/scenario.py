@@ -146,18 +146,25 @@ def _schedule(source: str, where: str, value: Any, cfg_years: tuple[int, int]) -
 def load_scenario(path: str | Path, cfg: CalibrationConfig, known_geos: tuple[str, ...]) -> Scenario:
     """Parse and validate a scenario file against the calibration config (its ``jump_off_year``, the last year
     with data, is found in the config's observations when not set)."""
+    path = Path(path)
+    raw = read_toml(path)
+    if not raw:
+        raise InputError(path, "", "the file is empty; a scenario needs at least a name (see scenarios/README.md)")
+    return parse_scenario(raw, cfg, known_geos, path=path)
+
+
+def parse_scenario(raw: dict[str, Any], cfg: CalibrationConfig, known_geos: tuple[str, ...],
+                   path: Path | None = None) -> Scenario:
+    """Validate the fields of a scenario (the tables of a scenario file, as a dict) against the calibration
+    config; ``path``: the file they come from (errors name it, else "scenario"; its stem is the default name)."""
     if cfg.jump_off_year is None:
         from dxsim.inputs.observations import load_observations, with_jump_off
 
         cfg = with_jump_off(cfg, load_observations(cfg))
-    path = Path(path)
-    source = str(path)
-    raw = read_toml(path)
-    if not raw:
-        raise InputError(source, "", "the file is empty; a scenario needs at least a name (see scenarios/README.md)")
+    source = str(path) if path is not None else "scenario"
     top = Fields(source, "", raw)
     top.allow_only(SCENARIO_KEYS)
-    name = check_name(source, top.field("name"), top.string("name", path.stem))
+    name = check_name(source, top.field("name"), top.string("name", path.stem if path is not None else None))
     horizon = top.integer("horizon", DEFAULT_HORIZON, lo=cfg.jump_off_year + 1, hi=MAX_HORIZON)
     draws = top.integer("draws", 2000, lo=10, hi=MAX_DRAWS)
     seed = top.integer("seed", 0, lo=0)

@@ -1,0 +1,132 @@
+"""The library in a few calls, for notebooks and scripts in any folder (re-exported by ``import dxsim``).
+
+Inputs -> calibration -> scenarios -> runs -> tidy tables, files, charts and the report. Each call is one stage;
+pass what one returns to the next, so a calibration is fitted once and reused by every scenario.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from dxsim.core.calibrate import Calibrator
+    from dxsim.inputs.scenario import Scenario
+    from dxsim.outputs.runtables import RunTables
+    from dxsim.pipeline import Inputs, RunResult
+
+def load_inputs(config: str | Path | None = None, observations: str | Path | None = None,
+                targets: str | Path | None = None) -> Inputs:
+    """Read and validate the calibration config, observations and targets (default: ``./calibration``, else the
+    calibration installed with dxsim)."""
+    from dxsim.pipeline import load_inputs as _load
+
+    return _load(config, observations, targets)
+
+
+def calibrate(inputs: Inputs | None = None, as_of: int | None = None) -> Calibrator:
+    """Fit the model to the inputs' readings (those dated up to the end of ``as_of``, a year, when given)."""
+    from dxsim import progress
+    from dxsim.core.calibrate import Calibrator
+
+    inputs = inputs or load_inputs()
+    with progress.stage("calibrate"):
+        return Calibrator(inputs.config).fit(inputs.observations, as_of=as_of)
+
+
+def load_scenario(scenario: str | Path, inputs: Inputs | None = None) -> Scenario:
+    """A scenario from its TOML file, or a shipped scenario by name (``"baseline"``), validated against the
+    inputs' calibration."""
+    from dxsim.inputs.locate import find_scenario
+    from dxsim.inputs.observations import known_geos
+    from dxsim.inputs.scenario import load_scenario as _load
+
+    cfg = (inputs or load_inputs()).config
+    return _load(find_scenario(scenario), cfg, known_geos(cfg))
+
+
+def make_scenario(name: str, inputs: Inputs | None = None, **fields: Any) -> Scenario:
+    """A scenario built in code from the fields of a scenario file (``investment={"broadband": 1.5}``,
+    ``events=[...]``, ``geos=[...]``, ``horizon``, ...; see scenarios/README.md), validated as a file is."""
+    from dxsim.inputs.observations import known_geos
+    from dxsim.inputs.scenario import parse_scenario
+
+    cfg = (inputs or load_inputs()).config
+    return parse_scenario({"name": name, **fields}, cfg, known_geos(cfg))
+
+
+def run(scenarios: str | Path | Scenario | Sequence[str | Path | Scenario], inputs: Inputs | None = None,
+        calibrator: Calibrator | None = None, draws: int | None = None, seed: int | None = None
+        ) -> RunResult | list[RunResult]:
+    """Simulate one scenario (-> a RunResult) or several (-> a list), all with one calibration (fitted here when
+    not given). ``draws``/``seed``: Monte Carlo draws and random seed (default: each scenario's own)."""
+    from dxsim.inputs.scenario import Scenario
+    from dxsim.pipeline import run_scenario
+
+    one = isinstance(scenarios, str | Path | Scenario)
+    inputs = inputs or load_inputs()
+    calibrator = calibrator or calibrate(inputs)
+    results = [run_scenario(s if isinstance(s, Scenario) else load_scenario(s, inputs), draws, seed, inputs,
+                            calibrator=calibrator) for s in ([scenarios] if one else scenarios)]
+    return results[0] if one else results
+
+
+def _results(results: RunResult | Iterable[RunResult]) -> list[RunResult]:
+    from dxsim.pipeline import RunResult
+
+    return [results] if isinstance(results, RunResult) else list(results)
+
+
+def target_probabilities(results: RunResult | Iterable[RunResult]) -> pd.DataFrame:
+    """P(target met) of one or several runs as one tidy table: a row per scenario and target (the columns of
+    ``target_probabilities.csv``)."""
+    return pd.concat([r.target_probabilities for r in _results(results)], ignore_index=True)
+
+
+def trajectories(results: RunResult | Iterable[RunResult]) -> pd.DataFrame:
+    """Median, mean and quantiles (percent) per scenario, geo, series and year, as in ``trajectories.csv``."""
+    return pd.concat([r.trajectories for r in _results(results)], ignore_index=True)
+
+
+def write_results(result: RunResult, folder: str | Path, charts: bool = True, lang: str = "en",
+                  clean: bool = False) -> Path:
+    """Write a run's results folder (tables, manifest, and charts unless ``charts`` is False), atomically, as
+    ``dxsim run`` does."""
+    from dxsim.pipeline import write_run
+
+    writers = ()
+    if charts:
+        from dxsim.outputs.charts import write_run_charts
+
+        writers = (lambda res, tmp: write_run_charts(res, tmp, lang=lang),)
+    return write_run(result, folder, writers, clean=clean)
+
+
+def read_results(folder: str | Path) -> RunTables:
+    """A results folder's tables (trajectories, target probabilities, manifest, ...), validated."""
+    from dxsim.outputs.runtables import read_run
+
+    return read_run(folder)
+
+
+def plot_results(folder: str | Path, lang: str = "en", formats: Sequence[str] | None = None,
+                 geos: Sequence[str] | None = None, indicators: Sequence[str] | None = None,
+                 out: str | Path | None = None) -> list[Path]:
+    """(Re-)draw a results folder's charts into its ``charts/`` (or ``out``), as ``dxsim plot`` does; returns the
+    files drawn."""
+    from dxsim.outputs import style
+    from dxsim.outputs.report import plot_run
+
+    return plot_run(folder, lang, tuple(formats or style.FORMATS), geos, indicators, out)
+
+
+def write_report(folders: str | Path | Sequence[str | Path], out: str | Path | None = None,
+                 lang: str = "en") -> Path:
+    """Write the self-contained HTML report of one or more results folders (default: report.html in the
+    first); returns its path."""
+    from dxsim.outputs.report import write_report as _write
+
+    return _write([folders] if isinstance(folders, str | Path) else list(folders), out, lang)

@@ -1,0 +1,73 @@
+"""The library facade: ``import dxsim`` lists it, and the README's "From Python" example runs as it stands."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+FACADE = ("load_inputs", "calibrate", "load_scenario", "make_scenario", "run", "target_probabilities",
+          "trajectories", "write_results", "read_results", "plot_results", "write_report", "InputError",
+          "Scenario", "RunResult", "Calibrator")
+
+
+def readme_example() -> str:
+    """The first python block of the README's "From Python" section."""
+    section = README.read_text(encoding="utf-8").split("\n## From Python\n", 1)[1].split("\n## ", 1)[0]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_help_lists_the_facade_and_import_stays_light():
+    code = ("import sys, dxsim; heavy = [m for m in ('pandas', 'scipy', 'matplotlib', 'dxsim.pipeline') "
+            "if m in sys.modules]; print(heavy); help(dxsim)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PAGER": "cat", "MANPAGER": "cat"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("[]")                  # nothing heavy imported by `import dxsim`
+    listed = out.stdout.split("Functions", 1)[1]
+    assert all(re.search(rf"\b{name}\b", listed) for name in FACADE)
+
+
+def test_every_listed_name_resolves():
+    import dxsim
+
+    for name in FACADE:
+        assert getattr(dxsim, name).__doc__, name
+    with pytest.raises(AttributeError):
+        dxsim.no_such_name  # noqa: B018
+
+
+def test_readme_example_runs_in_an_empty_folder(tmp_path):
+    code = readme_example()
+    assert len(code.strip().splitlines()) <= 12
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                         env=env)
+    assert out.returncode == 0, out.stderr
+    assert "baseline" in out.stdout and "fast_fibre" in out.stdout
+    folder = tmp_path / "results" / "fast_fibre"
+    assert (folder / "report.html").is_file() and (folder / "trajectories.csv").is_file()
+    assert list((folder / "charts").glob("fan_lang_son_*.png"))
+
+
+def test_a_scenario_built_in_code_is_checked_as_a_file_is(inputs):
+    import dxsim
+
+    with pytest.raises(dxsim.InputError, match=r"scenario: investment.broadbnd: unknown pillar or geo 'broadbnd'"):
+        dxsim.make_scenario("x", inputs, investment={"broadbnd": 1.5})
+    scen = dxsim.make_scenario("x", inputs, investment={"broadband": 1.5}, geos=["lang_son"])
+    assert scen.path is None and scen.geos == ("lang_son",) and scen.investment[("*", "broadband")]
+
+
+def test_shipped_scenarios_by_name_and_a_clear_error_otherwise(inputs):
+    import dxsim
+
+    assert {"baseline", "accelerated"} <= set(dxsim.shipped_scenarios())
+    assert dxsim.load_scenario("baseline", inputs).name == "baseline"
+    with pytest.raises(dxsim.ArgumentError, match="no shipped scenario of that name; shipped: .*baseline"):
+        dxsim.load_scenario("basline", inputs)
