@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from dxsim.core.drivers import Drivers, ModelFactors, RolloutDrivers
 from dxsim.core.ensemble import data_ends, ensemble_years, sample_parameters, seed_streams
 from dxsim.core.rollout import Rollouts, scenario_rollouts
 from dxsim.core.simulate import reference_times, simulate
-from dxsim.core.targets import evaluation_targets, target_met, unevaluable_reason
+from dxsim.core.targets import evaluation_targets, meets, unevaluable_reason
 from dxsim.errors import ArgumentError
 from dxsim.inputs.config import PILLARS, CalibrationConfig
 from dxsim.inputs.geography import Aggregation, aggregation_for, load_geomap
@@ -37,6 +38,12 @@ from dxsim.inputs.scenario import Scenario
 # ones (the yearly temporaries stay in cache and need no fresh pages); ~64 MiB measured best (benchmarks/).
 BATCH_BYTES = 64 * 2**20
 HEADLINE_YEAR = 2030
+REPLAY_STREAMS = 4    # random streams kept drawn per process (``Replay``)
+# Environment of local Dask workers. Dask's default (MALLOC_TRIM_THRESHOLD_=65536) fixes glibc's thresholds, so
+# every array of a batch is a fresh mmap, page-faulted on each use: workers then spent half their time in the
+# kernel. Arrays up to 256 MiB come from the heap instead, which keeps them (BATCH_BYTES bounds a batch).
+WORKER_ENVIRON = {"MALLOC_MMAP_THRESHOLD_": 2**28, "MALLOC_TRIM_THRESHOLD_": 2**29, "OMP_NUM_THREADS": 1,
+                  "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
 
 
 @dataclass(frozen=True)
@@ -159,19 +166,58 @@ def evaluate(experiment: Experiment, X: np.ndarray) -> np.ndarray:
         return np.empty((0, len(exp.outputs)))
     drivers, model, rollouts = _variant_inputs(exp, np.asarray(X, float))
     ens = simulate(cfg, exp.params, drivers, tuple(f"v{s}" for s in range(S)), exp.geos, exp.years,
-                   exp.jump_off_year, reference_times(cfg), np.random.default_rng(exp.noise_seed), rollouts,
-                   slope_rng=np.random.default_rng(exp.slope_seed), model=model, **exp.data_ends)
+                   exp.jump_off_year, reference_times(cfg), Replay(exp.noise_seed), rollouts,
+                   slope_rng=Replay(exp.slope_seed) if exp.slope_seed is not None else None, model=model,
+                   **exp.data_ends)
     if exp.aggregation is not None:
         ens = ens.aggregated(exp.aggregation)
     out = np.empty((S, len(exp.outputs)))
-    n_targets = len(exp.targets)
-    if n_targets:
-        _, met = target_met(ens, cfg, exp.targets)                           # (target, variant, draw)
-        out[:, :n_targets] = met.mean(axis=2).T
-    for j, o in enumerate(exp.outputs[n_targets:], start=n_targets):
-        values = ens.series_draws(o.year, o.geo, (o.indicator, o.definition))   # (variant, draw)
-        out[:, j] = np.median(values, axis=1)
+    for (year, geo), group in _output_groups(exp.outputs).items():
+        series = list(dict.fromkeys((o.indicator, o.definition) for _, o in group))
+        values = ens.values(year, series=[ens.series.index(k) for k in series], geos=[ens.geos.index(geo)])[:, 0]
+        for j, o in group:                                                      # values: (variant, series, draw)
+            v = values[:, series.index((o.indicator, o.definition))]
+            if o.kind == "probability":
+                ceiling = cfg.indicator(o.indicator).definition(o.definition).ceiling
+                out[:, j] = meets(v, o.target, o.comparator, ceiling).mean(axis=1)
+            else:
+                out[:, j] = np.median(v, axis=1)
     return out
+
+
+def _output_groups(outputs: tuple[Output, ...]) -> dict[tuple[int, str], list[tuple[int, Output]]]:
+    """The outputs (with their index) by (year, geo): one read of the ensemble per group."""
+    groups: dict[tuple[int, str], list[tuple[int, Output]]] = {}
+    for j, o in enumerate(outputs):
+        groups.setdefault((o.year, o.geo), []).append((j, o))
+    return groups
+
+
+class Replay:
+    """The normals a fresh ``np.random.default_rng(seed)`` would give to successive ``standard_normal(shape)``
+    calls, drawn once per process and seed, then replayed to every batch (a copy per call: ``simulate`` scales
+    them in place). The yearly process noise is the same for every variant (common random numbers); drawing it
+    again in each batch took a fifth of a batch's time."""
+
+    _drawn: dict[tuple, list[np.ndarray]] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, seed: np.random.SeedSequence) -> None:
+        self.seed, self.calls = seed, 0
+
+    def standard_normal(self, shape: tuple[int, ...]) -> np.ndarray:
+        key = (self.seed.entropy, self.seed.spawn_key, self.seed.pool_size, tuple(shape))
+        with self._lock:
+            if key not in self._drawn:
+                if len(self._drawn) >= REPLAY_STREAMS:          # bounded: forget the oldest stream
+                    self._drawn.pop(next(iter(self._drawn)))
+                self._drawn[key] = [np.random.default_rng(self.seed)]
+            stream = self._drawn[key]
+            while len(stream) <= self.calls + 1:                   # stream[0] is the generator itself
+                stream.append(stream[0].standard_normal(shape))
+            out = stream[self.calls + 1]
+        self.calls += 1
+        return out.copy()
 
 
 def _variant_inputs(exp: Experiment, X: np.ndarray) -> tuple[Drivers, ModelFactors, RolloutDrivers | None]:
@@ -262,6 +308,7 @@ class BatchRunner:
         if self.workers is None and self.scheduler is None:
             return self
         try:
+            import dask
             from dask.distributed import Client, LocalCluster
         except ImportError:
             raise ArgumentError("workers" if self.workers else "scheduler",
@@ -270,8 +317,9 @@ class BatchRunner:
         if self.scheduler:
             self._client = Client(self.scheduler)
         else:
-            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None)
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}):
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                             dashboard_address=None)
             self._client = Client(self._cluster)
         return self
 
