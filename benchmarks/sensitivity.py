@@ -17,7 +17,8 @@ import argparse
 import time
 
 import dxsim  # noqa: F401, I001 - first: it pins BLAS to one thread before numpy loads
-from dxsim.analyses.experiments import BatchRunner, build_experiment
+from dxsim.analyses.batches import BatchRunner
+from dxsim.analyses.experiments import build_experiment
 from dxsim.analyses.factors import default_factors
 from dxsim.analyses.sensitivity import run_sensitivity, sample
 from dxsim.core.calibrate import Calibrator

@@ -44,14 +44,15 @@ def test_bisection_matches_the_closed_form(k, p, tol):
 
 def synthetic_targets() -> pd.DataFrame:
     """SYNTHETIC targets (tests only): one reachable with more investment, one beyond any investment (just under
-    the 70% ceiling of the digital economy's share), one already met, and an upper-bound target."""
+    the 70% ceiling of the digital economy's share), one already met, an upper-bound target and one of an
+    indicator the model does not have."""
     return pd.DataFrame({
-        "geo": ["long_an"] * 4,
+        "geo": ["long_an"] * 5,
         "indicator": ["fiber_household_share", "digital_economy_grdp_share", "fiber_household_share",
-                      "digital_economy_grdp_share"],
-        "definition": ["subscription", "mic_method", "coverage", "mic_method"],
-        "deadline": [2030, 2028, 2030, 2030], "target": [94.0, 69.9, 50.0, 40.0],
-        "comparator": [">=", ">=", ">=", "<="], "document": ["synthetic"] * 4})
+                      "digital_economy_grdp_share", "epayment_account_share"],
+        "definition": ["subscription", "mic_method", "coverage", "mic_method", "adults_bank_account"],
+        "deadline": [2030, 2028, 2030, 2030, 2030], "target": [94.0, 69.9, 50.0, 40.0, 51.0],
+        "comparator": [">=", ">=", ">=", "<=", ">="], "document": ["synthetic"] * 5})
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,9 @@ def answer(calibrator, cfg, root):
 def test_answers(answer):
     table, curves = answer
     status = dict(zip(table["target"], table["status"], strict=True))
-    assert status == {94.0: "found", 69.9: "not_reachable", 50.0: "met_at_baseline", 40.0: "not_applicable"}
+    assert status == {94.0: "found", 69.9: "not_reachable", 50.0: "met_at_baseline", 40.0: "not_applicable",
+                      51.0: "not_evaluable"}
+    assert "indicator epayment_account_share is not modelled" in table.loc[table["target"] == 51.0, "answer"].iloc[0]
     found = table[table["status"] == "found"].iloc[0]
     assert 1.0 < found["multiple"] <= 8.0 and found["probability"] >= 0.8
     assert found["mc_se"] == pytest.approx(np.sqrt(found["probability"] * (1 - found["probability"]) / DRAWS))
@@ -84,6 +87,30 @@ def test_probability_never_decreases_with_investment(answer):
     found = table[table["status"] == "found"].iloc[0]
     c = curves[curves["output"] == found["output"]]
     assert c.loc[c["multiple"] < found["multiple"] - 0.01, "probability"].max() < 0.8
+
+
+@pytest.mark.parametrize("multiple", [5.0, 0.5])
+def test_judged_at_the_scenarios_own_multiple(calibrator, cfg, root, answer, multiple):
+    """A scenario investing 5 times the baseline effort in broadband already reaches P = 0.8 on the fibre target
+    that needs about 4 (at multiple 1 it would not: the answer must not be judged at 1); one investing half of it
+    starts lower: P at its own multiple is below P at 1, and the answer is still the smallest sufficient one."""
+    scen = load_scenario(root / "scenarios" / "baseline.toml", cfg, known_geos(cfg))
+    scen = dataclasses.replace(scen, geos=("long_an",),
+                               investment={**scen.investment, ("*", "broadband"): {cfg.first_year: multiple}})
+    table, curves = required_investment(calibrator, scen, synthetic_targets().iloc[:1], 0.8, DRAWS, SEED,
+                                        max_multiple=8.0)
+    row, at_one = table.iloc[0], answer[0].set_index("target").loc[94.0]
+    assert row["scenario_multiple"] == row["scenario_multiple_max"] == multiple
+    assert 1.0 < at_one["multiple"] < 5.0 and at_one["probability_at_baseline"] < 0.8    # needs more than 1
+    if multiple == 5.0:
+        assert row["status"] == "met_at_baseline" and np.isnan(row["multiple"])
+        assert row["probability_at_baseline"] >= 0.8
+        assert "already met at baseline (the scenario's multiple 5)" in row["answer"]
+    else:
+        assert row["status"] == "found" and row["probability_at_baseline"] < at_one["probability_at_baseline"]
+        assert abs(row["multiple"] - at_one["multiple"]) <= 0.01 + 1e-12
+    c = curves[curves["multiple"] == multiple]            # the curve passes through the scenario's multiple
+    assert c["probability"].iloc[0] == row["probability_at_baseline"]
 
 
 def test_spend_in_bn_vnd_where_configured(calibrator, cfg, root):

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 
 from dxsim.analyses import experiments
-from dxsim.analyses.experiments import BatchRunner, build_experiment, evaluate
+from dxsim.analyses.batches import BatchRunner
+from dxsim.analyses.experiments import build_experiment, evaluate
 from dxsim.analyses.factors import Factor, default_factors, factors_toml, load_factors
-from dxsim.analyses.sensitivity import run_sensitivity
+from dxsim.analyses.sensitivity import analyse, run_sensitivity, sample
 from dxsim.cli import main
 from dxsim.core.ensemble import run_ensemble
 from dxsim.core.targets import target_met
@@ -84,7 +85,8 @@ def test_batches_do_not_change_results(calibrator, scenario, monkeypatch):
 
 
 def test_lever_without_effect_has_zero_total_index(calibrator, scenario):
-    """Digital-economy investment and elasticity cannot move fibre (no cross-pillar path into broadband):
+    """On a SYNTHETIC configuration (targets and factors made here, the shipped calibration), digital-economy
+    investment and elasticity cannot move fibre (no cross-pillar path into broadband):
     their Sobol total index for the fibre target is within its confidence interval of 0; investment in
     broadband moves it."""
     exp = build_experiment(calibrator, scenario, synthetic_targets(), FACTORS, DRAWS, SEED)
@@ -98,6 +100,24 @@ def test_lever_without_effect_has_zero_total_index(calibrator, scenario):
     assert res.evaluations == 32 * (2 * 3 + 2)
 
 
+def test_sobol_indices_of_a_known_function():
+    """Known answer without the model: y = sin(x1) + 7 sin(x2)**2 with a third factor that does nothing, all
+    uniform on [-pi, pi] (a SYNTHETIC configuration made here): V1 = 1/2, V2 = 49/8, so S1 = ST = 0.0755 and
+    0.9245; the idle factor's total index is within its confidence interval of 0."""
+    factors = tuple(Factor(f"x{j}", "cross_elasticity", -np.pi, np.pi) for j in (1, 2, 3))
+    X = sample(factors, "sobol", 1024, SEED)
+    y = np.sin(X[:, 0]) + 7 * np.sin(X[:, 1]) ** 2
+    table = analyse(factors, "sobol", X, y, SEED).set_index(["factor", "index"])
+    exact = {"x1": 0.5 / 6.625, "x2": 6.125 / 6.625}
+    for name, value in exact.items():
+        for index in ("S1", "ST"):
+            row = table.loc[(name, index)]
+            assert abs(row["value"] - value) <= max(row["conf"], 0.02), (name, index)
+    idle = table.loc[("x3", "ST")]
+    assert idle["ci_low"] <= 0.0 <= idle["ci_high"] and abs(idle["value"]) < 0.01
+    assert table.loc[("x1", "ST"), "ci_low"] > 0.0
+
+
 def test_morris_ranks_the_lever_that_acts(calibrator, scenario):
     exp = build_experiment(calibrator, scenario, synthetic_targets(), FACTORS, DRAWS, SEED)
     res = run_sensitivity(exp, "morris", 6, SEED)
@@ -105,6 +125,11 @@ def test_morris_ranks_the_lever_that_acts(calibrator, scenario):
     mu = res.table[(res.table["output"] == fibre) & (res.table["index"] == "mu_star")].set_index("factor")
     assert mu.loc["invest_digital_economy", "value"] == 0.0
     assert mu.loc["invest_broadband", "value"] > 0.0
+    # reported with mu*: its confidence interval, and sigma (spread of the elementary effects: interactions)
+    assert mu.loc["invest_broadband", "ci_low"] <= mu.loc["invest_broadband", "value"] \
+        <= mu.loc["invest_broadband", "ci_high"] and np.isfinite(mu["conf"]).all()
+    sigma = res.table[(res.table["output"] == fibre) & (res.table["index"] == "sigma")].set_index("factor")
+    assert set(sigma.index) == {f.name for f in FACTORS} and sigma.loc["invest_digital_economy", "value"] == 0.0
 
 
 def test_default_factors_round_trip(cfg, root, tmp_path):

@@ -5,18 +5,15 @@ variant uses the same parameter draws, process noise and programme rollouts (com
 seed streams), so an output is a deterministic function of the factors and differences between variants are
 not Monte Carlo noise. At all-NaN factors a variant reproduces ``dxsim run`` of the scenario exactly.
 
-Variants are evaluated in memory-bounded batches, each batch one ``simulate`` call (no loop over variants);
-batches run in-process or on a Dask cluster (``BatchRunner``) with identical results: a batch's random numbers
-come from the seed, never from where or in which order it runs.
+Variants are evaluated in memory-bounded batches (``Experiment.batch_size``), each batch one ``simulate`` call (no
+loop over variants); batches run in-process or on a Dask cluster (``batches.BatchRunner``) with identical
+results: a batch's random numbers come from the seed, never from where or in which order it runs.
 """
 
 from __future__ import annotations
 
-import math
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,10 +23,10 @@ from dxsim.analyses.factors import Factor
 from dxsim.core.calibrate import Calibrator, ParameterDraws
 from dxsim.core.drivers import Drivers, ModelFactors, RolloutDrivers
 from dxsim.core.ensemble import data_ends, ensemble_years, sample_parameters, seed_streams
+from dxsim.core.paths import Ensemble
 from dxsim.core.rollout import Rollouts, scenario_rollouts
 from dxsim.core.simulate import reference_times, simulate
 from dxsim.core.targets import evaluation_targets, meets, unevaluable_reason
-from dxsim.errors import ArgumentError
 from dxsim.inputs.config import PILLARS, CalibrationConfig
 from dxsim.inputs.geography import Aggregation, aggregation_for, load_geomap
 from dxsim.inputs.scenario import Scenario
@@ -39,11 +36,6 @@ from dxsim.inputs.scenario import Scenario
 BATCH_BYTES = 64 * 2**20
 HEADLINE_YEAR = 2030
 REPLAY_STREAMS = 4    # random streams kept drawn per process (``Replay``)
-# Environment of local Dask workers. Dask's default (MALLOC_TRIM_THRESHOLD_=65536) fixes glibc's thresholds, so
-# every array of a batch is a fresh mmap, page-faulted on each use: workers then spent half their time in the
-# kernel. Arrays up to 256 MiB come from the heap instead, which keeps them (BATCH_BYTES bounds a batch).
-WORKER_ENVIRON = {"MALLOC_MMAP_THRESHOLD_": 2**28, "MALLOC_TRIM_THRESHOLD_": 2**29, "OMP_NUM_THREADS": 1,
-                  "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
 
 
 @dataclass(frozen=True)
@@ -99,22 +91,15 @@ class Experiment:
 def scenario_outputs(calibrator: Calibrator, targets: pd.DataFrame, geos: tuple[str, ...], years: np.ndarray,
                      medians: bool = True) -> tuple[pd.DataFrame, tuple[Output, ...]]:
     """The outputs of an experiment: every evaluable target due in a projected year of its series on the
-    scenario's geos,
-    then (``medians``) each headline series' median in 2030 (or the horizon) per geo. Returns the targets and
-    the outputs (targets first, in the same order)."""
-    cfg, through = calibrator.config, calibrator.data_through_
+    scenario's geos, then (``medians``) each headline series' median in 2030 (or the horizon) per geo. Returns
+    the targets and the outputs (targets first, in the same order)."""
+    cfg = calibrator.config
     year_tuple = tuple(int(y) for y in years)
     if "evaluated_as" not in targets.columns:
         targets = evaluation_targets(cfg, targets)      # a target of a mapped definition: one row per meaning
-    keep = [not unevaluable_reason(cfg, row, geos, year_tuple)
-            and int(row["deadline"]) > through.series_jump_off(row["indicator"], row["evaluated_as"])
-            for _, row in targets.iterrows()]
+    keep = [not _left_out(calibrator, row, geos, year_tuple) for _, row in targets.iterrows()]
     chosen = targets[np.array(keep, dtype=bool)] if len(targets) else targets
-    # one output per target and meaning, however many documents state it
-    key = ["geo", "indicator", "definition", "evaluated_as", "deadline", "comparator", "target"]
-    chosen = (chosen.groupby(key, sort=False, dropna=False)
-              .agg(document=("document", lambda d: "; ".join(dict.fromkeys(str(x) for x in d))))
-              .reset_index())
+    chosen = _one_per_meaning(chosen)
     outs = [Output(f"P(met) {r.geo} {r.indicator}/{_label(r.definition, r.evaluated_as)} {int(r.deadline)} "
                    f"{r.comparator}{float(r.target):g}",
                    "probability", r.geo, r.indicator, r.evaluated_as, int(r.deadline), r.comparator, float(r.target),
@@ -126,6 +111,38 @@ def scenario_outputs(calibrator: Calibrator, targets: pd.DataFrame, geos: tuple[
                 anchor = cfg.indicator(name).anchor
                 outs.append(Output(f"median {year} {geo} {name}/{anchor}", "median", geo, name, anchor, year))
     return chosen, tuple(outs)
+
+
+def left_out_targets(calibrator: Calibrator, targets: pd.DataFrame, geos: tuple[str, ...],
+                     years: np.ndarray) -> pd.DataFrame:
+    """The targets of ``geos`` that are not outputs of an experiment, with the ``reason``: the model cannot
+    evaluate them (``evaluable`` False), or they are due before the first projected year of their series."""
+    year_tuple = tuple(int(y) for y in years)
+    rows = targets[targets["geo"].isin(geos)]
+    if "evaluated_as" not in rows.columns:
+        rows = evaluation_targets(calibrator.config, rows)
+    reasons = [_left_out(calibrator, row, geos, year_tuple) for _, row in rows.iterrows()]
+    evaluable = [not unevaluable_reason(calibrator.config, row, geos, year_tuple) for _, row in rows.iterrows()]
+    out = rows.assign(reason=reasons, evaluable=evaluable)
+    return _one_per_meaning(out[out["reason"] != ""], ["reason", "evaluable"])
+
+
+def _one_per_meaning(targets: pd.DataFrame, extra: list[str] | None = None) -> pd.DataFrame:
+    """One row per target and meaning, however many documents state it (their names joined)."""
+    key = ["geo", "indicator", "definition", "evaluated_as", "deadline", "comparator", "target", *(extra or [])]
+    return (targets.groupby(key, sort=False, dropna=False)
+            .agg(document=("document", lambda d: "; ".join(dict.fromkeys(str(x) for x in d))))
+            .reset_index())
+
+
+def _left_out(calibrator: Calibrator, row: pd.Series, geos: tuple[str, ...], years: tuple[int, ...]) -> str:
+    """Why a target is not an output ('' when it is one)."""
+    if reason := unevaluable_reason(calibrator.config, row, geos, years):
+        return reason
+    last = calibrator.data_through_.series_jump_off(row["indicator"], row["evaluated_as"])
+    if int(row["deadline"]) <= last:
+        return f"due in {int(row['deadline'])}, not after the last year with data of its series ({last})"
+    return ""
 
 
 def _label(definition: str, evaluated_as: str) -> str:
@@ -161,28 +178,34 @@ def build_experiment(calibrator: Calibrator, scenario: Scenario, targets: pd.Dat
 def evaluate(experiment: Experiment, X: np.ndarray) -> np.ndarray:
     """Outputs (variant, output) of the variants ``X`` (variant, factor), as one ensemble run."""
     exp = experiment
-    cfg, S = exp.cfg, len(X)
-    if S == 0:
+    if len(X) == 0:
         return np.empty((0, len(exp.outputs)))
-    drivers, model, rollouts = _variant_inputs(exp, np.asarray(X, float))
-    ens = simulate(cfg, exp.params, drivers, tuple(f"v{s}" for s in range(S)), exp.geos, exp.years,
-                   exp.jump_off_year, reference_times(cfg), Replay(exp.noise_seed), rollouts,
-                   slope_rng=Replay(exp.slope_seed) if exp.slope_seed is not None else None, model=model,
-                   **exp.data_ends)
-    if exp.aggregation is not None:
-        ens = ens.aggregated(exp.aggregation)
-    out = np.empty((S, len(exp.outputs)))
+    ens = simulate_variants(exp, X)
+    out = np.empty((len(X), len(exp.outputs)))
     for (year, geo), group in _output_groups(exp.outputs).items():
         series = list(dict.fromkeys((o.indicator, o.definition) for _, o in group))
         values = ens.values(year, series=[ens.series.index(k) for k in series], geos=[ens.geos.index(geo)])[:, 0]
         for j, o in group:                                                      # values: (variant, series, draw)
             v = values[:, series.index((o.indicator, o.definition))]
             if o.kind == "probability":
-                ceiling = cfg.indicator(o.indicator).definition(o.definition).ceiling
+                ceiling = exp.cfg.indicator(o.indicator).definition(o.definition).ceiling
                 out[:, j] = meets(v, o.target, o.comparator, ceiling).mean(axis=1)
             else:
                 out[:, j] = np.median(v, axis=1)
     return out
+
+
+def simulate_variants(exp: Experiment, X: np.ndarray) -> Ensemble:
+    """The ensemble of the variants ``X`` (variant, factor): one scenario per variant, on the scenario's geos."""
+    cfg, S = exp.cfg, len(X)
+    drivers, model, rollouts, ceiling_points = _variant_inputs(exp, np.asarray(X, float))
+    ens = simulate(cfg, exp.params, drivers, tuple(f"v{s}" for s in range(S)), exp.geos, exp.years,
+                   exp.jump_off_year, reference_times(cfg), Replay(exp.noise_seed), rollouts,
+                   slope_rng=Replay(exp.slope_seed) if exp.slope_seed is not None else None, model=model,
+                   **exp.data_ends)
+    if np.any(ceiling_points):
+        ens = _lift_ceilings(ens, exp, ceiling_points)
+    return ens.aggregated(exp.aggregation) if exp.aggregation is not None else ens
 
 
 def _output_groups(outputs: tuple[Output, ...]) -> dict[tuple[int, str], list[tuple[int, Output]]]:
@@ -220,12 +243,15 @@ class Replay:
         return out.copy()
 
 
-def _variant_inputs(exp: Experiment, X: np.ndarray) -> tuple[Drivers, ModelFactors, RolloutDrivers | None]:
-    """The scenario's drivers repeated per variant with the factors applied (a loop over factors only)."""
+def _variant_inputs(exp: Experiment, X: np.ndarray
+                    ) -> tuple[Drivers, ModelFactors, RolloutDrivers | None, np.ndarray]:
+    """The scenario's drivers repeated per variant with the factors applied (a loop over factors only), and the
+    ceiling factors' points (variant, indicator), applied after the simulation (``_lift_ceilings``)."""
     cfg, S = exp.cfg, len(X)
     proj = slice(int(np.searchsorted(exp.years, exp.jump_off_year, side="right")), None)   # projected years
     log_inv = np.repeat(exp.drivers.log_investment, S, axis=0)
     lift = np.repeat(exp.drivers.ceiling_lift, S, axis=0)
+    ceiling_points = np.zeros((S, len(cfg.indicators)))
     model = ModelFactors.neutral(cfg, S)
     P = len(exp.rollouts.programmes) if exp.rollouts is not None else 0
     delay, size = np.zeros((P, S)), np.ones((P, S))
@@ -255,7 +281,7 @@ def _variant_inputs(exp: Experiment, X: np.ndarray) -> tuple[Drivers, ModelFacto
             model.damping[on, cfg.indicator_names.index(f.indicator)] = x[on]
         elif f.kind == "ceiling":
             i = cfg.indicator_names.index(f.indicator)
-            lift[:, proj, :, i] += np.where(on, x, 0.0)[:, None, None]
+            ceiling_points[:, i] += np.where(on, x, 0.0)
         elif P:
             k = exp.rollouts.names.index(f.programme)
             if f.kind == "programme_delay":
@@ -267,7 +293,35 @@ def _variant_inputs(exp: Experiment, X: np.ndarray) -> tuple[Drivers, ModelFacto
     if exp.rollouts is not None:
         rollouts = RolloutDrivers.from_variants(exp.rollouts, delay, size, exp.geos, cfg.indicator_names, exp.years,
                                                 exp.draws, exp.jump_off_year, _parts_of(exp))
-    return drivers, model, rollouts
+    return drivers, model, rollouts, ceiling_points
+
+
+def _lift_ceilings(ens: Ensemble, exp: Experiment, points: np.ndarray) -> Ensemble:
+    """Every ceiling of an indicator ``points`` (variant, indicator) higher (capped at 100%) from the year after
+    its data end, each series starting its projection from the same share: its state is re-expressed at the
+    jump-off as the adoption fraction of its new ceiling (share / new ceiling) and keeps its yearly increments.
+    So no share jumps at the jump-off (a lift that kept the fraction would raise every share by lift x fraction
+    at once); after it, a higher ceiling leaves more room: a share rising from the jump-off rises faster. Series
+    of a lifted indicator that share its state get a state of their own (their ceilings differ)."""
+    jump_off = exp.data_ends["indicator_jump_off"]
+    lifted = np.flatnonzero(np.any(points != 0, axis=0))
+    shared = [k for k in range(len(ens.series)) if ens.series_indicator[k] in lifted and k not in ens.own_series]
+    own_z = np.concatenate([ens.own_z] + [(ens.z[..., ens.series_indicator[k], :] + ens.series_offset[k])
+                                           [:, :, :, None].astype(ens.own_z.dtype) for k in shared], axis=3)
+    own_series = ens.own_series + tuple(shared)
+    for i in lifted:
+        y0 = ens.years.index(int(jump_off[i]))
+        lift = points[:, i][:, None, None]                                          # (variant, 1, 1)
+        before = np.minimum(ens.series_ceiling[:, None, None, None] + ens.event_lift[y0, :, :, i][..., None], 100.0)
+        ens.event_lift[y0 + 1:, :, :, i] += lift[None, :, :, 0]
+        for j, k in enumerate(own_series):
+            if ens.series_indicator[k] != i:
+                continue
+            at = own_z[y0, :, :, j].astype(float)                                   # (variant, geo, draw)
+            fraction = ens.laws[i].to_fraction(at) * before[k] / np.minimum(before[k] + lift, 100.0)
+            shift = ens.laws[i].to_linear(np.clip(fraction, 1e-9, 1 - 1e-9)) - at
+            own_z[y0 + 1:, :, :, j] += shift.astype(own_z.dtype)
+    return replace(ens, own_series=own_series, own_z=own_z)
 
 
 def _parts_of(exp: Experiment) -> dict[str, tuple[str, ...]] | None:
@@ -278,79 +332,6 @@ def _model_index(exp: Experiment, geo: str) -> list[int]:
     """The simulated geos a factor's geo acts on (all the parts of a merged province)."""
     parts = (_parts_of(exp) or {}).get(geo, (geo,))
     return [exp.geos.index(p) for p in parts if p in exp.geos]
-
-
-def batches(n: int, size: int) -> list[slice]:
-    """Consecutive slices of at most ``size`` rows covering ``n`` rows."""
-    return [slice(a, min(a + size, n)) for a in range(0, n, size)]
-
-
-class BatchRunner:
-    """Evaluates variants in batches: in-process (default; batches on threads, one per core), on a local Dask
-    cluster of ``workers`` processes, or on the Dask scheduler at ``scheduler``. Use as a context manager; results
-    do not depend on the choice."""
-
-    def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
-        if workers is not None and scheduler is not None:
-            raise ArgumentError("workers", "give workers or a scheduler, not both")
-        self.workers, self.scheduler = workers, scheduler
-        self._client: Any = None
-        self._cluster: Any = None
-        self._shipped: dict[int, Any] = {}
-
-    @property
-    def where(self) -> str:
-        if self.scheduler:
-            return f"dask scheduler {self.scheduler}"
-        return f"local dask cluster, {self.workers} workers" if self.workers else "in-process"
-
-    def __enter__(self) -> BatchRunner:
-        if self.workers is None and self.scheduler is None:
-            return self
-        try:
-            import dask
-            from dask.distributed import Client, LocalCluster
-        except ImportError:
-            raise ArgumentError("workers" if self.workers else "scheduler",
-                             "needs dask.distributed, which is not installed: pip install 'dxsim[distributed]'") \
-                from None
-        if self.scheduler:
-            self._client = Client(self.scheduler)
-        else:
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}):
-                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=None)
-            self._client = Client(self._cluster)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
-        self._client = self._cluster = None
-        self._shipped.clear()
-
-    def evaluate(self, experiment: Experiment, X: np.ndarray) -> np.ndarray:
-        """Outputs (variant, output) of the variants ``X``, batch by batch."""
-        X = np.asarray(X, float)
-        parts = [X[b] for b in batches(len(X), experiment.batch_size)]
-        if self._client is None:
-            # numpy releases the GIL in its kernels: threads use every core; results do not depend on them
-            with ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1) or 1) as pool:
-                results = list(pool.map(lambda part: evaluate(experiment, part), parts))
-        else:
-            key = id(experiment)
-            if key not in self._shipped:
-                self._shipped[key] = (experiment, self._client.scatter(experiment, broadcast=True))
-            shipped = self._shipped[key][1]
-            futures = [self._client.submit(evaluate, shipped, part, pure=False) for part in parts]
-            results = self._client.gather(futures)
-        return np.concatenate(results, axis=0) if results else np.empty((0, len(experiment.outputs)))
-
-
-def describe(n: int, batch_size: int) -> str:
-    return f"{n} evaluations in {math.ceil(n / max(batch_size, 1))} batch(es) of up to {batch_size}"
 
 
 def experiment_manifest(command: str, scenario: Scenario, inputs: Any, **fields: Any) -> dict[str, Any]:

@@ -17,8 +17,12 @@ What a factor's value means, per kind:
 - ``elasticity``: the median of the investment elasticity of ``indicator`` (or of every indicator of
   ``pillar``): every draw's elasticity is scaled by value / the config's median, so its spread is kept.
 - ``cross_elasticity``: the median of the broadband-to-other-pillars elasticity, likewise.
-- ``damping``: the damping of ``indicator``'s projected speed (per year, in (0, 1]; 1 = none).
-- ``ceiling``: points added to every ceiling of ``indicator`` from the first projected year (negative: lower).
+- ``damping``: a yearly damping d in (0, 1] of ``indicator``'s projected speed: h years after its last data the
+  speed is multiplied by d ** h (1 = none). It replaces the config's ``damping`` constant and acts on top of the
+  calibrated dynamics (a "damped" indicator keeps its own estimated damping as well).
+- ``ceiling``: points added to every ceiling of ``indicator`` (capped at 100%) from the year after its last data;
+  each series starts its projection from the same share (no jump), then has more (or less) room to grow. A
+  ceiling lowered below a draw's jump-off share caps that share there.
 - ``programme_delay``: months by which programme ``programme``'s delivery is later than in its rollouts.
 - ``programme_budget``: multiple of programme ``programme``'s size: budget and effect scale together (a
   ceiling lift or step of v points becomes value x v; a speed multiplier m becomes 1 + value x (m - 1)).
@@ -50,14 +54,18 @@ ones for its scenario). Copy and edit: one [[factors]] table per factor. Kinds a
   elasticity        the median of the investment elasticity of `indicator` (or every indicator of `pillar`);
                     each draw is scaled by value / the config's median, so the spread is kept
   cross_elasticity  the median of the broadband-to-other-pillars elasticity, likewise
-  damping           the damping of `indicator`'s projected speed, per year, in (0, 1] (1 = none)
-  ceiling           points added to every ceiling of `indicator` from the first projected year
+  damping           yearly damping d in (0, 1] of `indicator`'s projected speed: h years after its last data
+                    the speed is multiplied by d**h (1 = none; on top of the calibrated dynamics)
+  ceiling           points added to every ceiling of `indicator` (capped at 100%) after its last data; the
+                    projection starts from the same share (no jump), then has more or less room to grow
   programme_delay   months by which programme `programme` delivers later than in its rollouts
   programme_budget  multiple of programme `programme`'s size (budget and effect together)
 distribution: uniform (default) or log_uniform over `range`; triangular (with `peak`); normal (`mean`, `sd`,
 truncated to `range`). Ranges below: investment from half to twice the baseline effort; elasticity medians
 over the config's 90% prior interval; ceilings (assumptions in the config) from -5 points to the room left.
-Scenarios with programmes also get a delay (0-12 months) and a size (0.5-1.5) factor per programme.
+Scenarios with programmes also get a delay (0-12 months) and a size (0.5-1.5) factor per programme. No damping
+factor by default (the config types none; "damped" dynamics estimate theirs): add one to ask "what if adoption
+slows?", e.g. kind = "damping", indicator = "fiber_household_share", range = [0.7, 1.0].
 Regenerate: python -c "import dxsim.analyses.factors as f; f.write_default_file()"
 """
 _SALIB_DIST = {"uniform": "unif", "log_uniform": "logunif", "triangular": "triang", "normal": "truncnorm"}

@@ -7,6 +7,10 @@ tests check it on the shipped data). The answer is found by bisection on that mo
 a geo move together, one variant per target per step, as the scenario axis of one ensemble run. The multiple
 replaces the scenario's investment in that pillar and geo from the first projected year; everything else stays
 as in the scenario. Targets of the form "<= x" are not applicable (more investment can only lower their chance).
+
+"Already met at baseline" is judged at the scenario's own investment: P(met) as the scenario is written reaches
+the probability. Otherwise the search starts at the scenario's smallest multiple of the pillar in the geo
+(``scenario_multiple``; held constant it is no more than the scenario's schedule, so P there is no higher).
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dxsim.analyses.batches import BatchRunner
 from dxsim.analyses.experiments import (
-    BatchRunner,
     Experiment,
     Output,
     build_experiment,
+    left_out_targets,
     scenario_outputs,
 )
 from dxsim.analyses.factors import Factor
@@ -29,20 +34,23 @@ from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import ensemble_years
 from dxsim.core.targets import probability_text
 from dxsim.errors import InputError
+from dxsim.inputs.config import PILLARS
 from dxsim.inputs.geography import load_geomap
 from dxsim.inputs.scenario import Scenario
 
 REQUIRED_COLUMNS = (
     "scenario", "geo", "indicator", "definition", "pillar", "deadline", "comparator", "target", "document",
-    "probability_requested", "status", "multiple", "probability", "mc_se", "probability_at_baseline",
+    "probability_requested", "status", "multiple", "probability", "mc_se", "scenario_multiple",
+    "scenario_multiple_max", "probability_at_baseline",
     "max_multiple", "baseline_spend_bn_vnd", "spend_bn_vnd_per_year", "answer")
-STATUSES = ("found", "met_at_baseline", "not_reachable", "not_applicable")
+STATUSES = ("found", "met_at_baseline", "not_reachable", "not_applicable", "not_evaluable")
 CURVE_POINTS = 25
 
 
 @dataclass(frozen=True)
 class Bisection:
-    """Per target: the smallest multiple found (NaN unless status is 'found'), P there and P at the lower end."""
+    """Per target: the smallest multiple found (NaN unless status is 'found'), P there, P at the lower end (in
+    ``required_investment``: P as the scenario is written) and at the upper end."""
 
     multiple: np.ndarray
     probability: np.ndarray
@@ -51,17 +59,20 @@ class Bisection:
     status: np.ndarray        # 'found' | 'met_at_baseline' | 'not_reachable'
 
 
-def bisect_smallest(p_of: Callable[[np.ndarray], np.ndarray], n: int, probability: float, low: float = 1.0,
-                    high: float = 10.0, tolerance: float = 0.01) -> Bisection:
+def bisect_smallest(p_of: Callable[[np.ndarray], np.ndarray], n: int, probability: float,
+                    low: float | np.ndarray = 1.0, high: float = 10.0, tolerance: float = 0.01) -> Bisection:
     """Smallest multiple m in (low, high] with p_of(m) >= ``probability`` for ``n`` monotone responses at once, to
     ``tolerance`` (the answer is the upper end of the last bracket: P there is known to reach the threshold).
-    ``p_of`` maps multiples (n,) to probabilities (n,): one vectorised evaluation per step."""
+    ``low``: one lower end for all or one per response; 'met_at_baseline' where P(low) already reaches it,
+    'not_reachable' where P(high) does not (or low >= high). ``p_of`` maps multiples (n,) to probabilities (n,):
+    one vectorised evaluation per step."""
     if not tolerance > 0:
         raise InputError("required_investment", "tolerance", f"must be above 0, got {tolerance:g}")
-    lo, hi = np.full(n, float(low)), np.full(n, float(high))
+    lo = np.broadcast_to(np.asarray(low, float), (n,)).copy()
+    hi = np.full(n, float(high))
     p_low, p_high = p_of(lo), p_of(hi)
-    status = np.where(p_low >= probability, "met_at_baseline", np.where(p_high >= probability, "found",
-                                                                          "not_reachable"))
+    status = np.where(p_low >= probability, "met_at_baseline",
+                      np.where((p_high >= probability) & (lo < hi), "found", "not_reachable"))
     p_hi = p_high.copy()
     active = status == "found"
     while active.any() and np.max(hi[active] - lo[active]) > tolerance:
@@ -114,6 +125,8 @@ def required_investment(calibrator: Calibrator, scenario: Scenario, targets: pd.
         for geo in (g for g in scenario.geos if not geos or g in geos):
             chosen, outs = scenario_outputs(calibrator, targets, (geo,), years, medians=False)
             keep = select_targets(outs, pillar_of.__getitem__, pillars, None, target_names)
+            rows += _left_out_rows(calibrator, scenario, targets, geo, years, probability, max_multiple,
+                                   pillars, target_names)
             if not keep:
                 continue
             chosen = chosen.iloc[keep].reset_index(drop=True)
@@ -132,8 +145,20 @@ def required_investment(calibrator: Calibrator, scenario: Scenario, targets: pd.
                 X[np.arange(len(m)), column] = m
                 return r.evaluate(exp, X)[np.arange(T), np.arange(T)]
 
-            res = bisect_smallest(p_of, T, probability, 1.0, max_multiple, tolerance)
-            grid = np.unique(np.concatenate([np.geomspace(0.25, max_multiple, CURVE_POINTS), [1.0]]))
+            # judged at the scenario's own investment: P as the scenario is written, and the search starts at its
+            # smallest multiple (a constant multiple there is no more than the scenario's: P no higher, monotone)
+            own = scenario_multiples(exp, [PILLARS.index(pillar_of[o.indicator]) for o in outs], [o.year for o in outs])
+            at_scenario = r.evaluate(exp, np.full((1, len(factors)), np.nan))[0, :T]
+            res = bisect_smallest(p_of, T, probability, np.nan_to_num(own[0], nan=1.0), max_multiple, tolerance)
+            # (P(low) >= the threshold with P as written below it would contradict that monotonicity: the low end
+            # is then the answer, reported as found there)
+            dips = (res.status == "met_at_baseline") & (at_scenario < probability)
+            res = Bisection(np.where(dips, own[0], res.multiple), np.where(dips, res.at_low, res.probability),
+                            at_scenario, res.at_high,
+                            np.where(at_scenario >= probability, "met_at_baseline",
+                                     np.where(dips, "found", res.status)))
+            grid = np.unique(np.concatenate([np.geomspace(0.25, max_multiple, CURVE_POINTS), [1.0],
+                                             own[0][np.isfinite(own[0])]]))
             X = np.full((len(geo_pillars) * len(grid), len(factors)), np.nan)
             for k in range(len(geo_pillars)):
                 X[k * len(grid):(k + 1) * len(grid), k] = grid
@@ -142,16 +167,52 @@ def required_investment(calibrator: Calibrator, scenario: Scenario, targets: pd.
                 k = column[t]
                 curves.append(pd.DataFrame({"output": o.name, "geo": geo, "pillar": geo_pillars[k], "multiple": grid,
                                             "probability": Y[k * len(grid):(k + 1) * len(grid), t]}))
-                rows.append(_row(cfg, scenario, o, chosen.iloc[t], geo_pillars[k], probability, res, t,
-                                 bool(upper[t]), max_multiple, draws))
+                rows.append(_row(cfg, scenario, o, geo_pillars[k], probability, res, t, bool(upper[t]),
+                                 max_multiple, draws, (float(own[0][t]), float(own[1][t]))))
     table = pd.DataFrame(rows, columns=list(REQUIRED_COLUMNS) + ["output"])
     curve = pd.concat(curves, ignore_index=True) if curves else \
         pd.DataFrame(columns=["output", "geo", "pillar", "multiple", "probability"])
     return table, curve
 
 
-def _row(cfg, scenario: Scenario, o: Output, target: pd.Series, pillar: str, probability: float,  # noqa: ANN001
-         res: Bisection, t: int, applicable: bool, max_multiple: float, draws: int) -> dict:
+def _left_out_rows(calibrator: Calibrator, scenario: Scenario, targets: pd.DataFrame, geo: str,
+                   years: np.ndarray, probability: float, max_multiple: float, pillars: list[str] | None,
+                   target_names: list[str] | None) -> list[dict]:
+    """Rows for ``geo``'s targets (passing the filters) that no investment can be found for, saying why: the
+    model cannot evaluate them ('not_evaluable'), or their series has data through the deadline."""
+    pillar_of = {spec.name: spec.pillar for spec in calibrator.config.indicators}
+    rows = []
+    for r in left_out_targets(calibrator, targets, (geo,), years).itertuples():
+        pillar = pillar_of.get(r.indicator, "")
+        if (pillars and pillar not in pillars) or (target_names and r.indicator not in target_names
+                                                   and f"{r.indicator}/{r.evaluated_as}" not in target_names):
+            continue
+        status = "not_applicable" if r.evaluable else "not_evaluable"
+        rows.append({"scenario": scenario.name, "geo": geo, "indicator": r.indicator, "definition": r.evaluated_as,
+                     "pillar": pillar, "deadline": int(r.deadline), "comparator": r.comparator,
+                     "target": float(r.target), "document": str(r.document), "probability_requested": probability,
+                     "status": status, "max_multiple": max_multiple,
+                     "answer": f"{status.replace('_', ' ')}: {r.reason}", "output": ""})
+    return rows
+
+
+def scenario_multiples(exp: Experiment, pillars: list[int], deadlines: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per target: the smallest and largest investment multiple the scenario sets for its pillar (index into
+    PILLARS) in the experiment's geo (every part of a merged province) from the first projected year to the
+    deadline; NaN when the deadline is not projected."""
+    log_inv = exp.drivers.log_investment[0]                                   # (year, model geo, pillar)
+    lo, hi = np.full(len(pillars), np.nan), np.full(len(pillars), np.nan)
+    for t, (p, deadline) in enumerate(zip(pillars, deadlines, strict=True)):
+        years = (exp.years > exp.jump_off_year) & (exp.years <= deadline)
+        if years.any():
+            with np.errstate(over="ignore"):
+                values = np.exp(log_inv[years, :, p])
+            lo[t], hi[t] = (float(f"{v:.12g}") for v in (values.min(), values.max()))   # exp(log 5) is not 5
+    return lo, hi
+
+
+def _row(cfg, scenario: Scenario, o: Output, pillar: str, probability: float, res: Bisection,  # noqa: ANN001
+         t: int, applicable: bool, max_multiple: float, draws: int, own: tuple[float, float]) -> dict:
     spend = cfg.baseline_spend_bn_vnd.get((o.geo, pillar), np.nan)
     status = str(res.status[t]) if applicable else "not_applicable"
     m = float(res.multiple[t]) if status == "found" else np.nan
@@ -160,7 +221,8 @@ def _row(cfg, scenario: Scenario, o: Output, target: pd.Series, pillar: str, pro
     answers = {
         "found": f"multiple {m:.2f}" + (f" (about {m * spend:,.0f} bn VND a year)" if np.isfinite(spend) else "")
                  + f": P = {probability_text(p, draws)}",
-        "met_at_baseline": f"already met at baseline: P = {probability_text(base_p, draws)} at multiple 1",
+        "met_at_baseline": f"already met at baseline (the scenario's multiple {_multiple_text(own)}): P = "
+                           f"{probability_text(base_p, draws)}",
         "not_reachable": f"not reachable below multiple {max_multiple:g}: P = "
                          f"{probability_text(float(res.at_high[t]), draws)} there",
         "not_applicable": f"not applicable: a '{o.comparator}' target is not made likelier by investment"
@@ -171,8 +233,13 @@ def _row(cfg, scenario: Scenario, o: Output, target: pd.Series, pillar: str, pro
             "pillar": pillar, "deadline": o.year, "comparator": o.comparator, "target": o.target,
             "document": o.document, "probability_requested": probability, "status": status, "multiple": m,
             "probability": p, "mc_se": float(np.sqrt(p * (1 - p) / draws)) if np.isfinite(p) else np.nan,
+            "scenario_multiple": own[0], "scenario_multiple_max": own[1],
             "probability_at_baseline": base_p, "max_multiple": max_multiple, "baseline_spend_bn_vnd": spend,
             "spend_bn_vnd_per_year": m * spend, "answer": answers[status], "output": o.name}
+
+
+def _multiple_text(own: tuple[float, float]) -> str:
+    return f"{own[0]:.3g}" if own[0] == own[1] else f"{own[0]:.3g} to {own[1]:.3g}"
 
 
 def summary_text(table: pd.DataFrame, probability: float, draws: int) -> str:

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dxsim.analyses.experiments import BatchRunner, Experiment
+from dxsim.analyses.batches import BatchRunner
+from dxsim.analyses.experiments import Experiment
 from dxsim.analyses.factors import Factor, factors_toml, salib_problem
 
 METHODS = ("sobol", "morris")

@@ -72,7 +72,8 @@ def _register_required_investment(subparsers: argparse._SubParsersAction) -> Non
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from dxsim.analyses.experiments import BatchRunner, build_experiment, describe, experiment_manifest
+    from dxsim.analyses.batches import BatchRunner, describe
+    from dxsim.analyses.experiments import build_experiment, experiment_manifest
     from dxsim.analyses.factors import default_factors, load_factors
     from dxsim.analyses.sensitivity import CONF_LEVEL, run_sensitivity, sample, summary_text, write_sensitivity
     from dxsim.core.calibrate import Calibrator
@@ -115,7 +116,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_required_investment(args: argparse.Namespace) -> int:
-    from dxsim.analyses.experiments import BatchRunner, experiment_manifest
+    from dxsim.analyses.batches import BatchRunner
+    from dxsim.analyses.experiments import experiment_manifest
     from dxsim.analyses.required_investment import REQUIRED_COLUMNS, required_investment, summary_text
     from dxsim.core.calibrate import Calibrator
     from dxsim.inputs.geography import load_geomap

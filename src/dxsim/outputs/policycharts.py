@@ -85,7 +85,7 @@ def required_investment_charts(curves: pd.DataFrame, table: pd.DataFrame, probab
     numbers: a non-decreasing step curve), the threshold and the answer."""
     paths = []
     with matplotlib.rc_context(style.rc()):
-        shown = table[table["status"] != "not_applicable"]
+        shown = table[~table["status"].isin(["not_applicable", "not_evaluable"])]
         for geo, rows in shown.groupby("geo", sort=False):
             n = len(rows)
             cols = min(3, n)
@@ -99,7 +99,8 @@ def required_investment_charts(curves: pd.DataFrame, table: pd.DataFrame, probab
                 ax.plot(c["multiple"], c["probability"], drawstyle="steps-post", color=style.OKABE_ITO["blue"],
                         lw=1.3)
                 ax.axhline(probability, color=style.TARGET_COLOR, lw=1, ls="--")
-                ax.axvline(1.0, color="#999999", lw=0.6)
+                own = r.scenario_multiple if np.isfinite(r.scenario_multiple) else 1.0
+                ax.axvline(own, color="#999999", lw=0.6)
                 if np.isfinite(r.multiple):
                     ax.plot([r.multiple], [r.probability], "o", color=style.TARGET_COLOR, ms=4)
                 ax.set_ylim(-0.02, 1.02)
@@ -111,7 +112,7 @@ def required_investment_charts(curves: pd.DataFrame, table: pd.DataFrame, probab
                 ax.set_title("\n".join(textwrap.wrap(head, 42)), fontsize=7.5, loc="left")
                 ax.text(0.02, 0.04, textwrap.shorten(r.answer, 60), transform=ax.transAxes, fontsize=6.5,
                         color=style.MUTED)
-                ax.text(1.0, 1.0, " baseline", transform=ax.get_xaxis_transform(), fontsize=6.5, color=style.MUTED,
+                ax.text(own, 1.0, " scenario", transform=ax.get_xaxis_transform(), fontsize=6.5, color=style.MUTED,
                         va="top")
             fig.suptitle(f"{style.geo_name(geo)}: what investment reaches P = {probability:g}", x=0.01, ha="left",
                          fontsize=10, fontweight="bold")

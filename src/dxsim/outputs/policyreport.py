@@ -68,17 +68,18 @@ def _sensitivity_html(folder: Path, manifest: dict) -> str:
 def _required_html(folder: Path, manifest: dict) -> str:
     table = _read(folder / "required_investment.csv")
     p = manifest.get("probability", table["probability_requested"].iloc[0] if len(table) else np.nan)
-    shown = table[table["status"] != "not_applicable"]
+    shown = table[~table["status"].isin(["not_applicable", "not_evaluable"])]
     rows = [[esc(r.geo), esc(f"{r.indicator}/{r.definition}"), esc(f"{r.deadline} {r.comparator}{r.target:g}"),
              esc(r.pillar), esc(f"{r.probability_at_baseline:.3f}"), esc(r.answer)] for r in shown.itertuples()]
     out = [f'<p class="note">From {esc(folder)}: for each target, the smallest investment multiple of its pillar in '
            f"its geo (1 = the calibrated baseline effort, replacing the scenario's from the first projected year) "
            f"from which P(met) reaches {esc(p)}, found by bisection with the same draws and noise at every multiple "
            f"({esc(manifest.get('draws', '?'))} draws).</p>",
-           table_html(["geo", "series", "target", "pillar", "P at baseline", "answer"], rows)]
+           table_html(["geo", "series", "target", "pillar", "P in the scenario", "answer"], rows)]
     if len(shown) < len(table):
         out.append(f'<p class="note">{len(table) - len(shown)} more target(s) cannot be moved by investment (due '
-                   "before it acts, or upper bounds); listed with the reason in required_investment.csv.</p>")
+                   "before it acts, upper bounds, or not evaluable); listed with the reason in "
+                   "required_investment.csv.</p>")
     charts = sorted((folder / "charts").glob("required_investment_*.png"))[:MAX_CHARTS]
     out += [figure_html(c, f"P(target met) against the investment multiple: {c.stem[20:]}", "required investment")
             for c in charts]
