@@ -7,13 +7,17 @@ Builds, through the public API, a SYNTHETIC configuration of realistic size: the
 3 headline indicators (plus the national series in the fit), 4 scenarios (baseline, +50%, -30%, and the baseline
 with one fibre programme per province), years 2020-2030. Observations and targets are generated here (2-3
 readings per province and indicator, two targets each) and are not data. Each stage is timed separately and
-reported as throughput in geo-indicator-year-draw steps per second (x scenarios) and peak traced memory:
+reported as throughput in geo-indicator-year-draw steps per second (x scenarios) and the process's peak resident
+memory during the stage (Linux: the high-water mark is reset before each stage; elsewhere the process's peak):
 
     calibration   Calibrator.fit on the synthetic readings
     rollout       SimPy rollouts of the programme scenario
     ensemble      run_ensemble: parameter draws + the yearly difference equation for all scenarios
     targets       target probabilities and P(all targets met), from the ensemble's draws
     outputs       trajectory quantiles/means (trajectories.csv) and writing the CSV files
+
+The quantiles are read from draws sorted in float32 (core/quantiles.py); the benchmark prints the largest
+difference of any trajectory quantile of the last year from ``np.quantile`` in float64, in points.
 
 The reference kernel is the same difference equation written as plainly as numpy allows (one state array,
 investment response, process noise, path stored), measured in the same run: the practical limit for this work.
@@ -25,13 +29,17 @@ relative to each run's own kernel (which discounts a machine that is busier in o
 
 from __future__ import annotations
 
+# isort: off
+import dxsim  # noqa: F401 - before numpy: it pins BLAS to one thread (small matrices; 10x swings otherwise)
+# isort: on
 import argparse
+import contextlib
 import dataclasses
 import json
+import os
 import resource
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,9 +47,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import dxsim  # noqa: F401, I001 - first: it pins BLAS to one thread before numpy loads (small matrices)
+from dxsim.core.axes import QUANTILES
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import ensemble_years, run_ensemble, seed_streams
+from dxsim.core.quantiles import FLOAT32_BOUND
 from dxsim.core.rollout import scenario_rollouts
 from dxsim.core.simulate import PATH_DTYPE
 from dxsim.core.targets import all_targets_probabilities, target_met, target_probabilities
@@ -115,17 +124,33 @@ def reference_kernel(S: int, G: int, I: int, Y: int, D: int, projected: int, see
     return time.perf_counter() - start
 
 
+HWM = Path("/proc/self/status")
+
+
+def peak_rss() -> int:
+    """The process's peak resident memory in bytes: since the last ``reset_peak_rss`` on Linux."""
+    if HWM.is_file():
+        line = next(x for x in HWM.read_text().splitlines() if x.startswith("VmHWM:"))
+        return int(line.split()[1]) * 2**10
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 2**10
+
+
+def reset_peak_rss() -> None:
+    """Start a new high-water mark of resident memory (Linux; elsewhere a no-op)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
 def stage(name: str, steps: int, fn: Callable[[], Any], report: list, repeat: int = 1) -> Any:
-    """Run ``fn`` ``repeat`` times; report the best time and the first run's peak traced memory."""
+    """Run ``fn`` ``repeat`` times; report the best time and the first run's peak resident memory."""
     best, peak = np.inf, 0
     for r in range(repeat):
-        tracemalloc.start()
+        reset_peak_rss()
         start = time.perf_counter()
         result = fn()
         best = min(best, time.perf_counter() - start)
         if r == 0:
-            peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+            peak = peak_rss()
         if r < repeat - 1:
             del result
     report.append((name, best, steps / best, peak))
@@ -139,6 +164,13 @@ def float32_error(calibrator, scenario: Scenario, draws: int, seed: int) -> floa
     a, b = (r.trajectories() for r in runs)
     cols = ["mean", "q05", "q10", "q25", "q50", "q75", "q90", "q95"]
     return float(np.abs(a[cols].to_numpy() - b[cols].to_numpy()).max())
+
+
+def quantile_error(ensemble) -> float:
+    """Largest difference (points) of any trajectory quantile of the last year from ``np.quantile`` in float64
+    on the same draws."""
+    exact = np.moveaxis(np.quantile(ensemble.values(ensemble.years[-1]), QUANTILES, axis=-1), 0, -1)
+    return float(np.abs(ensemble.quantiles[:, -1] - exact).max())
 
 
 def main() -> None:
@@ -184,6 +216,7 @@ def main() -> None:
             write_csv(ensemble.trajectories(), Path(tmp) / "trajectories.csv")
             write_csv(target_tables[0], Path(tmp) / "target_probabilities.csv")
         stage("outputs", steps, outputs, report)
+    q_error = quantile_error(ensemble)
     ensemble = None  # free the paths before the kernel allocates its own
     kernel = min(reference_kernel(S, G, I, Y, D, projected, args.seed) for _ in range(3))
     error = float32_error(calibrator, scens[0], min(D, 2000), args.seed)
@@ -191,23 +224,26 @@ def main() -> None:
     print(f"dxsim benchmark: {S} scenarios x {G} geos x {I} indicators x {Y} years ({years[0]}-{years[-1]}, "
           f"{projected} projected) x {D} draws = {steps:,} steps; "
           f"{sum(len(s.programmes) for s in scens)} programmes, {args.rollouts} rollouts")
-    print(f"{'stage':<12} {'seconds':>8} {'steps/s':>14} {'peak MiB':>9}")
+    print(f"{'stage':<12} {'seconds':>8} {'steps/s':>14} {'peak RSS MiB':>13}")
     for name, seconds, rate, peak in report:
-        print(f"{name:<12} {seconds:8.2f} {rate:14,.0f} {peak / 2**20:9.0f}")
+        print(f"{name:<12} {seconds:8.2f} {rate:14,.0f} {peak / 2**20:13.0f}")
     ens_s = next(s for n, s, _, _ in report if n == "ensemble")
     tgt_s = next(s for n, s, _, _ in report if n == "targets")
     print(f"{'kernel':<12} {kernel:8.2f} {steps / kernel:14,.0f}   (minimal numpy, same equation and shapes)")
-    print(f"ensemble + targets: {ens_s + tgt_s:.2f} s; ensemble throughput / kernel throughput: "
-          f"{kernel / ens_s:.0%}")
+    print(f"ensemble + targets: {ens_s + tgt_s:.2f} s; ensemble speed / kernel speed (kernel s / ensemble s): "
+          f"{kernel / ens_s:.2f}")
     if rollouts != [None] * S:
         ro_s = next(s for n, s, _, _ in report if n == "rollout")
         print(f"rollout share of rollout + ensemble time: {ro_s / (ro_s + ens_s):.0%}")
     print(f"float32 path storage: largest change of any quantile or mean vs float64 = {error:.2e} points")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
-    print(f"process peak RSS: {rss:.0f} MiB")
+    print(f"quantiles by float32 sort: largest difference from np.quantile (float64) = {q_error:.2e} points "
+          f"(bound {FLOAT32_BOUND:.2e})")
+    rss = max(peak for _, _, _, peak in report) / 2**20
+    print(f"peak RSS of the stages: {rss:.0f} MiB; load average (1 min) at the end: {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores")
     result = {"shape": {"scenarios": S, "geos": G, "indicators": I, "years": Y, "draws": D},
               "stages": {name: seconds for name, seconds, _, _ in report}, "kernel": kernel,
-              "peak_rss_mib": rss}
+              "peak_rss_mib": rss, "quantile_error": q_error, "load": os.getloadavg()[0]}
     result["ratio"] = sum(result["stages"].values()) / kernel
     print(f"pipeline/kernel ratio: {result['ratio']:.2f}")
     if args.compare:
@@ -229,6 +265,8 @@ def compare(before: dict, now: dict) -> None:
             continue
         relative = (new / now["kernel"]) / (old / before["kernel"])
         print(f"{name:<12} {old:9.2f} {new:8.2f} {new / old:11.2f} {relative:11.2f}")
+    print(f"peak RSS MiB: {before.get('peak_rss_mib', float('nan')):.0f} before, {now['peak_rss_mib']:.0f} now; "
+          f"load {before.get('load', float('nan')):.1f} before, {now['load']:.1f} now")
     print(f"pipeline/kernel ratio: {before['ratio']:.2f} before, {now['ratio']:.2f} now "
           f"({now['ratio'] / before['ratio']:.2f}x)")
 

@@ -25,6 +25,7 @@ from dxsim.core.drivers import RolloutDrivers
 from dxsim.core.ensemble import _check_sampling_memory, run_ensemble
 from dxsim.core.model import Law
 from dxsim.core.paths import Ensemble
+from dxsim.core.quantiles import FLOAT32_BOUND
 from dxsim.core.simulate import BYTES_LIMIT, _step_share, check_memory
 from dxsim.core.targets import CEILING_TOLERANCE, all_targets_probabilities, target_met, target_probabilities
 from dxsim.inputs.config import DefinitionSpec, IndicatorSpec, LogNormalPrior, NormalPrior
@@ -527,7 +528,8 @@ def test_trajectories_summarise_the_draws_of_every_row(definitions):
         draws = ens.series_draws(row.year, row.geo, (row.indicator, row.definition))[0]
         assert row.mean == pytest.approx(draws.mean(), rel=1e-12)
         for col, q in levels.items():
-            assert getattr(row, col) == pytest.approx(np.quantile(draws, q), rel=1e-12), col
+            # quantiles are read from the draws sorted in float32 (core/quantiles.py): within its bound
+            assert getattr(row, col) == pytest.approx(np.quantile(draws, q), rel=0, abs=FLOAT32_BOUND), col
 
 
 def test_targets_the_model_cannot_evaluate_say_why(cfg):

@@ -21,6 +21,7 @@ import pandas as pd
 from dxsim.core.axes import QUANTILE_COLUMNS, QUANTILES, TRAJECTORY_QUANTILE_COLUMNS
 from dxsim.core.drivers import RolloutDrivers
 from dxsim.core.model import Law
+from dxsim.core.quantiles import draw_summary
 from dxsim.inputs.geography import NATIONAL_MAP, PRE, Aggregation
 
 
@@ -122,8 +123,7 @@ class Ensemble:
         def one(task: tuple[int, int]) -> None:
             y, s = task
             vals = self.values(self.years[y], scenarios=[s])[0]                 # (G, K, D)
-            mean[s, y] = vals.mean(axis=-1)
-            quantiles[s, y] = np.moveaxis(np.quantile(vals, QUANTILES, axis=-1), 0, -1)
+            mean[s, y], quantiles[s, y] = draw_summary(vals, QUANTILES)         # one sort, float32 bound
 
         tasks = [(y, s) for y in range(Y) for s in range(S)]
         # numpy releases the GIL in these kernels: threads use every core, results do not depend on them
