@@ -22,8 +22,9 @@ import pandas as pd
 import pytest
 
 from dxsim.errors import InputError
-from dxsim.outputs import results
-from dxsim.outputs.results import MARKER, atomic_output_dir
+from dxsim.outputs import marker
+from dxsim.outputs.marker import MARKER
+from dxsim.outputs.results import atomic_output_dir
 from dxsim.pipeline import TEST_PAUSE_ENV
 
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
@@ -205,10 +206,10 @@ def test_previous_results_restored_after_a_kill_between_renames(tmp_path: Path) 
     old = tmp_path / f".res.old-{pid}"
     old.mkdir()
     (old / "manifest.json").write_text("{}", encoding="utf-8")
-    results.mark_folder(old)
+    marker.mark_folder(old)
     stale_tmp = tmp_path / f".res.tmp-{pid}-abc"
     stale_tmp.mkdir()
-    results._write_marker(stale_tmp, results._new_marker(temp_for="res"))
+    marker.write_marker(stale_tmp, marker.new_marker(temp_for="res"))
     with pytest.raises(RuntimeError), atomic_output_dir(tmp_path / "res"):
         raise RuntimeError("stop before writing")
     assert (tmp_path / "res" / "manifest.json").exists()
@@ -222,7 +223,7 @@ def test_results_and_folders_inside_them_are_replaceable(tmp_path: Path) -> None
     with atomic_output_dir(dest) as tmp:
         (tmp / "charts").mkdir()
         (tmp / "charts" / "old.png").write_bytes(b"old")
-        results.mark_folder(tmp / "charts")
+        marker.mark_folder(tmp / "charts")
     with atomic_output_dir(dest / "charts", clean=True) as tmp:
         (tmp / "new.png").write_bytes(b"new")
     assert sorted(p.name for p in (dest / "charts").iterdir()) == sorted([MARKER, "new.png"])

@@ -16,8 +16,9 @@ import pytest
 from dxsim import cli
 from dxsim.errors import InputError
 from dxsim.inputs.validate import check_name
-from dxsim.outputs import results
-from dxsim.outputs.results import MARKER, atomic_output_dir
+from dxsim.outputs import marker, results
+from dxsim.outputs.marker import MARKER
+from dxsim.outputs.results import atomic_output_dir
 
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
 
@@ -34,7 +35,7 @@ def write_results(dest: Path, files: dict[str, str], clean: bool = False) -> Non
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_text(text, encoding="utf-8")
             if rel.startswith("charts/"):
-                results.mark_folder(tmp / "charts")
+                marker.mark_folder(tmp / "charts")
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -92,16 +93,16 @@ def test_rerun_keeps_user_files_and_other_commands_files_unless_clean(tmp_path: 
     (res / "mynotes" / "n.txt").write_text("nested", encoding="utf-8")
     (res / "charts" / "my_edit.txt").write_text("user in charts", encoding="utf-8")
     (res / "report.html").write_text("<html>report</html>", encoding="utf-8")
-    results.record_written(res, "report.html")
+    marker.record_written(res, "report.html")
     write_results(res / "charts-vi", {"fan_a.png": "vi"})
-    assert results.written_by_dxsim(res / "report.html") and not results.written_by_dxsim(res / "notes.txt")
+    assert marker.written_by_dxsim(res / "report.html") and not marker.written_by_dxsim(res / "notes.txt")
 
     write_results(res, {"trajectories.csv": "v2", "charts/fan_a.png": "png2"})
     assert tree(res) == {"trajectories.csv": "v2", "charts/fan_a.png": "png2", "charts/fan_old.png": "old",
                          "charts/my_edit.txt": "user in charts", "notes.txt": "mine", "mynotes/n.txt": "nested",
                          "report.html": "<html>report</html>", "charts-vi/fan_a.png": "vi"}
-    assert results.written_by_dxsim(res / "report.html") and not results.written_by_dxsim(res / "notes.txt")
-    assert results.is_results_folder(res / "charts-vi") and results.is_results_folder(res / "charts")
+    assert marker.written_by_dxsim(res / "report.html") and not marker.written_by_dxsim(res / "notes.txt")
+    assert marker.is_results_folder(res / "charts-vi") and marker.is_results_folder(res / "charts")
 
     write_results(res, {"trajectories.csv": "v3", "charts/fan_a.png": "png3"}, clean=True)
     assert tree(res) == {"trajectories.csv": "v3", "charts/fan_a.png": "png3", "charts/my_edit.txt": "user in charts",

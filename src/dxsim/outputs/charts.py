@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from dxsim.errors import ArgumentError, unknown
-from dxsim.outputs import results, style
+from dxsim.outputs import marker, results, style
 from dxsim.outputs.chartkit import _spread, fan_chart_keys, p_text, short_document, source_name  # noqa: F401
 from dxsim.outputs.comparechart import compare_chart, overview_chart, overview_pages, run_labels  # noqa: F401
 from dxsim.outputs.fanchart import fan_chart
@@ -257,8 +257,8 @@ def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", format
     as it was, and an interrupted drawing leaves ``dest`` untouched. Returns the files written in ``dest``."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    if results.read_marker(dest) is None and not any(dest.iterdir()):
-        results.mark_folder(dest)                   # a new charts folder (e.g. charts/vi/) is dxsim's
+    if marker.read_marker(dest) is None and not any(dest.iterdir()):
+        marker.mark_folder(dest)                   # a new charts folder (e.g. charts/vi/) is dxsim's
     tmp = results.temp_folder(dest, ".charts.tmp-")   # pid-named: a killed run's is removed by the next
     try:
         drawn = render_run(tables, tmp, lang=lang, formats=formats, geos=geos, indicators=indicators,
@@ -267,7 +267,7 @@ def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", format
         for path in drawn:
             os.replace(path, dest / path.name)
             written.append(dest / path.name)
-        results.record_written(dest, *(p.name for p in written))
+        marker.record_written(dest, *(p.name for p in written))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return written

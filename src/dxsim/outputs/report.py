@@ -20,10 +20,11 @@ import pandas as pd
 from dxsim import __version__
 from dxsim.errors import InputError
 from dxsim.outputs import style
+from dxsim.outputs.marker import record_written
 from dxsim.outputs.report_html import CSS, chart_file, esc
 from dxsim.outputs.report_sections import ReportContext, SkillFolder, build_sections
 from dxsim.outputs.report_words import word
-from dxsim.outputs.results import check_output_dir, record_written, remove_stale_files
+from dxsim.outputs.results import check_output_dir, remove_stale_files
 
 if TYPE_CHECKING:
     from dxsim.outputs.charts import RunTables

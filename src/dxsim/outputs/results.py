@@ -1,17 +1,15 @@
-"""Writing results: a temporary folder beside the destination, renamed into place when complete, and a
-manifest of what produced them."""
+"""Writing results: tables and JSON, and a temporary folder beside the destination, renamed into place when
+complete (its marker: ``marker.py``)."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import errno
 import glob
 import hashlib
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import stat
@@ -25,6 +23,7 @@ import pandas as pd
 
 from dxsim.errors import InputError, raise_terminated
 from dxsim.inputs.validate import MAX_NAME
+from dxsim.outputs.marker import MARKER, is_results_folder, new_marker, read_marker, write_marker
 
 FLOAT_FORMAT = "%.4f"
 
@@ -68,77 +67,6 @@ def write_json(data: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-MARKER = ".dxsim-results"   # dxsim's own marker: JSON with the run's identity and the files dxsim wrote
-MARKER_FORMAT = "dxsim-results/2"
-
-
-def read_marker(folder: str | Path) -> dict | None:
-    """The marker of a folder dxsim wrote (a dict with ``run_id``, ``files`` ...), or None: no marker, or one
-    not written by this format (a user's file of that name, or a folder of an older dxsim)."""
-    path = Path(folder) / MARKER
-    if path.is_symlink() or not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_bytes()[: 1 << 24].decode("utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not (isinstance(data, dict) and data.get("format") == MARKER_FORMAT and isinstance(data.get("run_id"), str)
-            and isinstance(data.get("files", []), list)):
-        return None
-    return data
-
-
-def is_results_folder(folder: str | Path) -> bool:
-    """A complete folder written by dxsim: it carries dxsim's marker (a parent's marker does not count)."""
-    marker = read_marker(folder)
-    return marker is not None and "temp_for" not in marker and not Path(folder).is_symlink()
-
-
-def written_by_dxsim(path: str | Path) -> bool:
-    """True when ``path`` is a file listed in its folder's marker (e.g. report.html after ``record_written``)."""
-    path = Path(path)
-    marker = read_marker(path.parent)
-    return marker is not None and path.name in marker.get("files", [])
-
-
-def record_written(folder: str | Path, *names: str) -> None:
-    """Add files that a command wrote into an existing results folder (e.g. ``report.html``) to its marker, so
-    that later runs keep them (or remove them with --clean) as dxsim's. The marker is replaced atomically."""
-    folder = Path(folder)
-    marker = read_marker(folder)
-    if marker is None:
-        return
-    marker["files"] = sorted(set(marker.get("files", [])) | set(names))
-    _write_marker(folder, marker)
-
-
-def mark_folder(folder: str | Path) -> None:
-    """Make ``folder`` (being written inside a temporary results folder, e.g. ``charts/``) a results folder of
-    its own, so that ``dxsim plot`` may replace it later. Its file list is filled in when the results commit."""
-    _write_marker(Path(folder), _new_marker())
-
-
-def _new_marker(temp_for: str | None = None) -> dict:
-    marker = {"format": MARKER_FORMAT, "written_by": "dxsim", "dxsim_version": _version(),
-              "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-              "run_id": secrets.token_hex(8), "files": []}
-    if temp_for is not None:
-        marker |= {"temp_for": temp_for, "pid": os.getpid()}
-    return marker
-
-
-def _write_marker(folder: Path, marker: dict) -> None:
-    tmp = folder / f"{MARKER}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(marker, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / MARKER)
-
-
-def _version() -> str:
-    from dxsim import __version__
-
-    return __version__
-
-
 @contextlib.contextmanager
 def atomic_output_dir(dest: str | Path, clean: bool = False) -> Iterator[Path]:
     """Yield a fresh temporary folder beside ``dest``; on success it replaces ``dest`` (the old results are
@@ -162,7 +90,7 @@ def atomic_output_dir(dest: str | Path, clean: bool = False) -> Iterator[Path]:
             with _signals_held():
                 tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-{os.getpid()}-", dir=dest.parent))
                 os.chmod(tmp, 0o777 & ~_umask())
-                _write_marker(tmp, _new_marker(temp_for=dest.name))
+                write_marker(tmp, new_marker(temp_for=dest.name))
         with _os_errors_named(shown):
             yield tmp
         with _signals_held(), _os_errors_named(shown):
@@ -307,7 +235,7 @@ def _finish_markers(root: Path, foreign: set[str]) -> None:
         marker.pop("temp_for", None)
         marker.pop("pid", None)
         marker["files"] = _listed_files(folder, root, foreign)
-        _write_marker(folder, marker)
+        write_marker(folder, marker)
 
 
 def _listed_files(folder: Path, root: Path, foreign: set[str]) -> list[str]:
@@ -378,7 +306,7 @@ def temp_folder(folder: str | Path, prefix: str) -> Path:
     killed processes are removed first (``remove_stale_files``). The caller removes it when done."""
     remove_stale_files(folder, prefix)
     tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=folder))
-    _write_marker(tmp, _new_marker(temp_for=prefix))
+    write_marker(tmp, new_marker(temp_for=prefix))
     return tmp
 
 
