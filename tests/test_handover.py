@@ -289,31 +289,65 @@ def _printed_headers(path: Path) -> list[str]:
     return [h for h in headers if h]
 
 
-def test_report_prints_to_a4_within_its_page_bounds_and_clips_no_table(root, inputs, tmp_path):
-    """The brief of the four seed provinces and Vietnam fits 6 pages; the full report of one scenario 25; every
-    column header of every printed table is in the PDF's text."""
+def _skip_without_chromium() -> None:
     if CHROMIUM is None:
         if os.environ.get("CI", "").lower() == "true":           # CI must run this test, never skip it
             pytest.fail("chromium is not installed (CI=true: the browser test may not be skipped)")
         pytest.skip("headless Chromium is not installed (.ci/run installs it)")
-    run = tmp_path / "baseline"
+
+
+def _brief_pages(report: Path, tmp_path: Path) -> int:
+    """Printed pages of the report's opening (title, contents and the brief) alone."""
+    page = report.read_text(encoding="utf-8")
+    start = page.index('<section id="brief">')
+    end = page.index('<section id="', start + 5)
+    brief = tmp_path / f"brief-{report.name}"
+    brief.write_text(page[:end] + "</body></html>\n", encoding="utf-8")
+    return _pdf(brief, tmp_path / f"{brief.name}.pdf")[0]
+
+
+@pytest.fixture(scope="module")
+def baseline(root, inputs, tmp_path_factory):
+    """The shipped baseline (both maps, 9 geos) with its English charts, reported in both languages."""
+    _skip_without_chromium()
+    run = tmp_path_factory.mktemp("print") / "baseline"
     write_run(run_scenario(root / "scenarios" / "baseline.toml", draws=DRAWS, inputs=inputs), run)
-    assert main(["plot", str(run)]) == 0
-    out = tmp_path / "report.html"
-    assert main(["report", str(run), "--out", str(out)]) == 0
-    assert len(read_run(run).geos) == 9           # the shipped baseline: both maps (scenarios/baseline.toml)
+    assert main(["plot", str(run), "--format", "svg"]) == 0
+    for lang in style.LANGS:
+        assert main(["report", str(run), "--lang", lang]) == 0
+    return run
+
+
+@pytest.mark.parametrize("lang", style.LANGS)
+def test_report_prints_to_a4_within_its_page_bounds_and_clips_no_table(baseline, lang, tmp_path):
+    """The full report of one scenario prints in at most 25 A4 pages in either language, and every column header
+    of every printed table is in the PDF's text."""
+    assert len(read_run(baseline).geos) == 9           # the shipped baseline: both maps (scenarios/baseline.toml)
+    out = baseline / ("report.html" if lang == "en" else f"report.{lang}.html")
     html = out.read_text(encoding="utf-8")      # the pre-2025 map's brief and charts collapse (do not print)
-    assert html.count("<details><summary>Provinces on the pre-2025 map (4: ") == 2
+    old_map = "Provinces on the pre-2025 map (4: " if lang == "en" else "Tỉnh theo bản đồ trước 2025 (4: "
+    assert html.count(f"<details><summary>{old_map}") == 2
     pages, text = _pdf(out, tmp_path / "report.pdf")
     assert pages <= 25, pages
-    brief = tmp_path / "brief.html"
-    page = out.read_text(encoding="utf-8")
-    start, end = page.index('<section id="brief">'), page.index('<section id="', page.index('<section id="brief">') + 5)
-    brief.write_text(page[:start] + page[start:end] + "</body></html>\n", encoding="utf-8")
-    brief_pages, _ = _pdf(brief, tmp_path / "brief.pdf")
-    assert brief_pages <= 6, brief_pages
+    assert _brief_pages(out, tmp_path) <= 6          # the new map's provinces and the nation
     squeezed = text.replace(" ", "")
     headers = _printed_headers(out)
     assert len(headers) > 20
     for header in headers:
         assert header.replace(" ", "") in squeezed, header
+
+
+@pytest.mark.parametrize("lang", style.LANGS)
+def test_brief_of_the_four_seed_provinces_and_vietnam_prints_in_six_pages(inputs, lang, tmp_path):
+    _skip_without_chromium()
+    scenario = tmp_path / "seed.toml"
+    scenario.write_text('name = "seed"\nhorizon = 2030\ndraws = 200\nseed = 5\n'
+                        'geos = ["long_an", "lang_son", "hau_giang", "tra_vinh", "vietnam"]\n', encoding="utf-8")
+    run = tmp_path / "seed"
+    write_run(run_scenario(scenario, draws=DRAWS, inputs=inputs), run)
+    out = tmp_path / "seed.html"
+    assert main(["report", str(run), "--lang", lang, "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert html.count('class="brief-geo"') == 5 and "<details><summary>" not in html.split('id="brief"')[1].split(
+        "<section")[0]                         # a run of old provinces only: their brief pages are not collapsed
+    assert _brief_pages(out, tmp_path) <= 6

@@ -135,6 +135,12 @@ def new_province_of(tables: RunTables, geo: str) -> str | None:
     return geo[: -len(PRE_SUFFIX)] if geo.endswith(PRE_SUFFIX) else None
 
 
+def covered_old_geos(tables: RunTables) -> tuple[str, ...]:
+    """The run's pre-2025 provinces whose merged province is in the run too: the report shows them after the new
+    map, collapsed (a run of old provinces only shows them in full)."""
+    return tuple(g for g in tables.pre2025_geos if new_province_of(tables, g) in tables.geos)
+
+
 def shows_merger(tables: RunTables, geo: str, indicator: str) -> bool:
     """A chart of this geo marks the merger: a merged province, or an old province that merged."""
     geography = geography_of(tables, geo)

@@ -125,12 +125,13 @@ def geo_brief(ctx: ReportContext, geo: str) -> str:
 
 def brief_sections(ctx: ReportContext) -> list[Section]:
     """The brief: one page per geo of the first run."""
+    from dxsim.outputs.mapparts import covered_old_geos
     from dxsim.outputs.report_sections import Section
 
     if not ctx.runs:
         return []
     run = ctx.runs[0]
-    old = run.pre2025_geos
+    old = covered_old_geos(run)
     out = [geo_brief(ctx, g) for g in run.geos if g not in old]
     out += old_map_details(old, ctx.lang, [geo_brief(ctx, g) for g in old])
     return [Section("brief", word("brief", ctx.lang), "\n".join(out))]

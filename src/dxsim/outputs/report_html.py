@@ -20,7 +20,7 @@ margin-top: 40px; } h3 { margin-top: 28px; }
 .meta, .note, figcaption { color: #555; font-size: 0.9em; }
 nav ul { columns: 2; } table { border-collapse: collapse; margin: 10px 0 18px; font-size: 0.86em; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
-th { background: #f3f6f9; }
+th { background: #f3f6f9; } table { max-width: 100%; } td { overflow-wrap: anywhere; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 figure { margin: 18px 0 26px; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 8px 18px; }

@@ -155,6 +155,7 @@ def charts_section(tables: RunTables, charts: Path, lang: str) -> str:
     """The overview, then per geo its headline fan charts and (collapsed) the other series' charts; the pre-2025
     map's geos collapsed after the others."""
     from dxsim.outputs.charts import fan_chart_keys, fan_stem
+    from dxsim.outputs.mapparts import covered_old_geos
     from dxsim.outputs.report_brief import old_map_details
 
     out = [f"<h3>{_w('overview', lang)}</h3>"]
@@ -168,7 +169,7 @@ def charts_section(tables: RunTables, charts: Path, lang: str) -> str:
         fig = figure_html(chart_file(charts / fan_stem(geo, ind, dfn)), f"{style.geo_name(geo, lang)}: {name}", name,
                           lang)
         by_geo.setdefault(geo, ([], []))[0 if (ind, dfn) in headline else 1].append(fig)
-    old = tables.pre2025_geos
+    old = covered_old_geos(tables)
     shown: dict[bool, list[str]] = {False: [], True: []}
     for geo, (main, rest) in by_geo.items():
         part = [f"<h3>{esc(style.geo_name(geo, lang))}</h3>", '<div class="grid">', *main, "</div>"]
