@@ -89,12 +89,15 @@ def group_targets(tables: RunTables, rows: pd.DataFrame) -> list[dict[str, Any]]
     return out
 
 
-def definition_label(definition: str, evaluated_as: str, lang: str = "en") -> str:
-    """A target's definition as shown: 'method not stated, as MIC method' where a mapping evaluated it."""
+def definition_label(definition: str, evaluated_as: str, lang: str = "en", compact: bool = False) -> str:
+    """A target's definition as shown: 'method not stated, as MIC method' where a mapping evaluated it
+    ('method not stated → MIC method' when ``compact``)."""
     name = style.definition_name(definition, lang)
     if evaluated_as in ("", definition):
         return name
-    return style.text("evaluated_as", lang, definition=name, evaluated=style.definition_name(evaluated_as, lang))
+    evaluated = style.definition_name(evaluated_as, lang)
+    return f"{name} → {evaluated}" if compact else style.text("evaluated_as", lang, definition=name,
+                                                              evaluated=evaluated)
 
 
 def target_text(t: dict[str, Any], lang: str = "en") -> str:

@@ -141,8 +141,8 @@ def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang
                                  _footnote(tables, lang, (indicator, definition))) if t)
     foot = "\n".join(textwrap.fill(line, FOOT_CHARS) for line in foot.split("\n"))
     legend_n = legend_rows(handles, style.DOC_WIDTH, 0.02, ncol=3, fontsize=style.MIN_FONT)
-    docs_h = 0.135 * len(doc_lines) + (0.08 if doc_lines else 0)
-    foot_h = 0.14 * (foot.count("\n") + 1) + 0.1
+    docs_h = 0.125 * len(doc_lines) + (0.06 if doc_lines else 0)        # 7 pt lines, 1.25 apart: 0.122 in
+    foot_h = 0.12 * (foot.count("\n") + 1) + 0.08                       # 7 pt lines, 1.2 apart: 0.117 in
     below = 0.5 + legend_n * 0.17 + 0.08 + docs_h + foot_h
     height = 0.4 + AXES_INCHES + below
     fig = _new_figure(style.DOC_WIDTH, height)

@@ -28,6 +28,7 @@ from dxsim.outputs.runtables import RunTables
 
 PER_PAGE = 26               # bars per chart: one chart fits an A4 page at 16 cm wide
 ROW_INCHES = 0.32            # two lines of 7 pt text per bar
+LABEL_CHARS = 70             # characters per label line: 3.95 in at 7 pt
 
 
 def due_targets(tables: RunTables) -> list[dict[str, Any]]:
@@ -58,7 +59,7 @@ def probability_chart(tables: RunTables, page: int = 0, lang: str = "en") -> Fig
     head, foot = 1.2, 0.95                                       # inches above and below the bars
     height = head + foot + ROW_INCHES * n
     fig = _new_figure(style.DOC_WIDTH, height)
-    left, width = 3.55 / style.DOC_WIDTH, 1.75 / style.DOC_WIDTH
+    left, width = 4.0 / style.DOC_WIDTH, 1.4 / style.DOC_WIDTH
     ax = fig.add_axes((left, foot / height, width, 1 - (head + foot) / height))
     y = np.arange(n)
     p = np.array([t["probability"] for t in merged])
@@ -81,11 +82,13 @@ def probability_chart(tables: RunTables, page: int = 0, lang: str = "en") -> Fig
     trans = ax.get_yaxis_transform()
     for k, t in enumerate(merged):
         ind = style.indicator_name(t["indicator"], lang, tables.labels.get(t["indicator"]), t["geo"])
-        dfn = definition_label(t["definition"], t["evaluated_as"], lang)
-        what = textwrap.shorten(f"{style.geo_name(t['geo'], lang)} · {ind} ({dfn})", 60, placeholder="…")
+        dfn = definition_label(t["definition"], t["evaluated_as"], lang, compact=True)
+        # line 1 the series, line 2 the target, its definition and the documents: only the documents are cut,
+        # so two targets of one indicator in different definitions never read alike
+        what = textwrap.shorten(f"{style.geo_name(t['geo'], lang)} · {ind}", LABEL_CHARS, placeholder="…")
         docs = "; ".join(short_document(document_name(d, lang), 5) for d in t["documents"])
-        detail = textwrap.shorten(f"{target_text(t, lang)} {style.text('by', lang, year=t['deadline'])} · {docs}",
-                                  60, placeholder="…")
+        detail = textwrap.shorten(f"{target_text(t, lang)} {style.text('by', lang, year=t['deadline'])} ({dfn}) "
+                                  f"· {docs}", LABEL_CHARS, placeholder="…")
         ax.text(-0.03, k - 0.17, what, transform=trans, fontsize=style.MIN_FONT, va="center", ha="right",
                 clip_on=False)
         ax.text(-0.03, k + 0.22, detail, transform=trans, fontsize=style.MIN_FONT, va="center", ha="right",
