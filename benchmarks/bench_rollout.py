@@ -1,114 +1,130 @@
-"""Benchmark: how much of a programme run is spent in the SimPy rollouts.
+"""Benchmark: a programme scenario's run, and the part of it spent on its programmes.
 
-    .venv/bin/python benchmarks/bench_rollout.py [--draws 2000] [--rollouts 200] [--skip-synthetic]
+    python benchmarks/bench_rollout.py [--draws 2000] [--repeat 3] [--save FILE] [--ref FILE]
 
-Two cases: the shipped ``scenarios/long_an_programmes.toml`` (3 programmes in one geo), and a SYNTHETIC case
-(every one of the 63 provinces plus vietnam with 3 programmes sharing 3 teams; programmes invented for timing
-only). For each: seconds in the rollouts (the scenario's, plus those simulated again for the runs without each
-programme), in the ensembles, in the per-programme impact table, and the rollouts' share. Calibration is timed
-apart (it does not depend on the programmes).
+For each case: the library run (``pipeline.run_scenario``: calibration, sampling, ensemble, targets, programme
+table; the inputs are read once before) and, inside it, the programme work: the SimPy rollouts and the
+programme table with its runs without each programme (time in ``simulate_rollouts`` and ``programme_table``,
+counted once where one calls the other). Best of ``--repeat``. ``--save FILE`` writes the numbers as JSON,
+``--ref FILE`` prints each number next to a saved one and the ratio (saved / now). To compare with an older
+commit, run this same file against its source:
+
+    git -C /work/main worktree add /tmp/old ac1597f
+    PYTHONPATH=/tmp/old/src python benchmarks/bench_rollout.py --save /tmp/old.json
+    python benchmarks/bench_rollout.py --ref /tmp/old.json
+    git -C /work/main worktree remove /tmp/old
+
+Cases: the shipped ``long_an_programmes.toml`` and ``hau_giang_programmes.toml``, and a SYNTHETIC scenario
+written to a temporary file: three programmes in each of five geos with targets due after the jump-off, four
+teams asked of a pool of three (programmes invented for timing only).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import importlib
+import json
+import tempfile
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
-from dxsim.core import programme_impact, rollout
-from dxsim.core.calibrate import Calibrator
-from dxsim.core.ensemble import ensemble_years, run_ensemble, seed_streams
-from dxsim.core.rollout import scenario_rollouts
-from dxsim.inputs.observations import known_geos
-from dxsim.inputs.programmes import Effect, LogNormal, Programme
-from dxsim.inputs.scenario import load_scenario
-from dxsim.pipeline import load_inputs
+from dxsim import pipeline
 
-SEED = 1
+TIMED = (("dxsim.core.rollout", "simulate_rollouts"), ("dxsim.pipeline", "programme_table"))
+SHIPPED = ("scenarios/long_an_programmes.toml", "scenarios/hau_giang_programmes.toml")
+SYNTHETIC_GEOS = ("long_an", "hau_giang", "tra_vinh", "lang_son", "vietnam")
 
 
 @contextmanager
-def timed_rollouts(clock: dict[str, float]):
-    """Count the time spent in simulate_rollouts wherever it is called (including Rollouts.without)."""
-    original = rollout.simulate_rollouts
+def programme_clock(clock: dict[str, float]):
+    """Add the seconds spent in the TIMED functions (outermost calls only) to ``clock['programmes']``."""
+    depth = [0]
+    originals = []
+    for module_name, name in TIMED:
+        module = importlib.import_module(module_name)
+        original = getattr(module, name)
+        originals.append((module, name, original))
 
-    def wrapper(*args, **kwargs):
-        t = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            clock["rollouts"] += time.perf_counter() - t
+        def timed(*args, _original=original, **kwargs):
+            depth[0] += 1
+            start = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    clock["programmes"] += time.perf_counter() - start
 
-    rollout.simulate_rollouts = wrapper
+        setattr(module, name, timed)
     try:
         yield
     finally:
-        rollout.simulate_rollouts = original
+        for module, name, original in originals:
+            setattr(module, name, original)
 
 
-def synthetic_programmes(geos: tuple[str, ...]) -> tuple[Programme, ...]:
-    """SYNTHETIC: three programmes per geo, 4 teams asked of a pool of 3, with random delays and overruns."""
-    slip = {"procurement_months": LogNormal(4, 0.5), "release_delay_months": LogNormal(2, 0.8),
-            "overrun": LogNormal(1.15, 0.25), "geo_teams": 3}
-    out = []
-    for geo in geos:
-        out += [
-            Programme(f"{geo}_fibre", geo, "fiber_household_share", "broadband", 120.0,
-                      ((2024, 40.0), (2025, 50.0), (2026, 30.0)), 2024.0, 2.5, Effect("speed_multiplier", 1.5),
-                      teams=2, **slip),
-            Programme(f"{geo}_services", geo, "level4_service_share", "digital_government", 30.0, ((2024, 30.0),),
-                      2024.5, 1.0, Effect("step", 5.0), **slip),
-            Programme(f"{geo}_sme", geo, "digital_economy_grdp_share", "digital_economy", 20.0,
-                      ((2024, 8.0), (2025, 12.0)), 2024.25, 2.0, Effect("speed_multiplier", 1.15), **slip),
-        ]
-    return tuple(out)
+def synthetic_scenario(folder: Path) -> Path:
+    """SYNTHETIC: a scenario file with three programmes per geo of SYNTHETIC_GEOS sharing three teams."""
+    slip = ('procurement_months = { median = 4, log_sd = 0.5 }\nrelease_delay_months = { median = 2, log_sd = 0.8 }\n'
+            'overrun = { median = 1.15, log_sd = 0.25 }\n')
+    text = ['name = "synthetic_programmes"\nhorizon = 2030\n'
+            'geos = ["tay_ninh", "can_tho", "vinh_long", "lang_son", "long_an", "hau_giang", "tra_vinh", '
+            '"vinh_long@pre2025", "vietnam"]\n[investment]\nbroadband = 1.0\n[rollout]\nrollouts = 200\n'
+            'teams = { ' + ", ".join(f"{g} = 3" for g in SYNTHETIC_GEOS) + " }\n"]
+    for geo in SYNTHETIC_GEOS:
+        text += [
+            f'[[programmes]]\nname = "{geo}_fibre"\ngeo = "{geo}"\nindicator = "fiber_household_share"\n'
+            'budget_bn_vnd = 120\nyearly_release_bn_vnd = { 2026 = 40, 2027 = 50, 2028 = 30 }\nstart = 2026\n'
+            'duration_years = 2.5\nteams = 2\neffect = { kind = "speed_multiplier", multiplier = 1.5 }\n' + slip,
+            f'[[programmes]]\nname = "{geo}_internal_work"\ngeo = "{geo}"\nindicator = "internal_work_online_share"\n'
+            'budget_bn_vnd = 30\nstart = 2026\nstart_month = 7\nduration_years = 1\n'
+            'effect = { kind = "step", points = 5 }\n' + slip,
+            f'[[programmes]]\nname = "{geo}_sme"\ngeo = "{geo}"\nindicator = "digital_economy_grdp_share"\n'
+            'budget_bn_vnd = 20\nyearly_release_bn_vnd = { 2026 = 8, 2027 = 12 }\nstart = 2026\nstart_month = 4\n'
+            'duration_years = 2\neffect = { kind = "speed_multiplier", multiplier = 1.15 }\n' + slip]
+    path = folder / "synthetic_programmes.toml"
+    path.write_text("\n".join(text), encoding="utf-8")
+    return path
 
 
-def run_case(label: str, calibrator: Calibrator, scenario, targets, draws: int) -> None:
-    cfg = calibrator.config
-    clock = {"rollouts": 0.0}
-    with timed_rollouts(clock):
-        t0 = time.perf_counter()
-        ro = scenario_rollouts(scenario, cfg, ensemble_years(calibrator, scenario.horizon), draws,
-                               seed_streams(SEED)[2])
-        t1 = time.perf_counter()
-        ens = run_ensemble(calibrator, [scenario], draws, SEED, rollouts=[ro])
-        t2 = time.perf_counter()
-        programme_impact.programme_table(calibrator, scenario, targets, ens, ro, SEED)
-        t3 = time.perf_counter()
-    plain = run_ensemble(calibrator, [dataclasses.replace(scenario, programmes=())], draws, SEED)
-    t4 = time.perf_counter()
-    del plain
-    total = t3 - t0
-    print(f"{label}: {len(scenario.programmes)} programmes in {len({p.geo for p in scenario.programmes})} geo(s), "
-          f"{len(scenario.geos)} geos simulated, {draws} draws, {ro.n_rollouts} rollouts")
-    print(f"  scenario rollouts            {t1 - t0:7.2f} s")
-    print(f"  ensemble with programmes     {t2 - t1:7.2f} s   (same ensemble without programmes: {t4 - t3:.2f} s)")
-    print(f"  impact table (runs without)  {t3 - t2:7.2f} s   (of which rollouts again: "
-          f"{clock['rollouts'] - (t1 - t0):.2f} s)")
-    print(f"  total                        {total:7.2f} s   rollouts: {clock['rollouts']:.2f} s = "
-          f"{100 * clock['rollouts'] / total:.0f}% of the programme work")
+def time_case(path: Path, inputs: pipeline.Inputs, draws: int, repeat: int) -> dict[str, float]:
+    """Best of ``repeat``: seconds of the whole run and of its programme work; the number of programme rows."""
+    best = {"run": float("inf"), "programmes": float("inf")}
+    for _ in range(repeat):
+        clock = {"programmes": 0.0}
+        with programme_clock(clock):
+            start = time.perf_counter()
+            result = pipeline.run_scenario(path, draws=draws, inputs=inputs)
+            seconds = time.perf_counter() - start
+        best = {"run": min(best["run"], seconds), "programmes": min(best["programmes"], clock["programmes"])}
+    return best | {"counterfactual_rows": int(result.programmes["probability_delta"].notna().sum())}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=2000)
-    parser.add_argument("--rollouts", type=int, default=200)
-    parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--save", type=Path, metavar="FILE", help="write the numbers as JSON")
+    parser.add_argument("--ref", type=Path, metavar="FILE", help="compare with numbers saved by --save")
     args = parser.parse_args()
-    inputs = load_inputs()
-    t = time.perf_counter()
-    calibrator = Calibrator(inputs.config).fit(inputs.observations)
-    print(f"calibration (once, not programme-dependent): {time.perf_counter() - t:.2f} s")
-    geos = known_geos(inputs.config)
-    shipped = load_scenario("scenarios/long_an_programmes.toml", inputs.config, geos)
-    run_case("shipped long_an_programmes", calibrator, dataclasses.replace(shipped, rollouts=args.rollouts),
-             inputs.targets, args.draws)
-    if not args.skip_synthetic:
-        synthetic = dataclasses.replace(shipped, name="synthetic", geos=geos, rollouts=args.rollouts,
-                                        programmes=synthetic_programmes(geos))
-        run_case("SYNTHETIC 64 geos x 3 programmes", calibrator, synthetic, inputs.targets, args.draws)
+    inputs = pipeline.load_inputs()
+    ref = json.loads(args.ref.read_text()) if args.ref else {}
+    numbers = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in (*map(Path, SHIPPED), synthetic_scenario(Path(tmp))):
+            numbers[path.stem] = time_case(path, inputs, args.draws, args.repeat)
+    print(f"{args.draws} draws, best of {args.repeat}; seconds" + (f" (ref: {args.ref})" if ref else ""))
+    for case, got in numbers.items():
+        for what in ("run", "programmes"):
+            line = f"  {case:<24} {what:<11} {got[what]:7.3f}"
+            if case in ref:
+                was = ref[case][what]
+                line += f"   ref {was:7.3f}   ref/now {was / got[what]:5.2f}x" if got[what] > 0 else ""
+            print(line)
+        print(f"  {case:<24} rows with a counterfactual: {got['counterfactual_rows']}")
+    if args.save:
+        args.save.write_text(json.dumps({"draws": args.draws, **numbers}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from dxsim.cli import main
-from dxsim.core.ensemble import ensemble_years, run_ensemble, seed_streams
+from dxsim.core.ensemble import ensemble_years, evaluate, run_ensemble, sample_run, seed_streams
 from dxsim.core.programme_impact import PROGRAMME_COLUMNS, programme_table
 from dxsim.core.rollout import scenario_rollouts, simulate_rollouts
 from dxsim.core.targets import target_probabilities
@@ -204,10 +204,14 @@ def test_starting_two_years_later_lowers_the_2027_probability(calibrator, inputs
 def test_programme_table_deltas_match_separate_runs(calibrator, inputs, shipped):
     cfg = inputs.config
     years = ensemble_years(calibrator, shipped.horizon)
-    ro = scenario_rollouts(shipped, cfg, years, DRAWS, seed_streams(SEED)[2])
-    ens = run_ensemble(calibrator, [shipped], DRAWS, SEED, rollouts=[ro])
+    samples = sample_run(calibrator, DRAWS, SEED, shipped)
+    ro = samples.rollouts
+    assert ro.programmes == shipped.programmes
+    again = scenario_rollouts(shipped, cfg, years, DRAWS, seed_streams(SEED)[2])
+    assert np.array_equal(ro.completion, again.completion)            # the seed's rollout stream, as before
+    ens = evaluate(calibrator, [shipped], samples)
     later = later_fibre_targets(inputs)
-    table = programme_table(calibrator, shipped, later, ens, ro, SEED)
+    table = programme_table(calibrator, shipped, later, ens, samples)
     assert list(table.columns) == list(PROGRAMME_COLUMNS)
     assert set(table["programme"]) == {p.name for p in shipped.programmes}
     fibre_rows = table[table["programme"] == FIBRE]

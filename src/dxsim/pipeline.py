@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
@@ -18,12 +19,11 @@ import pandas as pd
 
 from dxsim import __version__, progress
 from dxsim.core.calibrate import Calibrator
-from dxsim.core.ensemble import ensemble_years, run_ensemble, seed_streams
+from dxsim.core.ensemble import evaluate, sample_run
 from dxsim.core.evidence import target_evidence
 from dxsim.core.national import national_consistency
 from dxsim.core.paths import Ensemble
 from dxsim.core.programme_impact import programme_table
-from dxsim.core.rollout import scenario_rollouts
 from dxsim.core.targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities
 from dxsim.core.verdicts import with_verdicts
 from dxsim.inputs.config import CalibrationConfig, load_config
@@ -82,15 +82,13 @@ def run_scenario(scenario: str | Path | Scenario, draws: int | None = None, seed
     if calibrator is None:
         with progress.stage("calibrate"):
             calibrator = Calibrator(cfg).fit(inputs.observations, as_of=as_of)
-    rollouts = None
-    if scen.programmes:
-        with progress.stage("rollouts"):
-            rollouts = scenario_rollouts(scen, cfg, ensemble_years(calibrator, scen.horizon), draws,
-                                         seed_streams(seed)[2])
-    ensemble = run_ensemble(calibrator, [scen], draws, seed, rollouts=[rollouts])
+    with progress.stage("rollouts") if scen.programmes else contextlib.nullcontext():
+        samples = sample_run(calibrator, draws, seed, scen)       # once: every evaluation of the run reuses them
+    ensemble = evaluate(calibrator, [scen], samples)
     targets = evaluation_targets(cfg, inputs.targets)     # a target of a mapped definition: one row per meaning
+    rollouts = samples.rollouts
     programmes = pd.DataFrame() if rollouts is None else \
-        programme_table(calibrator, scen, targets, ensemble, rollouts, seed)
+        programme_table(calibrator, scen, targets, ensemble, samples)
     used = readings_of(load_geomap(cfg), calibrator.observations_, ensemble.aggregation)
     national, national_status = national_consistency(ensemble, cfg, calibrator.observations_)
     manifest = {

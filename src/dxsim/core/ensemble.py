@@ -9,6 +9,7 @@ made of; the ensemble reads the scenario's geos, a merged province being the wei
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,8 @@ from dxsim.core.drivers import Drivers, RolloutDrivers
 from dxsim.core.paths import Ensemble
 from dxsim.core.rollout import Rollouts, scenario_rollouts
 from dxsim.core.simulate import BYTES_LIMIT, PATH_DTYPE, check_memory, reference_times, simulate
-from dxsim.inputs.geography import aggregation_for, load_geomap
+from dxsim.inputs.config import CalibrationConfig
+from dxsim.inputs.geography import Aggregation, Region, aggregation_for, load_geomap
 from dxsim.inputs.scenario import Scenario
 
 
@@ -30,7 +32,6 @@ def _check_sampling_memory(calibrator: Calibrator, draws: int) -> None:
     if draws * per_draw > BYTES_LIMIT:
         raise MemoryError(f"{draws} draws need about {draws * per_draw / 2**30:.1f} GiB for the parameter draws "
                           f"(limit {BYTES_LIMIT / 2**30:.0f} GiB); use at most {BYTES_LIMIT // per_draw} draws")
-
 
 
 def seed_streams(seed: int) -> tuple[np.random.SeedSequence, ...]:
@@ -50,44 +51,99 @@ def sample_parameters(calibrator: Calibrator, draws: int, seed: int) -> Paramete
     return calibrator.sample(draws, np.random.default_rng(seed_streams(seed)[0]))
 
 
+@dataclass(frozen=True)
+class Samples:
+    """What a run samples once from its seed, shared by every scenario, counterfactual or variant evaluated on it
+    (common random numbers): the parameter draws (the seed's first stream), the process-noise and slope-shock
+    streams (second and fourth: their numbers are drawn year by year inside ``simulate``, the same numbers at
+    every evaluation, for every known geo), the rollout stream (third) and, when sampled for a scenario with
+    programmes, its rollouts."""
+
+    seed: int
+    params: ParameterDraws
+    noise: np.random.SeedSequence
+    rollout_seed: np.random.SeedSequence
+    slope: np.random.SeedSequence
+    rollouts: Rollouts | None = None
+
+    @property
+    def draws(self) -> int:
+        return int(self.params.level.shape[0])
+
+    def rollouts_of(self, scenario: Scenario, cfg: CalibrationConfig, years: np.ndarray) -> Rollouts | None:
+        """The rollouts of ``scenario``'s programmes: the sampled ones when they are the same programmes, else
+        simulated from the rollout stream (None: no programmes)."""
+        if not scenario.programmes:
+            return None
+        if self.rollouts is not None and self.rollouts.programmes == scenario.programmes:
+            return self.rollouts
+        return scenario_rollouts(scenario, cfg, years, self.draws, self.rollout_seed)
+
+
+def sample_run(calibrator: Calibrator, draws: int, seed: int, scenario: Scenario | None = None) -> Samples:
+    """Sample a run once: parameter draws and the random streams of ``seed``, and the rollouts of ``scenario``'s
+    programmes (if any) over the ensemble's years. With a scenario, a run too large for memory is refused first."""
+    if scenario is not None:
+        _layout(calibrator, [scenario], None, draws)
+    params = sample_parameters(calibrator, draws, seed)
+    _, noise, rollout_seed, slope = seed_streams(seed)
+    samples = Samples(int(seed), params, noise, rollout_seed, slope)
+    if scenario is None or not scenario.programmes:
+        return samples
+    years = ensemble_years(calibrator, scenario.horizon)
+    return replace(samples, rollouts=samples.rollouts_of(scenario, calibrator.config, years))
+
+
 def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, seed: int,
                  rollouts: Sequence[Rollouts | None] | None = None,
                  geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE) -> Ensemble:
-    """Sample parameters and noise from ``seed`` and simulate the scenarios (same geos and horizon).
-    Programmes: ``rollouts`` per scenario (None: no programmes), by default simulated from the seed's rollout
-    stream. ``geos``: simulate only these of the scenarios' geos (their values are the same as in the full run).
-    The model simulates the old provinces the scenario's geos are made of; the result reads the scenario's geos,
-    a merged province being the weighted mean of its parts per draw (geography.py)."""
+    """Sample parameters and noise from ``seed`` and simulate the scenarios: ``evaluate`` on ``sample_run``
+    (a run too large for memory is refused before sampling)."""
+    _layout(calibrator, scenarios, geos, draws)
+    return evaluate(calibrator, scenarios, sample_run(calibrator, draws, seed), rollouts, geos, path_dtype)
+
+
+def evaluate(calibrator: Calibrator, scenarios: Sequence[Scenario], samples: Samples,
+             rollouts: Sequence[Rollouts | None] | None = None,
+             geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE) -> Ensemble:
+    """Simulate the scenarios (same geos and horizon) on the run's ``samples``: nothing is sampled again.
+    Programmes: ``rollouts`` per scenario (None: no programmes), by default ``samples.rollouts_of`` each
+    scenario. ``geos``: simulate only these of the scenarios' geos (their values are the same as in the full
+    run). The model simulates the old provinces the scenario's geos are made of; the result reads the scenario's
+    geos, a merged province being the weighted mean of its parts per draw (geography.py)."""
     cfg = calibrator.config
-    all_geos = scenarios[0].geos
-    horizon = scenarios[0].horizon
-    for s in scenarios[1:]:
-        if s.geos != all_geos or s.horizon != horizon:
-            raise ValueError("scenarios simulated together need the same geos and horizon")
-    regions = scenarios[0].resolved_regions(cfg)
-    aggregation = aggregation_for(cfg, regions)
-    if geos is not None:
-        aggregation = aggregation.select(tuple(geos))
-    all_model = load_geomap(cfg).model_geos_of(regions)
+    regions, aggregation, all_model, years = _layout(calibrator, scenarios, geos, samples.draws)
     model = aggregation.model_geos
-    _, noise_seq, rollout_seq, slope_seq = seed_streams(seed)
-    years = ensemble_years(calibrator, horizon)
-    check_memory(len(scenarios), draws, len(model), len(cfg.indicators), len(years))
-    params = sample_parameters(calibrator, draws, seed)
-    drivers = Drivers.from_scenarios(scenarios, cfg, years, calibrator.jump_off_year_ + 1)
+    drivers = Drivers.from_scenarios(list(scenarios), cfg, years, calibrator.jump_off_year_ + 1)
     if model != all_model:
         drivers = drivers.select_geos([all_model.index(g) for g in model])
     if rollouts is None:
-        rollouts = [scenario_rollouts(s, cfg, years, draws, rollout_seq) if s.programmes else None
-                    for s in scenarios]
+        rollouts = [samples.rollouts_of(s, cfg, years) for s in scenarios]
     rollout_drivers = None
     if any(r is not None for r in rollouts):
-        rollout_drivers = RolloutDrivers.from_rollouts(rollouts, model, cfg.indicator_names, years, draws,
+        rollout_drivers = RolloutDrivers.from_rollouts(rollouts, model, cfg.indicator_names, years, samples.draws,
                                                        calibrator.jump_off_year_, {r.name: r.parts for r in regions})
-    return simulate(cfg, params, drivers, tuple(s.name for s in scenarios), model, years,
-                    calibrator.jump_off_year_, reference_times(cfg), np.random.default_rng(noise_seq),
-                    rollout_drivers, path_dtype, slope_rng=np.random.default_rng(slope_seq),
-                    **data_ends(calibrator, params)).aggregated(aggregation)
+    return simulate(cfg, samples.params, drivers, tuple(s.name for s in scenarios), model, years,
+                    calibrator.jump_off_year_, reference_times(cfg), np.random.default_rng(samples.noise),
+                    rollout_drivers, path_dtype, slope_rng=np.random.default_rng(samples.slope),
+                    **data_ends(calibrator, samples.params)).aggregated(aggregation)
+
+
+def _layout(calibrator: Calibrator, scenarios: Sequence[Scenario], geos: tuple[str, ...] | None, draws: int
+            ) -> tuple[tuple[Region, ...], Aggregation, tuple[str, ...], np.ndarray]:
+    """The scenarios' regions, their aggregation (on ``geos``), the model geos of all their geos and the
+    simulated years; MemoryError for a run too large, ValueError for scenarios that differ in geos or horizon."""
+    cfg = calibrator.config
+    first = scenarios[0]
+    if any(s.geos != first.geos or s.horizon != first.horizon for s in scenarios[1:]):
+        raise ValueError("scenarios simulated together need the same geos and horizon")
+    regions = first.resolved_regions(cfg)
+    aggregation = aggregation_for(cfg, regions)
+    if geos is not None:
+        aggregation = aggregation.select(tuple(geos))
+    years = ensemble_years(calibrator, first.horizon)
+    check_memory(len(scenarios), draws, len(aggregation.model_geos), len(cfg.indicators), len(years))
+    return regions, aggregation, load_geomap(cfg).model_geos_of(regions), years
 
 
 def data_ends(calibrator: Calibrator, params: ParameterDraws) -> dict[str, Any]:
