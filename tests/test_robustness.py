@@ -60,6 +60,14 @@ def one_line(err: str, *parts: str) -> None:
      "effect = { kind = \"step\", points = 5 }\n", "programmes[0].yearly_release_bn_vnd.2027²: must be a year"),
     (PROGRAMME + "duration_years = 2\nyearly_release_bn_vnd = { 2027 = 50, \"２０２８\" = 50 }\n"
      "effect = { kind = \"step\", points = 5 }\n", "(write four digits 0-9)"),
+    # "2025²" wherever a year is written: a geo's schedule, a bare key, a programme's start, an event's year
+    ('[investment]\nlong_an = { broadband = { "2025²" = 1.5 } }\n', "investment.long_an.broadband.2025²: must be a "
+     "year in 2026-2030, got '2025²'"),
+    ("[investment]\nbroadband = { 2025² = 1.5 }\n", "line 4, column 19: not valid TOML"),
+    (PROGRAMME.replace("start = 2027", 'start = "2025²"') + "duration_years = 2\neffect = { kind = \"step\", "
+     "points = 5 }\n", "programmes[0].start: must be a whole number, got '2025²'"),
+    ('[[events]]\nindicator = "fiber_household_share"\nyear = "2025²"\nceiling_lift = 2\n',
+     "events[0].year: must be a whole number, got '2025²'"),
 ])
 def test_out_of_bounds_numbers_and_bad_years_are_one_line_errors(body: str, field: str, root: Path, tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -67,12 +68,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from dxsim.outputs.charts import read_run, render_compare
+    from dxsim.outputs.comparability import comparability_message
     from dxsim.outputs.results import atomic_output_dir
 
     start = time.perf_counter()
     if len(args.results) < 2:
         raise InputError("dxsim compare", "RESULTS_DIR", "give at least two results folders to compare")
     runs = [read_run(d) for d in args.results]
+    if warning := comparability_message([r.manifest for r in runs], [str(d) for d in args.results]):
+        print(f"dxsim: {warning}", file=sys.stderr)           # one line: the runs' differences include noise
     common = [g for g in runs[0].geos if all(g in r.geos for r in runs[1:])]
     if not common:
         raise InputError(args.results[1], "", "shares no geo with " + str(args.results[0]))

@@ -1,0 +1,56 @@
+"""Whether runs can be compared draw for draw. The differences between two runs are the effects of their levers
+only when the runs share the seed, the number of draws, the calibration (the config file's hash) and the data
+(the observations file's hash): then they use the same parameter draws and noise (common random numbers), and
+every series that no lever touches is identical. Read from the runs' ``manifest.json``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# (what, its place in manifest.json): what common random numbers need to be equal between runs
+IDENTITY = (("seed", ("seed",)), ("draws", ("draws",)), ("calibration", ("calibration", "sha256")),
+            ("data", ("observations", "sha256")))
+
+
+def run_identity(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's seed, draws, calibration (config sha256) and data (observations sha256); None where the manifest
+    does not say."""
+    out = {}
+    for what, path in IDENTITY:
+        value: Any = manifest
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        out[what] = value
+    return out
+
+
+def comparability_warnings(manifests: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None) -> list[str]:
+    """One short line per way the runs differ (seed, draws, calibration, data), naming each run's value
+    (hashes shortened); empty when the runs are comparable draw for draw. ``names`` label the runs (default
+    run 1, run 2, ...)."""
+    names = list(names) if names is not None else [f"run {k + 1}" for k in range(len(manifests))]
+    identities = [run_identity(m) for m in manifests]
+    lines = []
+    for what, _ in IDENTITY:
+        values = [ident[what] for ident in identities]
+        if len({repr(v) for v in values}) > 1:
+            shown = ", ".join(f"{name}: {_shown(value)}" for name, value in zip(names, values, strict=True))
+            lines.append(f"different {what} ({shown})")
+    return lines
+
+
+def comparability_message(manifests: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None) -> str:
+    """The warnings as one line, with what follows and the fix; '' when the runs are comparable."""
+    lines = comparability_warnings(manifests, names)
+    if not lines:
+        return ""
+    return ("warning: these runs are not comparable draw for draw: " + "; ".join(lines) + ". Their differences "
+            "include Monte Carlo noise, not only the scenarios' levers: run them with the same seed, draws, "
+            "calibration and data")
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "not recorded"
+    return value[:12] if isinstance(value, str) and len(value) == 64 else str(value)
