@@ -13,6 +13,7 @@ import pytest
 
 from dxsim.analyses.experiments import build_experiment, simulate_variants
 from dxsim.analyses.factors import Factor
+from dxsim.core.ensemble import run_ensemble
 from dxsim.inputs.observations import known_geos
 from dxsim.inputs.scenario import load_scenario
 
@@ -84,3 +85,22 @@ def test_a_ceiling_factor_moves_no_share_at_the_jump_off(calibrator, cfg, scenar
             rising = v[0] > s0[0]                                               # the state grew since the jump-off
             assert np.all(((v[1] - v[0]) * np.sign(points))[rising] >= -1e-3), (ens.series[k], year)
             assert rising.mean() > 0.5
+
+
+def test_a_multiple_acts_from_the_year_it_is_set(calibrator, cfg, scenario):
+    """The investment multiple is computed again only when a year's multiples differ from the last year's: a
+    schedule of 1 until 2027 and 3 from 2028 steps exactly as multiple 1 before 2028 and as multiple 3 after
+    (same draws and noise; each scenario simulated alone)."""
+    def alone(schedule):
+        inv = {**scenario.investment, ("*", "digital_government"): schedule}
+        return run_ensemble(calibrator, [dataclasses.replace(scenario, investment=inv)], DRAWS, SEED).z
+
+    first = calibrator.jump_off_year_ + 1
+    switch = first + 2
+    mixed, low, high = alone({first: 1.0, switch: 3.0}), alone({first: 1.0}), alone({first: 3.0})
+    years = list(range(cfg.first_year, cfg.first_year + len(mixed)))
+    for y in range(1, len(years)):
+        want = high if years[y] >= switch else low
+        np.testing.assert_allclose(mixed[y] - mixed[y - 1], want[y] - want[y - 1], atol=1e-5,
+                                   err_msg=str(years[y]))          # paths are float32
+    assert np.any(high[-1] != low[-1])

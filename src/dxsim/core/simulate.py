@@ -117,6 +117,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     z_paths = np.empty((Y, S, G, I, D), dtype=path_dtype)
     z = np.empty((S, G, I, D))
     mult = np.empty_like(z)                                # speed multiplier of this year's step
+    invest_mult = None                                     # its investment part, kept while the multiples stay
     step = np.empty_like(z)
     for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
         if year <= first_step:
@@ -125,23 +126,29 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             start_state(year)
             z_paths[y], own_paths[y] = z, z_own
             continue
-        # m ** e = exp(e log m), computed only for scenarios where some multiple differs from 1 this year
+        # m ** e = exp(e log m), computed only for scenarios where some multiple differs from 1 this year, and
+        # again only when a multiple changed since last year (the yearly multiples are mostly constant)
         log_own = drivers.log_investment[:, y][:, :, pillar_of]                     # (S, G, I)
         log_bb = drivers.log_investment[:, y, :, broadband]                         # (S, G)
         invested = np.any(log_own, axis=(1, 2)) | np.any(log_bb, axis=1)
         plain = ~invested                                  # scenarios whose multiplier is 1 everywhere this year
-        mult[plain] = 1.0
-        if invested.any():
-            a = np.flatnonzero(invested)
-            m = elasticity * log_own[a][..., None]                                  # (A, G, I, D)
-            if model is not None:
-                m *= model.elasticity_scale[a][:, None, :, None]
-            if np.any(log_bb[a]):
-                bb = cross * log_bb[a][..., None]       # (A, G, D); cross > 0, so log(0) gives -inf, never nan
+        if invest_mult is not None and np.array_equal(drivers.log_investment[:, y],
+                                                      drivers.log_investment[:, y - 1]):
+            mult[...] = invest_mult
+        else:
+            mult[plain] = 1.0
+            if invested.any():
+                a = np.flatnonzero(invested)
+                m = elasticity * log_own[a][..., None]                                  # (A, G, I, D)
                 if model is not None:
-                    bb *= model.cross_scale[a][:, None, None]
-                m[:, :, cross_ind] += bb[:, :, None, :]
-            mult[a] = np.exp(m)
+                    m *= model.elasticity_scale[a][:, None, :, None]
+                if np.any(log_bb[a]):
+                    bb = cross * log_bb[a][..., None]       # (A, G, D); cross > 0, so log(0) gives -inf, never nan
+                    if model is not None:
+                        bb *= model.cross_scale[a][:, None, None]
+                    m[:, :, cross_ind] += bb[:, :, None, :]
+                mult[a] = np.exp(m)
+            invest_mult = mult.copy()
         if config_damped:
             mult *= damping ** np.maximum(year - fit_until, 0)[:, None]
             plain[:] = False
