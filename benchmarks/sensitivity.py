@@ -3,7 +3,8 @@ single `dxsim run`-sized ensembles.
 
     python benchmarks/sensitivity.py [--n 256] [--draws 1000] [--workers 2] [--seed 1]
 
-On the shipped calibration and scenarios/baseline.toml (the seed provinces and Vietnam), with the first 10 of the
+On the shipped calibration and scenarios/baseline.toml (the seed provinces: the merged Tay Ninh, Can Tho, Vinh Long
+and Lang Son, the old provinces they were made of, and Vietnam), with the first 10 of the
 default factors (3 investment multiples, 5 elasticities, the cross-pillar elasticity, 1 ceiling): Saltelli
 sampling with second order gives N (2k + 2) = 5,632 evaluations for N = 256. Reported: wall time of the
 evaluations (sampling and SALib's analysis apart), evaluations per second, and the time of one evaluation next to
@@ -14,6 +15,7 @@ The two sensitivity tables are compared byte for byte.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import dxsim  # noqa: F401, I001 - first: it pins BLAS to one thread before numpy loads
@@ -56,6 +58,7 @@ def main() -> None:
     one = min(single)
     print(f"one ensemble run of the same size (run_ensemble + target checks): {one * 1e3:.0f} ms")
 
+    print(f"load average before: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores")
     tables = {}
     for label, runner in (("in-process", BatchRunner()),
                           (f"LocalCluster, {args.workers} workers", BatchRunner(workers=args.workers))):
@@ -66,7 +69,8 @@ def main() -> None:
         per = res.seconds / res.evaluations
         print(f"{label:<26} evaluations {res.seconds:6.1f} s ({res.evaluations / res.seconds:6.0f} /s, "
               f"{per * 1e3:5.2f} ms each = {one / per:4.1f}x faster than one run); with sampling, analysis of "
-              f"{len(res.outputs)} outputs and cluster start-up {total:6.1f} s")
+              f"{len(res.outputs)} outputs and cluster start-up {total:6.1f} s: "
+              f"{'under' if total < 60 else 'OVER'} a minute (load average {os.getloadavg()[0]:.2f})")
     same = len(set(tables.values())) == 1
     print(f"sensitivity tables identical in-process and on the cluster: {same}")
     if not same:
