@@ -25,7 +25,7 @@ SCENARIO = """name = "{name}"
 description = "{description}"
 horizon = 2030
 draws = 200
-seed = 7
+seed = {seed}
 geos = ["lang_son", "vietnam"]
 
 [investment]
@@ -37,10 +37,10 @@ digital_economy = {{ 2026 = {multiple} }}
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _run(inputs, folder: Path, name: str, multiple: float) -> Path:
+def _run(inputs, folder: Path, name: str, multiple: float, seed: int = 7) -> Path:
     scenario = folder / f"{name}.toml"
     description = f"Test scenario {name}: investment x{multiple}."
-    scenario.write_text(SCENARIO.format(name=name, description=description, multiple=multiple),
+    scenario.write_text(SCENARIO.format(name=name, description=description, multiple=multiple, seed=seed),
                         encoding="utf-8")
     out = folder / name
     write_run(run_scenario(scenario, draws=DRAWS, inputs=inputs), out)       # no charts: `plot` draws them
@@ -191,6 +191,33 @@ def test_compare_draws_each_geo_x_headline_indicator(runs, tmp_path, capsys):
     assert "plain: median and 80% band" in texts and "fast: median and 80% band" in texts
     assert main(["compare", str(plain)]) == 2
     assert "at least two" in capsys.readouterr().err
+
+
+def test_compare_takes_differences_draw_by_draw_where_runs_share_their_draws(runs, inputs, tmp_path, capsys):
+    """The module's two runs (same seed and draws) share their random numbers: their paired difference is exactly 0
+    in the jump-off year (same history draw by draw), which a difference of quantiles cannot tell; a run with
+    another seed is marked as not paired in the chart and the report."""
+    from dxsim.outputs.headline_draws import paired_difference, read_headline_draws, unpaired_reason
+
+    plain, fast = runs
+    draws = read_headline_draws(plain)
+    assert draws is not None and draws.values.shape[-1] == DRAWS and draws.seed == 7
+    assert unpaired_reason(plain, fast) is None
+    years, diff = paired_difference(plain, fast, "lang_son", ("fiber_household_share", "subscription"))
+    assert diff["q10"][0] == diff["q50"][0] == diff["q90"][0] == 0 and years[-1] == 2030
+    assert diff["q90"][-1] > diff["q10"][-1] and diff["q50"][-1] > 0      # more investment, more fibre
+    reseeded = _run(inputs, tmp_path, "reseeded", 1.5, seed=8)
+    assert unpaired_reason(plain, reseeded) == "unpaired_seed"
+    out = tmp_path / "compare"
+    assert main(["compare", str(plain), str(fast), str(reseeded), "--out", str(out), "--format", "svg"]) == 0
+    svg = out / "compare_lang_son_fiber_household_share_subscription.svg"
+    ids = {g.get("id") for g in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}g")}
+    assert {"difference-1", "difference-2-unpaired"} <= ids
+    assert "draw by draw" in _svg_text(svg) and "not paired: different seeds" in _svg_text(svg)
+    report = tmp_path / "three.html"
+    assert main(["report", str(plain), str(fast), str(reseeded), "--out", str(report)]) == 0
+    text = report.read_text(encoding="utf-8")
+    assert "fast and plain share their random numbers" in text and "reseeded and plain are not paired" in text
 
 
 def test_report_adds_forecast_skill_from_a_backtest_folder(runs, tmp_path):

@@ -30,6 +30,7 @@ from dxsim.inputs.config import CalibrationConfig, load_config
 from dxsim.inputs.geography import geography_manifest, load_geomap, readings_of
 from dxsim.inputs.observations import known_geos, load_observations, load_targets, with_jump_off
 from dxsim.inputs.scenario import Scenario, load_scenario
+from dxsim.outputs.headline_draws import write_headline_draws
 from dxsim.outputs.results import atomic_output_dir, sha256_file, write_csv, write_json
 
 
@@ -197,6 +198,7 @@ def _write_tables(result: RunResult, tmp: Path) -> None:
         (tmp / "scenario.toml").write_bytes(Path(result.scenario.path).read_bytes())
     if not result.targets.empty:          # the report's target documents come from here, inside the folder
         write_csv(result.targets, tmp / "targets_used.csv")
+    write_headline_draws(result, tmp)     # per-draw headline values: paired scenario differences (compare, report)
 
 
 TEST_PAUSE_ENV = "DXSIM_TEST_PAUSE_WRITING"

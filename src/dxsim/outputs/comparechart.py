@@ -29,10 +29,12 @@ from dxsim.outputs.chartkit import (
     _title_names,
     _y_top,
     group_targets,
+    legend_rows,
     reading_note,
     target_text,
 )
 from dxsim.outputs.fanchart import FOOT_CHARS, _band_handles
+from dxsim.outputs.headline_draws import paired_difference, unpaired_reason
 from dxsim.outputs.runtables import RunTables
 
 OVERVIEW_ROWS = 6          # geos per overview page
@@ -133,9 +135,10 @@ def compare_chart(runs: Sequence[RunTables], geo: str, indicator: str, definitio
                   lang: str = "en") -> Figure:
     """Top: the first run's median and 80% band (shaded) and every other run's median and 80% band (its
     edges drawn as lines: bands never blend into a colour the legend lacks), with readings and targets.
-    Bottom: each other run minus the first: the difference of medians and of the 10% and 90% quantiles
-    (runs with the same seed share their draws, so this is the paired difference where the scenario moves
-    every draw the same way)."""
+    Bottom: each other run minus the first, draw by draw where the runs share their random numbers (same seed
+    and draws, ``headline_draws.npz``): the median and 80% band of the paired differences; else, marked as not
+    paired (dashed, hatched, the reason in the legend), the difference of the medians and of the 10% and 90%
+    quantiles."""
     names = _title_names(runs[0], geo, indicator, definition, lang)
     labels = run_labels(runs)
     height = 5.6
@@ -163,11 +166,23 @@ def compare_chart(runs: Sequence[RunTables], geo: str, indicator: str, definitio
                 ax.plot(x, rows[col], color=colour, lw=0.9, ls=(0, (3, 2)))
             handles.append(Line2D([], [], color=colour, lw=1.8, ls=(0, (3, 2)),
                                   label=style.text("compare_band", lang, name=label)))
-            both = rows.set_index("year").merge(base, left_index=True, right_index=True, suffixes=("", "_base"))
-            bx = run.year_x(indicator, both.index)
-            diff = {q: (both[q] - both[f"{q}_base"]).to_numpy() for q in ("q10", "q50", "q90")}
-            dx.fill_between(bx, diff["q10"], diff["q90"], color=colour, alpha=0.25, lw=0)
-            dx.plot(bx, diff["q50"], color=colour, lw=1.6, gid=f"difference-{k}")
+            why = unpaired_reason(first.folder, run.folder)
+            paired = None if why else paired_difference(first.folder, run.folder, geo, (indicator, definition))
+            if paired is not None:
+                years, diff = paired
+            else:       # not paired: the difference of quantiles (no interval of the difference itself)
+                both = rows.set_index("year").merge(base, left_index=True, right_index=True, suffixes=("", "_base"))
+                years = both.index.to_numpy()
+                diff = {q: (both[q] - both[f"{q}_base"]).to_numpy() for q in ("q10", "q50", "q90")}
+            bx = run.year_x(indicator, years)
+            dx.fill_between(bx, diff["q10"], diff["q90"], color=colour, alpha=0.25 if paired is not None else 0.12,
+                            lw=0, hatch=None if paired is not None else "///", gid=f"difference-band-{k}")
+            dx.plot(bx, diff["q50"], color=colour, lw=1.6, ls="-" if paired is not None else (0, (3, 2)),
+                    gid=f"difference-{k}" + ("" if paired is not None else "-unpaired"))
+            handles.append(Patch(color=colour, alpha=0.25, lw=0, label=(
+                style.text("difference_paired", lang, name=label, base=labels[0]) if paired is not None else
+                style.text("difference_unpaired", lang, name=label, base=labels[0],
+                           why=style.text(why or "unpaired_file", lang)))))
         tops += rows["q90"].tolist()
     dx.axhline(0, color=style.MUTED, lw=0.8)
     obs = _readings(first, geo, indicator, definition)
@@ -201,13 +216,18 @@ def compare_chart(runs: Sequence[RunTables], geo: str, indicator: str, definitio
     dx.yaxis.set_label_coords(-0.08, 0.5)
     dx.set_xlabel(style.text("year", lang))
     dx.tick_params(labelsize=style.MIN_FONT)
-    if len(runs) > 1:
-        handles.append(Patch(color=style.PALETTE[1], alpha=0.25, lw=0,
-                             label=style.text("difference", lang, name=labels[1], base=labels[0])))
-    _legend(fig, handles, 0.02, 0.78 / height, ncol=2, fontsize=style.MIN_FONT, row_inches=0.16)
     foot = " | ".join(f"{label}: {r.draws} draws, seed {r.manifest.get('seed', '?')}, calibration "
                       f"{_calibration_sha(r)}" for r, label in zip(runs, labels, strict=True))
-    fig.text(0.01, 0.04 / height, textwrap.fill(f"dxsim {first.manifest.get('dxsim_version', '?')} · {foot}",
-                                                FOOT_CHARS), fontsize=style.MIN_FONT, color=style.MUTED,
-             va="bottom")
+    foot = textwrap.fill(f"dxsim {first.manifest.get('dxsim_version', '?')} · {foot}", FOOT_CHARS)
+    # the height below the panels: the year label, the legend (one row per entry with several runs), the footnote
+    ncol = 1 if len(runs) > 1 else 2
+    legend_h = 0.16 * legend_rows(handles, style.DOC_WIDTH, 0.02, ncol, fontsize=style.MIN_FONT)
+    foot_h = 0.12 * (foot.count("\n") + 1) + 0.1
+    below = 0.5 + legend_h + foot_h
+    height = below + 1.0 + 0.25 + 2.55 + 0.45
+    fig.set_size_inches(style.DOC_WIDTH, height)
+    ax.set_position((0.11, (below + 1.25) / height, 0.86, 2.55 / height))
+    dx.set_position((0.11, below / height, 0.86, 1.0 / height))
+    _legend(fig, handles, 0.02, (below - 0.45) / height, ncol=ncol, fontsize=style.MIN_FONT, row_inches=0.16)
+    fig.text(0.01, 0.04 / height, foot, fontsize=style.MIN_FONT, color=style.MUTED, va="bottom", linespacing=1.2)
     return fig

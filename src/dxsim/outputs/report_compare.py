@@ -14,6 +14,18 @@ if TYPE_CHECKING:
     from dxsim.outputs.charts import RunTables
 
 
+def pairing_text(runs: Sequence[RunTables], labels: Sequence[str], lang: str) -> str:
+    """Whether each run shares its random numbers with the first (``headline_draws.unpaired_reason``)."""
+    from dxsim.outputs.headline_draws import unpaired_reason
+
+    out = []
+    for run, label in zip(runs[1:], labels[1:], strict=True):
+        why = unpaired_reason(runs[0].folder, run.folder)
+        out.append(word("paired", lang, name=label, base=labels[0]) if why is None else
+                   word("unpaired", lang, name=label, base=labels[0], why=style.text(why, lang)))
+    return " ".join(out)
+
+
 def comparison_section(runs: Sequence[RunTables], tmp: Path, lang: str) -> str:
     """P(target met) of every target due in the projected years, one column per run, then per geo x headline
     series a chart of the runs' medians and 80% bands (drawn into ``tmp``)."""
@@ -31,7 +43,8 @@ def comparison_section(runs: Sequence[RunTables], tmp: Path, lang: str) -> str:
              esc(f"{style.comparator(r[4])}{value_text(r[5], lang)}%"), *(esc(num(v, 3, lang)) for v in r[6:])]
             for r in merged.sort_values(["geo", "deadline"]).itertuples(index=False)]
     header = [esc(word(k, lang)) for k in ("geo", "indicator", "definition", "deadline", "target")]
-    out = [f"<h3>{esc(word('p_by_scenario', lang))}</h3>",
+    out = [f'<p class="note">{esc(pairing_text(runs, labels, lang))}</p>',
+           f"<h3>{esc(word('p_by_scenario', lang))}</h3>",
            table_html([*header, *map(esc, labels)], rows, numeric=range(5, 5 + len(labels)))]
     charts = render_compare(runs, tmp / "compare", lang=lang, formats=("svg",))
     names = {f"compare_{geo}_{ind}_{dfn}": f"{style.geo_name(geo, lang)}: {style.indicator_name(ind, lang, None, geo)} "

@@ -138,6 +138,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "target_documents": ("Target documents ({n})", "Văn bản đặt mục tiêu ({n})"),
     # comparison
     "p_by_scenario": ("P(target met) by scenario", "Xác suất đạt mục tiêu theo kịch bản"),
+    "paired": ("{name} and {base} share their random numbers (same seed and draws): the difference panels take "
+               "the difference draw by draw.",
+               "{name} và {base} dùng chung các số ngẫu nhiên (cùng hạt giống và số lượt): phần chênh lệch được "
+               "tính theo từng lượt mô phỏng."),
+    "unpaired": ("{name} and {base} are not paired ({why}): the difference panels show the difference of the "
+                 "medians and of the 10% and 90% quantiles, not an interval of the difference.",
+                 "{name} và {base} không ghép cặp ({why}): phần chênh lệch là hiệu các trung vị và các phân vị 10% "
+                 "và 90%, không phải khoảng của chênh lệch."),
     # skill
     "skill_note": ("From {folder}: rolling-origin backtest (forecasts made with the data available at each origin, "
                    "scored on later readings).",
