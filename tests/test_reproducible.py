@@ -14,7 +14,7 @@ import pytest
 # One BLAS thread (fast on a shared machine). Runs differ in hash seed: set order cannot leak into output.
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
 FILES = ("trajectories.csv", "target_probabilities.csv", "all_targets_probabilities.csv", "fit_table.csv",
-         "observations_used.csv")
+         "observations_used.csv", "headline_draws.npz")
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ Arrays: ``values`` (year, geo, series, draw) float32 percent; ``years``, ``geos`
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -47,9 +48,16 @@ def write_headline_draws(result: Any, folder: str | Path) -> Path:
     years = [y for y in ens.years if y >= ens.first_projected_year - 1]
     values = np.stack([ens.values(y, series=index, scenarios=[0])[0] for y in years]).astype(np.float32)
     path = Path(folder) / FILE
-    np.savez_compressed(path, values=values, years=np.array(years, np.int32), geos=np.array(ens.geos),
-                        series=np.array(["/".join(s) for s in series]),
-                        seed=np.int64(result.manifest.get("seed", -1)), draws=np.int64(ens.draws))
+    arrays = {"values": values, "years": np.array(years, np.int32), "geos": np.array(ens.geos),
+              "series": np.array(["/".join(s) for s in series]), "seed": np.int64(result.manifest.get("seed", -1)),
+              "draws": np.int64(ens.draws)}
+    # np.savez stamps each member with the time of writing; fixed stamps keep a run's files byte-reproducible
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.asanyarray(array), allow_pickle=False)
     return path
 
 
