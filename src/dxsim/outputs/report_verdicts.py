@@ -29,8 +29,9 @@ def verdict_section(ctx: ReportContext, k: int) -> str:
     rows = []
     for r in shown.sort_values(["_order", "geo", "deadline", "indicator"], kind="stable").itertuples(index=False):
         p = word("not_evaluable", lang) if not r.evaluable or pd.isna(r.probability) else p_text(r.probability, lang)
-        name = (f"{style.indicator_name(r.indicator, lang, run.labels.get(r.indicator), r.geo)} "
-                f"({style.definition_name(r.definition, lang)})")
+        name = style.indicator_name(r.indicator, lang, run.labels.get(r.indicator), r.geo)
+        name += f" ({style.definition_name(r.definition, lang)})" if isinstance(r.definition, str) and r.definition \
+            else ""
         rows.append([esc(style.geo_name(r.geo, lang)), esc(name), esc(r.deadline),
                      esc(f"{style.comparator(r.comparator)}{value_text(r.target, lang)}%"),
                      f"<strong>{esc(status_name(r.status, lang))}</strong>",

@@ -168,10 +168,10 @@ NOTES_VI: tuple[tuple[str, str], ...] = (
     (r"^indicator (\S+) is not modelled$", r"chỉ tiêu \1 chưa được mô hình hóa"),
     (r"^definition (\S+) is not modelled: ", r"định nghĩa \1 chưa được mô hình hóa: "),
     (r"^deadline (\d+) is after the newest reading \((\d+)\)$", r"thời hạn \1 sau số liệu mới nhất (\2)"),
-    (r"^no (\d+) reading of (\S+)$", r"chưa có số liệu năm \1 của \2"),
-    (r"^no (\d+) year figure of (\S+) yet; readings dated earlier in \d+: (.*) \(the probability is a nowcast "
-     r"conditioned on them\)$", r"chưa có số liệu cả năm \1 của \2; số liệu các tháng trước: \3 (xác suất là ước "
-     r"tính hiện tại có điều kiện theo các số liệu này)"),
+    (r"^no (\d+) reading$", r"chưa có số liệu năm \1"),
+    (r"^no (\d+) year figure yet; readings dated earlier in \d+: (.*) \(the probability is a nowcast "
+     r"conditioned on them\)$", r"chưa có số liệu cả năm \1; số liệu các tháng trước: \2 (xác suất là ước tính "
+     r"hiện tại có điều kiện theo các số liệu này)"),
     (r"^(\d+) year figure (.*) against target (\S+): met", r"số liệu cả năm \1 \2 so với mục tiêu \3: đạt"),
     (r"^(\d+) year figure (.*) against target (\S+): missed", r"số liệu cả năm \1 \2 so với mục tiêu \3: không đạt"),
     (r"; earlier in (\d+): ", r"; số liệu các tháng trước trong năm \1: "),
@@ -208,6 +208,7 @@ def yes_no(value: Any, lang: str = "en") -> str:
 def note_text(note: Any, lang: str = "en") -> str:
     """A reason or outcome note of the model (English in the tables) in ``lang``; '' for a missing one."""
     text = "" if note is None or (isinstance(note, float) and np.isnan(note)) else str(note)
+    text = re.sub(r" of [a-z0-9_@]+/[a-z0-9_]+/[a-z0-9_]*", "", text)     # the row names its series already
     if style.check_lang(lang) == "vi":
         for pattern, replacement in NOTES_VI:
             text = re.sub(pattern, replacement, text)
