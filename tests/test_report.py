@@ -202,12 +202,13 @@ def test_compare_takes_differences_draw_by_draw_where_runs_share_their_draws(run
     plain, fast = runs
     draws = read_headline_draws(plain)
     assert draws is not None and draws.values.shape[-1] == DRAWS and draws.seed == 7
-    assert unpaired_reason(plain, fast) is None
-    years, diff = paired_difference(plain, fast, "lang_son", ("fiber_household_share", "subscription"))
+    assert unpaired_reason(read_run(plain), read_run(fast)) is None
+    years, diff = paired_difference(read_run(plain), read_run(fast), "lang_son", ("fiber_household_share",
+                                                                                   "subscription"))
     assert diff["q10"][0] == diff["q50"][0] == diff["q90"][0] == 0 and years[-1] == 2030
     assert diff["q90"][-1] > diff["q10"][-1] and diff["q50"][-1] > 0      # more investment, more fibre
     reseeded = _run(inputs, tmp_path, "reseeded", 1.5, seed=8)
-    assert unpaired_reason(plain, reseeded) == "unpaired_seed"
+    assert unpaired_reason(read_run(plain), read_run(reseeded)) == "unpaired_seed"
     out = tmp_path / "compare"
     assert main(["compare", str(plain), str(fast), str(reseeded), "--out", str(out), "--format", "svg"]) == 0
     svg = out / "compare_lang_son_fiber_household_share_subscription.svg"
@@ -218,6 +219,7 @@ def test_compare_takes_differences_draw_by_draw_where_runs_share_their_draws(run
     assert main(["report", str(plain), str(fast), str(reseeded), "--out", str(report)]) == 0
     text = report.read_text(encoding="utf-8")
     assert "fast and plain share their random numbers" in text and "reseeded and plain are not paired" in text
+    assert "not comparable draw for draw" in text and "different seed (plain: 7, fast: 7, reseeded: 8)" in text
 
 
 def test_report_adds_forecast_skill_from_a_backtest_folder(runs, tmp_path):

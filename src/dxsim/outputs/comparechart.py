@@ -135,10 +135,10 @@ def compare_chart(runs: Sequence[RunTables], geo: str, indicator: str, definitio
                   lang: str = "en") -> Figure:
     """Top: the first run's median and 80% band (shaded) and every other run's median and 80% band (its
     edges drawn as lines: bands never blend into a colour the legend lacks), with readings and targets.
-    Bottom: each other run minus the first, draw by draw where the runs share their random numbers (same seed
-    and draws, ``headline_draws.npz``): the median and 80% band of the paired differences; else, marked as not
-    paired (dashed, hatched, the reason in the legend), the difference of the medians and of the 10% and 90%
-    quantiles."""
+    Bottom: each other run minus the first, draw by draw where the runs share their random numbers (same seed,
+    draws, calibration and data; ``headline_draws.npz``): the median and 80% band of the paired differences;
+    else, marked as not paired (dashed, hatched, the reason in the legend), the difference of the medians and of
+    the 10% and 90% quantiles."""
     names = _title_names(runs[0], geo, indicator, definition, lang)
     labels = run_labels(runs)
     height = 5.6
@@ -166,8 +166,8 @@ def compare_chart(runs: Sequence[RunTables], geo: str, indicator: str, definitio
                 ax.plot(x, rows[col], color=colour, lw=0.9, ls=(0, (3, 2)))
             handles.append(Line2D([], [], color=colour, lw=1.8, ls=(0, (3, 2)),
                                   label=style.text("compare_band", lang, name=label)))
-            why = unpaired_reason(first.folder, run.folder)
-            paired = None if why else paired_difference(first.folder, run.folder, geo, (indicator, definition))
+            why = unpaired_reason(first, run)
+            paired = None if why else paired_difference(first, run, geo, (indicator, definition))
             if paired is not None:
                 years, diff = paired
             else:       # not paired: the difference of quantiles (no interval of the difference itself)

@@ -13,9 +13,12 @@ import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from dxsim.outputs.runtables import RunTables
 
 FILE = "headline_draws.npz"
 
@@ -87,24 +90,31 @@ def _read_cached(folder: str, stamp: int) -> HeadlineDraws | None:     # stamp: 
     return read_headline_draws(folder)
 
 
-def unpaired_reason(base: str | Path, other: str | Path) -> str | None:
-    """None when two runs share their random numbers (same seed and draws, both with ``headline_draws.npz``), else
-    why not: ``unpaired_file``, ``unpaired_seed`` or ``unpaired_draws`` (keys of ``style.TEXT``)."""
-    a, b = _cached(base), _cached(other)
+def unpaired_reason(base: RunTables, other: RunTables) -> str | None:
+    """None when two runs share their random numbers (both have ``headline_draws.npz``; same seed, draws,
+    calibration and data: ``comparability.run_identity``), else why not: ``unpaired_file``, ``unpaired_seed``,
+    ``unpaired_draws``, ``unpaired_calibration`` or ``unpaired_data`` (keys of ``style.TEXT``)."""
+    from dxsim.outputs.comparability import IDENTITY, run_identity
+
+    a, b = _cached(base.folder), _cached(other.folder)
     if a is None or b is None:
         return "unpaired_file"
-    if a.seed != b.seed:
+    ia, ib = run_identity(base.manifest), run_identity(other.manifest)
+    for what, _ in IDENTITY:
+        if ia[what] != ib[what]:
+            return f"unpaired_{what}"
+    if a.seed != b.seed:                # the files disagree with their manifests: not paired either
         return "unpaired_seed"
     return None if a.draws == b.draws else "unpaired_draws"
 
 
-def paired_difference(base: str | Path, other: str | Path, geo: str, series: tuple[str, str]
+def paired_difference(base: RunTables, other: RunTables, geo: str, series: tuple[str, str]
                       ) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
     """(years, {q10, q50, q90}) of ``other`` minus ``base`` taken draw by draw, in points; None where either run
     lacks the series or the runs are not paired (``unpaired_reason``)."""
     if unpaired_reason(base, other) is not None:
         return None
-    a, b = _cached(base), _cached(other)
+    a, b = _cached(base.folder), _cached(other.folder)
     va, vb = a.select(geo, series), b.select(geo, series)
     if va is None or vb is None:
         return None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from dxsim.outputs import style
 from dxsim.outputs.report_html import esc, figure_html, table_html
-from dxsim.outputs.report_words import num, value_text, word
+from dxsim.outputs.report_words import note_text, num, value_text, word
 
 if TYPE_CHECKING:
     from dxsim.outputs.charts import RunTables
@@ -20,7 +20,7 @@ def pairing_text(runs: Sequence[RunTables], labels: Sequence[str], lang: str) ->
 
     out = []
     for run, label in zip(runs[1:], labels[1:], strict=True):
-        why = unpaired_reason(runs[0].folder, run.folder)
+        why = unpaired_reason(runs[0], run)
         out.append(word("paired", lang, name=label, base=labels[0]) if why is None else
                    word("unpaired", lang, name=label, base=labels[0], why=style.text(why, lang)))
     return " ".join(out)
@@ -43,7 +43,14 @@ def comparison_section(runs: Sequence[RunTables], tmp: Path, lang: str) -> str:
              esc(f"{style.comparator(r[4])}{value_text(r[5], lang)}%"), *(esc(num(v, 3, lang)) for v in r[6:])]
             for r in merged.sort_values(["geo", "deadline"]).itertuples(index=False)]
     header = [esc(word(k, lang)) for k in ("geo", "indicator", "definition", "deadline", "target")]
-    out = [f'<p class="note">{esc(pairing_text(runs, labels, lang))}</p>',
+    from dxsim.outputs.comparability import comparability_warnings
+
+    warnings = comparability_warnings([r.manifest for r in runs], labels)
+    out = [f'<p class="note">{esc(pairing_text(runs, labels, lang))}</p>']
+    if warnings:            # seed, draws, calibration or data differ: the differences include Monte Carlo noise
+        out += [f'<p class="warning">{esc(word("not_comparable", lang))}</p>',
+                "<ul>" + "".join(f"<li>{esc(note_text(w, lang))}</li>" for w in warnings) + "</ul>"]
+    out += [
            f"<h3>{esc(word('p_by_scenario', lang))}</h3>",
            table_html([*header, *map(esc, labels)], rows, numeric=range(5, 5 + len(labels)))]
     charts = render_compare(runs, tmp / "compare", lang=lang, formats=("svg",))

@@ -17,7 +17,7 @@ body { font-family: "DejaVu Sans", "Segoe UI", Arial, sans-serif; margin: 0 auto
        padding: 0 24px 48px; color: #222; line-height: 1.45; }
 h1 { font-size: 1.7em; margin: 28px 0 4px; } h2 { border-bottom: 2px solid #0072B2; padding-bottom: 3px;
 margin-top: 40px; } h3 { margin-top: 28px; }
-.meta, .note, figcaption { color: #555; font-size: 0.9em; }
+.meta, .note, figcaption { color: #555; font-size: 0.9em; } .warning { color: #D55E00; font-weight: bold; }
 nav ul { columns: 2; } table { border-collapse: collapse; margin: 10px 0 18px; font-size: 0.86em; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f3f6f9; } table { max-width: 100%; } td { overflow-wrap: anywhere; }

@@ -138,6 +138,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "target_documents": ("Target documents ({n})", "Văn bản đặt mục tiêu ({n})"),
     # comparison
     "p_by_scenario": ("P(target met) by scenario", "Xác suất đạt mục tiêu theo kịch bản"),
+    "not_comparable": ("These runs are not comparable draw for draw: their differences include Monte Carlo noise, "
+                       "not only the scenarios' levers (run them with the same seed, draws, calibration and data):",
+                       "Các lần chạy này không so sánh được theo từng lượt mô phỏng: chênh lệch gồm cả nhiễu Monte "
+                       "Carlo, không chỉ tác động của kịch bản (hãy chạy cùng hạt giống, số lượt, hiệu chỉnh và số "
+                       "liệu):"),
     "paired": ("{name} and {base} share their random numbers (same seed and draws): the difference panels take "
                "the difference draw by draw.",
                "{name} và {base} dùng chung các số ngẫu nhiên (cùng hạt giống và số lượt): phần chênh lệch được "
@@ -175,6 +180,9 @@ NOTES_VI: tuple[tuple[str, str], ...] = (
     (r"^(\d+) year figure (.*) against target (\S+): met", r"số liệu cả năm \1 \2 so với mục tiêu \3: đạt"),
     (r"^(\d+) year figure (.*) against target (\S+): missed", r"số liệu cả năm \1 \2 so với mục tiêu \3: không đạt"),
     (r"; earlier in (\d+): ", r"; số liệu các tháng trước trong năm \1: "),
+    (r"^different seed \(", "khác hạt giống ("), (r"^different draws \(", "khác số lượt mô phỏng ("),
+    (r"^different calibration \(", "khác hiệu chỉnh ("), (r"^different data \(", "khác số liệu ("),
+    (r"not recorded", "không ghi"),
     (r"(?<![\d-])(\d+)\.(\d+)(?![\d-])", r"\1,\2"),             # decimal comma (not in dates like 2023-12)
 )
 

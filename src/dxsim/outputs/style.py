@@ -190,11 +190,13 @@ TEXT: dict[str, dict[str, str]] = {
         "modelled_period": "model",
         "target_other_definition": "Target in another definition",
         "difference": "{name} minus {base}: median and 80% band",
-        "difference_paired": "{name} minus {base}, draw by draw (same seed and draws): median and 80% band",
+        "difference_paired": "{name} minus {base}, draw by draw (same seed, draws, calibration and data): median "
+                             "and 80% band",
         "difference_unpaired": "{name} minus {base}: difference of the medians and of the 10% and 90% quantiles "
                                "(not paired: {why})",
         "unpaired_seed": "different seeds", "unpaired_draws": "different numbers of draws",
-        "unpaired_file": "no headline_draws.npz",
+        "unpaired_file": "no headline_draws.npz", "unpaired_calibration": "different calibrations",
+        "unpaired_data": "different data",
         "difference_axis": "difference, points",
         "overview_title": "Headline indicators, scenario {scenario}: median, 50% and 80% bands",
         "compare_title": "{geo}: {indicator} ({definition})",
@@ -226,12 +228,13 @@ TEXT: dict[str, dict[str, str]] = {
         "modelled_period": "mô hình",
         "target_other_definition": "Mục tiêu theo định nghĩa khác",
         "difference": "{name} trừ {base}: trung vị và khoảng 80%",
-        "difference_paired": "{name} trừ {base}, theo từng lượt mô phỏng (cùng hạt giống và số lượt): trung vị và "
-                             "khoảng 80%",
+        "difference_paired": "{name} trừ {base}, theo từng lượt mô phỏng (cùng hạt giống, số lượt, hiệu chỉnh và "
+                             "số liệu): trung vị và khoảng 80%",
         "difference_unpaired": "{name} trừ {base}: hiệu các trung vị và các phân vị 10% và 90% (không ghép cặp: "
                                "{why})",
         "unpaired_seed": "khác hạt giống", "unpaired_draws": "khác số lượt mô phỏng",
-        "unpaired_file": "không có headline_draws.npz",
+        "unpaired_file": "không có headline_draws.npz", "unpaired_calibration": "khác hiệu chỉnh",
+        "unpaired_data": "khác số liệu",
         "difference_axis": "chênh lệch, điểm phần trăm",
         "overview_title": "Các chỉ tiêu chính, kịch bản {scenario}: trung vị, khoảng 50% và 80%",
         "compare_title": "{geo}: {indicator} ({definition})",
