@@ -200,6 +200,9 @@ def test_short_document_keeps_the_first_words_before_details():
     assert short_document("Vietnam Business Forum, 11/3/2022: Long An Resolute") == "Vietnam Business Forum"
     assert short_document("Long An DX targets to 2025 as reported by Báo Long An") == "Long An DX targets…"
     assert short_document("") == "?"
+    assert short_document("Chương trình công tác năm 2026 của Ban Chỉ đạo Trung ương", chars=34) == \
+        "Chương trình công tác năm 2026 của…"
+    assert short_document("Đề án CĐS tỉnh Lạng Sơn đến năm 2030", chars=40) == "Đề án CĐS tỉnh Lạng Sơn đến năm 2030"
 
 
 @settings(max_examples=200, deadline=None)

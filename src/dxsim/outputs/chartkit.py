@@ -21,15 +21,20 @@ from dxsim.outputs.runtables import RunTables
 
 # ---------------------------------------------------------------------------------------------- helpers
 
-def short_document(document: str, words: int = 4) -> str:
+DOC_CHARS = 34             # characters of a document's short name in tables and the target chart
+
+def short_document(document: str, words: int = 4, chars: int | None = None) -> str:
     """The first few words of a plan document, before any parenthesis, colon or comma:
-    'Decision 749/QĐ-TTg (3/6/2020) National DX Program' -> 'Decision 749/QĐ-TTg'."""
+    'Decision 749/QĐ-TTg (3/6/2020) National DX Program' -> 'Decision 749/QĐ-TTg'. With ``chars``, as many
+    words as fit in that many characters (Vietnamese words are syllables: a word count cuts them short)."""
     head = str(document)
     for sep in ("(", ":", ",", ";", " — ", " - "):
         head = head.split(sep)[0]
     parts = head.split()
     if not parts:
         return "?"
+    if chars is not None:
+        words = max(1, sum(1 for k in range(1, len(parts) + 1) if len(" ".join(parts[:k])) <= chars))
     return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
 
 

@@ -34,6 +34,7 @@ def _interval(tables: Any, geo: str, indicator: str, definition: str, year: int,
 def geo_brief(ctx: ReportContext, geo: str) -> str:
     """One geo's page of the brief (first run; changes against the second run when there is one)."""
     from dxsim.outputs.chartkit import (
+        DOC_CHARS,
         definition_label,
         group_targets,
         newest_readings,
@@ -86,7 +87,7 @@ def geo_brief(ctx: ReportContext, geo: str) -> str:
             cells.append(esc(delta))
             if q is not None and abs(q - t["probability"]) >= 0.05:
                 changes.append(f"{what} ({t['deadline']}): {p_text(t['probability'], lang)} → {p_text(q, lang)}")
-        cells.append(esc("; ".join(short_document(document_name(d, lang), 5) for d in t["documents"])))
+        cells.append(esc("; ".join(short_document(document_name(d, lang), chars=DOC_CHARS) for d in t["documents"])))
         rows.append(cells)
     header = [word("target", lang), word("deadline", lang), word("probability", lang)]
     if has_status:

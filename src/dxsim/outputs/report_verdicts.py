@@ -8,7 +8,7 @@ import pandas as pd
 
 from dxsim.core.verdicts import STATUSES
 from dxsim.outputs import style
-from dxsim.outputs.chartkit import p_text, short_document
+from dxsim.outputs.chartkit import DOC_CHARS, p_text, short_document
 from dxsim.outputs.document_names import document_name
 from dxsim.outputs.report_html import esc, link, table_html
 from dxsim.outputs.report_words import note_text, status_name, value_text, word
@@ -37,7 +37,8 @@ def verdict_section(ctx: ReportContext, k: int) -> str:
                      f"<strong>{esc(status_name(r.status, lang))}</strong>",
                      esc(value_text(r.outcome, lang) + ("%" if pd.notna(r.outcome) else "")), esc(p),
                      link(r.outcome_source) if pd.notna(r.outcome_source) and r.outcome_source else "",
-                     esc(note_text(r.outcome_note, lang)), esc(short_document(document_name(r.document, lang)))])
+                     esc(note_text(r.outcome_note, lang)),
+                     esc(short_document(document_name(r.document, lang), chars=DOC_CHARS))])
     judged = int(shown["status"].isin(["met", "missed"]).sum())
     return "\n".join([
         f'<p class="note">{esc(word("verdict_note", lang, n=judged, rule=word("deciding_rule", lang)))}</p>',

@@ -13,6 +13,7 @@ from matplotlib.patches import Patch
 
 from dxsim.outputs import style
 from dxsim.outputs.chartkit import (
+    DOC_CHARS,
     _footnote,
     _legend,
     _new_figure,
@@ -86,7 +87,7 @@ def probability_chart(tables: RunTables, page: int = 0, lang: str = "en") -> Fig
         # line 1 the series, line 2 the target, its definition and the documents: only the documents are cut,
         # so two targets of one indicator in different definitions never read alike
         what = textwrap.shorten(f"{style.geo_name(t['geo'], lang)} · {ind}", LABEL_CHARS, placeholder="…")
-        docs = "; ".join(short_document(document_name(d, lang), 5) for d in t["documents"])
+        docs = "; ".join(short_document(document_name(d, lang), chars=DOC_CHARS) for d in t["documents"])
         detail = textwrap.shorten(f"{target_text(t, lang)} {style.text('by', lang, year=t['deadline'])} ({dfn}) "
                                   f"· {docs}", LABEL_CHARS, placeholder="…")
         ax.text(-0.03, k - 0.17, what, transform=trans, fontsize=style.MIN_FONT, va="center", ha="right",
