@@ -24,6 +24,7 @@ from dxsim.core.evidence import target_evidence
 from dxsim.core.national import national_consistency
 from dxsim.core.paths import Ensemble
 from dxsim.core.programme_impact import programme_table
+from dxsim.core.saved_calibration import fitted_calibrator
 from dxsim.core.targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities
 from dxsim.core.verdicts import with_verdicts
 from dxsim.inputs.config import CalibrationConfig, load_config
@@ -72,9 +73,11 @@ class RunResult:
 
 def run_scenario(scenario: str | Path | Scenario, draws: int | None = None, seed: int | None = None,
                  inputs: Inputs | None = None, as_of: int | None = None,
-                 calibrator: Calibrator | None = None) -> RunResult:
+                 calibrator: Calibrator | None = None, refit: bool = False) -> RunResult:
     """Simulate one scenario (a file or a ``Scenario``) with ``calibrator``, fitted to the inputs (default: the
-    shipped calibration) here when not given (a given one must be fitted on ``inputs`` with this ``as_of``)."""
+    shipped calibration) here when not given (a given one must be fitted on ``inputs`` with this ``as_of``).
+    Fitting here loads the calibration saved by ``dxsim calibrate`` for the same inputs instead, unless ``refit``
+    (``core/saved_calibration.py``); results are identical either way."""
     inputs = inputs or load_inputs()
     cfg = inputs.config
     scen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, cfg, known_geos(cfg))
@@ -82,7 +85,7 @@ def run_scenario(scenario: str | Path | Scenario, draws: int | None = None, seed
     seed = int(seed if seed is not None else scen.seed)
     if calibrator is None:
         with progress.stage("calibrate"):
-            calibrator = Calibrator(cfg).fit(inputs.observations, as_of=as_of)
+            calibrator = fitted_calibrator(cfg, inputs.observations, as_of, refit=refit)
     with progress.stage("rollouts") if scen.programmes else contextlib.nullcontext():
         samples = sample_run(calibrator, draws, seed, scen)       # once: every evaluation of the run reuses them
     ensemble = evaluate(calibrator, [scen], samples)
@@ -103,6 +106,7 @@ def run_scenario(scenario: str | Path | Scenario, draws: int | None = None, seed
         "targets": {"file": str(inputs.targets_path), "sha256": sha256_file(inputs.targets_path)},
         "calibration": {"config": str(cfg.path), "sha256": sha256_file(cfg.path),
                         "jump_off_year": calibrator.jump_off_year_, "as_of": as_of,
+                        "loaded_from": str(getattr(calibrator, "restored_from_", None) or "") or None,
                         "data_through": calibrator.data_through_.to_json(),
                         "hyper_parameters_at_mode": {
                             name: dict(zip(("level_sd", "slope_sd", "obs_sd"),

@@ -29,14 +29,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--clean", action="store_true", help="remove files that other dxsim commands wrote into "
                      "the results folder (report.html, other charts); files dxsim did not write are always kept")
     run.add_argument("--lang", choices=("en", "vi"), default="en", help="chart language (default: en)")
+    run.add_argument("--refit", action="store_true", help="fit the calibration even if `dxsim calibrate` saved one "
+                     "for the same inputs (in $DXSIM_CACHE_DIR, else results/calibration/)")
     opt.add_inputs(run)
     run.set_defaults(func=cmd_run)
 
     cal = sub.add_parser("calibrate", help="fit the model and write parameters, draws and diagnostics",
                          description="Fit every modelled indicator with partial pooling and write parameters.csv, "
-                         "fit_table.csv, draws.npz and diagnostic plots.")
-    cal.add_argument("--out", type=Path, default=Path("results/calibration"), metavar="DIR",
-                     help="output folder (default: %(default)s)")
+                         "fit_table.csv, draws.npz, diagnostic plots and the saved calibration (calibration.npz, "
+                         "calibration.json) that `dxsim run` loads from results/calibration/ (or $DXSIM_CACHE_DIR) "
+                         "while its inputs are unchanged.")
+    cal.add_argument("--out", type=Path, metavar="DIR",
+                     help="output folder (default: $DXSIM_CACHE_DIR, else results/calibration)")
     cal.add_argument("--draws", type=opt.positive_int, default=2000,
                      help="parameter draws to save (default: %(default)s)")
     cal.add_argument("--seed", type=opt.seed, default=0, help="seed of the saved draws (default: %(default)s)")
@@ -52,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out:
         check_output_dir(args.out)        # refuse a bad destination before simulating, not after
     inputs = load_inputs(opt.config_of(args), args.observations, args.targets)
-    result = run_scenario(args.scenario, draws=args.draws, seed=args.seed, inputs=inputs)
+    result = run_scenario(args.scenario, draws=args.draws, seed=args.seed, inputs=inputs, refit=args.refit)
     for note in result.scenario.notes:          # e.g. what a surviving province name means since the merger
         print(note, file=sys.stderr)
     out = args.out or Path("results") / result.scenario.name
@@ -61,6 +65,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(summary_text(result))
     print(f"\nwrote {out}/ (trajectories.csv, target_probabilities.csv, manifest.json"
           f"{'' if result.programmes.empty else ', programmes.csv'}{'' if args.no_charts else ', charts/'})")
+    if result.calibrator.restored_from_ is not None:
+        print(f"calibration loaded from {result.calibrator.restored_from_} (saved by dxsim calibrate for these "
+              "inputs; --refit fits again)")
     return EXIT_OK
 
 
@@ -131,23 +138,27 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    from dxsim.core import saved_calibration
     from dxsim.core.calibrate import Calibrator
     from dxsim.outputs.plots import calibration_diagnostics
     from dxsim.outputs.results import atomic_output_dir, check_output_dir, write_csv
     from dxsim.pipeline import load_inputs
 
-    check_output_dir(args.out)
+    out = args.out or saved_calibration.cache_folder()
+    check_output_dir(out)
     inputs = load_inputs(opt.config_of(args), args.observations, args.targets)
     with progress.stage("calibrate"):
         cal = Calibrator(inputs.config).fit(inputs.observations, as_of=args.as_of)
         draws = cal.sample(args.draws, np.random.default_rng(args.seed))
     fit = cal.fit_table()
-    with progress.stage("outputs"), atomic_output_dir(args.out) as tmp:
+    with progress.stage("outputs"), atomic_output_dir(out) as tmp:
         write_csv(cal.parameter_table(), tmp / "parameters.csv")
         write_csv(fit, tmp / "fit_table.csv")
         np.savez_compressed(tmp / "draws.npz", **draws.to_npz_dict())
+        saved_calibration.save(cal, inputs.observations, tmp, as_of=args.as_of)
         calibration_diagnostics(cal, draws, tmp / "diagnostics")
     cols = ["indicator", "geo", "n_observations", "pooled", "rms_residual_pp", "slope_per_year"]
     print(fit[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\nwrote {args.out}/ (parameters.csv, fit_table.csv, draws.npz, diagnostics/)")
+    print(f"\nwrote {out}/ (parameters.csv, fit_table.csv, draws.npz, diagnostics/, calibration.npz and "
+          ".json: loaded by dxsim run while the inputs are unchanged)")
     return EXIT_OK

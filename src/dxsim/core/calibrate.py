@@ -10,6 +10,7 @@ A projection starts from the latent state at each series' last reading (``jumpof
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,22 +33,16 @@ class Calibrator:
 
     Learned attributes: ``posteriors_`` (indicator -> IndicatorPosterior), ``jump_off_year_`` (the last year
     with data, or ``as_of``), ``data_through_`` (the last year per indicator and series, ``DataThrough``),
-    ``observations_`` (the readings used), ``geos_``."""
+    ``observations_`` (the readings used), ``geos_``, ``restored_from_`` (the saved calibration the posteriors
+    were loaded from, ``restore``; None when fitted here)."""
 
     def __init__(self, config: CalibrationConfig) -> None:
         self.config = config
 
     def fit(self, observations: pd.DataFrame, as_of: int | None = None) -> Calibrator:
         cfg = self.config
-        latest = data_through(cfg, used_observations(observations)).year
-        if as_of is not None and not cfg.first_year - 5 <= as_of <= latest:
-            raise ArgumentError("as_of", f"must be a year from {cfg.first_year - 5} to the "
-                             f"last year with data {latest}, got {as_of}")
-        used = used_observations(observations, as_of)
-        self.data_through_ = data_through(cfg, used, as_of)
-        self.jump_off_year_ = self.data_through_.year
-        self.geos_ = known_geos(cfg)
-        self.observations_ = used
+        used = self._readings(observations, as_of)
+        self.restored_from_: Path | None = None
         rng = np.random.default_rng(cfg.seed)
         posteriors = {}
         for spec in cfg.indicators:
@@ -72,6 +67,29 @@ class Calibrator:
                 break_offsets=tuple(break_definitions(spec)), damping=damping, damping_weights=weights, **states)
         self.posteriors_ = posteriors
         return self
+
+    def restore(self, observations: pd.DataFrame, posteriors: dict[str, IndicatorPosterior],
+                as_of: int | None = None, source: Path | None = None) -> Calibrator:
+        """This calibrator as ``fit(observations, as_of)`` would leave it, with posteriors fitted before on the
+        same inputs and saved in ``source`` (``saved_calibration.py``)."""
+        self._readings(observations, as_of)
+        self.posteriors_ = {spec.name: posteriors[spec.name] for spec in self.config.indicators}
+        self.restored_from_ = source
+        return self
+
+    def _readings(self, observations: pd.DataFrame, as_of: int | None) -> pd.DataFrame:
+        """Set the readings used (up to ``as_of``), where the data end and the geos; return the readings."""
+        cfg = self.config
+        latest = data_through(cfg, used_observations(observations)).year
+        if as_of is not None and not cfg.first_year - 5 <= as_of <= latest:
+            raise ArgumentError("as_of", f"must be a year from {cfg.first_year - 5} to the "
+                             f"last year with data {latest}, got {as_of}")
+        used = used_observations(observations, as_of)
+        self.data_through_ = data_through(cfg, used, as_of)
+        self.jump_off_year_ = self.data_through_.year
+        self.geos_ = known_geos(cfg)
+        self.observations_ = used
+        return used
 
     def _design(self, spec: IndicatorSpec, obs: pd.DataFrame, merged: pd.DataFrame, t0: float,
                 damping: float = 1.0) -> Design:

@@ -1,0 +1,109 @@
+"""The saved calibration (core/saved_calibration.py): `dxsim run` loads it while the fit's inputs are unchanged,
+and the results are byte-identical to a fit; any change of an input, a damaged file or --refit means a fit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dxsim.cli import main
+from dxsim.core import saved_calibration as sc
+from dxsim.core.calibrate import Calibrator
+from dxsim.pipeline import load_inputs
+
+FILES = ("trajectories.csv", "target_probabilities.csv", "all_targets_probabilities.csv", "fit_table.csv",
+         "observations_used.csv")
+
+
+@pytest.fixture(scope="module")
+def fast(tmp_path_factory, calibration_copy):
+    """(inputs, calibrator, folder with its saved calibration) on a copy of the shipped calibration with 2
+    hyper-parameter samples."""
+    config = calibration_copy(tmp_path_factory.mktemp("calibration"), 2)
+    inputs = load_inputs(config)
+    cal = Calibrator(inputs.config).fit(inputs.observations)
+    folder = tmp_path_factory.mktemp("saved")
+    sc.save(cal, inputs.observations, folder)
+    return inputs, cal, folder
+
+
+def test_loaded_posteriors_are_the_fitted_ones_bit_for_bit(fast):
+    inputs, cal, folder = fast
+    loaded = sc.fitted_calibrator(inputs.config, inputs.observations, folder=folder)
+    assert loaded.restored_from_ == folder / sc.META and cal.restored_from_ is None
+    assert loaded.jump_off_year_ == cal.jump_off_year_ and loaded.data_through_ == cal.data_through_
+    assert loaded.observations_.equals(cal.observations_)
+    for name, post in cal.posteriors_.items():
+        again = loaded.posteriors_[name]
+        for field, value in vars(post).items():
+            if isinstance(value, np.ndarray):
+                assert np.array_equal(value, getattr(again, field), equal_nan=True), (name, field)
+                assert value.dtype == getattr(again, field).dtype
+            else:
+                assert value == getattr(again, field), (name, field)
+    rng = (np.random.default_rng(4) for _ in range(2))
+    a, b = cal.sample(300, next(rng)), loaded.sample(300, next(rng))
+    assert all(np.array_equal(a.to_npz_dict()[k], v) for k, v in b.to_npz_dict().items())
+
+
+def test_any_changed_input_changes_the_key(fast):
+    inputs, _, _ = fast
+    cfg, obs = inputs.config, inputs.observations
+    key = sc.calibration_key(cfg, obs)
+    assert sc.calibration_key(cfg, obs.copy()) == key                        # contents, not identity
+    changed = obs.copy()
+    changed.loc[changed.index[0], "value"] = float(changed["value"].iloc[0]) + 1e-9
+    assert sc.calibration_key(cfg, changed) != key
+    assert sc.calibration_key(cfg, obs.iloc[1:]) != key
+    assert sc.calibration_key(cfg, obs, as_of=2022) != key
+    assert sc.calibration_key(cfg.__class__(**{**vars(cfg), "seed": cfg.seed + 1}), obs) != key
+    moved = cfg.__class__(**{**vars(cfg), "path": Path("elsewhere/config.toml")})
+    assert sc.calibration_key(moved, obs) == key                              # where it lives does not count
+
+
+def test_other_inputs_damaged_or_missing_files_mean_a_fit(fast, tmp_path):
+    inputs, _, folder = fast
+    cfg, obs = inputs.config, inputs.observations
+    assert sc.fitted_calibrator(cfg, obs.iloc[1:], folder=folder).restored_from_ is None
+    assert sc.fitted_calibrator(cfg, obs, folder=tmp_path / "absent").restored_from_ is None
+    assert sc.fitted_calibrator(cfg, obs, refit=True, folder=folder).restored_from_ is None
+    key = sc.calibration_key(cfg, obs)
+    for damage in ("truncate npz", "other npz", "bad json"):
+        copy = tmp_path / damage.replace(" ", "_")
+        copy.mkdir()
+        for name in (sc.ARRAYS, sc.META):
+            (copy / name).write_bytes((folder / name).read_bytes())
+        if damage == "truncate npz":
+            (copy / sc.ARRAYS).write_bytes((folder / sc.ARRAYS).read_bytes()[:1000])
+        elif damage == "other npz":
+            with np.load(folder / sc.ARRAYS) as npz:
+                np.savez(copy / sc.ARRAYS, **{**{k: npz[k] for k in npz.files}, "key": np.array("0" * 64)})
+        else:
+            (copy / sc.META).write_text("{not json", encoding="utf-8")
+        assert sc.load(copy, key) is None, damage
+    assert sc.load(folder, key) is not None
+
+
+def test_run_loads_the_calibration_saved_by_calibrate_with_identical_results(root, tmp_path, monkeypatch, capsys):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(sc.CACHE_ENV, str(cache))
+    config = str(root / "calibration" / "config.toml")
+    assert main(["calibrate", "--draws", "20", "--config", config]) == 0       # --out: $DXSIM_CACHE_DIR
+    assert (cache / sc.META).is_file() and (cache / sc.ARRAYS).is_file()
+    capsys.readouterr()
+    runs = {}
+    for name, extra in (("loaded", []), ("fitted", ["--refit"])):
+        runs[name] = tmp_path / name
+        assert main(["run", "scenarios/baseline.toml", "--draws", "200", "--no-charts", "--config", config,
+                     "--out", str(runs[name]), *extra]) == 0
+        printed = capsys.readouterr().out
+        assert ("calibration loaded from" in printed) == (name == "loaded")
+    for file in FILES:
+        assert (runs["loaded"] / file).read_bytes() == (runs["fitted"] / file).read_bytes(), file
+    manifests = {k: json.loads((v / "manifest.json").read_text(encoding="utf-8")) for k, v in runs.items()}
+    assert manifests["loaded"]["calibration"].pop("loaded_from") == str(cache / sc.META)
+    assert manifests["fitted"]["calibration"].pop("loaded_from") is None
+    assert manifests["loaded"]["calibration"] == manifests["fitted"]["calibration"]
