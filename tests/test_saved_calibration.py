@@ -4,6 +4,9 @@ and the results are byte-identical to a fit; any change of an input, a damaged f
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +110,16 @@ def test_run_loads_the_calibration_saved_by_calibrate_with_identical_results(roo
     assert manifests["loaded"]["calibration"].pop("loaded_from") == str(cache / sc.META)
     assert manifests["fitted"]["calibration"].pop("loaded_from") is None
     assert manifests["loaded"]["calibration"] == manifests["fitted"]["calibration"]
+
+
+def test_a_run_with_a_saved_calibration_imports_no_scipy(fast, root):
+    """scipy (0.3-1 s to import) is only needed to fit; matplotlib only to draw."""
+    inputs, _, folder = fast
+    code = ("import sys\nfrom dxsim.pipeline import load_inputs, run_scenario\n"
+            f"r = run_scenario('scenarios/baseline.toml', draws=50, inputs=load_inputs({str(inputs.config.path)!r}))\n"
+            "assert r.calibrator.restored_from_ is not None\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'matplotlib'}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, sc.CACHE_ENV: str(folder)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

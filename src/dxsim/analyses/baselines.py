@@ -32,7 +32,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from dxsim.core.model import Law, share_to_z, z_to_share
 
@@ -97,6 +96,8 @@ def linear_trend(times: np.ndarray, values: np.ndarray, when: np.ndarray, deviat
         resid = v - (v.mean() + slope * (t - tbar))
         s = np.sqrt(np.sum(resid**2) / (n - 2))
         se = s * np.sqrt(1 + 1 / n + (when - tbar) ** 2 / sxx)
+        from scipy import stats  # scipy on use: importing it costs every command ~0.3-1 s
+
         spread = se[:, None] * stats.t.ppf(levels, n - 2)[None, :]
     return _clip(centre[:, None] + spread)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from dxsim.analyses.baselines import BASELINES
 
@@ -78,6 +77,8 @@ def binomial_band(n: int, level: float) -> tuple[float, float]:
     """Central 95% range of the covered share for n readings of a calibrated ``level`` interval."""
     if n == 0:
         return float("nan"), float("nan")
+    from scipy import stats  # scipy on use: importing it costs every command ~0.3-1 s
+
     lo, hi = stats.binom.ppf([0.025, 0.975], n, level)
     return float(lo / n), float(hi / n)
 

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from dxsim.core.dynamics import warped_time
 from dxsim.core.model import Layout, share_to_z
 from dxsim.inputs.config import IndicatorSpec
 from dxsim.inputs.observations import NATIONAL
+
+if TYPE_CHECKING:          # scipy is imported when a fit needs it: a run with a saved calibration never does
+    from scipy import sparse
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Design:
     def gram(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """X'X (P, P), X'y (P,), X'r (P,) and r'r with r = y - X m0: all the fit needs from the readings, so its
         cost per hyper-parameter step does not grow with their number."""
+        from scipy import sparse
+
         resid = self.y - self.X @ self.prior_mean
         xt = sparse.csr_matrix(self.X).T        # a reading touches a few of the P columns: O(n) products
         return (xt @ xt.T).toarray(), xt @ self.y, xt @ resid, float(resid @ resid)
@@ -98,6 +103,8 @@ def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFra
 
 def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, t0: float,
                  clip: tuple[float, float], aggregates: tuple[str, ...] = (), damping: float = 1.0) -> Design:
+    from scipy import sparse
+
     lay = layout(spec, len(geos))
     X = sparse.csr_matrix(design_matrix(spec, geos, obs, t0, aggregates, damping))   # kept small: a grid of designs
     y = transform_readings(spec, obs["definition"].to_numpy(), obs["value"].to_numpy(float), clip)

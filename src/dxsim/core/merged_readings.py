@@ -19,7 +19,6 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from dxsim.inputs.config import IndicatorSpec
 from dxsim.inputs.geography import GeoMap, is_merged_reading
@@ -109,6 +108,8 @@ def with_merged_readings(design, spec: IndicatorSpec, geos: tuple[str, ...], mer
 
 def _with_rows(design, X: np.ndarray, y: np.ndarray):  # noqa: ANN001, ANN202 - calibrate.Design
     """``design`` with rows appended (its X dense or sparse; the result keeps X sparse)."""
+    from scipy import sparse  # on use, as design.py
+
     stacked = sparse.vstack([sparse.csr_matrix(design.X), sparse.csr_matrix(X)], format="csr")
     return replace(design, X=stacked, y=np.concatenate([design.y, y]))
 

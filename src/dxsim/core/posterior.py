@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, optimize
 
 from dxsim.core.design import Design
 from dxsim.core.dynamics import DAMPING_GRID
@@ -97,6 +96,8 @@ def _prior_var(design: Design, level_sd: float, slope_sd: float) -> np.ndarray:
 
 def _gaussian_posterior(design: Design, hyper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact posterior mean and a square root R of the covariance (R R' = cov) given the hyper-parameters."""
+    from scipy import linalg  # scipy on use: a run that loads a saved calibration never fits
+
     var = _prior_var(design, hyper[0], hyper[1])
     xtx, xty, _, _ = design.gram
     precision = np.diag(1.0 / var) + xtx / hyper[2] ** 2
@@ -115,6 +116,8 @@ def _log_marginal(design: Design, hyper: np.ndarray) -> float:
     n = len(design.y)
     if n == 0:
         return 0.0
+    from scipy import linalg
+
     var = _prior_var(design, hyper[0], hyper[1])
     s2 = hyper[2] ** 2
     xtx, _, xtr, rtr = design.gram
@@ -133,6 +136,8 @@ def _hyper_priors(spec: IndicatorSpec) -> tuple[np.ndarray, np.ndarray]:
 def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random.Generator
                ) -> tuple[np.ndarray, np.ndarray]:
     """Mode of the hyper-parameters and ``samples`` Laplace draws around it (log scale), as (3,), (H, 3)."""
+    from scipy import optimize
+
     centre, spread = _hyper_priors(spec)
     free = spread > 0
 

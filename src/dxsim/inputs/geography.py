@@ -290,8 +290,16 @@ class Aggregation:
         for i in np.unique(indicator_of_series):
             ks = np.flatnonzero(indicator_of_series == i)
             w = self.matrix[i][np.ix_(list(rows), cols)]                        # (R, G)
-            # (R, G) @ (S, K, G, D) -> (S, K, R, D): one BLAS product per indicator
-            out[:, :, ks] = np.moveaxis(w @ values[:, :, ks].transpose(0, 2, 1, 3), 1, 2)
+            # sparse: most regions are one model geo (a copy); the others sum their few parts, part by part
+            single = (np.count_nonzero(w, axis=1) == 1) & (w.max(axis=1) == 1.0)
+            one = np.flatnonzero(single)
+            out[:, one[:, None], ks] = values[:, w[one].argmax(axis=1)[:, None], ks]
+            for r in np.flatnonzero(~single):
+                parts = np.flatnonzero(w[r])
+                total = w[r, parts[0]] * values[:, parts[0], ks]
+                for g in parts[1:]:
+                    total += w[r, g] * values[:, g, ks]
+                out[:, r, ks] = total
         return out
 
     def select(self, names: Sequence[str]) -> Aggregation:
