@@ -1,0 +1,58 @@
+"""Wall-clock time of `dxsim run` as a user waits for it: with a saved calibration and without (--refit), with and
+without charts, several runs each, with the machine's load average.
+
+    python benchmarks/cli_timing.py [--scenario scenarios/baseline.toml] [--runs 3] [--no-charts-only]
+
+Saves a calibration first (`dxsim calibrate` into a temporary $DXSIM_CACHE_DIR) so that `run` loads it; every
+run writes into a temporary folder. Each line: the case, each run's seconds, the median, and the 1-minute load
+average before the case (on a busy machine compare cases of the same invocation, not absolute seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(args: list[str], env: dict[str, str]) -> float:
+    """Seconds of one `dxsim ARGS` in a fresh process (its output discarded; a failure stops the benchmark)."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "dxsim.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"dxsim {' '.join(args)} failed:\n{done.stderr}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="scenarios/baseline.toml")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-charts-only", action="store_true", help="skip the (slow) runs with charts")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "DXSIM_CACHE_DIR": str(Path(tmp) / "calibration"), "MPLBACKEND": "Agg"}
+        print(f"dxsim calibrate (saves the calibration): {timed(['calibrate', '--draws', '10'], env):.2f} s")
+        cases = [("run --no-charts, saved calibration", ["--no-charts"]),
+                 ("run --no-charts --refit", ["--no-charts", "--refit"])]
+        if not args.no_charts_only:
+            cases.append(("run with charts, saved calibration", []))
+        for name, extra in cases:
+            load = os.getloadavg()[0]
+            seconds = [timed(["run", args.scenario, "--out", str(Path(tmp) / "out"), *extra], env)
+                       for _ in range(args.runs)]
+            print(f"{name:<36} {' '.join(f'{s:6.2f}' for s in seconds)}  median {statistics.median(seconds):6.2f} s"
+                  f"  (load {load:.1f} on {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()
