@@ -33,6 +33,7 @@ from dxsim.inputs.observations import known_geos, load_observations, load_target
 from dxsim.inputs.scenario import Scenario, load_scenario
 from dxsim.outputs.headline_draws import write_headline_draws
 from dxsim.outputs.results import atomic_output_dir, sha256_file, write_csv, write_json
+from dxsim.outputs.run_inputs import copy_run_inputs
 
 
 @dataclass(frozen=True)
@@ -178,10 +179,12 @@ def write_run(result: RunResult, out: str | Path, extra_writers: tuple = (), cle
     with atomic_output_dir(out, clean=clean) as tmp:
         with progress.stage("outputs"):
             _write_tables(result, tmp)
+            m = result.manifest               # the inputs copied in make the folder self-contained (run_inputs.py)
+            copied = copy_run_inputs(result.calibrator.config, m["observations"]["file"], m["targets"]["file"], tmp)
         _test_pause()
         for writer in progress.track(extra_writers, "charts", unit="set"):
             writer(result, tmp)
-        write_json(result.manifest, tmp / "manifest.json")
+        write_json({**result.manifest, "inputs": copied}, tmp / "manifest.json")
     return out
 
 

@@ -276,8 +276,11 @@ def _config(path: str) -> Any:
 
 
 def run_config(tables: RunTables) -> Any:
-    """The calibration config the run names in its manifest (None where it cannot be read)."""
-    path = (tables.manifest.get("calibration") or {}).get("config")
+    """The calibration config of the run: its results folder's copy (older folders: the file the manifest names;
+    None where it cannot be read)."""
+    from dxsim.outputs.run_inputs import run_config_file
+
+    path = run_config_file(tables.folder, tables.manifest)
     return _config(str(path)) if path else None
 
 

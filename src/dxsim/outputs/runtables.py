@@ -217,15 +217,17 @@ def _check_manifest(path: Path, data: dict[str, Any]) -> None:
                 raise InputError(path, f"{where}.{k}", f"must be a number, got {json.dumps(v, ensure_ascii=False)}")
 
 
-def _chart_meta(manifest: dict[str, Any], fit_table: pd.DataFrame, config: Any = None
+def _chart_meta(folder: Path, manifest: dict[str, Any], fit_table: pd.DataFrame, config: Any = None
                 ) -> tuple[tuple[str, ...], dict[str, str], dict[str, str], dict[str, int]]:
     """(headline indicators, anchor per indicator, config label per indicator) from the config object, else
-    from the config file named in the manifest, else inferred from fit_table.csv (every fitted indicator is
-    headline; the anchor is the definition whose ``<definition>_at_jump_off`` column is filled)."""
+    from the folder's copy of its config (``run_inputs.py``; older folders: the file the manifest names), else
+    inferred from fit_table.csv (every fitted indicator is headline; the anchor is the definition whose
+    ``<definition>_at_jump_off`` column is filled)."""
     if config is None:
         from dxsim.inputs.config import load_config
+        from dxsim.outputs.run_inputs import run_config_file
 
-        path = (manifest.get("calibration") or {}).get("config")
+        path = run_config_file(folder, manifest)
         try:
             config = load_config(path) if path else None
         except (InputError, OSError):
@@ -332,6 +334,6 @@ def read_run(folder: str | Path, manifest: dict[str, Any] | None = None, config:
             all_targets["mc_se"] = check_numbers(all_targets, at_path, "mc_se", lo=0)
 
     manifest = manifest if manifest is not None else read_manifest(folder)
-    headline, anchors, labels, months = _chart_meta(manifest, fit, config)
+    headline, anchors, labels, months = _chart_meta(folder, manifest, fit, config)
     return RunTables(folder, tr, tp, obs, fit, manifest, headline, anchors, labels, all_targets, months)
 
