@@ -57,7 +57,7 @@ from dxsim.core.targets import all_targets_probabilities, target_met, target_pro
 from dxsim.inputs.config import PILLARS, load_config
 from dxsim.inputs.observations import NATIONAL, known_geos
 from dxsim.inputs.programmes import Effect, LogNormal, Programme
-from dxsim.inputs.scenario import Scenario
+from dxsim.inputs.scenario import RunSettings, Scenario
 from dxsim.outputs.results import write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,7 +100,8 @@ def scenarios(provinces: tuple[str, ...], count: int, draws: int, seed: int, rol
                   ((2024, 40.0), (2025, 50.0), (2026, 30.0)), 2024.0, 2.5, Effect("speed_multiplier", 1.5),
                   teams=2, **slip)
         for geo in provinces)
-    base = Scenario("baseline", "SYNTHETIC", 2030, draws, seed, provinces, "multiple", {}, rollouts=rollouts)
+    base = Scenario("baseline", "SYNTHETIC", provinces, "multiple", {},
+                    settings=RunSettings(2030, draws, seed, rollouts))
     out = [base, dataclasses.replace(base, name="accelerated", investment=multiple(1.5)),
            dataclasses.replace(base, name="austerity", investment=multiple(0.7)),
            dataclasses.replace(base, name="programmes", programmes=programmes)]

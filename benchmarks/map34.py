@@ -18,12 +18,12 @@ import numpy as np
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import run_ensemble
 from dxsim.inputs.geography import load_geomap
-from dxsim.inputs.scenario import Scenario
+from dxsim.inputs.scenario import RunSettings, Scenario
 from dxsim.pipeline import load_inputs
 
 
 def _run(calibrator: Calibrator, geos: list[str], draws: int) -> float:
-    scenario = Scenario("bench", "", 2030, draws, 1, tuple(geos), "multiple", {})
+    scenario = Scenario("bench", "", tuple(geos), "multiple", {}, settings=RunSettings(2030, draws, 1))
     start = time.perf_counter()
     ensemble = run_ensemble(calibrator, [scenario], draws, 1)
     ensemble.trajectories()

@@ -10,7 +10,7 @@ import pytest
 
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import run_ensemble
-from dxsim.inputs.scenario import DEFAULT_GEOS, Scenario
+from dxsim.inputs.scenario import DEFAULT_GEOS, RunSettings, Scenario
 
 
 def _synthetic_observations(cfg, rng):
@@ -85,7 +85,7 @@ def test_unmodelled_definitions_never_enter_the_fit(calibrator):
 
 
 def _interval_width(calibrator, geo, indicator, definition, year):
-    scen = Scenario("baseline", "", 2030, 1000, 3, DEFAULT_GEOS, "multiple", {})
+    scen = Scenario("baseline", "", DEFAULT_GEOS, "multiple", {}, settings=RunSettings(2030, 1000, 3))
     ens = run_ensemble(calibrator, [scen], 1000, 3)
     q = ens.quantiles[0, ens.years.index(year), ens.geos.index(geo), ens.series.index((indicator, definition))]
     return q[5] - q[1]          # q90 - q10

@@ -77,7 +77,7 @@ def test_programme_counterfactuals_reuse_the_runs_samples(runs, inputs, monkeypa
     """The runs without each programme evaluate the run's own samples: nothing is sampled again, and the result is
     the one the pipeline wrote."""
     result = runs["hau_giang_programmes"]
-    samples = sample_run(result.calibrator, DRAWS, result.scenario.seed, result.scenario)
+    samples = sample_run(result.calibrator, DRAWS, result.scenario.settings.seed, result.scenario)
 
     def no_sampling(*args, **kwargs):
         raise AssertionError("sampled again")

@@ -8,9 +8,9 @@ import numpy as np
 
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import run_ensemble
-from dxsim.inputs.scenario import DEFAULT_GEOS, Event, Scenario
+from dxsim.inputs.scenario import DEFAULT_GEOS, Event, RunSettings, Scenario
 
-BASE = Scenario("baseline", "", 2030, 500, 5, DEFAULT_GEOS, "multiple", {})
+BASE = Scenario("baseline", "", DEFAULT_GEOS, "multiple", {}, settings=RunSettings(2030, 500, 5))
 
 
 def _median(ens, year, geo, series):

@@ -13,7 +13,7 @@ import pytest
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import run_ensemble
 from dxsim.inputs.observations import load_observations
-from dxsim.inputs.scenario import DEFAULT_GEOS, Scenario
+from dxsim.inputs.scenario import DEFAULT_GEOS, RunSettings, Scenario
 
 IND, FP = "online_dossier_share", "full_process"
 # SYNTHETIC row made here (the shared data mention this figure only in a note): the same source's end-2023
@@ -77,8 +77,8 @@ def test_the_lower_bound_is_excluded_with_its_reason_and_the_monthly_readings_ar
 
 def test_provinces_pool_towards_the_provincial_bloc_not_the_nation(calibrator):
     geos = DEFAULT_GEOS + ("vietnam_provincial_bloc", "vietnam_ministerial_bloc")
-    scen = Scenario(name="b", description="", horizon=2030, draws=400, seed=0, geos=geos, unit="multiple",
-                    investment={})
+    scen = Scenario(name="b", description="", geos=geos, unit="multiple", investment={},
+                    settings=RunSettings(horizon=2030, draws=400, seed=0))
     ens = run_ensemble(calibrator, [scen], 400, 3)
     med = {g: float(np.median(ens.series_draws(2030, g, (IND, FP)))) for g in geos}
     # readings: provincial bloc 15-19%, ministerial bloc 51-63%, vietnam (both) 40-46%

@@ -17,7 +17,7 @@ from dxsim.core.merged_readings import _part_rows, exact_gap, linearised_rows, s
 from dxsim.core.posterior import _gaussian_posterior, _hyper_priors
 from dxsim.errors import InputError
 from dxsim.inputs.geography import POST, PRE, Region, build_aggregation, load_geomap
-from dxsim.inputs.scenario import Scenario
+from dxsim.inputs.scenario import RunSettings, Scenario
 
 DRAWS, SEED = 300, 5
 
@@ -28,7 +28,8 @@ def geomap(cfg):
 
 
 def _scenario(geos, **kw):
-    return Scenario("t", "", 2030, DRAWS, SEED, tuple(geos), "multiple", kw.pop("investment", {}), **kw)
+    return Scenario("t", "", tuple(geos), "multiple", kw.pop("investment", {}), settings=RunSettings(2030, DRAWS, SEED),
+                    **kw)
 
 
 def test_names_contract(geomap):

@@ -30,7 +30,7 @@ from dxsim.core.simulate import BYTES_LIMIT, _step_share, check_memory
 from dxsim.core.targets import CEILING_TOLERANCE, all_targets_probabilities, target_met, target_probabilities
 from dxsim.inputs.config import DefinitionSpec, IndicatorSpec, LogNormalPrior, NormalPrior
 from dxsim.inputs.observations import load_observations
-from dxsim.inputs.scenario import Event, Scenario
+from dxsim.inputs.scenario import Event, RunSettings, Scenario
 
 IND = "synthetic_share"
 REF = 2022                      # reference year: t0 = REF + month / 12, so dt = year - REF for a year-end reading
@@ -76,7 +76,7 @@ def _conjugate(X: np.ndarray, y: np.ndarray, m0: np.ndarray, v0: np.ndarray, noi
 
 
 def _scenario(geos: tuple[str, ...], draws: int, horizon: int = 2030) -> Scenario:
-    return Scenario("synthetic", "SYNTHETIC", horizon, draws, 1, geos, "multiple", {})
+    return Scenario("synthetic", "SYNTHETIC", geos, "multiple", {}, settings=RunSettings(horizon, draws, 1))
 
 
 def _z(values: np.ndarray, ceiling: float) -> np.ndarray:

@@ -113,7 +113,7 @@ def test_provinces_aggregate_against_national_readings(inputs, tables, tmp_path)
     from dxsim.core.calibrate import Calibrator
     from dxsim.core.ensemble import run_ensemble
     from dxsim.inputs.geography import load_geomap
-    from dxsim.inputs.scenario import Scenario
+    from dxsim.inputs.scenario import RunSettings, Scenario
 
     status = tables.manifest["geography"]["national_consistency"]
     assert status.startswith("not available: the run simulates 3 of the 63")
@@ -122,7 +122,8 @@ def test_provinces_aggregate_against_national_readings(inputs, tables, tmp_path)
     assert rows == [] and "not available" in sentence and "3 of the 63" in sentence
     calibrator = Calibrator(inputs.config).fit(inputs.observations)
     geomap = load_geomap(inputs.config)
-    ens = run_ensemble(calibrator, [Scenario("all", "", 2026, 40, 1, tuple(sorted(geomap.new)), "multiple", {})],
+    ens = run_ensemble(calibrator, [Scenario("all", "", tuple(sorted(geomap.new)), "multiple", {},
+                                              settings=RunSettings(2026, 40, 1))],
                        40, 1)
     table, status = national_consistency(ens, inputs.config, calibrator.observations_)
     assert not table.empty and status.startswith("national_consistency.csv")
@@ -132,8 +133,8 @@ def test_provinces_aggregate_against_national_readings(inputs, tables, tmp_path)
     # known answer: the aggregate of the 34 new provinces is the population-weighted mean of the 63 per draw
     fibre = table[table["indicator"] == "fiber_household_share"].iloc[0]
     old = tuple(geomap.old)
-    ens63 = run_ensemble(calibrator, [Scenario("old", "", 2026, 40, 1, tuple(geomap.resolve(o + "@pre2025").name
-                                                                           for o in old), "multiple", {})], 40, 1)
+    ens63 = run_ensemble(calibrator, [Scenario("old", "", tuple(geomap.resolve(o + "@pre2025").name for o in old),
+                                                   "multiple", {}, settings=RunSettings(2026, 40, 1))], 40, 1)
     k = ens63.series.index((fibre["indicator"], fibre["definition"]))
     values = ens63.values(int(fibre["year"]), series=[k])[0, :, 0]               # (63, draw)
     pop = np.array([geomap.population[o] for o in old])

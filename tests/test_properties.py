@@ -20,7 +20,16 @@ from dxsim.core.targets import all_targets_probabilities, target_probabilities
 from dxsim.errors import InputError
 from dxsim.inputs.config import PILLARS
 from dxsim.inputs.observations import known_geos
-from dxsim.inputs.scenario import DEFAULT_GEOS, EVENT_KEYS, SCENARIO_KEYS, UNITS, Event, Scenario, load_scenario
+from dxsim.inputs.scenario import (
+    DEFAULT_GEOS,
+    EVENT_KEYS,
+    SCENARIO_KEYS,
+    UNITS,
+    Event,
+    RunSettings,
+    Scenario,
+    load_scenario,
+)
 
 FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 
@@ -77,8 +86,8 @@ def nested_scenarios(draw: st.DrawFn, indicators: tuple[str, ...]) -> tuple[Scen
         geos=st.lists(st.sampled_from(DEFAULT_GEOS), min_size=1, max_size=2, unique=True).map(tuple),
         year=st.integers(2026, 2030), ceiling_lift=st.sampled_from([0.0, 3.0, 10.0]),
         speed_multiplier=st.floats(0.5, 2.0)), max_size=2)))
-    common = dict(description="", horizon=2030, draws=200, seed=0, geos=DEFAULT_GEOS, unit="multiple",
-                  events=events)
+    common = dict(description="", geos=DEFAULT_GEOS, unit="multiple", events=events,
+                  settings=RunSettings(horizon=2030, draws=200, seed=0))
     return Scenario(name="a", investment=inv_a, **common), Scenario(name="b", investment=inv_b, **common)
 
 
@@ -113,8 +122,8 @@ def test_ensemble_invariants(calibrator, inputs, data: st.DataObject, seed: int)
 def test_stopping_investment_is_the_least(calibrator) -> None:  # noqa: ANN001 - the session fixture
     """Multiple 0 in every pillar ("investment stops") gives the lowest paths, below 0.01 and 1 (regression:
     0 x log 0 once made it the baseline)."""
-    runs = [Scenario(name=f"m{m}", description="", horizon=2030, draws=200, seed=0, geos=DEFAULT_GEOS,
-                     unit="multiple", investment={("*", p): {2026: m} for p in PILLARS})
+    runs = [Scenario(name=f"m{m}", description="", geos=DEFAULT_GEOS, unit="multiple",
+                     investment={("*", p): {2026: m} for p in PILLARS}, settings=RunSettings(2030, 200, 0))
             for m in (0.0, 0.01, 1.0)]
     ens = run_ensemble(calibrator, runs, draws=200, seed=1)
     assert (np.diff(ens.quantiles[:, -1], axis=0) >= -1e-9).all()

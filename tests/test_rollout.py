@@ -159,7 +159,8 @@ def test_programmes_only_raise_shares_and_leave_other_geos_alone(calibrator, shi
                      effect=Effect("ceiling_lift", 10.0), overrun=LogNormal(1.2, 0.5))
     step = programme("fibre_step", geo="hau_giang", effect=Effect("step", 8.0),
                      procurement_months=LogNormal(6.0, 1.0), duration_years=1.0)
-    scen = dataclasses.replace(shipped, programmes=shipped.programmes + hg.programmes + (lift, step), rollouts=50)
+    scen = dataclasses.replace(shipped, programmes=shipped.programmes + hg.programmes + (lift, step),
+                               settings=dataclasses.replace(shipped.settings, rollouts=50))
     years = tuple(range(2024, 2031))
     with_p = run_ensemble(calibrator, [scen], DRAWS, SEED)
     without = run_ensemble(calibrator, [dataclasses.replace(scen, programmes=())], DRAWS, SEED)
@@ -203,7 +204,7 @@ def test_starting_two_years_later_lowers_the_2027_probability(calibrator, inputs
 
 def test_programme_table_deltas_match_separate_runs(calibrator, inputs, shipped):
     cfg = inputs.config
-    years = ensemble_years(calibrator, shipped.horizon)
+    years = ensemble_years(calibrator, shipped.settings.horizon)
     samples = sample_run(calibrator, DRAWS, SEED, shipped)
     ro = samples.rollouts
     assert ro.programmes == shipped.programmes
@@ -310,5 +311,5 @@ def test_good_programme_parses(tmp_path, cfg):
     path.write_text(GOOD, encoding="utf-8")
     scen = load_scenario(path, cfg, known_geos(cfg))
     (p,) = scen.programmes
-    assert (p.pillar, p.yearly_release_bn_vnd, p.planned_end, scen.rollouts) == ("broadband", ((2026, 50.0),),
+    assert (p.pillar, p.yearly_release_bn_vnd, p.planned_end, scen.settings.rollouts) == ("broadband", ((2026, 50.0),),
                                                                                  2028.0, 200)

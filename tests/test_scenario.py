@@ -24,7 +24,7 @@ def _shipped(root):
 def test_shipped_scenarios_load(root, cfg):
     for path in _shipped(root):
         scen = load_scenario(path, cfg, known_geos(cfg))
-        assert scen.draws >= 2000 and scen.horizon == 2030
+        assert scen.settings.draws >= 2000 and scen.settings.horizon == 2030
         assert {"long_an", "lang_son", "hau_giang", "tra_vinh", "vietnam"} <= set(scen.geos)
 
 
@@ -51,17 +51,17 @@ broadband = 2.0
 def test_horizon_defaults_to_2030_and_may_reach_2035(tmp_path, cfg, calibrator):
     from dxsim.core.ensemble import run_ensemble
 
-    assert _load(tmp_path, cfg, 'name = "h"').horizon == 2030
+    assert _load(tmp_path, cfg, 'name = "h"').settings.horizon == 2030
     far = _load(tmp_path, cfg, 'name = "h"\nhorizon = 2035')
     ens = run_ensemble(calibrator, [far], 50, 0)
-    assert far.horizon == 2035 and ens.years[-1] == 2035 and np.isfinite(ens.values(2035)).all()
+    assert far.settings.horizon == 2035 and ens.years[-1] == 2035 and np.isfinite(ens.values(2035)).all()
 
 
 def test_shipped_scenarios_start_after_the_data_and_share_one_seed(root, cfg):
     """Every dated change starts in 2026 or later (the data run to 2025); one seed, so scenario differences are
     common-random-number comparisons."""
     scens = [load_scenario(p, cfg, known_geos(cfg)) for p in _shipped(root)]
-    assert len({s.seed for s in scens}) == 1
+    assert len({s.settings.seed for s in scens}) == 1
     for s in scens:
         years = [y for sched in s.investment.values() for y in sched] + [e.year for e in s.events]
         years += [int(p.start) for p in s.programmes] + [y for p in s.programmes for y, _ in p.yearly_release_bn_vnd]

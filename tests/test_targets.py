@@ -8,9 +8,9 @@ import pytest
 
 from dxsim.core.ensemble import run_ensemble
 from dxsim.core.targets import CEILING_TOLERANCE, all_targets_probabilities, evaluation_targets, target_probabilities
-from dxsim.inputs.scenario import DEFAULT_GEOS, Scenario
+from dxsim.inputs.scenario import DEFAULT_GEOS, RunSettings, Scenario
 
-BASE = Scenario("baseline", "", 2030, 800, 9, DEFAULT_GEOS, "multiple", {})
+BASE = Scenario("baseline", "", DEFAULT_GEOS, "multiple", {}, settings=RunSettings(2030, 800, 9))
 
 
 @pytest.fixture(scope="module")

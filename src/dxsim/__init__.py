@@ -22,7 +22,8 @@ Functions
     shipped_scenarios     the names of the scenarios installed with dxsim
 
 Types
-    Inputs, Calibrator, Scenario, Event, RunResult, RunTables; InputError (bad input: names the file and field
+    Inputs, Calibrator, Scenario (levers), RunSettings (horizon, draws, seed, rollouts: Scenario.settings), Event,
+    RunResult, RunTables; InputError (bad input: names the file and field
     or the argument), ArgumentError (an InputError about a function argument).
 
 The command line (``dxsim --help``) is a thin layer over the same calls.
@@ -54,7 +55,7 @@ _FACADE = {
     "shipped_scenarios": "dxsim.inputs.locate",
     "Inputs": "dxsim.pipeline", "RunResult": "dxsim.pipeline",
     "Calibrator": "dxsim.core.calibrate",
-    "Scenario": "dxsim.inputs.scenario", "Event": "dxsim.inputs.scenario",
+    "Scenario": "dxsim.inputs.scenario", "RunSettings": "dxsim.inputs.scenario", "Event": "dxsim.inputs.scenario",
     "RunTables": "dxsim.outputs.runtables",
     "InputError": "dxsim.errors", "ArgumentError": "dxsim.errors",
 }

@@ -82,8 +82,8 @@ def run_scenario(scenario: str | Path | Scenario, draws: int | None = None, seed
     inputs = inputs or load_inputs()
     cfg = inputs.config
     scen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, cfg, known_geos(cfg))
-    draws = int(draws if draws is not None else scen.draws)
-    seed = int(seed if seed is not None else scen.seed)
+    draws = int(draws if draws is not None else scen.settings.draws)
+    seed = int(seed if seed is not None else scen.settings.seed)
     if calibrator is None:
         with progress.stage("calibrate"):
             calibrator = fitted_calibrator(cfg, inputs.observations, as_of, refit=refit)

@@ -156,7 +156,7 @@ def build_experiment(calibrator: Calibrator, scenario: Scenario, targets: pd.Dat
     """Sample the run's parameters and rollouts once (seed streams as in ``run_ensemble``) for ``geos`` (default:
     the scenario's); ``outputs`` (targets, outputs) default to ``scenario_outputs``."""
     cfg = calibrator.config
-    years = ensemble_years(calibrator, scenario.horizon)
+    years = ensemble_years(calibrator, scenario.settings.horizon)
     first = calibrator.jump_off_year_ + 1
     drivers = Drivers.from_scenarios([scenario], cfg, years, first)
     regions = scenario.resolved_regions(cfg)

@@ -22,7 +22,7 @@ from dxsim.errors import ArgumentError, InputError
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.geography import model_regions
 from dxsim.inputs.observations import NATIONAL, YEAR_RANGE, known_geos, used_observations
-from dxsim.inputs.scenario import DEFAULT_GEOS, Scenario
+from dxsim.inputs.scenario import DEFAULT_GEOS, RunSettings, Scenario
 from dxsim.outputs.results import atomic_output_dir, sha256_file, write_csv, write_json
 from dxsim.pipeline import Inputs
 
@@ -49,8 +49,8 @@ class Forecast:
 def baseline_scenario(geos: tuple[str, ...], horizon: int, draws: int, seed: int) -> Scenario:
     """The baseline scenario in code: investment multiple 1 in every pillar, no events."""
     return Scenario(name="baseline", description="investment at the calibrated baseline effort (multiple 1)",
-                    horizon=horizon, draws=draws, seed=seed, geos=tuple(geos), unit="multiple", investment={},
-                    regions=model_regions(geos))
+                    geos=tuple(geos), unit="multiple", investment={},
+                    settings=RunSettings(horizon=horizon, draws=draws, seed=seed), regions=model_regions(geos))
 
 
 def forecast_geos(cfg: CalibrationConfig, available: pd.DataFrame,

@@ -120,7 +120,7 @@ def required_investment(calibrator: Calibrator, scenario: Scenario, targets: pd.
         geos = [region.name if (region := geomap.resolve(g)) else g for g in geos]
     pillar_of = {spec.name: spec.pillar for spec in cfg.indicators}
     rows, curves = [], []
-    years = ensemble_years(calibrator, scenario.horizon)
+    years = ensemble_years(calibrator, scenario.settings.horizon)
     with (runner or BatchRunner()) as r:
         for geo in (g for g in scenario.geos if not geos or g in geos):
             chosen, outs = scenario_outputs(calibrator, targets, (geo,), years, medians=False)

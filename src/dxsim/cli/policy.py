@@ -96,7 +96,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     with progress.stage("calibrate"):
         calibrator = Calibrator(cfg).fit(inputs.observations)
     draws = args.draws or 1000
-    seed = scenario.seed if args.seed is None else args.seed
+    seed = scenario.settings.seed if args.seed is None else args.seed
     experiment = build_experiment(calibrator, scenario, inputs.targets, factors, draws, seed)
     evaluations = len(sample(factors, args.method, n, seed))
     print(f"{scenario.name}: {args.method}, {describe(evaluations, experiment.batch_size)}"
@@ -150,7 +150,7 @@ def cmd_required_investment(args: argparse.Namespace) -> int:
     with progress.stage("calibrate"):
         calibrator = Calibrator(cfg).fit(inputs.observations)
     draws = args.draws or 1000
-    seed = scenario.seed if args.seed is None else args.seed
+    seed = scenario.settings.seed if args.seed is None else args.seed
     table, curves = required_investment(calibrator, scenario, inputs.targets, args.probability, draws, seed,
                                         args.pillar, args.geo, args.target, args.max_multiple, args.tolerance,
                                         BatchRunner(args.workers, args.scheduler))

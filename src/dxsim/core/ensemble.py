@@ -90,7 +90,7 @@ def sample_run(calibrator: Calibrator, draws: int, seed: int, scenario: Scenario
     samples = Samples(int(seed), params, noise, rollout_seed, slope)
     if scenario is None or not scenario.programmes:
         return samples
-    years = ensemble_years(calibrator, scenario.horizon)
+    years = ensemble_years(calibrator, scenario.settings.horizon)
     return replace(samples, rollouts=samples.rollouts_of(scenario, calibrator.config, years))
 
 
@@ -135,13 +135,13 @@ def _layout(calibrator: Calibrator, scenarios: Sequence[Scenario], geos: tuple[s
     simulated years; MemoryError for a run too large, ValueError for scenarios that differ in geos or horizon."""
     cfg = calibrator.config
     first = scenarios[0]
-    if any(s.geos != first.geos or s.horizon != first.horizon for s in scenarios[1:]):
+    if any(s.geos != first.geos or s.settings.horizon != first.settings.horizon for s in scenarios[1:]):
         raise ValueError("scenarios simulated together need the same geos and horizon")
     regions = first.resolved_regions(cfg)
     aggregation = aggregation_for(cfg, regions)
     if geos is not None:
         aggregation = aggregation.select(tuple(geos))
-    years = ensemble_years(calibrator, first.horizon)
+    years = ensemble_years(calibrator, first.settings.horizon)
     check_memory(len(scenarios), draws, len(aggregation.model_geos), len(cfg.indicators), len(years))
     return regions, aggregation, load_geomap(cfg).model_geos_of(regions), years
 

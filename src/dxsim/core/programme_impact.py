@@ -82,7 +82,7 @@ def _without_each(calibrator: Calibrator, scenario: Scenario, targets: pd.DataFr
     for p in rollouts.programmes:
         if len(affected[p.name]):
             per_geo.setdefault(p.geo, []).append(p)
-    years = len(ensemble_years(calibrator, scenario.horizon))
+    years = len(ensemble_years(calibrator, scenario.settings.horizon))
     out: dict[str, dict[int, np.ndarray]] = {}
     for geos in _batches(per_geo, parts, 8 * samples.draws * len(cfg.indicators) * (years + 4)):
         mine = [p for geo in geos for p in per_geo[geo]]

@@ -175,10 +175,10 @@ def simulate_rollouts(programmes: Sequence[Programme], geos: Sequence[str], indi
 
 def scenario_rollouts(scenario: Scenario, cfg: CalibrationConfig, years: Sequence[int], draws: int,
                       seed: np.random.SeedSequence | int) -> Rollouts:
-    """A scenario's rollouts over the ensemble's ``years``: min(scenario.rollouts, draws) of them."""
+    """A scenario's rollouts over the ensemble's ``years``: min(scenario.settings.rollouts, draws) of them."""
     months = {spec.name: spec.reading_month for spec in cfg.indicators}
     return simulate_rollouts(scenario.programmes, scenario.geos, cfg.indicator_names, years,
-                             min(scenario.rollouts, draws), seed, months)
+                             min(scenario.settings.rollouts, draws), seed, months)
 
 
 def _draw(p: Programme, R: int, last_year: int, seq: np.random.SeedSequence) -> dict[str, Any]:

@@ -46,20 +46,29 @@ class Event:
 
 
 @dataclass(frozen=True)
+class RunSettings:
+    """How a scenario is run, apart from what it assumes: the last projected year, the Monte Carlo draws, the
+    random seed and the rollout draws of its programmes (at most the Monte Carlo draws)."""
+
+    horizon: int = DEFAULT_HORIZON
+    draws: int = 2000
+    seed: int = 0
+    rollouts: int = DEFAULT_ROLLOUTS
+
+
+@dataclass(frozen=True)
 class Scenario:
-    """A parsed scenario. ``investment`` maps (geo or '*', pillar) -> {year: value} step schedule."""
+    """A parsed scenario: its levers (investment, events, programmes) for its geos, and its run ``settings``.
+    ``investment`` maps (geo or '*', pillar) -> {year: value} step schedule."""
 
     name: str
     description: str
-    horizon: int
-    draws: int
-    seed: int
     geos: tuple[str, ...]
     unit: str
     investment: dict[tuple[str, str], dict[int, float]]
     events: tuple[Event, ...] = ()
     programmes: tuple[Programme, ...] = ()   # investment programmes, simulated as rollouts (rollout.py)
-    rollouts: int = DEFAULT_ROLLOUTS          # rollout draws of the programmes (at most the Monte Carlo draws)
+    settings: RunSettings = RunSettings()
     path: Path | None = None
     regions: tuple[Region, ...] = ()          # what each geo means (geography.py); () = resolve the names
     notes: tuple[str, ...] = ()               # one-line notes for the user (e.g. what a surviving name means now)
@@ -255,6 +264,6 @@ def parse_scenario(raw: dict[str, Any], cfg: CalibrationConfig, known_geos: tupl
         events.append(event)
     programmes, rollouts = parse_programmes(source, raw, cfg, geos, horizon)
 
-    return Scenario(name=name, description=top.string("description", ""), horizon=horizon, draws=draws,
-                    seed=seed, geos=geos, unit=unit, investment=investment, events=tuple(events),
-                    programmes=programmes, rollouts=rollouts, path=path, regions=regions, notes=notes)
+    return Scenario(name=name, description=top.string("description", ""), geos=geos, unit=unit,
+                    investment=investment, events=tuple(events), programmes=programmes,
+                    settings=RunSettings(horizon, draws, seed, rollouts), path=path, regions=regions, notes=notes)
