@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 
 import dxsim  # noqa: F401, I001 - first: it pins BLAS to one thread before numpy loads
@@ -62,19 +63,27 @@ def main() -> None:
     tables = {}
     for label, runner in (("in-process", BatchRunner()),
                           (f"LocalCluster, {args.workers} workers", BatchRunner(workers=args.workers))):
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu_seconds()
         res = run_sensitivity(experiment, "sobol", args.n, args.seed, runner)
-        total = time.perf_counter() - t
+        total, cpu = time.perf_counter() - t, _cpu_seconds() - cpu
         tables[label] = res.table.to_csv(index=False, float_format="%.10g")
         per = res.seconds / res.evaluations
         print(f"{label:<26} evaluations {res.seconds:6.1f} s ({res.evaluations / res.seconds:6.0f} /s, "
               f"{per * 1e3:5.2f} ms each = {one / per:4.1f}x faster than one run); with sampling, analysis of "
               f"{len(res.outputs)} outputs and cluster start-up {total:6.1f} s: "
-              f"{'under' if total < 60 else 'OVER'} a minute (load average {os.getloadavg()[0]:.2f})")
+              f"{'under' if total < 60 else 'OVER'} a minute (load average {os.getloadavg()[0]:.2f}); CPU "
+              f"{cpu:6.1f} s in all processes ({cpu / res.evaluations * 1e3:4.1f} ms an evaluation): "
+              f"{cpu / 2:5.1f} s of wall time on two otherwise idle cores")
     same = len(set(tables.values())) == 1
     print(f"sensitivity tables identical in-process and on the cluster: {same}")
     if not same:
         raise SystemExit(1)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (a LocalCluster's workers, once it closed)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 if __name__ == "__main__":
