@@ -231,7 +231,8 @@ def test_report_adds_forecast_skill_from_a_backtest_folder(runs, tmp_path):
     out = tmp_path / "with_skill.html"
     assert main(["report", str(runs[0]), str(skill), "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    assert "Forecast skill" in text and "<th>crps</th>" in text and "naive" in text
+    assert "Forecast skill" in text and "<th>CRPS (points)</th>" in text and "naive" in text
+    assert "<th>crps</th>" not in text and "<th>n</th>" not in text              # labels, not column names
     assert sum(1 for tag, a in _tags(out) if tag == "img" and a["src"].startswith("data:image/png")) >= 1
 
 

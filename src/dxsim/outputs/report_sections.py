@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from dxsim.outputs import style
 from dxsim.outputs.report_brief import brief_sections
 from dxsim.outputs.report_compare import comparison_section
 from dxsim.outputs.report_html import chart_file, esc, figure_html, table_html
@@ -70,12 +71,28 @@ def _anchor(tables: RunTables, suffix: str) -> str:
     return f"{tables.folder.name}-{suffix}".replace(" ", "_")
 
 
+# skill.csv columns the report shows (all of them are in the file)
+SKILL_SHOWN = ("method", "indicator", "definition", "horizon", "n", "mae_median", "coverage_50", "coverage_80",
+               "coverage_95", "crps")
+
+
+def _skill_cell(column: str, value: object, lang: str) -> str:
+    if column == "indicator" and value != "all":
+        return style.indicator_name(str(value), lang)
+    if column == "definition" and isinstance(value, str) and value != "all":
+        return style.definition_name(value, lang)
+    return num(value, 3 if column.startswith("coverage") else 2, lang) if isinstance(value, float) else str(value)
+
+
 def _skill_section(skill: SkillFolder, lang: str) -> str:
+    """The backtest's scores, labelled, first 200 rows; every column is in skill.csv."""
     frame = skill.skill
-    rows = [[esc(num(v, 3, lang) if isinstance(v, float) else v) for v in r]
-            for r in frame.head(200).itertuples(index=False)]
+    cols = [c for c in SKILL_SHOWN if c in frame.columns]
+    rows = [[esc(_skill_cell(c, v, lang)) for c, v in zip(cols, r, strict=True)]
+            for r in frame[cols].head(200).itertuples(index=False)]
     out = [f'<p class="note">{esc(word("skill_note", lang, folder=skill.folder))}</p>',
-           table_html([esc(c) for c in frame.columns], rows)]
+           table_html([esc(word(f"skill_{c}", lang)) for c in cols], rows,
+                      numeric=[k for k, c in enumerate(cols) if c not in SKILL_SHOWN[:3]])]
     if skill.pit is not None:
         out.append(figure_html(skill.pit, word("pit", lang), "PIT chart", lang))
     return "\n".join(out)

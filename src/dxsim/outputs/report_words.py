@@ -156,6 +156,13 @@ WORDS: dict[str, tuple[str, str]] = {
                    "scored on later readings).",
                    "Từ {folder}: kiểm định lùi với gốc trượt (dự báo lập bằng số liệu có tại mỗi gốc, chấm điểm theo "
                    "số liệu sau đó)."),
+    "skill_method": ("Method", "Phương pháp"), "skill_indicator": ("Indicator", "Chỉ tiêu"),
+    "skill_definition": ("Definition", "Định nghĩa"), "skill_horizon": ("Horizon (years)", "Tầm dự báo (năm)"),
+    "skill_n": ("Readings scored", "Số liệu được chấm"),
+    "skill_mae_median": ("Median's absolute error (points)", "Sai số tuyệt đối của trung vị (điểm)"),
+    "skill_coverage_50": ("In 50% interval", "Trong khoảng 50%"),
+    "skill_coverage_80": ("In 80% interval", "Trong khoảng 80%"),
+    "skill_coverage_95": ("In 95% interval", "Trong khoảng 95%"), "skill_crps": ("CRPS (points)", "CRPS (điểm)"),
     "pit": ("Calibration of the forecast intervals (PIT)", "Hiệu chuẩn của các khoảng dự báo (PIT)"),
 }
 
