@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-FACADE = ("load_inputs", "calibrate", "load_scenario", "make_scenario", "run", "target_probabilities",
+FACADE = ("load_inputs", "calibrate", "save_calibration", "load_calibration", "load_scenario", "make_scenario", "run",
+          "target_probabilities",
           "trajectories", "write_results", "read_results", "plot_results", "write_report", "InputError",
           "Scenario", "RunResult", "Calibrator")
 
@@ -71,3 +72,23 @@ def test_shipped_scenarios_by_name_and_a_clear_error_otherwise(inputs):
     assert dxsim.load_scenario("baseline", inputs).name == "baseline"
     with pytest.raises(dxsim.ArgumentError, match="no shipped scenario of that name; shipped: .*baseline"):
         dxsim.load_scenario("basline", inputs)
+
+
+def test_a_saved_calibration_loads_back_for_its_inputs_only(inputs, calibrator, tmp_path):
+    import dataclasses
+
+    import numpy as np
+
+    import dxsim
+
+    with pytest.raises(dxsim.InputError, match=r"calibration\.json: calibration: no saved calibration"):
+        dxsim.load_calibration(inputs, tmp_path)
+    assert dxsim.save_calibration(calibrator, inputs, tmp_path) == tmp_path
+    loaded = dxsim.load_calibration(inputs, tmp_path)
+    assert loaded.restored_from_ == tmp_path / "calibration.json"
+    assert loaded.jump_off_year_ == calibrator.jump_off_year_
+    for name, post in calibrator.posteriors_.items():
+        np.testing.assert_array_equal(loaded.posteriors_[name].means, post.means)
+    fewer = dataclasses.replace(inputs, observations=inputs.observations.iloc[:-1])
+    with pytest.raises(dxsim.InputError, match="fitted to another config, readings or as_of"):
+        dxsim.load_calibration(fewer, tmp_path)

@@ -10,6 +10,8 @@ From Python (every name is imported on first use, so ``import dxsim`` stays fast
 Functions
     load_inputs           read and validate the calibration config, observations and targets
     calibrate             fit the model (optionally to the readings up to a year); pass it to run
+    save_calibration      save a fitted calibration (as `dxsim calibrate` does), for later sessions
+    load_calibration      load a saved calibration of the same inputs: calibrate once, run many scenarios
     load_scenario         a scenario from a TOML file, or a shipped one by name ("baseline")
     make_scenario         a scenario built in code from the fields of a scenario file
     run                   simulate one scenario (-> RunResult) or several (-> list), with one calibration
@@ -49,7 +51,8 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 # name -> module it lives in; imported on first access (PEP 562)
 _FACADE = {
-    **dict.fromkeys(("load_inputs", "calibrate", "load_scenario", "make_scenario", "run", "target_probabilities",
+    **dict.fromkeys(("load_inputs", "calibrate", "save_calibration", "load_calibration", "load_scenario",
+                     "make_scenario", "run", "target_probabilities",
                      "trajectories", "write_results", "read_results", "plot_results", "write_report"),
                     "dxsim.facade"),
     "shipped_scenarios": "dxsim.inputs.locate",

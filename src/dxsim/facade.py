@@ -37,6 +37,39 @@ def calibrate(inputs: Inputs | None = None, as_of: int | None = None) -> Calibra
         return Calibrator(inputs.config).fit(inputs.observations, as_of=as_of)
 
 
+def save_calibration(calibrator: Calibrator, inputs: Inputs | None = None, folder: str | Path | None = None,
+                     as_of: int | None = None) -> Path:
+    """Save a calibration fitted to ``inputs`` (with ``as_of``, as given to ``calibrate``) into ``folder``
+    (default: where ``dxsim run`` looks, ``results/calibration`` or ``$DXSIM_CACHE_DIR``), as ``dxsim calibrate``
+    does; returns the folder."""
+    from dxsim.core import saved_calibration
+
+    folder = saved_calibration.cache_folder() if folder is None else Path(folder)
+    saved_calibration.save(calibrator, (inputs or load_inputs()).observations, folder, as_of)
+    return folder
+
+
+def load_calibration(inputs: Inputs | None = None, folder: str | Path | None = None,
+                     as_of: int | None = None) -> Calibrator:
+    """The calibration saved by ``dxsim calibrate`` or ``save_calibration`` in ``folder`` (default: where
+    ``dxsim run`` looks), for these inputs (and ``as_of``, a year); fit once, then run many scenarios with it.
+    An InputError naming the file when it is missing or was fitted to other inputs (then: ``calibrate``)."""
+    from dxsim.core import saved_calibration
+    from dxsim.core.calibrate import Calibrator
+    from dxsim.errors import InputError
+
+    inputs = inputs or load_inputs()
+    folder = saved_calibration.cache_folder() if folder is None else Path(folder)
+    key = saved_calibration.calibration_key(inputs.config, inputs.observations, as_of)
+    posteriors = saved_calibration.load(folder, key)
+    if posteriors is None or set(posteriors) != set(inputs.config.indicator_names):
+        raise InputError(str(folder / saved_calibration.META), "calibration",
+                         "no saved calibration of these inputs there (missing, or fitted to another config, "
+                         "readings or as_of); fit one with dxsim.calibrate or `dxsim calibrate`")
+    return Calibrator(inputs.config).restore(inputs.observations, posteriors, as_of,
+                                              source=folder / saved_calibration.META)
+
+
 def load_scenario(scenario: str | Path, inputs: Inputs | None = None) -> Scenario:
     """A scenario from its TOML file, or a shipped scenario by name (``"baseline"``), validated against the
     inputs' calibration."""

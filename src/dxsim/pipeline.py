@@ -28,11 +28,12 @@ from dxsim.core.saved_calibration import fitted_calibrator
 from dxsim.core.targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities
 from dxsim.core.verdicts import with_verdicts
 from dxsim.inputs.config import CalibrationConfig, load_config
+from dxsim.inputs.fingerprint import sha256_file
 from dxsim.inputs.geography import geography_manifest, load_geomap, readings_of
 from dxsim.inputs.observations import known_geos, load_observations, load_targets, with_jump_off
 from dxsim.inputs.scenario import Scenario, load_scenario
 from dxsim.outputs.headline_draws import write_headline_draws
-from dxsim.outputs.results import atomic_output_dir, sha256_file, write_csv, write_json
+from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
 from dxsim.outputs.run_inputs import copy_run_inputs
 
 

@@ -28,7 +28,8 @@ from dxsim.analyses.forecast_asof import (
 from dxsim.analyses.origins import INTERVALS, METHODS, QUASI_SAMPLES, score_origin
 from dxsim.errors import InputError
 from dxsim.inputs.config import CalibrationConfig
-from dxsim.outputs.results import atomic_output_dir, sha256_file, write_csv, write_json
+from dxsim.inputs.fingerprint import sha256_file
+from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
 from dxsim.pipeline import Inputs
 
 DEFAULT_OUT = Path("results/backtest")

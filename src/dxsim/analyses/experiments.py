@@ -341,7 +341,7 @@ def experiment_manifest(command: str, scenario: Scenario, inputs: Any, **fields:
     import datetime as dt
 
     from dxsim import __version__
-    from dxsim.outputs.results import sha256_file
+    from dxsim.inputs.fingerprint import sha256_file
 
     return {
         "dxsim_version": __version__, "command": command,

@@ -20,10 +20,11 @@ from dxsim.core.ensemble import run_ensemble
 from dxsim.core.paths import Ensemble
 from dxsim.errors import ArgumentError, InputError
 from dxsim.inputs.config import CalibrationConfig
+from dxsim.inputs.fingerprint import sha256_file
 from dxsim.inputs.geography import model_regions
 from dxsim.inputs.observations import NATIONAL, YEAR_RANGE, known_geos, used_observations
 from dxsim.inputs.scenario import DEFAULT_GEOS, RunSettings, Scenario
-from dxsim.outputs.results import atomic_output_dir, sha256_file, write_csv, write_json
+from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
 from dxsim.pipeline import Inputs
 
 DEFAULT_DRAWS = 2000

@@ -77,9 +77,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from dxsim.analyses.factors import default_factors, load_factors
     from dxsim.analyses.sensitivity import CONF_LEVEL, run_sensitivity, sample, summary_text, write_sensitivity
     from dxsim.core.calibrate import Calibrator
+    from dxsim.inputs.fingerprint import sha256_file
     from dxsim.inputs.observations import known_geos
     from dxsim.inputs.scenario import load_scenario
-    from dxsim.outputs.results import check_output_dir, sha256_file
+    from dxsim.outputs.results import check_output_dir
     from dxsim.pipeline import load_inputs
 
     n = args.n or (256 if args.method == "sobol" else 32)

@@ -11,7 +11,8 @@ transform ``z = T(F)`` with ``dT/dF = 1/g`` (up to a constant) turns it into ``d
 So every law steps as ``z[t+1] = z[t] + speed`` and the speed is where investment acts: a positive speed
 multiplier can only raise ``z`` and hence the share (more investment never lowers a trajectory).
 
-This module is the one home of the model's maths: the laws, shares <-> the transformed scale (ceilings and
+This module is the one home of the model's maths: the laws (defined in ``dxsim.laws``, below the stages, so the
+config that names them does not import the core), shares <-> the transformed scale (ceilings and
 clipping: ``share_to_z``, ``z_to_share``), the linear predictor of a path (``path_z``) and the layout of an
 indicator's parameter vector (``Layout``). Other modules call these instead of writing the formulas again.
 """
@@ -23,53 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from dxsim.core.dynamics import warped_time
-
-LAW_NAMES = ("logistic", "gompertz", "bass")
-
-
-@dataclass(frozen=True)
-class Law:
-    """A diffusion law: the transform to its linear scale and back. ``bass_shape`` is p/q (Bass only)."""
-
-    name: str
-    bass_shape: float = 0.0
-
-    def to_linear(self, fraction: np.ndarray) -> np.ndarray:
-        """T(F): adoption fraction in (0, 1) -> transformed scale."""
-        f = np.asarray(fraction, dtype=float)
-        if self.name == "logistic":
-            return np.log(f) - np.log1p(-f)
-        if self.name == "gompertz":
-            return -np.log(-np.log(f))
-        if self.name == "bass":
-            return np.log(self.bass_shape + f) - np.log1p(-f)
-        raise ValueError(f"unknown law {self.name!r}")
-
-    def to_fraction(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """T^-1(z): transformed scale -> adoption fraction in [0, 1]. Works in place when ``out`` is given."""
-        z = np.asarray(z, dtype=float)
-        if out is None:
-            out = np.empty_like(z)
-        if self.name == "logistic":
-            # 1 / (1 + exp(-z)), written to avoid overflow warnings for very negative z
-            out = np.negative(z, out=out)
-            np.clip(out, -700, 700, out=out)
-            np.exp(out, out=out)
-            out += 1.0
-            return np.reciprocal(out, out=out)
-        if self.name == "gompertz":
-            out = np.negative(z, out=out)
-            np.clip(out, -700, 700, out=out)
-            np.exp(out, out=out)
-            np.negative(out, out=out)
-            return np.exp(out, out=out)
-        if self.name == "bass":
-            a = self.bass_shape
-            e = np.exp(np.clip(z, -700, 700))
-            res = (e - a) / (1.0 + e)
-            out[...] = np.clip(res, 0.0, 1.0)
-            return out
-        raise ValueError(f"unknown law {self.name!r}")
+from dxsim.laws import LAW_NAMES as LAW_NAMES  # re-exported: the model's users import the laws from here
+from dxsim.laws import Law
 
 
 def share_to_z(law: Law, share: np.ndarray, ceiling: np.ndarray | float,

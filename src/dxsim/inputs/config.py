@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dxsim.core.model import LAW_NAMES, Law
 from dxsim.errors import InputError, unknown
 from dxsim.inputs.locate import find_config
 from dxsim.inputs.validate import Fields, read_toml
+from dxsim.laws import LAW_NAMES, Law
 
 PILLARS = ("broadband", "digital_government", "digital_economy")
 DEFAULT_CONFIG = Path("calibration/config.toml")

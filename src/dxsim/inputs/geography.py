@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dxsim.errors import InputError, did_you_mean
+from dxsim.inputs.fingerprint import sha256_file
 
 PRE, POST, NATIONAL_MAP = "pre_2025", "post_2025", "national"
 GEOGRAPHIES = (PRE, POST, NATIONAL_MAP)
@@ -386,8 +387,6 @@ def readings_of(geomap: GeoMap, observations: pd.DataFrame, aggregation: Aggrega
 
 def geography_manifest(cfg, aggregation: Aggregation | None) -> dict:  # noqa: ANN001 - CalibrationConfig
     """What the manifest says about the maps: files, the weights per indicator and the fallbacks."""
-    from dxsim.outputs.results import sha256_file
-
     out = {"map": "regions on both maps; merged provinces are weighted means of their pre-2025 parts, per draw",
            "merger": {"file": str(cfg.geos_file), "sha256": sha256_file(cfg.geos_file)},
            "census": {"file": str(cfg.census_file), "sha256": sha256_file(cfg.census_file)},

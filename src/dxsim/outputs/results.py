@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
-import hashlib
 import json
 import os
 import re
@@ -26,14 +25,6 @@ from dxsim.inputs.validate import MAX_NAME
 from dxsim.outputs.marker import MARKER, is_results_folder, new_marker, read_marker, write_marker
 
 FLOAT_FORMAT = "%.4f"
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")     # what spreadsheets read as the start of a formula (OWASP)

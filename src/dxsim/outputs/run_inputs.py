@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dxsim.outputs.results import sha256_file
+from dxsim.inputs.fingerprint import sha256_file
 
 if TYPE_CHECKING:
     from dxsim.inputs.config import CalibrationConfig
