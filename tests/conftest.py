@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,26 @@ def calibration_copy():
 def cheap_config(tmp_path) -> Path:
     """A copy of the shipped calibration with 2 hyper-parameter samples (a fit ~8x cheaper)."""
     return _copy_calibration(tmp_path / "calibration", 2)
+
+
+@pytest.fixture(scope="session")
+def _small_run_made(tmp_path_factory) -> Path:
+    """``dxsim run scenarios/baseline.toml --draws 20 --no-charts``, made once per session (never handed out)."""
+    from dxsim.cli import main
+
+    out = tmp_path_factory.mktemp("small_run") / "res"
+    config = ROOT / "calibration" / "config.toml"
+    assert main(["run", str(ROOT / "scenarios" / "baseline.toml"), "--config", str(config), "--draws", "20",
+                 "--no-charts", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_run(_small_run_made) -> Callable[[Path], Path]:
+    """``dest`` -> a fresh copy at ``dest`` of a 20-draw baseline run without charts (for tests of what is done
+    with a results folder, not of the numbers in it); a copy is the test's to change."""
+    def copy(dest: Path) -> Path:
+        shutil.copytree(_small_run_made, dest)
+        return dest
+
+    return copy

@@ -211,11 +211,9 @@ def test_formula_cells_from_inputs_are_neutralised_in_results(root: Path, tmp_pa
 # ---- finding 8: tampered results folders -----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def made(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("made") / "res"
-    assert cli.main(["run", str(root / "scenarios/baseline.toml"), "--config", str(root / "calibration/config.toml"),
-                     "--draws", "20", "--no-charts", "--out", str(out)]) == 0
-    return out
+def made(small_run, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: ANN001 - the session fixture
+    """A copy of the session's 20-draw baseline run (``dxsim run ... --no-charts``)."""
+    return small_run(tmp_path_factory.mktemp("made") / "res")
 
 
 def tampered(made: Path, tmp_path: Path, change) -> Path:  # noqa: ANN001
