@@ -91,3 +91,17 @@ def small_run(_small_run_made) -> Callable[[Path], Path]:
         return dest
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def baseline_charts(inputs, tmp_path_factory) -> Path:
+    """`dxsim run scenarios/baseline.toml` (9 geos, both maps) with 200 draws and its English charts (PNG and
+    SVG) written by the run's chart writer, made once per session. READ-ONLY: copy it (``shutil.copytree``,
+    cheap) to change or add anything."""
+    from dxsim.outputs.charts import write_run_charts
+    from dxsim.pipeline import run_scenario, write_run
+
+    result = run_scenario(ROOT / "scenarios" / "baseline.toml", draws=200, inputs=inputs)
+    out = tmp_path_factory.mktemp("baseline_charts") / "baseline"
+    write_run(result, out, (lambda res, folder: write_run_charts(res, folder, lang="en"),))
+    return out

@@ -124,12 +124,10 @@ def test_shipped_run_keeps_its_columns_and_judges_past_targets(tmp_path, root):
     assert (fibre["outcome"].astype(float) == 79.4).all()
 
 
-def test_report_shows_the_status_of_judged_targets(tmp_path, root):
+def test_report_shows_the_status_of_judged_targets(tmp_path, small_run):
     from dxsim.cli import main
 
-    out = tmp_path / "run"
-    assert main(["run", str(root / "scenarios" / "baseline.toml"), "--draws", "50", "--no-charts",
-                 "--out", str(out)]) == 0
+    out = small_run(tmp_path / "run")            # a copy of the session's baseline run (statuses need no draws)
     assert main(["report", str(out)]) == 0
     html = (out / "report.html").read_text(encoding="utf-8")
     section = html[html.index('<section id="run-verdicts">'):]
