@@ -20,6 +20,19 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session", autouse=True)
+def calibration_cache(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """Calibrations that runs save for the next run go into a folder of this session, never into the user's
+    cache or results/ (core/saved_calibration.py); subprocesses inherit it."""
+    previous = os.environ.get("DXSIM_CACHE_DIR")
+    os.environ["DXSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("calibration_cache"))
+    yield Path(os.environ["DXSIM_CACHE_DIR"])
+    if previous is None:
+        os.environ.pop("DXSIM_CACHE_DIR", None)
+    else:
+        os.environ["DXSIM_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def inputs():
     """The shipped config, observations and targets (read-only: do not mutate the frames)."""

@@ -109,7 +109,7 @@ def test_internal_error_exit_1_one_line(root: Path, tmp_path: Path, monkeypatch:
     monkeypatch.chdir(root)
     monkeypatch.setattr("dxsim.core.calibrate.Calibrator.fit", _boom)
     out = tmp_path / "out"
-    args = ["run", "scenarios/baseline.toml", "--out", str(out), "--no-charts", "--draws", "20"]
+    args = ["run", "scenarios/baseline.toml", "--out", str(out), "--no-charts", "--draws", "20", "--refit"]
     assert cli.main(args) == 1
     err = capsys.readouterr().err
     assert err == "dxsim: internal error: RuntimeError: boom (run with --debug for details)\n"

@@ -70,9 +70,9 @@ def test_any_changed_input_changes_the_key(fast):
 def test_other_inputs_damaged_or_missing_files_mean_a_fit(fast, tmp_path):
     inputs, _, folder = fast
     cfg, obs = inputs.config, inputs.observations
-    assert sc.fitted_calibrator(cfg, obs.iloc[1:], folder=folder).restored_from_ is None
-    assert sc.fitted_calibrator(cfg, obs, folder=tmp_path / "absent").restored_from_ is None
-    assert sc.fitted_calibrator(cfg, obs, refit=True, folder=folder).restored_from_ is None
+    assert sc.fitted_calibrator(cfg, obs.iloc[1:], folder=folder, save_fit=False).restored_from_ is None
+    assert sc.fitted_calibrator(cfg, obs, folder=tmp_path / "absent", save_fit=False).restored_from_ is None
+    assert sc.fitted_calibrator(cfg, obs, refit=True, folder=folder, save_fit=False).restored_from_ is None
     key = sc.calibration_key(cfg, obs)
     for damage in ("truncate npz", "other npz", "bad json"):
         copy = tmp_path / damage.replace(" ", "_")
@@ -88,6 +88,37 @@ def test_other_inputs_damaged_or_missing_files_mean_a_fit(fast, tmp_path):
             (copy / sc.META).write_text("{not json", encoding="utf-8")
         assert sc.load(copy, key) is None, damage
     assert sc.load(folder, key) is not None
+
+
+def test_a_fit_is_saved_for_the_next_run_and_an_unwritable_cache_is_skipped(fast, tmp_path, monkeypatch):
+    inputs, cal, _ = fast
+    cfg, obs = inputs.config, inputs.observations
+    monkeypatch.setenv(sc.CACHE_ENV, str(tmp_path / "cache"))
+    first = sc.fitted_calibrator(cfg, obs)
+    assert first.restored_from_ is None and (tmp_path / "cache" / sc.META).is_file()
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")] == []   # no temporary file
+    again = sc.fitted_calibrator(cfg, obs)
+    assert again.restored_from_ == tmp_path / "cache" / sc.META
+    assert again.fit_table().equals(cal.fit_table())
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv(sc.CACHE_ENV, str(tmp_path / "file" / "cache"))          # cannot be created: no error
+    assert sc.fitted_calibrator(cfg, obs).restored_from_ is None
+
+
+def test_without_the_variable_calibrate_output_then_the_user_cache(fast, tmp_path, monkeypatch):
+    inputs, _, folder = fast
+    monkeypatch.delenv(sc.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "xdg" / "dxsim" / "calibration"
+    assert sc.lookup_folders() == (Path("results/calibration"), user) and sc.save_folder() == user
+    fitted = sc.fitted_calibrator(inputs.config, inputs.observations)
+    assert fitted.restored_from_ is None and (user / sc.META).is_file() and not Path("results").exists()
+    for name in (sc.ARRAYS, sc.META):                            # what `dxsim calibrate` wrote is found first
+        (tmp_path / "results" / "calibration").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "results" / "calibration" / name).write_bytes((folder / name).read_bytes())
+    loaded = sc.fitted_calibrator(inputs.config, inputs.observations)
+    assert loaded.restored_from_ == Path("results/calibration") / sc.META
 
 
 def test_run_loads_the_calibration_saved_by_calibrate_with_identical_results(root, tmp_path, monkeypatch, capsys):

@@ -30,11 +30,11 @@ def load_inputs(config: str | Path | None = None, observations: str | Path | Non
 def calibrate(inputs: Inputs | None = None, as_of: int | None = None) -> Calibrator:
     """Fit the model to the inputs' readings (those dated up to the end of ``as_of``, a year, when given)."""
     from dxsim import progress
-    from dxsim.core.calibrate import Calibrator
+    from dxsim.core.saved_calibration import fitted_calibrator
 
     inputs = inputs or load_inputs()
-    with progress.stage("calibrate"):
-        return Calibrator(inputs.config).fit(inputs.observations, as_of=as_of)
+    with progress.stage("calibrate"):       # a calibration saved for the same inputs is the same fit, reused
+        return fitted_calibrator(inputs.config, inputs.observations, as_of)
 
 
 def save_calibration(calibrator: Calibrator, inputs: Inputs | None = None, folder: str | Path | None = None,

@@ -76,7 +76,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from dxsim.analyses.experiments import build_experiment, experiment_manifest
     from dxsim.analyses.factors import default_factors, load_factors
     from dxsim.analyses.sensitivity import CONF_LEVEL, run_sensitivity, sample, summary_text, write_sensitivity
-    from dxsim.core.calibrate import Calibrator
+    from dxsim.core.saved_calibration import fitted_calibrator
     from dxsim.inputs.fingerprint import sha256_file
     from dxsim.inputs.observations import known_geos
     from dxsim.inputs.scenario import load_scenario
@@ -95,7 +95,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if len(factors) < 2:
         raise InputError(str(args.factors), "factors", "a sensitivity analysis needs at least two factors")
     with progress.stage("calibrate"):
-        calibrator = Calibrator(cfg).fit(inputs.observations)
+        calibrator = fitted_calibrator(cfg, inputs.observations)     # a saved one for these inputs is reused
     draws = args.draws or 1000
     seed = scenario.settings.seed if args.seed is None else args.seed
     experiment = build_experiment(calibrator, scenario, inputs.targets, factors, draws, seed)
@@ -120,7 +120,7 @@ def cmd_required_investment(args: argparse.Namespace) -> int:
     from dxsim.analyses.batches import BatchRunner
     from dxsim.analyses.experiments import experiment_manifest
     from dxsim.analyses.required_investment import REQUIRED_COLUMNS, required_investment, summary_text
-    from dxsim.core.calibrate import Calibrator
+    from dxsim.core.saved_calibration import fitted_calibrator
     from dxsim.inputs.geography import load_geomap
     from dxsim.inputs.observations import known_geos
     from dxsim.inputs.scenario import load_scenario
@@ -149,7 +149,7 @@ def cmd_required_investment(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / f"{scenario.name}_required_investment"
     check_output_dir(out)
     with progress.stage("calibrate"):
-        calibrator = Calibrator(cfg).fit(inputs.observations)
+        calibrator = fitted_calibrator(cfg, inputs.observations)     # a saved one for these inputs is reused
     draws = args.draws or 1000
     seed = scenario.settings.seed if args.seed is None else args.seed
     table, curves = required_investment(calibrator, scenario, inputs.targets, args.probability, draws, seed,

@@ -29,8 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--clean", action="store_true", help="remove files that other dxsim commands wrote into "
                      "the results folder (report.html, other charts); files dxsim did not write are always kept")
     run.add_argument("--lang", choices=("en", "vi"), default="en", help="chart language (default: en)")
-    run.add_argument("--refit", action="store_true", help="fit the calibration even if `dxsim calibrate` saved one "
-                     "for the same inputs (in $DXSIM_CACHE_DIR, else results/calibration/)")
+    run.add_argument("--refit", action="store_true", help="fit the calibration even if one was saved for the same "
+                     "inputs (by `dxsim calibrate` or an earlier run: in $DXSIM_CACHE_DIR, else results/calibration/ "
+                     "or ~/.cache/dxsim/calibration/)")
     opt.add_inputs(run)
     run.set_defaults(func=cmd_run)
 
@@ -66,8 +67,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"\nwrote {out}/ (trajectories.csv, target_probabilities.csv, manifest.json"
           f"{'' if result.programmes.empty else ', programmes.csv'}{'' if args.no_charts else ', charts/'})")
     if result.calibrator.restored_from_ is not None:
-        print(f"calibration loaded from {result.calibrator.restored_from_} (saved by dxsim calibrate for these "
-              "inputs; --refit fits again)")
+        print(f"calibration loaded from {result.calibrator.restored_from_} (saved for these inputs by dxsim "
+              "calibrate or an earlier run; --refit fits again)")
     return EXIT_OK
 
 
@@ -79,8 +80,7 @@ def _chart_writers(lang: str) -> list[Callable]:
 
 def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     """A short table: headline medians with 80% intervals, then the evaluable target probabilities."""
-    from dxsim.outputs.chartkit import newest_readings_text
-    from dxsim.outputs.charts import short_document
+    from dxsim.outputs.summary_words import newest_readings_text, short_document  # no matplotlib
 
     cfg = result.calibrator.config
     tr = result.trajectories

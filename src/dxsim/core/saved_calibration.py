@@ -1,23 +1,31 @@
 """A saved calibration: the fitted posteriors, reused while the inputs of the fit are unchanged.
 
 ``dxsim calibrate`` writes ``calibration.npz`` (arrays) and ``calibration.json`` (names, the key) into its output
-folder; ``dxsim run`` loads them from ``$DXSIM_CACHE_DIR``, else ``results/calibration/`` (calibrate's default
-output folder, relative to the working directory), when their key matches, instead of fitting again (``--refit``
-fits anyway). The key is a SHA-256 of everything the fit reads: the calibration config's settings, the contents of
-the data files it names (geography, census, context), the observations table as loaded, ``as_of``, and dxsim's
-version and the source of its inputs and core packages. Anything else (a missing, partial, corrupt or other-key
-file) means: fit. A loaded calibration is bit for bit the fitted one, so results are identical either way.
+folder. ``dxsim run`` (and the policy commands, ``dxsim.calibrate``) load them, when their key matches, from
+``$DXSIM_CACHE_DIR`` if set, else from ``results/calibration/`` (calibrate's default output folder, relative to the
+working directory) or the user cache (``$XDG_CACHE_HOME/dxsim/calibration``, default ``~/.cache/...``), instead of
+fitting again (``--refit`` fits anyway). A fit they had to do is saved for the next run: into ``$DXSIM_CACHE_DIR``
+if set, else the user cache (never into a results folder); a cache that cannot be written is skipped. Each file is
+replaced atomically; a reader that finds the two files of different fits sees a key mismatch and fits.
+
+The key is a SHA-256 of everything the fit reads: the calibration config's settings, the contents of the data
+files it names (geography, census, context), the observations table as loaded, ``as_of``, and dxsim's version and
+the source of its inputs and core packages. Anything else (a missing, partial, corrupt or other-key file) means:
+fit. A loaded calibration is bit for bit the fitted one, so results are identical either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -37,8 +45,26 @@ _PATHS = ("path", "observations", "targets", *_FILES)
 
 
 def cache_folder() -> Path:
-    """Where ``run`` looks for a saved calibration: ``$DXSIM_CACHE_DIR``, else ``results/calibration``."""
+    """Where ``calibrate`` writes by default and ``run`` looks first: ``$DXSIM_CACHE_DIR``, else
+    ``results/calibration``."""
     return Path(os.environ.get(CACHE_ENV) or DEFAULT_FOLDER)
+
+
+def user_cache() -> Path:
+    """Where a run saves the calibration it had to fit when ``$DXSIM_CACHE_DIR`` is not set:
+    ``$XDG_CACHE_HOME/dxsim/calibration``, default ``~/.cache/dxsim/calibration``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dxsim" / "calibration"
+
+
+def lookup_folders() -> tuple[Path, ...]:
+    """Where a saved calibration is looked for, in order: ``$DXSIM_CACHE_DIR`` alone if set, else
+    ``results/calibration`` and the user cache."""
+    return (cache_folder(),) if os.environ.get(CACHE_ENV) else (DEFAULT_FOLDER, user_cache())
+
+
+def save_folder() -> Path:
+    """Where a run saves a calibration it fitted: ``$DXSIM_CACHE_DIR``, else the user cache."""
+    return Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else user_cache()
 
 
 def _file_digest(path: Path) -> str:
@@ -60,10 +86,12 @@ def calibration_key(cfg: CalibrationConfig, observations: pd.DataFrame, as_of: i
     return h.hexdigest()
 
 
-def save(calibrator: Calibrator, observations: pd.DataFrame, folder: Path, as_of: int | None = None) -> Path:
-    """Write ``calibrator``'s posteriors into ``folder`` (arrays first, the JSON with the key last); returns the
-    JSON's path. ``observations``: the table given to ``fit``."""
-    key = calibration_key(calibrator.config, observations, as_of)
+def save(calibrator: Calibrator, observations: pd.DataFrame, folder: Path, as_of: int | None = None,
+         key: str | None = None) -> Path:
+    """Write ``calibrator``'s posteriors into ``folder`` (arrays first, the JSON with the key last, each replaced
+    atomically); returns the JSON's path. ``observations``: the table given to ``fit``; ``key``: its
+    ``calibration_key`` if known."""
+    key = key or calibration_key(calibrator.config, observations, as_of)
     arrays: dict[str, np.ndarray] = {"key": np.array(key)}
     names: dict[str, dict[str, Any]] = {}
     for name, post in calibrator.posteriors_.items():
@@ -77,10 +105,21 @@ def save(calibrator: Calibrator, observations: pd.DataFrame, folder: Path, as_of
     meta = {"format": FORMAT, "key": key, "dxsim_version": dxsim.__version__, "config": str(calibrator.config.path),
             "as_of": as_of, "observation_rows": len(observations), "indicators": names}
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ARRAYS, "wb") as fh:
-        np.savez(fh, **arrays)
-    (folder / META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    _replace(folder / ARRAYS, lambda fh: np.savez(fh, **arrays))
+    _replace(folder / META, lambda fh: fh.write((json.dumps(meta, indent=1) + "\n").encode()))
     return folder / META
+
+
+def _replace(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write ``path`` through ``write(binary file)`` into a temporary file beside it, then rename it over."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load(folder: Path, key: str) -> dict[str, IndicatorPosterior] | None:
@@ -105,12 +144,18 @@ def _posterior(name: str, fields: dict[str, Any], arrays: dict[str, np.ndarray])
 
 
 def fitted_calibrator(cfg: CalibrationConfig, observations: pd.DataFrame, as_of: int | None = None,
-                      refit: bool = False, folder: Path | None = None) -> Calibrator:
-    """The calibrator loaded from ``folder`` (default ``cache_folder()``) when its saved calibration's key
-    matches and not ``refit`` (``restored_from_`` names it), else fitted here."""
+                      refit: bool = False, folder: Path | None = None, save_fit: bool = True) -> Calibrator:
+    """The calibrator loaded from ``folder`` (default: ``lookup_folders()``) when a saved calibration's key
+    matches and not ``refit`` (``restored_from_`` names it), else fitted here and, with ``save_fit``, saved into
+    ``folder`` (default ``save_folder()``) for the next run; a folder that cannot be written is skipped."""
+    key = calibration_key(cfg, observations, as_of)
     if not refit:
-        folder = cache_folder() if folder is None else folder
-        posteriors = load(folder, calibration_key(cfg, observations, as_of))
-        if posteriors is not None and set(posteriors) == set(cfg.indicator_names):
-            return Calibrator(cfg).restore(observations, posteriors, as_of, source=folder / META)
-    return Calibrator(cfg).fit(observations, as_of=as_of)
+        for place in (folder,) if folder is not None else lookup_folders():
+            posteriors = load(place, key)
+            if posteriors is not None and set(posteriors) == set(cfg.indicator_names):
+                return Calibrator(cfg).restore(observations, posteriors, as_of, source=place / META)
+    calibrator = Calibrator(cfg).fit(observations, as_of=as_of)
+    if save_fit:
+        with contextlib.suppress(OSError):     # a read-only or full cache: the next run fits again
+            save(calibrator, observations, save_folder() if folder is None else folder, as_of, key)
+    return calibrator
