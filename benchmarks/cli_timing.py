@@ -1,11 +1,13 @@
-"""Wall-clock time of `dxsim run` as a user waits for it: with a saved calibration and without (--refit), with and
-without charts, several runs each, with the machine's load average.
+"""Wall-clock time of `dxsim run` as a user waits for it: with a saved calibration, in a fresh clone (no saved
+calibration: the run fits and saves it) and with --refit, with and without charts, several runs each, with the
+machine's load average.
 
     python benchmarks/cli_timing.py [--scenario scenarios/baseline.toml] [--runs 3] [--no-charts-only]
 
-Saves a calibration first (`dxsim calibrate` into a temporary $DXSIM_CACHE_DIR) so that `run` loads it; every
-run writes into a temporary folder. Each line: the case, each run's seconds, the median, and the 1-minute load
-average before the case (on a busy machine compare cases of the same invocation, not absolute seconds).
+Saves a calibration first (`dxsim calibrate` into a temporary $DXSIM_CACHE_DIR) so that `run` loads it; a "fresh
+clone" run gets an empty $DXSIM_CACHE_DIR of its own; every run writes into a temporary folder. Each line: the
+case, each run's seconds, the median, and the 1-minute load average before the case (on a busy machine compare
+cases of the same invocation, not absolute seconds).
 """
 
 from __future__ import annotations
@@ -42,13 +44,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DXSIM_CACHE_DIR": str(Path(tmp) / "calibration"), "MPLBACKEND": "Agg"}
         print(f"dxsim calibrate (saves the calibration): {timed(['calibrate', '--draws', '10'], env):.2f} s")
-        cases = [("run --no-charts, saved calibration", ["--no-charts"]),
-                 ("run --no-charts --refit", ["--no-charts", "--refit"])]
+        cases = [("run --no-charts, saved calibration", ["--no-charts"], False),
+                 ("run --no-charts, fresh clone", ["--no-charts"], True),
+                 ("run --no-charts --refit", ["--no-charts", "--refit"], False)]
         if not args.no_charts_only:
-            cases.append(("run with charts, saved calibration", []))
-        for name, extra in cases:
+            cases.append(("run with charts, saved calibration", [], False))
+        for name, extra, fresh in cases:
             load = os.getloadavg()[0]
-            seconds = [timed(["run", args.scenario, "--out", str(Path(tmp) / "out"), *extra], env)
+            seconds = [timed(["run", args.scenario, "--out", str(Path(tmp) / "out"), *extra],
+                             {**env, "DXSIM_CACHE_DIR": tempfile.mkdtemp(dir=tmp)} if fresh else env)
                        for _ in range(args.runs)]
             print(f"{name:<36} {' '.join(f'{s:6.2f}' for s in seconds)}  median {statistics.median(seconds):6.2f} s"
                   f"  (load {load:.1f} on {os.cpu_count()} cores)")

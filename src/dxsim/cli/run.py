@@ -95,11 +95,13 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     dw = max([10, *(len(d) for d in head["definition"])])
     header = f"{'geo':<{gw}} {'indicator':<{iw}} {'definition':<{dw}} " + " ".join(f"{y:>20}" for y in years)
     lines += ["", header, "-" * len(header)]
-    for (geo, ind, dfn), rows in head.groupby(["geo", "indicator", "definition"], sort=False):
-        cells = []
-        for y in years:
-            r = rows[rows["year"] == y].iloc[0]
-            cells.append(f"{r['q50']:5.1f} [{r['q10']:5.1f}-{r['q90']:5.1f}]".rjust(20))
+    cell: dict[tuple, tuple] = {}                 # (geo, indicator, definition, year) -> its first row
+    for r in zip(head["geo"], head["indicator"], head["definition"], head["year"], head["q10"], head["q50"],
+                 head["q90"], strict=True):
+        cell.setdefault(r[:4], r[4:])
+    for geo, ind, dfn in dict.fromkeys(key[:3] for key in cell):                   # in table order
+        cells = [f"{q50:5.1f} [{q10:5.1f}-{q90:5.1f}]".rjust(20)
+                 for q10, q50, q90 in (cell[(geo, ind, dfn, y)] for y in years)]
         lines.append(f"{geo:<{gw}} {ind:<{iw}} {dfn:<{dw}} " + " ".join(cells))
     tp = result.target_probabilities
     first, horizon = result.ensemble.first_projected_year, int(tr["year"].max())
@@ -129,7 +131,8 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     if "status" in tp.columns:
         from dxsim.core.verdicts import verdict_text
 
-        lines += ["", verdict_text(tp)] if verdict_text(tp) else []
+        verdicts = verdict_text(tp)
+        lines += ["", verdicts] if verdicts else []
     if not result.programmes.empty:
         from dxsim.core.programme_impact import programme_summary
 

@@ -26,7 +26,7 @@ def fit_table(calibrator: Calibrator) -> pd.DataFrame:
     cfg = calibrator.config
     for spec in cfg.indicators:
         post = calibrator.posteriors_[spec.name]
-        mean, _ = post.moments()
+        mean = post.means.mean(axis=0)        # the mixture mean (moments()[0]) without its covariance
         phi = post.damping_mean
         G = len(post.geos)
         obs = split_merged(calibrator.observations_[calibrator.observations_["indicator"] == spec.name],
