@@ -16,9 +16,10 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from tqdm import tqdm
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 T = TypeVar("T")
 _quiet = False
@@ -39,6 +40,8 @@ def enabled() -> bool:
 
 
 def _bar(name: str, total: int | None, unit: str) -> tqdm:
+    from tqdm import tqdm  # on use: a piped or quiet command does not import it
+
     try:
         sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
     except (OSError, ValueError):
