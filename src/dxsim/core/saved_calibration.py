@@ -10,8 +10,8 @@ replaced atomically; a reader that finds the two files of different fits sees a 
 
 The key is a SHA-256 of everything the fit reads: the calibration config's settings, the contents of the data
 files it names (geography, census, context), the observations table as loaded, ``as_of``, and dxsim's version and
-the source of its inputs and core packages. Anything else (a missing, partial, corrupt or other-key file) means:
-fit. A loaded calibration is bit for bit the fitted one, so results are identical either way.
+the source of its inputs and core packages and of its diffusion laws. Anything else (a missing, partial, corrupt or
+other-key file) means: fit. A loaded calibration is bit for bit the fitted one, so results are identical either way.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ FORMAT = 1
 CACHE_ENV = "DXSIM_CACHE_DIR"
 DEFAULT_FOLDER = Path("results/calibration")
 ARRAYS, META = "calibration.npz", "calibration.json"
-_CODE = ("core", "inputs")                 # packages whose source enters the key
+_CODE = ("core/*.py", "inputs/*.py", "laws.py")       # source files that enter the key
 _FILES = ("geos_file", "census_file", "context_file")
 _PATHS = ("path", "observations", "targets", *_FILES)
 
@@ -75,7 +75,7 @@ def calibration_key(cfg: CalibrationConfig, observations: pd.DataFrame, as_of: i
     """SHA-256 (hex) of the fit's inputs. File locations do not enter it, only contents."""
     h = hashlib.sha256(f"dxsim saved calibration {FORMAT} {dxsim.__version__} as_of={as_of}\n".encode())
     package = Path(dxsim.__file__).parent
-    for path in sorted(p for sub in _CODE for p in (package / sub).glob("*.py")):
+    for path in sorted(p for pattern in _CODE for p in package.glob(pattern)):
         h.update(f"{path.relative_to(package)}\n".encode() + path.read_bytes())
     settings = dataclasses.replace(cfg, **{name: Path("-") for name in _PATHS})
     h.update(repr(settings).encode())
