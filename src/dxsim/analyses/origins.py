@@ -34,6 +34,7 @@ from dxsim.core.ensemble import run_ensemble
 from dxsim.core.merged_readings import split_merged
 from dxsim.core.model import reading_share, share_to_z
 from dxsim.core.paths import Ensemble
+from dxsim.core.posterior import obs_sd_of
 from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.geography import load_geomap
@@ -54,15 +55,17 @@ def _point_rng(seed: int, origin: int, row: int) -> np.random.Generator:
 
 
 def with_measurement_noise(cfg: CalibrationConfig, calibrator: Calibrator, indicator: str, definition: str,
-                           latent: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Latent draws (.., draw) plus each draw's measurement noise ``obs_sd`` on the law's scale. A reading is
+                           latent: np.ndarray, rng: np.random.Generator, geo: str = "") -> np.ndarray:
+    """Latent draws (.., draw) plus each draw's measurement noise on the law's scale (``obs_sd`` for a province,
+    ``obs_sd_national`` for ``vietnam`` or a national aggregate: ``posterior.obs_sd_of``). A reading is
     published at 0 or at the ceiling when the share lies within ``share_clip`` of it (the fit reads such a
     reading as the clip value): the forecast of a reading puts that probability on the bound itself, so a
     reading of exactly 100% of eligible services can fall inside it."""
     spec = cfg.indicator(indicator)
     ceiling = spec.definition(definition).ceiling
     post = calibrator.posteriors_[indicator]
-    obs_sd = post.hypers[np.arange(latent.shape[-1]) % len(post.hypers), 2]   # draw i uses mixture part i % H
+    national = geo in (NATIONAL, *cfg.aggregates)
+    obs_sd = obs_sd_of(post.hypers[np.arange(latent.shape[-1]) % len(post.hypers)], national)   # draw i: part i % H
     z = share_to_z(spec.law, latent, ceiling, cfg.share_clip) + obs_sd * rng.standard_normal(latent.shape)
     return reading_share(spec.law, z, ceiling, cfg.share_clip)
 
@@ -167,7 +170,7 @@ def score_origin(inputs: Inputs, origin: int, draws: int = DEFAULT_DRAWS, seed: 
                 for i, r in zip(rows.index, rows.itertuples(), strict=True)]
         latent = draws_at(fit.ensemble, cfg, geo, ind, dfn, when)
         noisy = np.stack([with_measurement_noise(cfg, fit.calibrator, ind, dfn, latent[j],
-                                                 _point_rng(seed, origin, p["row"]))
+                                                 _point_rng(seed, origin, p["row"]), geo)
                           for j, p in enumerate(info)])
         forecasts = {"dxsim": latent, "dxsim_reading": noisy, **baseline_forecasts(fit, geo, ind, dfn, when)}
         for method, fc in forecasts.items():

@@ -21,7 +21,7 @@ from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified
 from dxsim.core.jumpoff import filter_states, sample_shift
 from dxsim.core.merged_readings import merged_weights, split_merged, with_merged_readings
 from dxsim.core.model import path_z
-from dxsim.core.posterior import IndicatorPosterior, _gaussian_posterior, _log_marginal, fit_hypers
+from dxsim.core.posterior import IndicatorPosterior, _gaussian_posterior, _log_marginal, fit_hypers, obs_sd_of
 from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig, IndicatorSpec
 from dxsim.inputs.geography import load_geomap
@@ -114,9 +114,10 @@ class Calibrator:
         q = spec.process_sd ** 2
         mean, var, gain = (np.zeros((len(hypers), G * T)) for _ in range(3))
         last = np.full(G * T, np.nan)
+        national = np.repeat(np.isin(np.array(self.geos_), (NATIONAL, *self.config.aggregates)), T)   # per series
         for h, (design, m) in enumerate(zip(designs, means, strict=True)):
             resid = design.y[:n] - design.X[:n] @ m
-            st = filter_states(series, time, resid, G * T, hypers[h, 2] ** 2, q, q)
+            st = filter_states(series, time, resid, G * T, obs_sd_of(hypers[h], national) ** 2, q, q)
             mean[h], var[h], gain[h], last = st.mean, st.var, st.gain, st.time
         return {"state_mean": mean.reshape(-1, G, T), "state_var": var.reshape(-1, G, T),
                 "state_gain": gain.reshape(-1, G, T), "state_time": last.reshape(G, T)}

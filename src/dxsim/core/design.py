@@ -35,16 +35,33 @@ class Design:
     fixed_var: np.ndarray  # prior variances not governed by hyper-parameters (nan where they are)
     level_cols: np.ndarray
     slope_cols: np.ndarray
+    national: np.ndarray | None = None   # (n,) bool: a reading of vietnam or a national aggregate (None: none)
 
     @cached_property
-    def gram(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """X'X (P, P), X'y (P,), X'r (P,) and r'r with r = y - X m0: all the fit needs from the readings, so its
-        cost per hyper-parameter step does not grow with their number."""
+    def gram(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, float, int], ...]:
+        """Per noise group (provincial readings, then national ones; ``NOISE_GROUPS``): X'X (P, P), X'y (P,),
+        X'r (P,), r'r with r = y - X m0, and the number of readings: all the fit needs from the readings, so
+        its cost per hyper-parameter step does not grow with their number."""
         from scipy import sparse
 
         resid = self.y - self.X @ self.prior_mean
-        xt = sparse.csr_matrix(self.X).T        # a reading touches a few of the P columns: O(n) products
-        return (xt @ xt.T).toarray(), xt @ self.y, xt @ resid, float(resid @ resid)
+        X = sparse.csr_matrix(self.X)
+        national = np.zeros(len(self.y), bool) if self.national is None else self.national
+        out = []
+        for rows in (~national, national):
+            xt = X[np.flatnonzero(rows)].T      # a reading touches a few of the P columns: O(n) products
+            r = resid[rows]
+            out.append(((xt @ xt.T).toarray(), xt @ self.y[rows], xt @ r, float(r @ r), int(rows.sum())))
+        return tuple(out)
+
+    def weighted_gram(self, obs_sd: float, obs_sd_national: float
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+        """X'W X, X'W y, X'W r, r'W r and log|W^-1| with W the readings' noise precision: 1 / obs_sd^2 for a
+        provincial reading, 1 / obs_sd_national^2 for a national one."""
+        parts = [(g, s ** 2) for g, s in zip(self.gram, (obs_sd, obs_sd_national), strict=True)]
+        return (sum(g[0] / s2 for g, s2 in parts), sum(g[1] / s2 for g, s2 in parts),
+                sum(g[2] / s2 for g, s2 in parts), sum(g[3] / s2 for g, s2 in parts),
+                sum(g[4] * np.log(s2) for g, s2 in parts))
 
 
 def transform_readings(spec: IndicatorSpec, definition: np.ndarray, value: np.ndarray,
@@ -117,4 +134,5 @@ def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, 
               + [(lay.break_col(d), spec.definition(d).break_offset) for d in lay.breaks])
     for col, prior in priors:
         prior_mean[col], fixed_var[col] = prior.mean, prior.sd ** 2
-    return Design(X, y, prior_mean, fixed_var, lay.level_cols, lay.slope_cols)
+    national = obs["geo"].isin((NATIONAL, *aggregates)).to_numpy(bool)
+    return Design(X, y, prior_mean, fixed_var, lay.level_cols, lay.slope_cols, national)

@@ -43,12 +43,14 @@ class FilteredStates:
     log_likelihood: float
 
 
-def filter_states(series: np.ndarray, time: np.ndarray, resid: np.ndarray, n_series: int, obs_var: float,
-                  q: float, p0: float) -> FilteredStates:
+def filter_states(series: np.ndarray, time: np.ndarray, resid: np.ndarray, n_series: int,
+                  obs_var: float | np.ndarray, q: float, p0: float) -> FilteredStates:
     """Local-level Kalman filter of ``resid`` (transformed-scale residuals from the line) per series id in
     ``series`` (0..n_series-1), readings in any order; vectorised over series (the loop is over the rank of a
-    reading within its series). ``q``: the walk's variance per year; ``p0``: the state's variance at a series'
-    first reading (its mean is 0: the line's level is fitted)."""
+    reading within its series). ``obs_var``: the readings' noise variance, one for all or (n_series,) per
+    series; ``q``: the walk's variance per year; ``p0``: the state's variance at a series' first reading (its
+    mean is 0: the line's level is fitted)."""
+    obs_var = np.broadcast_to(np.asarray(obs_var, float), (n_series,))
     order = np.lexsort((time, series))
     s, t, r = series[order], np.asarray(time, float)[order], np.asarray(resid, float)[order]
     start = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
@@ -61,7 +63,7 @@ def filter_states(series: np.ndarray, time: np.ndarray, resid: np.ndarray, n_ser
         g, tk, rk = s[rows], t[rows], r[rows]
         if k:
             var[g] += q * np.maximum(tk - last[g], 0.0)
-        total = var[g] + obs_var
+        total = var[g] + obs_var[g]
         innovation = rk - mean[g]
         loglik += float(-0.5 * np.sum(innovation ** 2 / total + np.log(2 * np.pi * total)))
         gain = var[g] / total

@@ -111,7 +111,8 @@ def _with_rows(design, X: np.ndarray, y: np.ndarray):  # noqa: ANN001, ANN202 - 
     from scipy import sparse  # on use, as design.py
 
     stacked = sparse.vstack([sparse.csr_matrix(design.X), sparse.csr_matrix(X)], format="csr")
-    return replace(design, X=stacked, y=np.concatenate([design.y, y]))
+    national = None if design.national is None else np.r_[design.national, np.zeros(len(y), bool)]
+    return replace(design, X=stacked, y=np.concatenate([design.y, y]), national=national)
 
 
 def merged_weights(cfg, spec: IndicatorSpec, merged: pd.DataFrame) -> dict[str, dict[str, float]]:  # noqa: ANN001

@@ -17,7 +17,19 @@ from dxsim.core.dynamics import DAMPING_GRID
 from dxsim.core.model import Layout
 from dxsim.inputs.config import IndicatorSpec
 
-HYPER_NAMES = ("level_sd", "slope_sd", "obs_sd")
+# obs_sd: measurement noise of a provincial reading; obs_sd_national: of a reading of vietnam or a national
+# aggregate (other sources, other error: the statistics office and the ministries, not a provincial newspaper).
+# Both take the config's obs_sd prior, independently.
+HYPER_NAMES = ("level_sd", "slope_sd", "obs_sd", "obs_sd_national")
+
+
+def obs_sd_of(hypers: np.ndarray, national: np.ndarray | bool) -> np.ndarray:
+    """Measurement sd of each hyper sample (H, ..) for readings that are ``national`` or not (broadcasts); a
+    posterior saved with one noise sd for all readings (3 columns) gives that one."""
+    hypers = np.asarray(hypers, float)
+    if hypers.shape[-1] < 4:
+        return np.broadcast_to(hypers[..., 2], np.broadcast_shapes(hypers.shape[:-1], np.shape(national)))
+    return np.where(national, hypers[..., 3], hypers[..., 2])
 
 
 @dataclass(frozen=True)
@@ -34,8 +46,8 @@ class IndicatorPosterior:
     offsets: tuple[str, ...]
     slope_offsets: tuple[str, ...]
     t0: float
-    hyper_map: np.ndarray      # (3,) level_sd, slope_sd, obs_sd at the mode
-    hypers: np.ndarray         # (H, 3) hyper samples
+    hyper_map: np.ndarray      # (4,) HYPER_NAMES at the mode
+    hypers: np.ndarray         # (H, 4) hyper samples
     means: np.ndarray          # (H, P)
     roots: np.ndarray          # (H, P, P) square roots R of the covariances (R R' = cov)
     break_offsets: tuple[str, ...] = ()
@@ -99,9 +111,9 @@ def _gaussian_posterior(design: Design, hyper: np.ndarray) -> tuple[np.ndarray, 
     from scipy import linalg  # scipy on use: a run that loads a saved calibration never fits
 
     var = _prior_var(design, hyper[0], hyper[1])
-    xtx, xty, _, _ = design.gram
-    precision = np.diag(1.0 / var) + xtx / hyper[2] ** 2
-    rhs = design.prior_mean / var + xty / hyper[2] ** 2
+    xtx, xty, _, _, _ = design.weighted_gram(hyper[2], hyper[-1])
+    precision = np.diag(1.0 / var) + xtx
+    rhs = design.prior_mean / var + xty
     chol_prec = np.linalg.cholesky(precision)                      # precision = L L'
     mean = linalg.cho_solve((chol_prec, True), rhs)
     # cov = (L L')^-1 = L^-T L^-1, so R = L^-T is a square root of it
@@ -110,32 +122,32 @@ def _gaussian_posterior(design: Design, hyper: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _log_marginal(design: Design, hyper: np.ndarray) -> float:
-    """log N(y; X m0, C) with C = X V0 X' + s^2 I (V0 = prior variances, s = obs_sd), in the P x P parameter
-    space: with A = V0^-1 + X'X / s^2 and r = y - X m0, Woodbury gives r'C^-1 r = r'r / s^2 - (X'r)' A^-1 (X'r)
-    / s^4 and the determinant lemma log|C| = n log s^2 + log|V0| + log|A|. Exact, and O(P^3) per call."""
+    """log N(y; X m0, C) with C = X V0 X' + S (V0 = prior variances, S = diagonal noise variances: obs_sd^2 for
+    provincial readings, obs_sd_national^2 for national ones), in the P x P parameter space: with
+    A = V0^-1 + X'S^-1 X and r = y - X m0, Woodbury gives r'C^-1 r = r'S^-1 r - (X'S^-1 r)' A^-1 (X'S^-1 r) and
+    the determinant lemma log|C| = log|S| + log|V0| + log|A|. Exact, and O(P^3) per call."""
     n = len(design.y)
     if n == 0:
         return 0.0
     from scipy import linalg
 
     var = _prior_var(design, hyper[0], hyper[1])
-    s2 = hyper[2] ** 2
-    xtx, _, xtr, rtr = design.gram
-    chol = np.linalg.cholesky(np.diag(1.0 / var) + xtx / s2)                  # A = L L'
-    u = linalg.solve_triangular(chol, xtr / s2, lower=True)
-    quad = rtr / s2 - u @ u
-    log_det = n * np.log(s2) + np.log(var).sum() + 2.0 * np.log(np.diag(chol)).sum()
+    xtx, _, xtr, rtr, log_noise = design.weighted_gram(hyper[2], hyper[-1])
+    chol = np.linalg.cholesky(np.diag(1.0 / var) + xtx)                       # A = L L'
+    u = linalg.solve_triangular(chol, xtr, lower=True)
+    quad = rtr - u @ u
+    log_det = log_noise + np.log(var).sum() + 2.0 * np.log(np.diag(chol)).sum()
     return float(-0.5 * quad - 0.5 * log_det - 0.5 * n * np.log(2 * np.pi))
 
 
 def _hyper_priors(spec: IndicatorSpec) -> tuple[np.ndarray, np.ndarray]:
-    priors = [spec.level_sd, spec.slope_sd, spec.obs_sd]
+    priors = [spec.level_sd, spec.slope_sd, spec.obs_sd, spec.obs_sd]
     return np.log([p.median for p in priors]), np.array([p.log_sd for p in priors])
 
 
 def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random.Generator
                ) -> tuple[np.ndarray, np.ndarray]:
-    """Mode of the hyper-parameters and ``samples`` Laplace draws around it (log scale), as (3,), (H, 3)."""
+    """Mode of the hyper-parameters and ``samples`` Laplace draws around it (log scale), as (4,), (H, 4)."""
     from scipy import optimize
 
     centre, spread = _hyper_priors(spec)
