@@ -30,6 +30,7 @@ from dxsim.errors import InputError
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.fingerprint import sha256_file
 from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
+from dxsim.outputs.texttable import fixed_width
 from dxsim.pipeline import Inputs
 
 DEFAULT_OUT = Path("results/backtest")
@@ -123,20 +124,18 @@ def skill_table(scores: pd.DataFrame) -> pd.DataFrame:
 def skill_text(skill: pd.DataFrame) -> str:
     """The compact table: every method over all readings, then by horizon; then dxsim on the readings whose
     series had a reading at the origin and on those it forecast from the pooled distribution alone."""
-    head = (f"{'method':<15} {'history':>7} {'horizon':>7} {'n':>4} {'MAE':>6} {'cov50':>6} {'cov80':>6} "
-            f"{'cov95':>6} {'CRPS':>6} {'logS':>6} {'dxsim_reading CRPS same pts':>28}")
-    lines = [head, "-" * len(head)]
+    columns = [("method", "<15"), ("history", ">7"), ("horizon", ">7"), ("n", ">4"),
+               *((name, ">6") for name in ("MAE", "cov50", "cov80", "cov95", "CRPS", "logS")),
+               ("dxsim_reading CRPS same pts", ">28")]
     overall = skill[skill["indicator"] == "all"]
     horizons = ["all"] + sorted((h for h in overall["horizon"].unique() if h != "all"), key=int)
     blocks = [overall[(overall["history"] == "any") & (overall["horizon"] == h)] for h in horizons]
     blocks += [overall[(overall["history"] == hist) & (overall["horizon"] == "all")
                        & overall["method"].isin(["dxsim", "dxsim_reading"])] for hist in ("yes", "no")]
-    for block in blocks:
-        for r in block.itertuples():
-            lines.append(f"{r.method:<15} {r.history:>7} {r.horizon:>7} {r.n:>4} {r.mae_median:6.2f} "
-                         f"{r.coverage_50:6.2f} {r.coverage_80:6.2f} {r.coverage_95:6.2f} {r.crps:6.2f} "
-                         f"{r.log_score:6.2f} {r.reading_crps_same_points:28.2f}")
-    return "\n".join(lines)
+    return fixed_width(columns, ((r.method, str(r.history), str(r.horizon), str(r.n),
+                                  *(f"{v:.2f}" for v in (r.mae_median, r.coverage_50, r.coverage_80, r.coverage_95,
+                                                         r.crps, r.log_score, r.reading_crps_same_points)))
+                                 for block in blocks for r in block.itertuples()))
 
 
 def plot_coverage(scores: pd.DataFrame, path: Path) -> Path:

@@ -31,6 +31,7 @@ from dxsim.core.targets import evaluation_targets, meets, target_met
 from dxsim.core.verdicts import verdicts
 from dxsim.errors import ArgumentError, InputError
 from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
+from dxsim.outputs.texttable import fixed_width
 from dxsim.pipeline import Inputs
 
 DEFAULT_ORIGINS = (2023, 2024)
@@ -176,18 +177,15 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_text(summary: pd.DataFrame) -> str:
-    head = (f"{'origin':>6} {'method':<15} {'targets':>7} {'Brier':>6} {'dxsim Brier same':>17} "
-            f"{'readings':>8} {'in 80%':>6} {'dxsim in 80% same':>18}")
-    lines = [head, "-" * len(head)]
+    columns = [("origin", ">6"), ("method", "<15"), ("targets", ">7"), ("Brier", ">6"), ("dxsim Brier same", ">17"),
+               ("readings", ">8"), ("in 80%", ">6"), ("dxsim in 80% same", ">18")]
 
     def num(v: float) -> str:
         return "-" if pd.isna(v) else f"{v:.3f}"
 
-    for r in summary.itertuples():
-        lines.append(f"{r.origin:>6} {r.method:<15} {r.n_targets:>7} {num(r.brier):>6} "
-                     f"{num(r.dxsim_brier_same_targets):>17} {r.n_readings:>8} {num(r.held_80):>6} "
-                     f"{num(r.dxsim_held_80_same_readings):>18}")
-    return "\n".join(lines)
+    return fixed_width(columns, ((str(r.origin), r.method, str(r.n_targets), num(r.brier),
+                                  num(r.dxsim_brier_same_targets), str(r.n_readings), num(r.held_80),
+                                  num(r.dxsim_held_80_same_readings)) for r in summary.itertuples()))
 
 
 # ---- chart, files, report section --------------------------------------------------------------------------

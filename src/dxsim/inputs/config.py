@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dxsim.errors import InputError, unknown
 from dxsim.inputs.locate import find_config
@@ -12,6 +13,14 @@ from dxsim.laws import LAW_NAMES, Law
 
 PILLARS = ("broadband", "digital_government", "digital_economy")
 DEFAULT_CONFIG = Path("calibration/config.toml")
+
+
+def _named(items: tuple[Any, ...], name: str) -> Any:
+    """The item of ``items`` whose ``name`` is ``name`` (KeyError if none)."""
+    for item in items:
+        if item.name == name:
+            return item
+    raise KeyError(name)
 
 
 @dataclass(frozen=True)
@@ -82,10 +91,7 @@ class IndicatorSpec:
         return self.dynamics in ("local_linear", "damped_local_linear")
 
     def definition(self, name: str) -> DefinitionSpec:
-        for d in self.definitions:
-            if d.name == name:
-                return d
-        raise KeyError(name)
+        return _named(self.definitions, name)
 
     @property
     def definition_names(self) -> tuple[str, ...]:
@@ -142,10 +148,7 @@ class CalibrationConfig:
     context_file: Path = Path("calibration/context.csv")      # other weights an indicator may name (GRDP)
 
     def indicator(self, name: str) -> IndicatorSpec:
-        for ind in self.indicators:
-            if ind.name == name:
-                return ind
-        raise KeyError(name)
+        return _named(self.indicators, name)
 
     @property
     def indicator_names(self) -> tuple[str, ...]:
@@ -299,16 +302,9 @@ def load_config(path: str | Path | None = None) -> CalibrationConfig:
     cross_elasticity = _lognormal(cross, "broadband_to_others") if cross.has("broadband_to_others") \
         else LogNormalPrior(1e-9, 0.0)
 
-    exclusions = []
-    raw_excl = top.raw("exclude", [])
-    if not isinstance(raw_excl, list):
-        raise top.error("exclude", "must be an array of tables ([[exclude]])")
-    for i, row in enumerate(raw_excl):
-        e = Fields(path, f"exclude[{i}]", row)
-        e.allow_only({"geo", "indicator", "definition", "year", "reason", "value"})
-        exclusions.append(Exclusion(e.string("geo"), e.string("indicator"), e.string("definition"),
-                                    e.integer("year"), e.string("reason"),
-                                    e.number("value") if e.has("value") else None))
+    exclusions = [Exclusion(e.string("geo"), e.string("indicator"), e.string("definition"), e.integer("year"),
+                            e.string("reason"), e.number("value") if e.has("value") else None)
+                  for e in top.tables("exclude", ("geo", "indicator", "definition", "year", "reason", "value"))]
 
     spend = {}
     sp = top.sub("baseline_spend_bn_vnd")

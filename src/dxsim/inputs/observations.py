@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,18 +138,28 @@ def release_order(path: Path, where: str, text: str) -> float:
                      f"must be a date like 2024, Jan-2025 or 2025-01, got {text!r}")
 
 
-def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) -> pd.DataFrame:
-    """Validated observations with source columns kept, plus ``time`` (decimal year of the reading) and
-    ``status`` ('used' or why the fit leaves the row out)."""
-    path = _data_file(cfg, Path(path) if path is not None else cfg.observations, "observations")
-    frame = read_csv(path, OBSERVATION_REQUIRED)
-    for col in OBSERVATION_COLUMNS:
+def _read_table(cfg: CalibrationConfig, path: str | Path | None, kind: str, required: Sequence[str],
+                columns: Sequence[str]) -> tuple[Path, pd.DataFrame]:
+    """The observations or targets file (``kind``; default: the config's) read with its optional ``columns``
+    filled in as empty, its indicators and definitions checked (targets: canonical names, an empty definition
+    allowed)."""
+    targets = kind == "targets"
+    path = _data_file(cfg, Path(path) if path is not None else getattr(cfg, kind), kind)
+    frame = read_csv(path, required)
+    for col in columns:
         if col not in frame.columns:
             frame[col] = ""
     if frame.empty:
         raise InputError(path, "", "no rows")
-    _check_indicators(path, frame, cfg)
-    _check_definitions(path, frame, cfg, allow_empty=False)
+    _check_indicators(path, frame, cfg, canonical=targets)
+    _check_definitions(path, frame, cfg, allow_empty=targets)
+    return path, frame
+
+
+def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) -> pd.DataFrame:
+    """Validated observations with source columns kept, plus ``time`` (decimal year of the reading) and
+    ``status`` ('used' or why the fit leaves the row out)."""
+    path, frame = _read_table(cfg, path, "observations", OBSERVATION_REQUIRED, OBSERVATION_COLUMNS)
     frame["year"] = _year(path, frame, "year")
     frame["value"] = _number(path, frame, "value")
 
@@ -290,15 +301,7 @@ def used_observations(frame: pd.DataFrame, as_of: int | None = None) -> pd.DataF
 
 def load_targets(cfg: CalibrationConfig, path: str | Path | None = None) -> pd.DataFrame:
     """Validated targets, source columns kept; ``definition`` may be empty for unmodelled indicators."""
-    path = _data_file(cfg, Path(path) if path is not None else cfg.targets, "targets")
-    frame = read_csv(path, TARGET_REQUIRED)
-    for col in TARGET_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = ""
-    if frame.empty:
-        raise InputError(path, "", "no rows")
-    _check_indicators(path, frame, cfg, canonical=True)
-    _check_definitions(path, frame, cfg, allow_empty=True)
+    path, frame = _read_table(cfg, path, "targets", TARGET_REQUIRED, TARGET_COLUMNS)
     frame["deadline"] = _year(path, frame, "deadline")
     frame["target"] = _number(path, frame, "target")
     for i, comp in enumerate(frame["comparator"]):

@@ -107,12 +107,7 @@ def parse_programmes(source: str, raw: Mapping[str, Any], cfg: CalibrationConfig
             raise pool.error(geo, f"geo {geo!r} is not in this scenario's geos {list(geos)}")
     pools = {geo: pool.integer(geo, lo=1, hi=1000) for geo in pool.table}
 
-    rows = top.raw("programmes", [])
-    if not isinstance(rows, list):
-        raise top.error("programmes", "must be an array of tables ([[programmes]])")
-    out: list[Programme] = []
-    for k, row in enumerate(rows):
-        out.append(_programme(Fields(source, f"programmes[{k}]", row), k, cfg, geos, horizon, pools))
+    out = [_programme(p, k, cfg, geos, horizon, pools) for k, p in enumerate(top.tables("programmes"))]
     names = [p.name for p in out]
     for k, name in enumerate(names):
         if name in names[:k]:

@@ -234,12 +234,7 @@ def parse_scenario(raw: dict[str, Any], cfg: CalibrationConfig, known_geos: tupl
                                      f"baseline spend {min(spends):g}; use at most {MAX_MULTIPLE * min(spends):g}")
 
     events = []
-    raw_events = top.raw("events", [])
-    if not isinstance(raw_events, list):
-        raise top.error("events", "must be an array of tables ([[events]])")
-    for k, row in enumerate(raw_events):
-        e = Fields(source, f"events[{k}]", row)
-        e.allow_only(EVENT_KEYS)
+    for k, e in enumerate(top.tables("events", EVENT_KEYS)):
         indicator = e.string("indicator")
         if indicator not in cfg.indicator_names:
             raise e.error("indicator", unknown("indicator", indicator, cfg.indicator_names))
@@ -249,9 +244,9 @@ def parse_scenario(raw: dict[str, Any], cfg: CalibrationConfig, known_geos: tupl
         if not isinstance(ev_geos, list):
             raise e.error("geos", f"must be a list of geo ids, got {ev_geos!r}")
         for j, geo in enumerate(ev_geos):
-            ev_geos[j] = in_scenario(f"events[{k}].geos[{j}]", geo)
+            ev_geos[j] = in_scenario(f"{e.field('geos')}[{j}]", geo)
             if ev_geos[j] in ev_geos[:j]:
-                raise InputError(source, f"events[{k}].geos[{j}]", f"lists {geo!r} twice")
+                raise InputError(source, f"{e.field('geos')}[{j}]", f"lists {geo!r} twice")
         event = Event(
             name=e.string("name", f"event {k + 1}"), indicator=indicator, geos=tuple(ev_geos),
             year=e.integer("year", lo=cfg.jump_off_year + 1, hi=horizon),

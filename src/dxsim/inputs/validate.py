@@ -105,6 +105,17 @@ class Fields:
         value = self.table.get(key, {} if default is None else default)
         return Fields(self.source, self.field(key), value)
 
+    def tables(self, key: str, keys: Iterable[str] | None = None) -> list[Fields]:
+        """The array of tables ``[[key]]`` (none when absent), each as Fields named ``key[k]``, checked to hold
+        only ``keys`` when given."""
+        rows = self.table.get(key, [])
+        if not isinstance(rows, list):
+            raise self.error(key, f"must be an array of tables ([[{key}]])")
+        out = [Fields(self.source, f"{self.field(key)}[{k}]", row) for k, row in enumerate(rows)]
+        for fields in out if keys is not None else ():
+            fields.allow_only(keys)
+        return out
+
     def raw(self, key: str, default: Any = None) -> Any:
         return self.table.get(key, default)
 

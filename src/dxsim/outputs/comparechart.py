@@ -13,26 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from dxsim.outputs import chartkit as kit
 from dxsim.outputs import style
-from dxsim.outputs.chartkit import (
-    _axis_labels,
-    _calibration_sha,
-    _dodge,
-    _draw_fan,
-    _footnote,
-    _legend,
-    _mark_projection,
-    _new_figure,
-    _series,
-    _targets,
-    _title,
-    _title_names,
-    _y_top,
-    group_targets,
-    legend_rows,
-    reading_note,
-    target_text,
-)
 from dxsim.outputs.fanchart import FOOT_CHARS, _band_handles
 from dxsim.outputs.headline_draws import paired_difference, unpaired_reason
 from dxsim.outputs.runtables import RunTables
@@ -63,21 +45,21 @@ def overview_chart(tables: RunTables, page: Sequence[str], lang: str = "en") -> 
     nrow, ncol = len(page), len(series)
     head, foot = 1.05, 0.75
     height = head + foot + ROW_INCHES * nrow                                     # inches
-    fig = _new_figure(style.DOC_WIDTH, height)
+    fig = kit._new_figure(style.DOC_WIDTH, height)
     grid = fig.add_gridspec(nrow, ncol, left=0.1, right=0.985, top=1 - head / height,
                             bottom=foot / height, hspace=0.28, wspace=0.3)
     other_definitions = False
     for r, geo in enumerate(page):
         for c, (ind, dfn) in enumerate(series):
             ax = fig.add_subplot(grid[r, c])
-            rows = _series(tables, geo, ind, dfn)
-            _draw_fan(ax, tables.year_x(ind, rows["year"]), rows, style.FAN_COLOR, bands)
+            rows = kit._series(tables, geo, ind, dfn)
+            kit._draw_fan(ax, tables.year_x(ind, rows["year"]), rows, style.FAN_COLOR, bands)
             obs = _readings(tables, geo, ind, dfn)
             if len(obs):
                 ax.plot(tables.reading_x(obs), obs["value"], ls="none", marker="o", ms=3, zorder=5,
                         color=style.OBSERVED_COLOR, gid=f"observations-{geo}-{ind}")
             tp = tables.targets
-            tg = group_targets(tables, tp[(tp["geo"] == geo) & (tp["indicator"] == ind)])
+            tg = kit.group_targets(tables, tp[(tp["geo"] == geo) & (tp["indicator"] == ind)])
             mine = [t for t in tg if t["definition"] == dfn]
             other = [t for t in tg if t["definition"] != dfn]
             if mine:
@@ -88,11 +70,11 @@ def overview_chart(tables: RunTables, page: Sequence[str], lang: str = "en") -> 
                 ax.plot([t["x"] for t in other], [t["target"] for t in other], ls="none", marker="*",
                         ms=7, mfc="white", mec=style.TARGET_COLOR, mew=0.8, zorder=6,
                         gid=f"other-definition-targets-{geo}-{ind}")
-            top = _y_top(rows["q90"], obs["value"], [t["target"] for t in tg])
+            top = kit._y_top(rows["q90"], obs["value"], [t["target"] for t in tg])
             ax.set_ylim(0, top * 1.04)
             x = tables.year_x(ind, rows["year"])
             ax.set_xlim(math.floor(float(x.min()) - 0.25), float(x.max()) + 0.3)
-            _mark_projection(ax, tables.first_projected_year, lang, labels=False)
+            kit._mark_projection(ax, tables.first_projected_year, lang, labels=False)
             ax.tick_params(labelsize=style.MIN_FONT)
             ax.xaxis.set_major_locator(ticker.MultipleLocator(5))
             if r == 0:
@@ -111,7 +93,7 @@ def overview_chart(tables: RunTables, page: Sequence[str], lang: str = "en") -> 
     fig.text(0.01, 1 - 0.1 / height, style.text("overview_title", lang, scenario=tables.scenario),
              fontsize=9.5, fontweight="bold", va="top")
     handles = [Line2D([], [], color=style.FAN_COLOR, lw=1.8, label=style.text("median", lang))]
-    handles += _band_handles(bands, _series(tables, page[0], *series[0]), style.FAN_COLOR, lang)
+    handles += _band_handles(bands, kit._series(tables, page[0], *series[0]), style.FAN_COLOR, lang)
     handles += [Line2D([], [], ls="none", marker="o", ms=4, color=style.OBSERVED_COLOR,
                        label=style.text("observed", lang)),
                 Line2D([], [], ls="none", marker="*", ms=7, color=style.TARGET_COLOR,
@@ -119,8 +101,8 @@ def overview_chart(tables: RunTables, page: Sequence[str], lang: str = "en") -> 
     if other_definitions:
         handles.append(Line2D([], [], ls="none", marker="*", ms=7, mfc="white", mec=style.TARGET_COLOR,
                               label=style.text("target_other_definition", lang)))
-    _legend(fig, handles, 0.01, 1 - 0.38 / height, ncol=3, fontsize=style.MIN_FONT, row_inches=0.16)
-    fig.text(0.01, 0.04 / height, _footnote(tables, lang, width=FOOT_CHARS), fontsize=style.MIN_FONT,
+    kit._legend(fig, handles, 0.01, 1 - 0.38 / height, ncol=3, fontsize=style.MIN_FONT, row_inches=0.16)
+    fig.text(0.01, 0.04 / height, kit._footnote(tables, lang, width=FOOT_CHARS), fontsize=style.MIN_FONT,
              color=style.MUTED, va="bottom", linespacing=1.2)
     return fig
 
@@ -139,25 +121,25 @@ def compare_chart(runs: Sequence[RunTables], geo: str, indicator: str, definitio
     draws, calibration and data; ``headline_draws.npz``): the median and 80% band of the paired differences;
     else, marked as not paired (dashed, hatched, the reason in the legend), the difference of the medians and of
     the 10% and 90% quantiles."""
-    names = _title_names(runs[0], geo, indicator, definition, lang)
+    names = kit._title_names(runs[0], geo, indicator, definition, lang)
     labels = run_labels(runs)
     height = 5.6
-    fig = _new_figure(style.DOC_WIDTH, height)
+    fig = kit._new_figure(style.DOC_WIDTH, height)
     ax = fig.add_axes((0.11, 2.55 / height, 0.86, 2.55 / height))
     dx = fig.add_axes((0.11, 1.3 / height, 0.86, 1.0 / height), sharex=ax)
     handles: list[Any] = []
     tops: list[float] = []
     first = runs[0]
-    base = _series(first, geo, indicator, definition).set_index("year")
+    base = kit._series(first, geo, indicator, definition).set_index("year")
     x_all = first.year_x(indicator, base.index)
     for k, (run, label) in enumerate(zip(runs, labels, strict=True)):
         colour = style.PALETTE[k % len(style.PALETTE)]
-        rows = _series(run, geo, indicator, definition)
+        rows = kit._series(run, geo, indicator, definition)
         if rows.empty:
             continue
         x = run.year_x(indicator, rows["year"])
         if k == 0:
-            _draw_fan(ax, x, rows, colour, (("q10", "q90", 80, 0.22),))
+            kit._draw_fan(ax, x, rows, colour, (("q10", "q90", 80, 0.22),))
             handles.append(Patch(color=colour, alpha=0.22, lw=0, label=style.text("compare_band", lang,
                                                                                  name=label)))
         else:
@@ -187,11 +169,11 @@ def compare_chart(runs: Sequence[RunTables], geo: str, indicator: str, definitio
     dx.axhline(0, color=style.MUTED, lw=0.8)
     obs = _readings(first, geo, indicator, definition)
     if len(obs):
-        line, = ax.plot(_dodge(first.reading_x(obs), 0.08), obs["value"], ls="none", marker="o", ms=5, zorder=5,
+        line, = ax.plot(kit._dodge(first.reading_x(obs), 0.08), obs["value"], ls="none", marker="o", ms=5, zorder=5,
                         mfc=style.OBSERVED_COLOR, mec="white", mew=0.7, label=style.text("observed", lang))
         line.set_gid("observations")
         handles.append(line)
-    tg = _targets(first, geo, indicator, definition)
+    tg = kit._targets(first, geo, indicator, definition)
     if tg:
         line, = ax.plot([t["x"] for t in tg], [t["target"] for t in tg], ls="none", marker="*", ms=11,
                         mfc=style.TARGET_COLOR, mec="white", mew=0.6, zorder=6,
@@ -199,35 +181,35 @@ def compare_chart(runs: Sequence[RunTables], geo: str, indicator: str, definitio
         line.set_gid("targets")
         handles.append(line)
         for t in tg:
-            ax.annotate(f"{target_text(t, lang)} {style.text('by', lang, year=t['deadline'])}",
+            ax.annotate(f"{kit.target_text(t, lang)} {style.text('by', lang, year=t['deadline'])}",
                         (t["x"], t["target"]), (-6, 0), textcoords="offset points", ha="right", va="center",
                         fontsize=style.MIN_FONT, color="#222222")
-    top = _y_top(tops, obs["value"], [t["target"] for t in tg])
+    top = kit._y_top(tops, obs["value"], [t["target"] for t in tg])
     ax.set_ylim(0, top * 1.04)
     x0 = min(float(x_all.min()), float(first.reading_x(obs).min()) if len(obs) else float(x_all.min()))
     ax.set_xlim(math.floor(x0 - 0.25), float(x_all.max()) + 0.4)
-    _mark_projection(ax, first.first_projected_year, lang, note=reading_note(first, geo, indicator, definition,
+    kit._mark_projection(ax, first.first_projected_year, lang, note=kit.reading_note(first, geo, indicator, definition,
                                                                             lang))
     dx.axvline(first.first_projected_year, color=style.MUTED, lw=0.8, ls=(0, (4, 3)))
-    _title(ax, style.text("compare_title", lang, **names), size=9.5, fits=70)
-    _axis_labels(ax, "", style.indicator_unit(indicator, lang, geo), top, label_pad=0.08)
+    kit._title(ax, style.text("compare_title", lang, **names), size=9.5, fits=70)
+    kit._axis_labels(ax, "", style.indicator_unit(indicator, lang, geo), top, label_pad=0.08)
     ax.tick_params(labelbottom=False)
     dx.set_ylabel(style.text("difference_axis", lang), fontsize=style.MIN_FONT)
     dx.yaxis.set_label_coords(-0.08, 0.5)
     dx.set_xlabel(style.text("year", lang))
     dx.tick_params(labelsize=style.MIN_FONT)
     foot = " | ".join(f"{label}: {r.draws} draws, seed {r.manifest.get('seed', '?')}, calibration "
-                      f"{_calibration_sha(r)}" for r, label in zip(runs, labels, strict=True))
+                      f"{kit._calibration_sha(r)}" for r, label in zip(runs, labels, strict=True))
     foot = textwrap.fill(f"dxsim {first.manifest.get('dxsim_version', '?')} · {foot}", FOOT_CHARS)
     # the height below the panels: the year label, the legend (one row per entry with several runs), the footnote
     ncol = 1 if len(runs) > 1 else 2
-    legend_h = 0.16 * legend_rows(handles, style.DOC_WIDTH, 0.02, ncol, fontsize=style.MIN_FONT)
+    legend_h = 0.16 * kit.legend_rows(handles, style.DOC_WIDTH, 0.02, ncol, fontsize=style.MIN_FONT)
     foot_h = 0.12 * (foot.count("\n") + 1) + 0.1
     below = 0.5 + legend_h + foot_h
     height = below + 1.0 + 0.25 + 2.55 + 0.45
     fig.set_size_inches(style.DOC_WIDTH, height)
     ax.set_position((0.11, (below + 1.25) / height, 0.86, 2.55 / height))
     dx.set_position((0.11, below / height, 0.86, 1.0 / height))
-    _legend(fig, handles, 0.02, (below - 0.45) / height, ncol=ncol, fontsize=style.MIN_FONT, row_inches=0.16)
+    kit._legend(fig, handles, 0.02, (below - 0.45) / height, ncol=ncol, fontsize=style.MIN_FONT, row_inches=0.16)
     fig.text(0.01, 0.04 / height, foot, fontsize=style.MIN_FONT, color=style.MUTED, va="bottom", linespacing=1.2)
     return fig
