@@ -31,7 +31,7 @@ class Law:
 
     def to_fraction(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """T^-1(z): transformed scale -> adoption fraction in [0, 1]. Works in place when ``out`` is given."""
-        z = np.asarray(z, dtype=float)
+        z = np.asarray(z, dtype=float if out is None else out.dtype)     # float32 when ``out`` is
         if out is None:
             out = np.empty_like(z)
         if self.name == "logistic":

@@ -71,43 +71,70 @@ class Ensemble:
         return np.array([self.indicators.index(i) for i, _ in self.series])
 
     def values(self, year: int, series: Sequence[int] | None = None, geos: slice | Sequence[int] = slice(None),
-               scenarios: slice | Sequence[int] = slice(None)) -> np.ndarray:
+               scenarios: slice | Sequence[int] = slice(None), dtype: type = np.float64) -> np.ndarray:
         """Percent values at ``year``: (scenario, geo, series, draw), for all or the given series indices; with
-        an aggregation, each geo is the weighted mean of its parts, draw by draw."""
+        an aggregation, each geo is the weighted mean of its parts, draw by draw. ``dtype=np.float32`` computes
+        the shares in float32 (within ``VALUES_BOUND`` points of float64; the means of parts stay float64)."""
         agg = self.aggregation
         if agg is None:
-            return self._part_values(year, series, geos, scenarios)
+            return self._part_values(year, series, geos, scenarios, dtype)
         rows = list(range(len(self.geos))[geos]) if isinstance(geos, slice) else list(geos)
         if agg.identity:
             cols = [int(np.flatnonzero(agg.matrix[0, r])[0]) for r in rows]
-            return self._part_values(year, series, cols, scenarios)
+            return self._part_values(year, series, cols, scenarios, dtype)
         cols = agg.columns(rows)
-        parts = self._part_values(year, series, cols, scenarios)
+        parts = self._part_values(year, series, cols, scenarios, dtype)
         ks = range(len(self.series)) if series is None else series
         return agg.apply(parts, self.series_indicator[list(ks)], rows, cols)
 
     def _part_values(self, year: int, series: Sequence[int] | None, geos: slice | Sequence[int],
-                     scenarios: slice | Sequence[int]) -> np.ndarray:
+                     scenarios: slice | Sequence[int], dtype: type = np.float64) -> np.ndarray:
         """``values`` on the simulated geos (no aggregation)."""
         y = self.years.index(int(year))
         ks = range(len(self.series)) if series is None else series
         z = self.z[y][scenarios][:, geos]
         lift = self.event_lift[y][scenarios][:, geos][..., None]
-        if self.rollouts is not None:
+        if self.rollouts is not None and np.any(self.rollouts.ceiling_lift[y][scenarios][:, geos]):
             lift = lift + self.rollouts.at(self.rollouts.ceiling_lift, y, scenarios, geos)
+        lifted = bool(np.any(lift))                      # else every ceiling is its series' base ceiling
         ind = self.series_indicator
         own = {k: j for j, k in enumerate(self.own_series)}
-        out = np.empty(z.shape[:2] + (len(ks), z.shape[-1]))
+        out = np.empty(z.shape[:2] + (len(ks), z.shape[-1]), dtype=dtype)
         for j, k in enumerate(ks):
-            i = ind[k]
+            i, part = ind[k], out[:, :, j]
             if k in own:
                 zk = self.own_z[y][scenarios][:, geos][:, :, own[k]]
-            else:
+            elif dtype == np.float64:
                 zk = z[:, :, i] + self.series_offset[k]
-            ceiling = np.minimum(self.series_ceiling[k] + lift[:, :, i], 100.0)
-            self.laws[i].to_fraction(zk, out=out[:, :, j])
-            out[:, :, j] *= ceiling
+            else:
+                zk = np.add(z[:, :, i], self.series_offset[k].astype(dtype), out=part)
+            self.laws[i].to_fraction(zk, out=part)
+            part *= np.minimum(self.series_ceiling[k] + lift[:, :, i], 100.0) if lifted else \
+                min(self.series_ceiling[k], 100.0)
         return out
+
+    def _summary_rows(self, year: int, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean, quantiles) of every geo and series of scenario ``s`` at ``year`` from float32 shares (within
+        ``VALUES_BOUND`` of float64): a geo that is one simulated geo is summarised once on the simulated geos,
+        only a merged geo (a weighted mean of parts, draw by draw) is aggregated first."""
+        with np.errstate(over="ignore"):                     # exp(700) is inf in float32: a share of 0
+            parts = self._part_values(year, None, slice(None), [s], np.float32)        # (1, model geo, K, D)
+            mean, quantiles = draw_summary(parts[0], QUANTILES)
+            agg = self.aggregation
+            if agg is None:
+                return mean, quantiles
+            single = np.all(np.count_nonzero(agg.matrix, axis=2) == 1, axis=0)        # (region,)
+            rows = np.flatnonzero(single)
+            cols = agg.matrix[0, rows].argmax(axis=1)
+            out_mean = np.empty((len(self.geos),) + mean.shape[1:])
+            out_q = np.empty((len(self.geos),) + quantiles.shape[1:])
+            out_mean[rows], out_q[rows] = mean[cols], quantiles[cols]
+            merged = list(np.flatnonzero(~single))
+            if merged:
+                used = agg.columns(merged)
+                values = agg.apply(parts[:, used], self.series_indicator, merged, used)[0]
+                out_mean[merged], out_q[merged] = draw_summary(values.astype(np.float32), QUANTILES)
+        return out_mean, out_q
 
     def series_draws(self, year: int, geo: str, series: tuple[str, str]) -> np.ndarray:
         """Percent values of one (geo, series) at ``year``: (scenario, draw)."""
@@ -122,8 +149,7 @@ class Ensemble:
 
         def one(task: tuple[int, int]) -> None:
             y, s = task
-            vals = self.values(self.years[y], scenarios=[s])[0]                 # (G, K, D)
-            mean[s, y], quantiles[s, y] = draw_summary(vals, QUANTILES)         # one sort, float32 bound
+            mean[s, y], quantiles[s, y] = self._summary_rows(self.years[y], s)
 
         tasks = [(y, s) for y in range(Y) for s in range(S)]
         # numpy releases the GIL in these kernels: threads use every core, results do not depend on them

@@ -6,6 +6,12 @@ The price is the rounding of each value to float32 before it is ordered: for val
 a quantile differs from ``np.quantile`` in float64 by at most ``FLOAT32_BOUND`` points (half a float32 unit
 in the last place at 64-128, since a linear interpolation never leaves the range of its two rounded ends).
 Means are taken in float64 from the same values. Results depend only on the values (no threads, no order).
+
+The trajectories' summaries read shares computed in float32 (``Ensemble.values(dtype=np.float32)``: the offset
+sum, exp, 1 + e, its reciprocal and the ceiling product each round to float32, exp within 4 units in the last
+place), at most 8 x 2**-24 relative, so within ``VALUES_BOUND`` points of the float64 shares for values up to
+128: the quantiles and means of the trajectories are within it of ``np.quantile`` and ``mean`` in float64 (a
+linear interpolation or mean never leaves the range of its ends). Target checks read float64 shares.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 FLOAT32_BOUND = 2.0**-18       # points: largest |quantile - np.quantile(float64)| for values within +-128
+VALUES_BOUND = 2.0**-14        # points: largest |summary - float64 summary| with float32 shares (see above)
 SORT_DTYPE = np.float32
 
 
@@ -37,8 +44,8 @@ def sorted_quantiles(ordered: np.ndarray, probabilities: Sequence[float]) -> np.
 def draw_summary(values: np.ndarray, probabilities: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     """(mean (...), quantiles (..., probability)) of ``values`` (..., draw) over draws, in one pass. A row with a
     NaN has a NaN mean and NaN quantiles (as with ``np.quantile``)."""
-    mean = values.mean(axis=-1)
-    ordered = np.sort(values.astype(SORT_DTYPE), axis=-1)
+    mean = values.mean(axis=-1, dtype=np.float64)
+    ordered = np.sort(values.astype(SORT_DTYPE, copy=False), axis=-1)
     quantiles = sorted_quantiles(ordered, probabilities)
     quantiles[np.isnan(mean)] = np.nan
     return mean, quantiles

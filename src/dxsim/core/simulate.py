@@ -46,10 +46,11 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     D = params.level.shape[0]
     S, G, I, Y = len(scenarios), len(geos), len(cfg.indicators), len(years)
     gidx = np.array([params.geos.index(g) for g in geos])
-    # noise is drawn for every known geo, so a geo's values do not depend on which others are simulated
+    # noise is drawn for every known geo, so a geo's values do not depend on which others are simulated; a
+    # contiguous run of geos is a slice (views, not copies)
     noise_geos = slice(gidx[0], gidx[-1] + 1) if np.array_equal(gidx, np.arange(gidx[0], gidx[-1] + 1)) else gidx
-    level = np.ascontiguousarray(params.level[:, gidx, :].transpose(1, 2, 0))     # (G, I, D)
-    slope = np.ascontiguousarray(params.slope[:, gidx, :].transpose(1, 2, 0))
+    level = np.ascontiguousarray(params.level[:, noise_geos, :].transpose(1, 2, 0))     # (G, I, D)
+    slope = np.ascontiguousarray(params.slope[:, noise_geos, :].transpose(1, 2, 0))
     speed = np.maximum(slope, 0.0)                        # adoption speed is non-negative by construction
     laws = tuple(spec.law for spec in cfg.indicators)
     months = np.array([spec.reading_month for spec in cfg.indicators], float)
@@ -105,14 +106,16 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     jump_z = jump_own = None
     if params.jump_shift is not None:
         anchors = [params.series.index((spec.name, spec.anchor)) for spec in cfg.indicators]
-        jump_z = params.jump_shift[:, gidx][:, :, anchors].transpose(1, 2, 0)               # (G, I, D)
-        jump_own = params.jump_shift[:, gidx][:, :, list(own)].transpose(1, 2, 0)           # (G, n_own, D)
+        jump_z = params.jump_shift[:, noise_geos][:, :, anchors].transpose(1, 2, 0)               # (G, I, D)
+        jump_own = params.jump_shift[:, noise_geos][:, :, list(own)].transpose(1, 2, 0)           # (G, n_own, D)
 
     def start_state(year: int) -> None:
-        at = year == fit_until
-        if jump_z is not None and at.any():
-            z[:, :, at] += jump_z[:, at]
-            z_own[:, :, at[own_ind]] += jump_own[:, at[own_ind]]
+        if jump_z is None:
+            return
+        for i in np.flatnonzero(year == fit_until):       # per indicator: no fancy-indexed copies
+            z[:, :, i] += jump_z[:, i]
+        for j in np.flatnonzero(year == fit_until[own_ind]):
+            z_own[:, :, j] += jump_own[:, j]
 
     z_paths = np.empty((Y, S, G, I, D), dtype=path_dtype)
     z = np.empty((S, G, I, D))
@@ -171,7 +174,8 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             z_own += own_sp
         else:
             z += np.multiply(mult, sp, out=step)
-            z_own += own_sp * mult[:, :, own_ind]
+            for j, i in enumerate(own_ind):                # few own series: no fancy-indexed copy of mult
+                z_own[:, :, j] += np.multiply(own_sp[..., j, :], mult[:, :, i], out=step[:, :, 0])
         if dslope is not None:
             dslope += shock_sd * slope_rng.standard_normal((all_geos, I, D))[noise_geos]
         shock = noise_rng.standard_normal((all_geos, I, D))[noise_geos]
