@@ -131,8 +131,8 @@ class Ensemble:
             out_mean[rows], out_q[rows] = mean[cols], quantiles[cols]
             merged = list(np.flatnonzero(~single))
             if merged:
-                used = agg.columns(merged)
-                values = agg.apply(parts[:, used], self.series_indicator, merged, used)[0]
+                every = np.arange(parts.shape[1])                # all simulated geos: no copy of the parts
+                values = agg.apply(parts, self.series_indicator, merged, every)[0]
                 out_mean[merged], out_q[merged] = draw_summary(values.astype(np.float32), QUANTILES)
         return out_mean, out_q
 

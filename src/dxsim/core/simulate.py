@@ -121,7 +121,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     z = np.empty((S, G, I, D))
     mult = np.empty_like(z)                                # speed multiplier of this year's step
     invest_mult = None                                     # its investment part, kept while the multiples stay
-    step = np.empty_like(z)
+    own_step = np.empty((S, G, D))                         # one own series' step, a year at a time
     for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
         if year <= first_step:
             z[...] = level + slope * wdt[y]
@@ -150,7 +150,8 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
                     if model is not None:
                         bb *= model.cross_scale[a][:, None, None]
                     m[:, :, cross_ind] += bb[:, :, None, :]
-                mult[a] = np.exp(m)
+                mult[a] = np.exp(m, out=m)
+                del m
             invest_mult = mult.copy()
         if config_damped:
             mult *= damping ** np.maximum(year - fit_until, 0)[:, None]
@@ -173,9 +174,9 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             z += sp
             z_own += own_sp
         else:
-            z += np.multiply(mult, sp, out=step)
             for j, i in enumerate(own_ind):                # few own series: no fancy-indexed copy of mult
-                z_own[:, :, j] += np.multiply(own_sp[..., j, :], mult[:, :, i], out=step[:, :, 0])
+                z_own[:, :, j] += np.multiply(own_sp[..., j, :], mult[:, :, i], out=own_step)
+            z += np.multiply(mult, sp, out=mult)           # mult is set again next year
         if dslope is not None:
             dslope += shock_sd * slope_rng.standard_normal((all_geos, I, D))[noise_geos]
         shock = noise_rng.standard_normal((all_geos, I, D))[noise_geos]
@@ -184,9 +185,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         if own:
             z_own += shock[:, own_ind]
         if steps_on:
-            ceiling = np.minimum(anchor_ceiling[:, None] + drivers.ceiling_lift[:, y][..., None]
-                                 + rollouts.at(rollouts.ceiling_lift, y), 100.0)
-            _step_share(z, laws, ceiling, rollouts.at(rollouts.share_step, y))
+            _step_share(z, laws, anchor_ceiling, drivers.ceiling_lift[:, y], rollouts, y)
         fitted = year <= fit_until                       # indicators whose data reach this year: still the fit
         if fitted.any():
             z[:, :, fitted] = (level[:, fitted] + slope[:, fitted] * wdt[y][fitted])[None]
@@ -207,15 +206,22 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         series_first_projected=series_first_projected)
 
 
-def _step_share(z: np.ndarray, laws: tuple[Law, ...], ceiling: np.ndarray, points: np.ndarray) -> None:
-    """In place: raise the anchor share by ``points`` (scenario, geo, indicator, draw) at anchor ceilings
-    ``ceiling`` (same shape), capped just below the ceiling; z never decreases."""
+def _step_share(z: np.ndarray, laws: tuple[Law, ...], anchor_ceiling: np.ndarray, event_lift: np.ndarray,
+                rollouts: RolloutDrivers, y: int) -> None:
+    """In place: raise the anchor share by the rollouts' share step of year ``y`` (points) at the anchor ceiling
+    lifted by events (``event_lift`` (scenario, geo, indicator)) and rollouts, capped just below the ceiling; z
+    never decreases. Works one indicator at a time, only where a step acts."""
     for i, law in enumerate(laws):
-        jump = points[:, :, i] > 0
-        if jump.any():
-            zi = z[:, :, i][jump]
-            fraction = np.clip(law.to_fraction(zi) + points[:, :, i][jump] / ceiling[:, :, i][jump], 1e-9, 1 - 1e-9)
-            z[:, :, i][jump] = np.maximum(law.to_linear(fraction), zi)
+        if not np.any(rollouts.share_step[y][:, :, i]):
+            continue
+        points = rollouts.share_step[y][:, :, i][..., rollouts.rollout_of_draw]               # (S, G, D)
+        jump = points > 0
+        lift = (anchor_ceiling[i] + event_lift[:, :, i][..., None]
+                + rollouts.ceiling_lift[y][:, :, i][..., rollouts.rollout_of_draw])
+        ceiling = np.minimum(lift[jump], 100.0)
+        zi = z[:, :, i][jump]
+        fraction = np.clip(law.to_fraction(zi) + points[jump] / ceiling, 1e-9, 1 - 1e-9)
+        z[:, :, i][jump] = np.maximum(law.to_linear(fraction), zi)
 
 
 def check_memory(S: int, D: int, G: int, I: int, Y: int) -> None:
