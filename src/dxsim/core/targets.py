@@ -102,20 +102,26 @@ def meets(values: np.ndarray, target: float, comparator: str, ceiling: float) ->
 
 def target_met(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Per target row: evaluability, and a boolean array (target, scenario, draw) of draws meeting it
-    (all False for targets that cannot be evaluated)."""
+    (all False for targets that cannot be evaluated). The values of all targets due in one year are computed
+    together (the same float64 values as one target at a time)."""
     S, D = len(ensemble.scenarios), ensemble.draws
     met = np.zeros((len(targets), S, D), dtype=bool)
-    reasons = []
-    for t, row in enumerate(targets.itertuples(index=False)):
-        row = pd.Series(row._asdict())
-        reason = unevaluable_reason(cfg, row, ensemble.geos, ensemble.years)
-        reasons.append(reason)
-        if reason:
-            continue
-        definition = _evaluated_definition(row)
-        values = ensemble.series_draws(int(row["deadline"]), row["geo"], (row["indicator"], definition))
-        ceiling = cfg.indicator(row["indicator"]).definition(definition).ceiling
-        met[t] = meets(values, float(row["target"]), row["comparator"], ceiling)
+    rows = [pd.Series(row._asdict()) for row in targets.itertuples(index=False)]
+    reasons = [unevaluable_reason(cfg, row, ensemble.geos, ensemble.years) for row in rows]
+    keys = {t: (int(row["deadline"]), ensemble.geos.index(row["geo"]),
+                ensemble.series.index((row["indicator"], _evaluated_definition(row))))
+            for t, row in enumerate(rows) if not reasons[t]}
+    for year in sorted({y for y, _, _ in keys.values()}):
+        due = [t for t, key in keys.items() if key[0] == year]
+        geos = sorted({keys[t][1] for t in due})
+        series = sorted({keys[t][2] for t in due})
+        values = ensemble.values(year, series=series, geos=geos)                   # (scenario, geo, series, draw)
+        for t in due:
+            row = rows[t]
+            definition = _evaluated_definition(row)
+            ceiling = cfg.indicator(row["indicator"]).definition(definition).ceiling
+            cell = values[:, geos.index(keys[t][1]), series.index(keys[t][2])]
+            met[t] = meets(cell, float(row["target"]), row["comparator"], ceiling)
     info = targets.copy()
     if "geography" not in info.columns:
         known = dict(zip(ensemble.geos, ensemble.geographies, strict=True))
@@ -161,10 +167,11 @@ def all_targets_probabilities(ensemble: Ensemble, cfg: CalibrationConfig, target
     rows = []
     scopes = {"all": np.ones(len(info), bool),
               "projected": (info["deadline"] >= ensemble.first_projected_year).to_numpy()}
+    target_geo, evaluable = info["geo"].to_numpy(), info["evaluable"].to_numpy()
     for s, scen in enumerate(ensemble.scenarios):
         for geo, geography in zip(ensemble.geos, ensemble.geographies, strict=True):
             for scope, in_scope in scopes.items():
-                mine = (info["geo"] == geo).to_numpy() & info["evaluable"].to_numpy() & in_scope
+                mine = (target_geo == geo) & evaluable & in_scope
                 if not mine.any():
                     continue
                 p = float(met[mine, s].all(axis=0).mean())
