@@ -151,11 +151,27 @@ class Ensemble:
             y, s = task
             mean[s, y], quantiles[s, y] = self._summary_rows(self.years[y], s)
 
-        tasks = [(y, s) for y in range(Y) for s in range(S)]
+        same = {(y, s): self._same_as(y, s) for y in range(Y) for s in range(S)}
+        tasks = [task for task, first in same.items() if first is None]
         # numpy releases the GIL in these kernels: threads use every core, results do not depend on them
         with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1)) as pool:
             list(pool.map(one, tasks))
+        for (y, s), first in same.items():
+            if first is not None:
+                mean[s, y], quantiles[s, y] = mean[first, y], quantiles[first, y]
         return mean, quantiles
+
+    def _same_as(self, y: int, s: int) -> int | None:
+        """An earlier scenario whose values at year index ``y`` are those of scenario ``s`` (same paths and
+        ceiling lifts, e.g. every scenario before the jump-off), else None: its summary is copied, not redone."""
+        for first in range(s):
+            lifts = self.rollouts is None or np.array_equal(self.rollouts.ceiling_lift[y, s],
+                                                            self.rollouts.ceiling_lift[y, first])
+            if (lifts and np.array_equal(self.event_lift[y, s], self.event_lift[y, first])
+                    and np.array_equal(self.z[y, s], self.z[y, first])
+                    and np.array_equal(self.own_z[y, s], self.own_z[y, first])):
+                return first
+        return None
 
     @property
     def mean(self) -> np.ndarray:

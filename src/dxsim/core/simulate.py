@@ -185,7 +185,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         if own:
             z_own += shock[:, own_ind]
         if steps_on:
-            _step_share(z, laws, anchor_ceiling, drivers.ceiling_lift[:, y], rollouts, y)
+            _rollout_steps(z, laws, anchor_ceiling, drivers.ceiling_lift[:, y], rollouts, y)
         fitted = year <= fit_until                       # indicators whose data reach this year: still the fit
         if fitted.any():
             z[:, :, fitted] = (level[:, fitted] + slope[:, fitted] * wdt[y][fitted])[None]
@@ -206,22 +206,29 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         series_first_projected=series_first_projected)
 
 
-def _step_share(z: np.ndarray, laws: tuple[Law, ...], anchor_ceiling: np.ndarray, event_lift: np.ndarray,
-                rollouts: RolloutDrivers, y: int) -> None:
-    """In place: raise the anchor share by the rollouts' share step of year ``y`` (points) at the anchor ceiling
-    lifted by events (``event_lift`` (scenario, geo, indicator)) and rollouts, capped just below the ceiling; z
-    never decreases. Works one indicator at a time, only where a step acts."""
+def _rollout_steps(z: np.ndarray, laws: tuple[Law, ...], anchor_ceiling: np.ndarray, event_lift: np.ndarray,
+                   rollouts: RolloutDrivers, y: int) -> None:
+    """In place: the rollouts' share steps of year ``y`` (``_step_share``) at the anchor ceilings lifted by events
+    (``event_lift`` (scenario, geo, indicator), points) and rollouts; one indicator at a time and only where a
+    step acts, so no (scenario, geo, indicator, draw) array of ceilings is made."""
+    draw = rollouts.rollout_of_draw
+    for i in range(len(laws)):
+        if np.any(rollouts.share_step[y][:, :, i]):
+            ceiling = np.minimum(anchor_ceiling[i] + event_lift[:, :, i][..., None]
+                                 + rollouts.ceiling_lift[y][:, :, i][..., draw], 100.0)
+            points = rollouts.share_step[y][:, :, i][..., draw]
+            _step_share(z[:, :, i:i + 1], laws[i:i + 1], ceiling[:, :, None], points[:, :, None])
+
+
+def _step_share(z: np.ndarray, laws: tuple[Law, ...], ceiling: np.ndarray, points: np.ndarray) -> None:
+    """In place: raise the anchor share by ``points`` (scenario, geo, indicator, draw) at anchor ceilings
+    ``ceiling`` (same shape), capped just below the ceiling; z never decreases."""
     for i, law in enumerate(laws):
-        if not np.any(rollouts.share_step[y][:, :, i]):
-            continue
-        points = rollouts.share_step[y][:, :, i][..., rollouts.rollout_of_draw]               # (S, G, D)
-        jump = points > 0
-        lift = (anchor_ceiling[i] + event_lift[:, :, i][..., None]
-                + rollouts.ceiling_lift[y][:, :, i][..., rollouts.rollout_of_draw])
-        ceiling = np.minimum(lift[jump], 100.0)
-        zi = z[:, :, i][jump]
-        fraction = np.clip(law.to_fraction(zi) + points[jump] / ceiling, 1e-9, 1 - 1e-9)
-        z[:, :, i][jump] = np.maximum(law.to_linear(fraction), zi)
+        jump = points[:, :, i] > 0
+        if jump.any():
+            zi = z[:, :, i][jump]
+            fraction = np.clip(law.to_fraction(zi) + points[:, :, i][jump] / ceiling[:, :, i][jump], 1e-9, 1 - 1e-9)
+            z[:, :, i][jump] = np.maximum(law.to_linear(fraction), zi)
 
 
 def check_memory(S: int, D: int, G: int, I: int, Y: int) -> None:
