@@ -226,20 +226,69 @@ def _cells(path: Path) -> list[str]:
             for c in re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)]
 
 
+VI_FORBIDDEN_EXTRA = ("Track record", "Origin", "Method", "Targets", "Later readings", "Inside 80%", "Outcome",
+                      "P(met) given", "Median [80%] given", "Date", "Inside", "What it would take",
+                      "What moves the targets", "Output", "At the scenario", "Largest factors", "Answer", "Series",
+                      "P in the scenario", "same targets", "same readings")
+
+
+def _policy_and_track_folders(base: Path, run: Path) -> list[Path]:
+    """SYNTHETIC folders made here (not data, not a real analysis): a scorecard, a sensitivity and a
+    required-investment folder with a few rows each, in the files' real columns, for the report's words."""
+    import json
+
+    import pandas as pd
+
+    from dxsim.analyses.scorecard import SCORECARD_COLUMNS
+
+    card, sens, req = base / "card", base / "sens", base / "req"
+    for f in (card, sens, req):
+        f.mkdir()
+    doc = str(pd.read_csv(run / "target_probabilities.csv")["document"].iloc[0])
+    common = {"origin": 2023, "geo": "vietnam", "indicator": "fiber_household_share", "definition": "subscription",
+              "period": "2024-12", "horizon": 1, "comparator": ">=", "document": doc, "value": 79.4, "median": 80.25,
+              "lo80": 77.5, "hi80": 83.75, "source_url": "https://example.test/x", "row": 1}
+    rows = [{**common, "kind": "target", "method": m, "year": 2025, "target": 85.0, "probability": 0.125,
+             "outcome": 0.0, "brier": 0.015625, "held": ""} for m in ("dxsim", "last_value")]
+    rows += [{**common, "kind": "reading", "method": m, "year": 2024, "target": "", "probability": "", "outcome": "",
+              "brier": "", "held": held} for m, held in (("dxsim", True), ("linear_trend", False))]
+    pd.DataFrame(rows, columns=list(SCORECARD_COLUMNS)).to_csv(card / "scorecard.csv", index=False)
+    pd.DataFrame({"output": ["vietnam fibre 2030"] * 2, "factor": ["invest_broadband", "speed"], "index": ["ST"] * 2,
+                  "value": [0.7, 0.1], "ci_low": [0.5, 0.05], "ci_high": [0.9, 0.2]}
+                 ).to_csv(sens / "sensitivity.csv", index=False)
+    pd.DataFrame({"output": ["vietnam fibre 2030"], "at_scenario": [0.375], "analysed": [True]}
+                 ).to_csv(sens / "sensitivity_outputs.csv", index=False)
+    (sens / "manifest.json").write_text(json.dumps({"method": "sobol", "evaluations": 64, "draws": 50,
+                                                    "scenario": {"name": "handover"}}), encoding="utf-8")
+    pd.DataFrame([{"scenario": "handover", "geo": "lang_son", "indicator": "digital_economy_grdp_share",
+                   "definition": "mic_method", "pillar": "digital_economy", "deadline": 2030, "comparator": ">=",
+                   "target": 25.0, "document": doc, "probability_requested": 0.8, "status": "found", "multiple": 2.5,
+                   "probability": 0.8125, "probability_at_baseline": 0.375, "max_multiple": 10.0,
+                   "spend_bn_vnd_per_year": 1250.0, "answer": "multiple 2.50: P = 0.81"}]
+                 ).to_csv(req / "required_investment.csv", index=False)
+    return [card, sens, req]
+
+
 def test_report_in_vietnamese_has_no_english_heading_and_uses_decimal_commas(folder, tmp_path):
     work = tmp_path / "run"
     shutil.copytree(folder, work)
     english = (work / "charts" / "overview.svg").read_bytes()
-    assert main(["report", str(work), "--lang", "vi"]) == 0
+    extra = _policy_and_track_folders(tmp_path, work)
+    assert main(["report", str(work), *map(str, extra), "--lang", "vi"]) == 0
     out = work / "report.vi.html"                    # each language in its own file: report.html is not touched
     assert out.is_file() and not (work / "report.html").exists()
     assert (work / "charts" / "overview.svg").read_bytes() == english       # English charts untouched
     assert (work / "charts" / "vi" / "overview.svg").is_file()              # Vietnamese ones drawn beside them
     page = _parse(out)
     words = {w for h in page.headings for w in re.split(r"[:()\[\],]\s*|\s+(?=\()", h)}
-    for english in VI_FORBIDDEN:
+    for english in VI_FORBIDDEN + VI_FORBIDDEN_EXTRA:
         assert not any(re.search(rf"\b{re.escape(english)}\b", h) for h in page.headings), english
     assert "Tóm tắt" in page.headings and words
+    html = out.read_text(encoding="utf-8")        # the track-record and both policy sections are there, in Vietnamese
+    for section, title in (("track-record-0", "Kết quả dự báo trong quá khứ"), ("policy-0", "Yếu tố tác động"),
+                           ("policy-1", "Cần đầu tư bao nhiêu")):
+        assert f'id="{section}"' in html and title in html, section
+    assert "0,70 [0,50; 0,90]" in html and "bội số 2,50" in html and "xu hướng tuyến tính" in html
     cells = _cells(out)
     for english in VI_FORBIDDEN_CELLS:
         assert english not in cells, english

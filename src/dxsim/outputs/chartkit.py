@@ -6,6 +6,7 @@ import math
 import textwrap
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -150,6 +151,13 @@ def _spread(ys: list[float], gap: float, lo: float, hi: float) -> list[float]:
     return out.tolist()
 
 
+def short_path(path: object) -> str:
+    """A calibration config's short name for print: its folder and file ('calibration/config.toml'), never the
+    absolute path, so charts and reports do not depend on where the repository or the run sits."""
+    parts = Path(str(path or "?")).parts
+    return "/".join(parts[-2:]) if len(parts) > 1 else str(path or "?")
+
+
 def _calibration_sha(tables: RunTables) -> str:
     return str((tables.manifest.get("calibration") or {}).get("sha256", "?"))[:8]
 
@@ -165,7 +173,7 @@ def _footnote(tables: RunTables, lang: str, series: tuple[str, str] | None = Non
         jump_off = style.text("newest_series", lang, jump_off=jump_off, date=newest[series])
     text = style.text("footnote", lang, version=m.get("dxsim_version", "?"),
                       scenario=(m.get("scenario") or {}).get("name", tables.scenario),
-                      config=cal.get("config", "?"), sha=_calibration_sha(tables), jump_off=jump_off,
+                      config=short_path(cal.get("config")), sha=_calibration_sha(tables), jump_off=jump_off,
                       draws=m.get("draws", "?"), created=str(m.get("created_utc", ""))[:10])
     if series is None:
         headline = newest_readings_text(m, tables.headline, lang, tables.headline_series())

@@ -45,8 +45,11 @@ from dxsim.outputs.runtables import RunTables
 FAN_SIZE = (style.DOC_WIDTH, 4.3)       # inches: 16 cm wide, text >= 7 pt at that size
 FAN_AXES = (0.1, 0.33, 0.87, 0.58)       # the compare chart's axes (figure fractions)
 LABEL_FONTSIZE = style.MIN_FONT
+LEGEND_TOP = 0.5                         # inches from the plot area's foot to the legend's first row (centre)
+LEGEND_ROW = 0.17                        # inches per legend row
 AXES_INCHES = 2.55                       # height of the fan chart's plot area
 FOOT_CHARS = 120                         # characters per footnote line
+NO_READING_YEARS = 6                     # a series without readings is drawn from this many years before projection
 DOC_CHARS = 118                          # characters per line of the document list at 7 pt, 16 cm
 
 
@@ -123,6 +126,8 @@ def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang
     obs = tables.observations
     obs = obs[(obs["geo"] == geo) & (obs["indicator"] == indicator) & (obs["definition"] == definition)]
     parts = part_readings(tables, geo, indicator, definition)
+    readings_x = [tables.reading_x(f) for f in (obs, parts) if len(f)]
+    rows, x = _from_first_reading(tables, rows, x, np.concatenate([*readings_x, np.empty(0)]))
     means = parts_mean(tables, geo, indicator, definition)
     targets = _targets(tables, geo, indicator, definition)
     numbers, doc_lines = document_list(targets, lang)
@@ -141,9 +146,10 @@ def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang
                                  _footnote(tables, lang, (indicator, definition))) if t)
     foot = "\n".join(textwrap.fill(line, FOOT_CHARS) for line in foot.split("\n"))
     legend_n = legend_rows(handles, style.DOC_WIDTH, 0.02, ncol=3, fontsize=style.MIN_FONT)
-    docs_h = 0.125 * len(doc_lines) + (0.06 if doc_lines else 0)        # 7 pt lines, 1.25 apart: 0.122 in
-    foot_h = 0.12 * (foot.count("\n") + 1) + 0.08                       # 7 pt lines, 1.2 apart: 0.117 in
-    below = 0.5 + legend_n * 0.17 + 0.08 + docs_h + foot_h
+    legend_end = LEGEND_TOP + (legend_n - 0.5) * LEGEND_ROW               # inches under the plot area
+    docs_h = 0.04 + 0.122 * len(doc_lines) if doc_lines else 0.0         # 7 pt lines, 1.25 apart: 0.122 in
+    foot_h = 0.117 * (foot.count("\n") + 1) + 0.04                      # 7 pt lines, 1.2 apart: 0.117 in
+    below = legend_end + docs_h + 0.07 + foot_h
     height = 0.4 + AXES_INCHES + below
     fig = _new_figure(style.DOC_WIDTH, height)
     ax = fig.add_axes((0.1, below / height, 0.87, AXES_INCHES / height))
@@ -176,15 +182,27 @@ def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang
     _title(ax, f"{names['geo']}: {names['indicator']} ({names['definition']})", size=9.5, fits=70)
     _axis_labels(ax, style.text("year", lang), style.indicator_unit(indicator, lang, geo), top,
                  label_pad=0.07)
-    legend_top = (below - 0.42) / height
-    rows_used = _legend(fig, handles, 0.02, legend_top, ncol=3, fontsize=style.MIN_FONT, row_inches=0.17)
+    _legend(fig, handles, 0.02, (below - LEGEND_TOP) / height, ncol=3, fontsize=style.MIN_FONT,
+            row_inches=LEGEND_ROW)
     if doc_lines:
-        fig.text(0.02, legend_top - (rows_used * 0.17 + 0.05) / height, "\n".join(doc_lines),
+        fig.text(0.02, (below - legend_end - 0.04) / height, "\n".join(doc_lines),
                  fontsize=style.MIN_FONT, va="top", ha="left", color="#333333", linespacing=1.25,
                  gid="documents")
     fig.text(0.01, 0.04 / height, foot, fontsize=style.MIN_FONT, color=style.MUTED, ha="left", va="bottom",
              linespacing=1.2, gid="footnote")
     return fig
+
+
+def _from_first_reading(tables: RunTables, rows: pd.DataFrame, x: np.ndarray, readings_x: np.ndarray
+                        ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows from the last value at or before the first reading (so the band covers every reading at its
+    month), or, for a series without readings, from NO_READING_YEARS before the first projected year."""
+    start = float(tables.first_projected_year - NO_READING_YEARS)
+    if len(readings_x):
+        start = min(start, float(np.min(readings_x)))
+    before = np.flatnonzero(x <= start)
+    keep = x >= (x[before[-1]] if len(before) else -np.inf)
+    return rows[keep], x[keep]
 
 
 def _reading_handles(tables: RunTables, obs: pd.DataFrame, parts: pd.DataFrame, means: pd.DataFrame, lang: str

@@ -1,5 +1,5 @@
 """The report's policy section: a folder written by ``dxsim sensitivity`` (what moves each output) or by
-``dxsim required-investment`` (what it would take), as HTML."""
+``dxsim required-investment`` (what it would take), as HTML in the report's language."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from dxsim.errors import InputError
+from dxsim.outputs import style
 from dxsim.outputs.report_html import esc, figure_html, table_html
+from dxsim.outputs.report_words import num, pillar_name, value_text, word
 
 MAX_CHARTS = 6
 
@@ -26,18 +28,22 @@ def _read(path: Path) -> pd.DataFrame:
         raise InputError(path, "", f"not a readable CSV table ({type(exc).__name__})") from None
 
 
-def policy_section(folder: Path) -> tuple[str, str]:
+def policy_section(folder: Path, lang: str = "en") -> tuple[str, str]:
     """(title, HTML) of one policy folder."""
     manifest = {}
     if (folder / "manifest.json").is_file():
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     scenario = esc(manifest.get("scenario", {}).get("name", folder.name))
     if (folder / "sensitivity.csv").is_file():
-        return f"What moves the targets ({scenario})", _sensitivity_html(folder, manifest)
-    return f"What it would take ({scenario})", _required_html(folder, manifest)
+        return word("what_moves", lang, scenario=scenario), _sensitivity_html(folder, manifest, lang)
+    return word("what_takes", lang, scenario=scenario), _required_html(folder, manifest, lang)
 
 
-def _sensitivity_html(folder: Path, manifest: dict) -> str:
+def _interval(value: float, lo: float, hi: float, lang: str) -> str:
+    return f"{num(value, 2, lang)} [{num(lo, 2, lang)}; {num(hi, 2, lang)}]"
+
+
+def _sensitivity_html(folder: Path, manifest: dict, lang: str) -> str:
     table = _read(folder / "sensitivity.csv")
     outputs = _read(folder / "sensitivity_outputs.csv") if (folder / "sensitivity_outputs.csv").is_file() \
         else pd.DataFrame({"output": table["output"].unique(), "at_scenario": np.nan, "analysed": True})
@@ -45,42 +51,64 @@ def _sensitivity_html(folder: Path, manifest: dict) -> str:
     index = "ST" if method == "sobol" else "mu_star"
     rows = []
     for o in outputs.itertuples():
+        at = esc(value_text(float(f"{o.at_scenario:.3g}"), lang)) if pd.notna(o.at_scenario) else ""
         if not bool(o.analysed):
-            rows.append([esc(o.output), esc(f"{o.at_scenario:.3g}"), "the same in every sample"])
+            rows.append([esc(o.output), at, esc(word("same_every_sample", lang))])
             continue
         top = table[(table["output"] == o.output) & (table["index"] == index)]
         top = top.sort_values(["value", "factor"], ascending=[False, True]).head(3)
-        cells = "; ".join(f"{esc(r.factor)} {r.value:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]" for r in top.itertuples())
-        rows.append([esc(o.output), esc(f"{o.at_scenario:.3g}"), cells])
-    what = ("Sobol total index ST (share of the output's variance due to the factor, interactions included)"
-            if method == "sobol" else "Morris mu* (mean absolute effect of a step in the factor)")
-    out = [f'<p class="note">From {esc(folder)}: {esc(method)} analysis, {esc(manifest.get("evaluations", "?"))} '
-           f"evaluations of {esc(manifest.get('draws', '?'))} draws each, every one with the same draws and noise "
-           f"(common random numbers). Largest three factors per output by {esc(what)}, with "
-           f"{esc(format(manifest.get('confidence_level', 0.95), '.0%'))} confidence intervals; all indices in "
-           "sensitivity.csv.</p>",
-           table_html(["output", "at the scenario", "largest factors"], rows)]
+        cells = "; ".join(f"{esc(r.factor)} {_interval(r.value, r.ci_low, r.ci_high, lang)}" for r in top.itertuples())
+        rows.append([esc(o.output), at, cells])
+    level = float(manifest.get("confidence_level", 0.95))
+    out = ['<p class="note">' + esc(word("sensitivity_note", lang, folder=folder.name, method=method,
+                                          evaluations=manifest.get("evaluations", "?"),
+                                          draws=manifest.get("draws", "?"), what=word(f"{method}_what", lang),
+                                          level=f"{style.number(100 * level, 0, lang)}%")) + "</p>",
+           table_html([esc(word(k, lang)) for k in ("output", "at_scenario", "largest_factors")], rows,
+                      numeric=(1,))]
     charts = sorted((folder / "charts").glob("sensitivity_*.png"))[:MAX_CHARTS]
-    out += [figure_html(c, c.stem.replace("_", " "), "sensitivity chart") for c in charts]
+    out += [figure_html(c, word("sensitivity_chart", lang, name=c.stem[12:].replace("_", " ")), "sensitivity chart",
+                        lang) for c in charts]
     return "\n".join(out)
 
 
-def _required_html(folder: Path, manifest: dict) -> str:
+ANSWERS_VI = {
+    "found": "bội số {multiple}{spend}: xác suất {p}",
+    "met_at_baseline": "đã đạt ở mức của kịch bản: xác suất {p0}",
+    "not_reachable": "không đạt được dưới bội số {max}",
+    "not_applicable": "không áp dụng: đầu tư không làm mục tiêu này dễ đạt hơn (đến hạn trước khi đầu tư có tác "
+                      "dụng, hoặc là giới hạn trên)",
+    "not_evaluable": "không đánh giá được",
+}
+
+
+def _answer(r: object, lang: str) -> str:
+    """The answer in the report's language (English: the file's own words)."""
+    if lang == "en":
+        return str(r.answer)
+    spend = getattr(r, "spend_bn_vnd_per_year", np.nan)
+    return ANSWERS_VI.get(str(r.status), str(r.status)).format(
+        multiple=num(getattr(r, "multiple", np.nan), 2, lang),
+        spend=f" (khoảng {style.number(spend, 0, lang)} tỷ đồng/năm)" if pd.notna(spend) else "",
+        p=num(getattr(r, "probability", np.nan), 3, lang), p0=num(r.probability_at_baseline, 3, lang),
+        max=value_text(getattr(r, "max_multiple", np.nan), lang))
+
+
+def _required_html(folder: Path, manifest: dict, lang: str) -> str:
     table = _read(folder / "required_investment.csv")
     p = manifest.get("probability", table["probability_requested"].iloc[0] if len(table) else np.nan)
     shown = table[~table["status"].isin(["not_applicable", "not_evaluable"])]
-    rows = [[esc(r.geo), esc(f"{r.indicator}/{r.definition}"), esc(f"{r.deadline} {r.comparator}{r.target:g}"),
-             esc(r.pillar), esc(f"{r.probability_at_baseline:.3f}"), esc(r.answer)] for r in shown.itertuples()]
-    out = [f'<p class="note">From {esc(folder)}: for each target, the smallest investment multiple of its pillar in '
-           f"its geo (1 = the calibrated baseline effort, replacing the scenario's from the first projected year) "
-           f"from which P(met) reaches {esc(p)}, found by bisection with the same draws and noise at every multiple "
-           f"({esc(manifest.get('draws', '?'))} draws).</p>",
-           table_html(["geo", "series", "target", "pillar", "P in the scenario", "answer"], rows)]
+    rows = [[esc(style.geo_name(r.geo, lang)),
+             esc(f"{style.indicator_name(r.indicator, lang, geo=r.geo)} ({style.definition_name(r.definition, lang)})"),
+             esc(f"{r.deadline} {r.comparator}{value_text(r.target, lang)}"), esc(pillar_name(r.pillar, lang)),
+             esc(num(r.probability_at_baseline, 3, lang)), esc(_answer(r, lang))] for r in shown.itertuples()]
+    out = ['<p class="note">' + esc(word("required_note", lang, folder=folder.name, p=value_text(p, lang),
+                                          draws=manifest.get("draws", "?"))) + "</p>",
+           table_html([esc(word(k, lang)) for k in ("geo", "series", "target", "pillar", "p_scenario", "answer")],
+                      rows, numeric=(4,))]
     if len(shown) < len(table):
-        out.append(f'<p class="note">{len(table) - len(shown)} more target(s) cannot be moved by investment (due '
-                   "before it acts, upper bounds, or not evaluable); listed with the reason in "
-                   "required_investment.csv.</p>")
+        out.append(f'<p class="note">{esc(word("required_more", lang, n=len(table) - len(shown)))}</p>')
     charts = sorted((folder / "charts").glob("required_investment_*.png"))[:MAX_CHARTS]
-    out += [figure_html(c, f"P(target met) against the investment multiple: {c.stem[20:]}", "required investment")
+    out += [figure_html(c, word("required_chart", lang, name=c.stem[20:]), "required investment", lang)
             for c in charts]
     return "\n".join(out)

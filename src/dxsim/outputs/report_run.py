@@ -14,10 +14,10 @@ import pandas as pd
 
 from dxsim.errors import InputError
 from dxsim.outputs import style
-from dxsim.outputs.chartkit import definition_label, newest_readings_text
+from dxsim.outputs.chartkit import definition_label, newest_readings_text, short_path
 from dxsim.outputs.document_names import document_name
 from dxsim.outputs.report_html import chart_file, esc, figure_html, link, table_html
-from dxsim.outputs.report_words import note_text, num, value_text, word, yes_no
+from dxsim.outputs.report_words import note_text, num, pillar_name, value_text, word, yes_no
 
 if TYPE_CHECKING:
     from dxsim.outputs.charts import RunTables
@@ -123,7 +123,7 @@ def scenario_section(tables: RunTables, lang: str) -> str:
         per_geo = isinstance(value, dict) and all(isinstance(v, dict) or not str(k).isdigit()
                                                    for k, v in value.items())
         if per_geo:
-            rows += [[esc(style.geo_name(key, lang)), esc(pillar), esc(_schedule_text(sched, lang))]
+            rows += [[esc(style.geo_name(key, lang)), esc(pillar_name(pillar, lang)), esc(_schedule_text(sched, lang))]
                      for pillar, sched in value.items()]
         else:
             rows.append([_w("all_geos", lang), esc(key), esc(_schedule_text(value, lang))])
@@ -203,15 +203,15 @@ def calibration_section(tables: RunTables, lang: str) -> str:
     m = tables.manifest
     cal = m.get("calibration") or {}
     obs = m.get("observations") or {}
-    facts = [[_w("config", lang), esc(cal.get("config", ""))],
+    facts = [[_w("config", lang), esc(short_path(cal.get("config")))],
              [_w("config_sha", lang), f"<code>{esc(cal.get('sha256', ''))}</code>"],
              [_w("jump_off", lang), esc(cal.get("jump_off_year", ""))],
              [_w("newest_per_series", lang), esc(newest_readings_text(m, tables.headline, lang).split(": ", 1)[-1])],
              [_w("as_of", lang), esc(cal.get("as_of") or word("all", lang))],
-             [_w("observations", lang), esc(obs.get("file", ""))],
+             [_w("observations", lang), esc(short_path(obs.get("file")))],
              [_w("observations_sha", lang), f"<code>{esc(obs.get('sha256', ''))}</code>"],
              [_w("rows_used", lang), esc(obs.get("rows_used", ""))],
-             [_w("targets_file", lang), esc((m.get("targets") or {}).get("file", ""))],
+             [_w("targets_file", lang), esc(short_path((m.get("targets") or {}).get("file")))],
              [_w("version_run", lang), esc(f"{m.get('dxsim_version', '')}, {m.get('created_utc', '')}")]]
     out = [table_html(["", ""], facts)]
     hyper = cal.get("hyper_parameters_at_mode") or {}

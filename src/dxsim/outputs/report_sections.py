@@ -29,7 +29,7 @@ from dxsim.outputs.report_run import (
     summary_section,
 )
 from dxsim.outputs.report_verdicts import verdict_section
-from dxsim.outputs.report_words import num, word
+from dxsim.outputs.report_words import method_name, num, word
 
 if TYPE_CHECKING:
     from dxsim.outputs.charts import RunTables
@@ -81,6 +81,8 @@ def _skill_cell(column: str, value: object, lang: str) -> str:
         return style.indicator_name(str(value), lang)
     if column == "definition" and isinstance(value, str) and value != "all":
         return style.definition_name(value, lang)
+    if column == "method":
+        return method_name(value, lang)
     return num(value, 3 if column.startswith("coverage") else 2, lang) if isinstance(value, float) else str(value)
 
 
@@ -135,9 +137,9 @@ def skill_sections(ctx: ReportContext) -> list[Section]:
 
 def track_record_sections(ctx: ReportContext) -> list[Section]:
     """What dxsim said at past origins and what happened: one section per ``dxsim scorecard`` folder."""
-    from dxsim.analyses.scorecard import track_record_section
+    from dxsim.outputs.report_track import track_record_section
 
-    return [Section(f"track-record-{k}", "Track record", track_record_section(folder))
+    return [Section(f"track-record-{k}", word("track_record", ctx.lang), track_record_section(folder, ctx.lang))
             for k, folder in enumerate(ctx.scorecards)]
 
 
@@ -145,7 +147,7 @@ def policy_sections(ctx: ReportContext) -> list[Section]:
     """What moves the targets and what it would take: one section per policy folder (``policyreport.py``)."""
     from dxsim.outputs.policyreport import policy_section
 
-    return [Section(f"policy-{k}", *policy_section(folder)) for k, folder in enumerate(ctx.policy)]
+    return [Section(f"policy-{k}", *policy_section(folder, ctx.lang)) for k, folder in enumerate(ctx.policy)]
 
 
 REPORT_SECTIONS: list[SectionMaker] = [

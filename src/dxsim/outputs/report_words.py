@@ -164,6 +164,73 @@ WORDS: dict[str, tuple[str, str]] = {
     "skill_coverage_80": ("In 80% interval", "Trong khoảng 80%"),
     "skill_coverage_95": ("In 95% interval", "Trong khoảng 95%"), "skill_crps": ("CRPS (points)", "CRPS (điểm)"),
     "pit": ("Calibration of the forecast intervals (PIT)", "Hiệu chuẩn của các khoảng dự báo (PIT)"),
+    # track record (dxsim scorecard)
+    "track_record": ("Track record", "Kết quả dự báo trong quá khứ"),
+    "track_note": ("From {folder}: what dxsim said at each origin, with only the readings dated up to it, and what "
+                   "happened. Brier score = (P − outcome)², mean over distinct targets (0 is perfect, 0.25 is always "
+                   "saying 0.5); a baseline forecasts only series with readings at the origin, so compare it with "
+                   "dxsim on the same targets or readings.",
+                   "Từ {folder}: dxsim đã dự báo gì tại mỗi gốc, chỉ với các số liệu có đến thời điểm đó, và điều gì "
+                   "đã xảy ra. Điểm Brier = (P − kết quả)², trung bình trên các mục tiêu khác nhau (0 là hoàn hảo, "
+                   "0,25 là luôn nói 0,5); phương pháp cơ sở chỉ dự báo các chuỗi có số liệu tại gốc, nên hãy so "
+                   "với dxsim trên cùng mục tiêu hoặc số liệu."),
+    "origin": ("Origin", "Gốc dự báo"), "n_targets": ("Targets", "Số mục tiêu"), "brier": ("Brier", "Brier"),
+    "brier_same": ("dxsim Brier, same targets", "Brier của dxsim, cùng mục tiêu"),
+    "later_readings": ("Later readings", "Số liệu sau gốc"), "inside_80": ("Inside 80%", "Trong khoảng 80%"),
+    "inside_80_same": ("dxsim inside 80%, same readings", "dxsim trong khoảng 80%, cùng số liệu"),
+    "track_said": ("dxsim's probabilities and what happened", "Xác suất dxsim đưa ra và điều đã xảy ra"),
+    "p_given": ("P(met) given", "Xác suất đạt đã đưa ra"),
+    "median_given": ("Median [80%] given", "Trung vị [80%] đã đưa ra"), "outcome": ("Outcome", "Kết quả"),
+    "track_held": ("dxsim's median and 80% interval for each of the {n} later readings",
+                   "Trung vị và khoảng 80% của dxsim cho từng số liệu trong {n} số liệu sau gốc"),
+    "date": ("Date", "Thời điểm"), "inside": ("Inside", "Nằm trong"),
+    "track_chart": ("Probability given vs outcome, and later readings inside the 80% interval",
+                    "Xác suất đã đưa ra so với kết quả, và số liệu sau gốc nằm trong khoảng 80%"),
+    # policy (dxsim sensitivity, dxsim required-investment)
+    "what_moves": ("What moves the targets ({scenario})", "Yếu tố tác động đến mục tiêu ({scenario})"),
+    "what_takes": ("What it would take ({scenario})", "Cần đầu tư bao nhiêu ({scenario})"),
+    "sobol_what": ("Sobol total index ST (share of the output's variance due to the factor, interactions included)",
+                   "chỉ số Sobol toàn phần ST (phần phương sai của đầu ra do yếu tố gây ra, kể cả tương tác)"),
+    "morris_what": ("Morris mu* (mean absolute effect of a step in the factor)",
+                    "Morris mu* (tác động tuyệt đối trung bình của một bước thay đổi yếu tố)"),
+    "sensitivity_note": ("From {folder}: {method} analysis, {evaluations} evaluations of {draws} draws each, every "
+                         "one with the same draws and noise (common random numbers). Largest three factors per "
+                         "output by {what}, with {level} confidence intervals; all indices in sensitivity.csv.",
+                         "Từ {folder}: phân tích {method}, {evaluations} lần đánh giá, mỗi lần {draws} lượt mô "
+                         "phỏng, cùng các lượt và nhiễu (số ngẫu nhiên chung). Ba yếu tố lớn nhất cho mỗi đầu ra "
+                         "theo {what}, với khoảng tin cậy {level}; mọi chỉ số có trong sensitivity.csv."),
+    "output": ("Output", "Đầu ra"), "at_scenario": ("At the scenario", "Tại kịch bản"),
+    "largest_factors": ("Largest factors", "Các yếu tố lớn nhất"),
+    "same_every_sample": ("the same in every sample", "như nhau ở mọi mẫu"),
+    "sensitivity_chart": ("Sensitivity: {name}", "Độ nhạy: {name}"),
+    "required_note": ("From {folder}: for each target, the smallest investment multiple of its pillar in its geo "
+                      "(1 = the calibrated baseline effort, replacing the scenario's from the first projected year) "
+                      "from which P(met) reaches {p}, found by bisection with the same draws and noise at every "
+                      "multiple ({draws} draws).",
+                      "Từ {folder}: với mỗi mục tiêu, bội số đầu tư nhỏ nhất vào trụ cột của nó tại địa phương (1 = "
+                      "mức nỗ lực cơ sở đã hiệu chỉnh, thay cho mức của kịch bản từ năm dự báo đầu tiên) để xác "
+                      "suất đạt lên tới {p}, tìm bằng chia đôi với cùng các lượt và nhiễu ở mọi bội số ({draws} "
+                      "lượt mô phỏng)."),
+    "series": ("Series", "Chuỗi số liệu"), "p_scenario": ("P in the scenario", "Xác suất trong kịch bản"),
+    "answer": ("Answer", "Kết quả"),
+    "required_more": ("{n} more target(s) cannot be moved by investment (due before it acts, upper bounds, or not "
+                      "evaluable); listed with the reason in required_investment.csv.",
+                      "{n} mục tiêu khác không thay đổi được nhờ đầu tư (đến hạn trước khi đầu tư có tác dụng, là "
+                      "giới hạn trên, hoặc không đánh giá được); lý do có trong required_investment.csv."),
+    "required_chart": ("P(target met) against the investment multiple: {name}",
+                       "Xác suất đạt mục tiêu theo bội số đầu tư: {name}"),
+}
+
+PILLARS: dict[str, tuple[str, str]] = {
+    "broadband": ("broadband", "hạ tầng băng rộng"), "digital_government": ("digital government", "chính quyền số"),
+    "digital_economy": ("digital economy", "kinh tế số"),
+}
+METHODS: dict[str, tuple[str, str]] = {
+    "dxsim": ("dxsim", "dxsim"), "dxsim_reading": ("dxsim (reading)", "dxsim (số liệu)"),
+    "last_value": ("last value", "giá trị cuối"), "linear_trend": ("linear trend", "xu hướng tuyến tính"),
+    "ets_damped": ("damped trend (ETS)", "xu hướng giảm dần (ETS)"),
+    "national_shift": ("national shift", "dịch chuyển theo cả nước"),
+    "combination": ("combination", "kết hợp"),
 }
 
 STATUS: dict[str, tuple[str, str]] = {
@@ -209,6 +276,16 @@ def _pick(table: dict[str, tuple[str, str]], value: Any, lang: str) -> str:
 def status_name(status: Any, lang: str = "en") -> str:
     """A target's status (``met``, ``no reading``, ...) in ``lang``."""
     return _pick(STATUS, status, lang)
+
+
+def method_name(method: Any, lang: str = "en") -> str:
+    """A forecasting method of the backtest and scorecard (``linear_trend``, ...) in words of ``lang``."""
+    return _pick(METHODS, method, lang)
+
+
+def pillar_name(pillar: Any, lang: str = "en") -> str:
+    """An investment pillar (``broadband``, ...) in words of ``lang``."""
+    return _pick(PILLARS, pillar, lang)
 
 
 def evidence_name(evidence: Any, lang: str = "en") -> str:
