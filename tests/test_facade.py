@@ -13,7 +13,8 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 FACADE = ("load_inputs", "calibrate", "save_calibration", "load_calibration", "load_scenario", "make_scenario", "run",
           "target_probabilities",
-          "trajectories", "write_results", "read_results", "plot_results", "write_report", "InputError",
+          "trajectories", "write_results", "read_results", "plot_results", "write_report", "compare", "sensitivity",
+          "write_sensitivity", "required_investment", "write_required_investment", "InputError",
           "Scenario", "RunResult", "Calibrator")
 
 
@@ -92,3 +93,19 @@ def test_a_saved_calibration_loads_back_for_its_inputs_only(inputs, calibrator, 
     fewer = dataclasses.replace(inputs, observations=inputs.observations.iloc[:-1])
     with pytest.raises(dxsim.InputError, match="fitted to another config, readings or as_of"):
         dxsim.load_calibration(fewer, tmp_path)
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda dx, inputs: dx.required_investment("baseline", inputs, probability=1.5), "probability"),
+    (lambda dx, inputs: dx.required_investment("baseline", inputs, geos=["nowhere"]), "geos"),
+    (lambda dx, inputs: dx.required_investment("baseline", inputs, max_multiple=0.5), "max_multiple"),
+    (lambda dx, inputs: dx.sensitivity("baseline", inputs, n=3), "n"),
+    (lambda dx, inputs: dx.compare(["results/baseline"]), "folders"),
+])
+def test_library_errors_name_the_argument_not_the_option(inputs, call, argument):
+    """Refused before any calibration or simulation, naming the function's argument (the CLI shows its option)."""
+    import dxsim
+
+    with pytest.raises(dxsim.ArgumentError) as err:
+        call(dxsim, inputs)
+    assert err.value.where == argument and "--" not in str(err.value)

@@ -21,12 +21,17 @@ Functions
     read_results          read a results folder's tables back (RunTables)
     plot_results          (re-)draw a results folder's charts, as `dxsim plot` does
     write_report          write the self-contained report.html of one or more results folders
+    compare               draw several results folders together; warns when they differ in seed, draws, data
+    sensitivity           which levers and assumptions move each target probability (Sobol or Morris)
+    write_sensitivity     write a sensitivity study's folder, as `dxsim sensitivity` does
+    required_investment   the smallest investment multiple from which each target reaches a probability
+    write_required_investment  write its folder, as `dxsim required-investment` does
     shipped_scenarios     the names of the scenarios installed with dxsim
 
 Types
     Inputs, Calibrator, Scenario (levers), RunSettings (horizon, draws, seed, rollouts: Scenario.settings), Event,
-    RunResult, RunTables; InputError (bad input: names the file and field
-    or the argument), ArgumentError (an InputError about a function argument).
+    RunResult, RunTables, Comparison, SensitivityResult, RequiredInvestment; InputError (bad input: names the
+    file and field or the argument), ArgumentError (an InputError about a function argument).
 
 The command line (``dxsim --help``) is a thin layer over the same calls.
 """
@@ -53,13 +58,16 @@ except PackageNotFoundError:  # running from a source tree without installation
 _FACADE = {
     **dict.fromkeys(("load_inputs", "calibrate", "save_calibration", "load_calibration", "load_scenario",
                      "make_scenario", "run", "target_probabilities",
-                     "trajectories", "write_results", "read_results", "plot_results", "write_report"),
+                     "trajectories", "write_results", "read_results", "plot_results", "write_report",
+                     "compare", "sensitivity", "write_sensitivity", "required_investment",
+                     "write_required_investment"),
                     "dxsim.facade"),
     "shipped_scenarios": "dxsim.inputs.locate",
     "Inputs": "dxsim.pipeline", "RunResult": "dxsim.pipeline",
     "Calibrator": "dxsim.core.calibrate",
     "Scenario": "dxsim.inputs.scenario", "RunSettings": "dxsim.inputs.scenario", "Event": "dxsim.inputs.scenario",
-    "RunTables": "dxsim.outputs.runtables",
+    "RunTables": "dxsim.outputs.runtables", "Comparison": "dxsim.outputs.comparability",
+    "SensitivityResult": "dxsim.analyses.sensitivity", "RequiredInvestment": "dxsim.analyses.required_investment",
     "InputError": "dxsim.errors", "ArgumentError": "dxsim.errors",
 }
 

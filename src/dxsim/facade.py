@@ -13,8 +13,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from dxsim.analyses.required_investment import RequiredInvestment
+    from dxsim.analyses.sensitivity import SensitivityResult
     from dxsim.core.calibrate import Calibrator
     from dxsim.inputs.scenario import Scenario
+    from dxsim.outputs.comparability import Comparison
     from dxsim.outputs.runtables import RunTables
     from dxsim.pipeline import Inputs, RunResult
 
@@ -105,6 +110,82 @@ def run(scenarios: str | Path | Scenario | Sequence[str | Path | Scenario], inpu
     results = [run_scenario(s if isinstance(s, Scenario) else load_scenario(s, inputs), draws, seed, inputs,
                             calibrator=calibrator) for s in ([scenarios] if one else scenarios)]
     return results[0] if one else results
+
+
+def _scenario(scenario: str | Path | Scenario, inputs: Inputs) -> Scenario:
+    from dxsim.inputs.scenario import Scenario
+
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario, inputs)
+
+
+def sensitivity(scenario: str | Path | Scenario, inputs: Inputs | None = None, calibrator: Calibrator | None = None,
+                method: str = "sobol", n: int | None = None, factors: str | Path | None = None, draws: int = 1000,
+                seed: int | None = None, workers: int | None = None, scheduler: str | None = None,
+                announce: Callable[[str], None] | None = None) -> SensitivityResult:
+    """Which factors (levers and assumptions; ``factors``: a TOML file, default generated) move each target
+    probability and headline median of a scenario: Sobol (``n`` base samples, a power of two) or Morris (``n``
+    trajectories), every sample with the same ``draws`` and ``seed`` (default: the scenario's). Batches run
+    in-process, or on ``workers`` local Dask processes or a Dask ``scheduler``. Write it with
+    ``write_sensitivity(result, folder)``, as ``dxsim sensitivity`` does."""
+    from dxsim.analyses.batches import BatchRunner
+    from dxsim.analyses.sensitivity import samples_of
+    from dxsim.analyses.sensitivity import sensitivity as _study
+
+    samples_of(method, n)                                       # refuse a bad method or n before calibrating
+    inputs = inputs or load_inputs()
+    scenario = _scenario(scenario, inputs)
+    calibrator = calibrator or calibrate(inputs)
+    return _study(calibrator, scenario, inputs, method, n, factors, draws, seed, BatchRunner(workers, scheduler),
+                  announce)
+
+
+def required_investment(scenario: str | Path | Scenario, inputs: Inputs | None = None,
+                        calibrator: Calibrator | None = None, probability: float = 0.8, draws: int = 1000,
+                        seed: int | None = None, pillars: Sequence[str] | None = None,
+                        geos: Sequence[str] | None = None, target_names: Sequence[str] | None = None,
+                        max_multiple: float = 10.0, tolerance: float = 0.01, workers: int | None = None,
+                        scheduler: str | None = None) -> RequiredInvestment:
+    """The smallest investment multiple of each target's pillar in its geo from which P(met) reaches
+    ``probability`` (targets filtered by ``pillars``, ``geos`` and ``target_names``, 'indicator' or
+    'indicator/definition'), searched between the scenario's multiple and ``max_multiple`` to ``tolerance``, with
+    the same ``draws`` and ``seed`` (default: the scenario's) at every multiple. Write it with
+    ``write_required_investment(result, folder)``, as ``dxsim required-investment`` does."""
+    from dxsim.analyses.batches import BatchRunner
+    from dxsim.analyses.required_investment import check_arguments, required_investment_study
+
+    inputs = inputs or load_inputs()
+    scenario = _scenario(scenario, inputs)
+    filters = [list(f) if f else None for f in (pillars, geos, target_names)]
+    check_arguments(inputs.config, scenario, probability, max_multiple, tolerance, filters[1], filters[2])
+    calibrator = calibrator or calibrate(inputs)
+    return required_investment_study(calibrator, scenario, inputs, probability, draws, seed, *filters,
+                                     max_multiple, tolerance, BatchRunner(workers, scheduler))
+
+
+def write_sensitivity(result: SensitivityResult, folder: str | Path, charts: bool = True) -> Path:
+    """Write a sensitivity study's folder (sensitivity.csv, sensitivity_outputs.csv, factors.toml, manifest.json,
+    ranked charts unless ``charts`` is False), atomically."""
+    from dxsim.analyses.sensitivity import write_sensitivity as _write
+
+    return _write(result, folder, charts=charts)
+
+
+def write_required_investment(result: RequiredInvestment, folder: str | Path, charts: bool = True) -> Path:
+    """Write a required-investment folder (required_investment.csv, the curves, manifest.json, charts unless
+    ``charts`` is False), atomically."""
+    from dxsim.analyses.required_investment import write_required_investment as _write
+
+    return _write(result, folder, charts)
+
+
+def compare(folders: Sequence[str | Path], out: str | Path = "results/compare", lang: str = "en",
+            formats: Sequence[str] | None = None) -> Comparison:
+    """Draw the medians and 80% bands of two or more results folders together (per geo x headline indicator),
+    as ``dxsim compare`` does; the result's ``warning`` says in one line when the runs differ in seed, draws,
+    calibration or data (then their differences include Monte Carlo noise)."""
+    from dxsim.outputs.comparability import compare_runs
+
+    return compare_runs(folders, out, lang, formats)
 
 
 def _results(results: RunResult | Iterable[RunResult]) -> list[RunResult]:

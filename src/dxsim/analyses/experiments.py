@@ -346,7 +346,8 @@ def experiment_manifest(command: str, scenario: Scenario, inputs: Any, **fields:
     return {
         "dxsim_version": __version__, "command": command,
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "scenario": {"name": scenario.name, "file": str(scenario.path), "sha256": sha256_file(scenario.path)},
+        "scenario": {"name": scenario.name, "file": None if scenario.path is None else str(scenario.path),
+                     "sha256": None if scenario.path is None else sha256_file(scenario.path)},   # None: built in code
         "observations": {"file": str(inputs.observations_path), "sha256": sha256_file(inputs.observations_path)},
         "targets": {"file": str(inputs.targets_path), "sha256": sha256_file(inputs.targets_path)},
         "calibration": {"config": str(inputs.config.path), "sha256": sha256_file(inputs.config.path)},

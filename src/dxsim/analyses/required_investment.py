@@ -16,7 +16,9 @@ the probability. Otherwise the search starts at the scenario's smallest multiple
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +35,7 @@ from dxsim.analyses.factors import Factor
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import ensemble_years
 from dxsim.core.targets import probability_text
-from dxsim.errors import InputError
+from dxsim.errors import ArgumentError, InputError
 from dxsim.inputs.config import PILLARS
 from dxsim.inputs.geography import load_geomap
 from dxsim.inputs.scenario import Scenario
@@ -67,7 +69,7 @@ def bisect_smallest(p_of: Callable[[np.ndarray], np.ndarray], n: int, probabilit
     'not_reachable' where P(high) does not (or low >= high). ``p_of`` maps multiples (n,) to probabilities (n,):
     one vectorised evaluation per step."""
     if not tolerance > 0:
-        raise InputError("required_investment", "tolerance", f"must be above 0, got {tolerance:g}")
+        raise ArgumentError("tolerance", f"must be above 0, got {tolerance:g}")
     lo = np.broadcast_to(np.asarray(low, float), (n,)).copy()
     hi = np.full(n, float(high))
     p_low, p_high = p_of(lo), p_of(hi)
@@ -113,11 +115,10 @@ def required_investment(calibrator: Calibrator, scenario: Scenario, targets: pd.
                         tolerance: float = 0.01, runner: BatchRunner | None = None
                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The answer per selected target (REQUIRED_COLUMNS) and the P-against-multiple curves (output, geo, pillar,
-    multiple, probability), geo by geo."""
+    multiple, probability), geo by geo. Filters: ``pillars``, ``geos`` (of the scenario's) and ``target_names``
+    ('indicator' or 'indicator/definition'); an ArgumentError names a bad argument."""
     cfg = calibrator.config
-    if geos:                                        # names contract: lang_son@pre2025 is lang_son
-        geomap = load_geomap(cfg)
-        geos = [region.name if (region := geomap.resolve(g)) else g for g in geos]
+    geos = check_arguments(cfg, scenario, probability, max_multiple, tolerance, geos, target_names)
     pillar_of = {spec.name: spec.pillar for spec in cfg.indicators}
     rows, curves = [], []
     years = ensemble_years(calibrator, scenario.settings.horizon)
@@ -173,6 +174,82 @@ def required_investment(calibrator: Calibrator, scenario: Scenario, targets: pd.
     curve = pd.concat(curves, ignore_index=True) if curves else \
         pd.DataFrame(columns=["output", "geo", "pillar", "multiple", "probability"])
     return table, curve
+
+
+def check_arguments(cfg, scenario: Scenario, probability: float, max_multiple: float,  # noqa: ANN001
+                     tolerance: float, geos: list[str] | None, target_names: list[str] | None) -> list[str] | None:
+    """The geos filter in the scenario's names (lang_son@pre2025 is lang_son), after checking every argument."""
+    if not 0 < probability < 1:
+        raise ArgumentError("probability", f"must be between 0 and 1, got {probability:g}")
+    if not tolerance > 0:
+        raise ArgumentError("tolerance", f"must be above 0, got {tolerance:g}")
+    if not max_multiple > 1:
+        raise ArgumentError("max_multiple", f"must be above 1, got {max_multiple:g}")
+    for name in target_names or ():
+        if name.split("/")[0] not in cfg.indicator_names:
+            raise ArgumentError("target_names", f"unknown indicator in {name!r}; modelled: "
+                                f"{', '.join(cfg.indicator_names)}")
+    if not geos:
+        return geos
+    geomap = load_geomap(cfg)
+    geos = [region.name if (region := geomap.resolve(g)) else g for g in geos]
+    for geo in geos:
+        if geo not in scenario.geos:
+            raise ArgumentError("geos", f"{geo!r} is not in the scenario's geos {list(scenario.geos)}")
+    return geos
+
+
+@dataclass(frozen=True)
+class RequiredInvestment:
+    """The answers of ``required-investment`` (REQUIRED_COLUMNS), the P-against-multiple curves, and the run."""
+
+    table: pd.DataFrame
+    curves: pd.DataFrame
+    probability: float
+    draws: int
+    manifest: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def required_investment_study(calibrator: Calibrator, scenario: Scenario, inputs: Any, probability: float = 0.8,
+                              draws: int = 1000, seed: int | None = None, pillars: list[str] | None = None,
+                              geos: list[str] | None = None, target_names: list[str] | None = None,
+                              max_multiple: float = 10.0, tolerance: float = 0.01,
+                              runner: BatchRunner | None = None) -> RequiredInvestment:
+    """``required_investment`` of the targets of ``inputs`` (``pipeline.Inputs``) with its manifest; ``seed``
+    defaults to the scenario's. An ArgumentError when no evaluable target due in a projected year is selected."""
+    from dxsim.analyses.experiments import experiment_manifest
+
+    seed = scenario.settings.seed if seed is None else seed
+    table, curves = required_investment(calibrator, scenario, inputs.targets, probability, draws, seed, pillars,
+                                        geos, target_names, max_multiple, tolerance, runner)
+    if table.empty:
+        given = [name for name, value in (("target_names", target_names), ("geos", geos), ("pillars", pillars))
+                 if value]
+        problem = "no evaluable target due in a projected year matches (see target_probabilities.csv of a run)"
+        if not given:
+            raise InputError(inputs.targets_path, "", f"{problem.replace(' matches', '')} of scenario "
+                             f"{scenario.name!r}")
+        raise ArgumentError(given[0], problem)
+    manifest = experiment_manifest("required-investment", scenario, inputs, probability=probability, draws=draws,
+                                   seed=seed, max_multiple=max_multiple, tolerance=tolerance)
+    return RequiredInvestment(table, curves, probability, draws, manifest)
+
+
+def write_required_investment(result: RequiredInvestment, out: str | Path, charts: bool = True) -> Path:
+    """required_investment.csv, required_investment_curves.csv, manifest.json and (``charts``) a chart per geo,
+    atomically into ``out``; returns it."""
+    from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
+
+    out = Path(out)
+    with atomic_output_dir(out) as tmp:
+        write_csv(result.table[list(REQUIRED_COLUMNS)], tmp / "required_investment.csv")
+        write_csv(result.curves, tmp / "required_investment_curves.csv")
+        if charts:
+            from dxsim.outputs.policycharts import required_investment_charts
+
+            required_investment_charts(result.curves, result.table, result.probability, tmp / "charts")
+        write_json(result.manifest, tmp / "manifest.json")
+    return out
 
 
 def _left_out_rows(calibrator: Calibrator, scenario: Scenario, targets: pd.DataFrame, geo: str,

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,9 @@ import pandas as pd
 from dxsim.analyses.batches import BatchRunner
 from dxsim.analyses.experiments import Experiment
 from dxsim.analyses.factors import Factor, factors_toml, salib_problem
+from dxsim.core.calibrate import Calibrator
+from dxsim.errors import ArgumentError, InputError, unknown
+from dxsim.inputs.scenario import Scenario
 
 METHODS = ("sobol", "morris")
 CONF_LEVEL = 0.95
@@ -39,6 +44,7 @@ class SensitivityResult:
     evaluations: int
     seconds: float
     where: str
+    manifest: dict[str, Any] = field(default_factory=dict, compare=False)   # manifest.json (``sensitivity``)
 
 
 def sample(factors: tuple[Factor, ...], method: str, n: int, seed: int) -> np.ndarray:
@@ -106,6 +112,49 @@ def run_sensitivity(experiment: Experiment, method: str, n: int, seed: int,
                              factors, method, n, len(X), seconds, where)
 
 
+def samples_of(method: str, n: int | None) -> int:
+    """``n`` checked for ``method`` (an ArgumentError naming it), or its default: 256 Sobol base samples, 32 Morris
+    trajectories."""
+    if method not in METHODS:
+        raise ArgumentError("method", unknown("method", method, METHODS))
+    n = n or (256 if method == "sobol" else 32)
+    if method == "sobol" and n & (n - 1):
+        raise ArgumentError("n", f"Sobol sampling needs a power of two, got {n}")
+    return n
+
+
+def sensitivity(calibrator: Calibrator, scenario: Scenario, inputs: Any, method: str = "sobol",
+                n: int | None = None, factors: str | Path | None = None, draws: int = 1000, seed: int | None = None,
+                runner: BatchRunner | None = None, announce: Callable[[str], None] | None = None
+                ) -> SensitivityResult:
+    """A whole sensitivity study of ``scenario`` (``inputs``: ``pipeline.Inputs``): factors from the ``factors``
+    TOML file (default: ``factors.default_factors``), ``n`` Sobol base samples (a power of two, default 256) or
+    Morris trajectories (default 32), each evaluated with ``draws`` draws and ``seed`` (default: the scenario's);
+    ``announce`` is told the plan (evaluations, batches) before the evaluations start. With its manifest."""
+    from dxsim.analyses.batches import describe
+    from dxsim.analyses.experiments import build_experiment, experiment_manifest
+    from dxsim.analyses.factors import default_factors, load_factors
+    from dxsim.inputs.fingerprint import sha256_file
+
+    n = samples_of(method, n)
+    cfg = inputs.config
+    chosen = load_factors(factors, cfg, scenario) if factors else default_factors(cfg, scenario)
+    if len(chosen) < 2:
+        raise InputError(str(factors), "factors", "a sensitivity analysis needs at least two factors")
+    seed = scenario.settings.seed if seed is None else seed
+    experiment = build_experiment(calibrator, scenario, inputs.targets, chosen, draws, seed)
+    if announce is not None:
+        announce(f"{scenario.name}: {method}, {describe(len(sample(chosen, method, n, seed)), experiment.batch_size)}"
+                 f", {draws} draws, {len(experiment.outputs)} outputs")
+    result = run_sensitivity(experiment, method, n, seed, runner)
+    manifest = experiment_manifest(
+        "sensitivity", scenario, inputs,
+        factors_file={"file": str(factors), "sha256": sha256_file(factors)} if factors
+        else "default (dxsim.analyses.factors.default_factors)",
+        method=method, n=n, evaluations=result.evaluations, draws=draws, seed=seed, confidence_level=CONF_LEVEL)
+    return replace(result, manifest=manifest)
+
+
 def _at_scenario(experiment: Experiment) -> np.ndarray:
     """The outputs of the scenario as written (every factor left as the scenario has it)."""
     from dxsim.analyses.experiments import evaluate
@@ -134,11 +183,14 @@ def summary_text(result: SensitivityResult, top: int = 3) -> str:
     return "\n".join(lines)
 
 
-def write_sensitivity(result: SensitivityResult, out: Path, manifest: dict, charts: bool = True) -> None:
-    """sensitivity.csv, sensitivity_outputs.csv, factors.toml, manifest.json and (``charts``) one ranked bar
-    chart per analysed output, atomically."""
+def write_sensitivity(result: SensitivityResult, out: str | Path, manifest: dict | None = None,
+                      charts: bool = True) -> Path:
+    """sensitivity.csv, sensitivity_outputs.csv, factors.toml, manifest.json (default: the result's) and
+    (``charts``) one ranked bar chart per analysed output, atomically into ``out``; returns it."""
     from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
 
+    out = Path(out)
+    manifest = result.manifest if manifest is None else manifest
     with atomic_output_dir(out) as tmp:
         write_csv(result.table, tmp / "sensitivity.csv")
         write_csv(result.outputs, tmp / "sensitivity_outputs.csv")
@@ -148,3 +200,4 @@ def write_sensitivity(result: SensitivityResult, out: Path, manifest: dict, char
 
             sensitivity_charts(result, tmp / "charts")
         write_json(manifest, tmp / "manifest.json")
+    return out

@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return args.func(args)
         except ArgumentError as exc:             # a library argument, named as the option the user gave
-            raise as_option(exc) from None
+            raise as_option(exc, getattr(args, "option_names", {})) from None
     except InputError as exc:
         if debug:
             raise

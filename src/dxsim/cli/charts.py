@@ -9,7 +9,6 @@ from pathlib import Path
 
 from dxsim import progress
 from dxsim.cli import options as opt
-from dxsim.errors import InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="output folder (default: %(default)s)")
     c.add_argument("--format", **opt.FORMAT)
     c.add_argument("--lang", **opt.LANG)
-    c.set_defaults(func=cmd_compare)
+    c.set_defaults(func=cmd_compare, option_names={"folders": "RESULTS_DIR"})
 
     r = subparsers.add_parser("report", help="write a self-contained report.html (report.vi.html in Vietnamese)",
                               description="Write one self-contained HTML file (charts embedded, opens "
@@ -67,22 +66,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from dxsim.outputs.charts import read_run, render_compare
-    from dxsim.outputs.comparability import comparability_message
-    from dxsim.outputs.results import atomic_output_dir
+    from dxsim.facade import compare
 
     start = time.perf_counter()
-    if len(args.results) < 2:
-        raise InputError("dxsim compare", "RESULTS_DIR", "give at least two results folders to compare")
-    runs = [read_run(d) for d in args.results]
-    if warning := comparability_message([r.manifest for r in runs], [str(d) for d in args.results]):
-        print(f"dxsim: {warning}", file=sys.stderr)           # one line: the runs' differences include noise
-    common = [g for g in runs[0].geos if all(g in r.geos for r in runs[1:])]
-    if not common:
-        raise InputError(args.results[1], "", "shares no geo with " + str(args.results[0]))
-    with atomic_output_dir(args.out) as tmp:
-        files = render_compare(runs, tmp, lang=args.lang, formats=opt.formats(args.format))
-    print(f"wrote {len(files)} files to {args.out}/ in {time.perf_counter() - start:.1f} s")
+    result = compare(args.results, args.out, args.lang, opt.formats(args.format))
+    if result.warning:
+        print(f"dxsim: {result.warning}", file=sys.stderr)     # one line: the runs' differences include noise
+    print(f"wrote {len(result.files)} files to {args.out}/ in {time.perf_counter() - start:.1f} s")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from dxsim.errors import ArgumentError, InputError
@@ -71,10 +72,24 @@ def add_scale_out(p: argparse.ArgumentParser) -> None:
                    help="run batches on an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
 
 
-def as_option(exc: ArgumentError) -> InputError:
-    """A library error about an argument, named as the command line's option (``as_of`` -> ``--as-of``)."""
+def as_option(exc: ArgumentError, names: dict[str, str] | None = None) -> InputError:
+    """A library error about an argument, named as the command line's option: ``names[argument]`` where the
+    command names it otherwise (``geos`` -> ``--geo``), else ``as_of`` -> ``--as-of``."""
     source = CLI_SOURCE if exc.source == ArgumentError.SOURCE else exc.source
-    return InputError(source, "--" + exc.where.replace("_", "-"), exc.problem)
+    return InputError(source, (names or {}).get(exc.where) or "--" + exc.where.replace("_", "-"), exc.problem)
+
+
+def add_command(subparsers: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int],
+                summary: str, scenario: bool = False, option_names: dict[str, str] | None = None
+                ) -> argparse.ArgumentParser:
+    """A sub-command that runs ``func``, described in ``dxsim --help`` by ``summary`` and in its own --help by
+    ``func``'s docstring; its SCENARIO argument first with ``scenario``. ``option_names``: its options by the
+    library's argument names where they differ (``{"geos": "--geo"}``, for ``as_option``)."""
+    p = subparsers.add_parser(name, help=summary, description=" ".join((func.__doc__ or "").split()))
+    if scenario:
+        p.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
+    p.set_defaults(func=func, option_names=option_names or {})
+    return p
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -6,6 +6,8 @@ every series that no lever touches is identical. Read from the runs' ``manifest.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # (what, its place in manifest.json): what common random numbers need to be equal between runs
@@ -54,3 +56,33 @@ def _shown(value: Any) -> str:
     if value is None:
         return "not recorded"
     return value[:12] if isinstance(value, str) and len(value) == 64 else str(value)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The charts of ``compare_runs`` and the one-line warning when the runs are not comparable ('' when they are)."""
+
+    files: tuple[Path, ...]
+    warning: str
+
+
+def compare_runs(folders: Sequence[str | Path], out: str | Path, lang: str = "en",
+                 formats: Sequence[str] | None = None) -> Comparison:
+    """Draw the medians and 80% bands of two or more results folders together, per geo x headline indicator they
+    share, atomically into ``out`` (every format when ``formats`` is None)."""
+    from dxsim.errors import ArgumentError, InputError
+    from dxsim.outputs import style
+    from dxsim.outputs.charts import render_compare
+    from dxsim.outputs.results import atomic_output_dir
+    from dxsim.outputs.runtables import read_run
+
+    folders = [Path(f) for f in folders]
+    if len(folders) < 2:
+        raise ArgumentError("folders", "give at least two results folders to compare")
+    runs = [read_run(d) for d in folders]
+    warning = comparability_message([r.manifest for r in runs], [str(d) for d in folders])
+    if not any(all(g in r.geos for r in runs[1:]) for g in runs[0].geos):
+        raise InputError(folders[1], "", f"shares no geo with {folders[0]}")
+    with atomic_output_dir(out) as tmp:
+        files = render_compare(runs, tmp, lang=lang, formats=tuple(formats or style.FORMATS))
+    return Comparison(tuple(Path(out) / f.relative_to(tmp) for f in files), warning)
