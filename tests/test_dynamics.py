@@ -6,10 +6,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dxsim.analyses.forecast_asof import baseline_scenario
 from dxsim.core.calibrate import Calibrator
+from dxsim.core.design import design_matrix, layout
 from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified, warped_time
 from dxsim.core.ensemble import run_ensemble
 from dxsim.errors import InputError
@@ -101,3 +103,21 @@ def test_bad_dynamics_config_is_refused(root, tmp_path, line, field):
     (tmp_path / "config.toml").write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=field):
         load_config(tmp_path / "config.toml")
+
+
+def test_a_definition_with_its_own_speed_borrows_neither_the_anchors_speed_nor_its_damping(cfg, calibrator):
+    spec = cfg.indicator("digital_economy_grdp_share")
+    assert spec.definition("gso_method").own_speed
+    geos = calibrator.geos_
+    t0 = cfg.reference_year + spec.reading_month / 12.0
+    points = pd.DataFrame({"geo": ["vietnam", "vietnam"], "definition": ["mic_method", "gso_method"],
+                           "time": [t0 + 3.0, t0 + 3.0], "year": [2025, 2025]})
+    X = design_matrix(spec, geos, points, t0, cfg.aggregates, damping=0.7)
+    col = layout(spec, len(geos)).slope_offset_col("gso_method")
+    assert X[0, 1] == pytest.approx(warped_time(3.0, 0.7)) and X[0, col] == 0.0     # the anchor: damped speed
+    assert X[1, 1] == 0.0 and X[1, col] == pytest.approx(3.0)                         # GSO: its own, constant
+    # the GSO series' 2030 median sits above its 2025 one: the ministry series' damping does not flatten it
+    ens = run_ensemble(calibrator, [baseline_scenario(("vietnam",), 2030, DRAWS, 3)], DRAWS, 3)
+    series = ("digital_economy_grdp_share", "gso_method")
+    gso = [np.median(ens.series_draws(y, "vietnam", series)) for y in (2025, 2030)]
+    assert gso[1] > gso[0] + 0.3

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dxsim.core import fit_tables
-from dxsim.core.design import Design, break_definitions, build_design
+from dxsim.core.design import Design, break_definitions, build_design, own_speed_definitions
 from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified
 from dxsim.core.jumpoff import filter_states, sample_shift
 from dxsim.core.merged_readings import merged_weights, split_merged, with_merged_readings
@@ -64,7 +64,8 @@ class Calibrator:
                 slope_offsets=tuple(d.name for d in spec.definitions[1:] if d.slope_offset is not None),
                 t0=t0, hyper_map=hyper_map, hypers=hypers,
                 means=np.stack([m for m, _ in parts]), roots=np.stack([r for _, r in parts]),
-                break_offsets=tuple(break_definitions(spec)), damping=damping, damping_weights=weights, **states)
+                break_offsets=tuple(break_definitions(spec)), damping=damping, damping_weights=weights,
+                own_speeds=own_speed_definitions(spec), **states)
         self.posteriors_ = posteriors
         return self
 
@@ -200,8 +201,9 @@ class Calibrator:
             # the line the readings were fitted to: a province's reading of a centred definition is the centre's
             on = np.where(province, gi[centre], np.arange(len(self.geos_))) if centre else np.arange(len(self.geos_))
             when = np.nan_to_num(post.state_time[:, t], nan=post.t0)[None, :] - post.t0
+            damping = 1.0 if dfn in post.own_speeds else post.damping_of_draws(draws)[:, None]   # own: constant
             line = path_z(levels[i][:, on] + offsets[i][:, [j]], slopes[i][:, on] + slope_offsets[i][:, [j]], when,
-                          post.damping_of_draws(draws)[:, None])
+                          damping)
             jump_time = self.data_through_.indicator[name] + spec.reading_month / 12.0
             out[:, :, k] = sample_shift(post.state_mean[parts, :, t], post.state_var[parts, :, t],
                                         post.state_gain[parts, :, t], line, post.state_time[:, t], jump_time,

@@ -3,8 +3,10 @@
 Every reading is linear in the parameters (columns: ``model.Layout``),
     y_j = level_nat + d_level_g + (slope_nat + d_slope_g + slope_offset_def) W(t_j - t0) + offset_def
           [+ break_offset_def before a method break] + e_j,
-with W the damped slope's warped time (``dynamics.warped_time``; W(s) = s without damping). ``design_matrix``
-gives the rows (the linear predictor at any points), ``build_design`` the readings' design with its priors.
+where a definition with a speed of its own (``own_slope``) has its own constant national speed in place of
+slope_nat + slope_offset_def (and W(s) = s), and W is the damped slope's warped time (``dynamics.warped_time``;
+W(s) = s without damping). ``design_matrix`` gives the rows (the linear predictor at any points),
+``build_design`` the readings' design with its priors.
 """
 
 from __future__ import annotations
@@ -80,7 +82,13 @@ def layout(spec: IndicatorSpec, n_geos: int) -> Layout:
     """The parameter layout of ``spec`` over ``n_geos`` geos."""
     return Layout(n_geos, tuple(d.name for d in spec.definitions[1:]),
                   tuple(d.name for d in spec.definitions[1:] if d.slope_offset is not None),
-                  tuple(break_definitions(spec)))
+                  tuple(break_definitions(spec)), own_speed_definitions(spec))
+
+
+def own_speed_definitions(spec: IndicatorSpec) -> tuple[str, ...]:
+    """Definitions with a speed of their own (``own_slope``): their readings do not load the anchor's national
+    slope, their slope-offset column is their national speed."""
+    return tuple(d.name for d in spec.definitions[1:] if d.own_speed)
 
 
 def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFrame, t0: float,
@@ -99,7 +107,7 @@ def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFra
     # a point's year: its ``year`` column, else from its time (year + month/12, month 1-12)
     years = points["year"].to_numpy() if "year" in points else np.ceil(points["time"].to_numpy(float)) - 1
     X[:, 0] = 1.0
-    X[:, 1] = dt
+    X[:, 1] = np.where(points["definition"].isin(lay.own_speeds).to_numpy(bool), 0.0, dt)
     pairs = pd.DataFrame({"geo": points["geo"].to_numpy(object), "dfn": points["definition"].to_numpy(object)})
     for (geo, dfn), rows in pairs.groupby(["geo", "dfn"], sort=False).indices.items():   # few pairs, many rows
         g = centre[dfn] if dfn in centre and geo not in not_province else gi[geo]
@@ -114,7 +122,11 @@ def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFra
             X[rows[years[rows] < spec.definition(dfn).break_year], lay.break_col(dfn)] = 1.0
     if damping != 1.0:      # a damped slope: the slope columns carry warped time (dynamics.warped_time)
         cols = lay.speed_cols()
-        X[:, cols] = np.where(X[:, cols] != 0, warped_time(dt, damping)[:, None], 0.0)
+        # a definition with a speed of its own keeps it constant: the damping is estimated on the anchor's
+        # readings and is not lent to a series that moves at another speed
+        damped = ~points["definition"].isin(lay.own_speeds).to_numpy(bool)
+        warp = np.where(damped, warped_time(dt, damping), dt)
+        X[:, cols] = np.where(X[:, cols] != 0, warp[:, None], 0.0)
     return X
 
 

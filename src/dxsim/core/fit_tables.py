@@ -64,7 +64,8 @@ def parameter_table(calibrator: Calibrator) -> pd.DataFrame:
                  + [("level_deviation", g, "") for g in post.geos[1:]]
                  + [("slope_deviation", g, "") for g in post.geos[1:]]
                  + [("definition_offset", "", d) for d in post.offsets]
-                 + [("definition_slope_offset", "", d) for d in post.slope_offsets]
+                 + [("definition_own_slope" if d in post.own_speeds else "definition_slope_offset", "", d)
+                    for d in post.slope_offsets]
                  + [("definition_break_offset", "", d) for d in post.break_offsets])
         n_obs = calibrator.observations_[calibrator.observations_["indicator"] == spec.name]["geo"].value_counts()
         for k, (param, geo, dfn) in enumerate(names):

@@ -58,12 +58,14 @@ def path_z(level: np.ndarray, slope: np.ndarray, dt: np.ndarray, damping: np.nda
 class Layout:
     """Columns of one indicator's parameter vector: [level_nat, slope_nat, d_level (G-1), d_slope (G-1),
     offsets (O), slope offsets (S), break offsets (B)]; geos with the nation first (its deviations are zero by
-    definition), offsets for every definition but the anchor."""
+    definition), offsets for every definition but the anchor. A slope offset of a definition in ``own_speeds``
+    is that definition's whole national speed (its readings do not load the anchor's national slope)."""
 
     n_geos: int
     offsets: tuple[str, ...]
     slope_offsets: tuple[str, ...] = ()
     breaks: tuple[str, ...] = ()
+    own_speeds: tuple[str, ...] = ()
 
     @property
     def n_params(self) -> int:
@@ -94,7 +96,9 @@ class Layout:
 
     def split(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Parameter vectors (.., P) -> level (.., G), slope (.., G) per geo (nation + deviation), offset and
-        slope offset (.., 1 + O) per definition (zeros for the anchor, then ``offsets`` order)."""
+        slope offset (.., 1 + O) per definition (zeros for the anchor, then ``offsets`` order). A geo's speed on a
+        definition is always its slope plus the definition's slope offset: for a definition with a speed of its
+        own the slope offset returned is that speed minus the anchor's national slope."""
         G, O = self.n_geos, len(self.offsets)
         zero = np.zeros(beta.shape[:-1] + (1,))
         level = beta[..., [0]] + np.concatenate([zero, beta[..., 2:G + 1]], axis=-1)
@@ -102,7 +106,8 @@ class Layout:
         offset = np.concatenate([zero, beta[..., 2 * G:2 * G + O]], axis=-1)
         slope_offset = np.zeros_like(offset)
         for name in self.slope_offsets:
-            slope_offset[..., 1 + self.offsets.index(name)] = beta[..., self.slope_offset_col(name)]
+            own = beta[..., self.slope_offset_col(name)]
+            slope_offset[..., 1 + self.offsets.index(name)] = own - beta[..., 1] if name in self.own_speeds else own
         return level, slope, offset, slope_offset
 
 

@@ -60,6 +60,7 @@ class IndicatorPosterior:
     state_var: np.ndarray | None = None
     state_gain: np.ndarray | None = None       # (H, G, tracks) weight of the readings in state_mean
     state_time: np.ndarray | None = None
+    own_speeds: tuple[str, ...] = ()           # slope offsets that are a definition's own speed (model.Layout)
 
     def damping_of_draws(self, draws: int) -> np.ndarray:
         """(draws,) damping factor; draw i uses mixture part i % H, as ``sample``."""
@@ -76,7 +77,7 @@ class IndicatorPosterior:
 
     @property
     def layout(self) -> Layout:
-        return Layout(len(self.geos), self.offsets, self.slope_offsets, self.break_offsets)
+        return Layout(len(self.geos), self.offsets, self.slope_offsets, self.break_offsets, self.own_speeds)
 
     def sample(self, draws: int, rng: np.random.Generator
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

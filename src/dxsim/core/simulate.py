@@ -98,6 +98,10 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             own_offset[province, j] += params.level[:, c, i] - level[province, i] + dev[..., 0]
             own_slope[province, j] += params.slope[:, c, i] - slope[province, i] + dev[..., 1]
     own_speed = np.maximum(own_slope, 0.0)
+    # a definition with a speed of its own keeps it constant (design.design_matrix): its time is not warped
+    own_constant = np.array([cfg.indicator(params.series[k][0]).definition(params.series[k][1]).own_speed
+                             for k in own], bool) & damped
+    own_wdt = np.where(own_constant[None, :, None], dt[:, own_ind, None], wdt[:, own_ind])   # (Y, n_own, D)
     own_paths = np.empty((Y, S, G, len(own), D), dtype=path_dtype)
     z_own = np.empty((S, G, len(own), D))
 
@@ -125,7 +129,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
         if year <= first_step:
             z[...] = level + slope * wdt[y]
-            z_own[...] = level[:, own_ind] + own_slope * wdt[y][own_ind] + own_offset
+            z_own[...] = level[:, own_ind] + own_slope * own_wdt[y] + own_offset
             start_state(year)
             z_paths[y], own_paths[y] = z, z_own
             continue
@@ -175,7 +179,10 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             z_own += own_sp
         else:
             for j, i in enumerate(own_ind):                # few own series: no fancy-indexed copy of mult
-                z_own[:, :, j] += np.multiply(own_sp[..., j, :], mult[:, :, i], out=own_step)
+                step = np.multiply(own_sp[..., j, :], mult[:, :, i], out=own_step)
+                if own_constant[j]:                        # undo the anchor's damping: a constant own speed
+                    step /= wdt[y, i] - wdt[y - 1, i]
+                z_own[:, :, j] += step
             z += np.multiply(mult, sp, out=mult)           # mult is set again next year
         if dslope is not None:
             dslope += shock_sd * slope_rng.standard_normal((all_geos, I, D))[noise_geos]
@@ -192,7 +199,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             if dslope is not None:
                 dslope[:, :, fitted] = 0.0
             mine = fitted[own_ind]
-            z_own[:, :, mine] = (level[:, own_ind[mine]] + own_slope[:, mine] * wdt[y][own_ind[mine]]
+            z_own[:, :, mine] = (level[:, own_ind[mine]] + own_slope[:, mine] * own_wdt[y][mine]
                                  + own_offset[:, mine])[None]
             start_state(year)
         z_paths[y], own_paths[y] = z, z_own

@@ -54,6 +54,9 @@ class DefinitionSpec:
     # Pooling centre of this definition: a province's value is this aggregate geo's path plus the province's
     # deviation (e.g. full-process dossiers of a province pool towards the provincial bloc, not the nation).
     centre: str = ""
+    # A speed of its own (key ``own_slope``): ``slope_offset`` is then the definition's whole national speed,
+    # constant, not an offset from the anchor's (neither the anchor's speed nor its damping is borrowed).
+    own_speed: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,17 +199,21 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
     definitions = []
     for dname in [anchor] + [k for k in defs_table.table if k != anchor]:
         d = defs_table.sub(dname)
-        d.allow_only({"ceiling", "offset", "slope_offset", "note", "break_year", "break_offset", "centre"})
+        d.allow_only({"ceiling", "offset", "slope_offset", "own_slope", "note", "break_year", "break_offset",
+                      "centre"})
         ceiling = d.number("ceiling", lo=0, hi=100, strict_lo=True)
         if dname == anchor:
-            for key in ("offset", "slope_offset", "centre"):
+            for key in ("offset", "slope_offset", "own_slope", "centre"):
                 if d.has(key):
                     raise d.error(key, "the anchor definition has no offset" if key != "centre"
                                   else "the anchor definition is pooled towards the nation")
             offset = slope_offset = None
         else:
             offset = _normal(d, "offset")
-            slope_offset = _normal(d, "slope_offset") if d.has("slope_offset") else None
+            if d.has("slope_offset") and d.has("own_slope"):
+                raise d.error("own_slope", "give slope_offset (anchor's speed + offset) or own_slope, not both")
+            speed_key = "own_slope" if d.has("own_slope") else "slope_offset"
+            slope_offset = _normal(d, speed_key) if d.has(speed_key) else None
         break_year = d.integer("break_year", lo=2000, hi=2100) if d.has("break_year") else None
         if (break_year is None) != (not d.has("break_offset")):
             raise d.error("break_offset" if break_year is not None else "break_year",
@@ -216,7 +223,7 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
         if centre and slope_offset is None:
             raise d.error("centre", "a definition pooled towards an aggregate needs a slope_offset (its own speed)")
         definitions.append(DefinitionSpec(dname, ceiling, offset, slope_offset, d.raw("note", ""),
-                                          break_year, break_offset, centre))
+                                          break_year, break_offset, centre, d.has("own_slope")))
     excluded = f.sub("excluded_definitions")
     for k, v in excluded.table.items():
         if not isinstance(v, str):
