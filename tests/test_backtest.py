@@ -311,9 +311,18 @@ def test_backtest_judges_the_reading_forecast_on_each_baselines_points(backtest_
                      & (coverage["history"] == "any") & (coverage["level"] == 80)].iloc[0]
     assert total["n"] == (scores["method"] == "dxsim_reading").sum()
     assert total["inside"] == scores.loc[scores["method"] == "dxsim_reading", "covered_80"].sum()
-    split = coverage[(coverage["method"] == "dxsim_reading") & (coverage["level"] == 80)
-                     & (coverage["history"] != "any") & (coverage["horizon"] != "all")]
-    assert split["n"].sum() == total["n"]
+    cells = coverage[(coverage["method"] == "dxsim_reading") & (coverage["level"] == 80)
+                     & (coverage["horizon"] != "all")].groupby("history")["n"].sum()
+    assert cells["yes"] + cells["no"] == total["n"]
+    assert cells["pooled"] + cells["prior"] == cells["no"]          # "no" history split by what it rests on
+    # own readings <=> history; prior <=> no geo had a reading of the definition at the origin
+    reading = scores[scores["method"] == "dxsim_reading"]
+    assert ((reading["evidence"] == "own") == (reading["n_history"] > 0)).all()
+    for (origin, ind, dfn), part in reading.groupby(["origin", "indicator", "definition"]):
+        earlier = scores[(scores["origin"] < origin) & (scores["indicator"] == ind) & (scores["definition"] == dfn)
+                         & (scores["year"] <= origin)]
+        if len(earlier):       # a reading scored from an earlier origin and dated by this one: the definition is seen
+            assert (part["evidence"] != "prior").all()
 
 
 def test_a_reading_at_the_ceiling_is_inside_the_reading_forecast(backtest_dir, calibrator, cfg):

@@ -11,7 +11,8 @@ own points, since a baseline also forecasts the reading.
   ``verdict`` applies the acceptance rule: with >= ``MIN_POINTS`` points dxsim must have the lower mean; with
   fewer, the interval must include zero (the data cannot tell them apart) and the point estimate favour dxsim.
 - ``coverage_table``: the share of readings inside dxsim's central 50/80/95% intervals, by horizon group
-  (1, 2-3, 4+) and by whether the series had a reading at the origin, with the 95% band of that share for a
+  (1, 2-3, 4+) and by whether the series had a reading at the origin (readings without: also split into
+  ``pooled`` and ``prior``, ``HISTORY_GROUPS``), with the 95% band of that share for a
   calibrated forecast (binomial(n, level) 2.5% and 97.5% quantiles, divided by n).
 """
 
@@ -28,6 +29,9 @@ MIN_POINTS = 20
 READING = "dxsim_reading"
 HORIZON_GROUPS = (("1", 1, 1), ("2-3", 2, 3), ("4+", 4, 99), ("all", 1, 99))
 LEVELS = (50, 80, 95)
+# "no" history split by what the forecast rests on (core/evidence.py): "pooled", other geos' readings of the
+# definition; "prior", no reading of the definition anywhere at the origin (a prior-only forecast)
+HISTORY_GROUPS = ("yes", "no", "pooled", "prior", "any")
 PAIRED_COLUMNS = ("indicator", "baseline", "n", "dxsim_reading_crps", "baseline_crps", "difference",
                   "difference_lo90", "difference_hi90", "verdict")
 COVERAGE_COLUMNS = ("method", "horizon", "history", "level", "n", "inside", "coverage", "band_lo", "band_hi",
@@ -87,12 +91,15 @@ def coverage_table(scores: pd.DataFrame, methods: tuple[str, ...] = ("dxsim", RE
     """Coverage of the central intervals by horizon group and history, with the binomial band."""
     rows = []
     history = np.where(scores["n_history"] > 0, "yes", "no")
+    evidence = scores["evidence"].to_numpy(object) if "evidence" in scores else history
     for method in methods:
         for label, lo_h, hi_h in HORIZON_GROUPS:
-            for hist in ("yes", "no", "any"):
+            for hist in HISTORY_GROUPS:
                 keep = (scores["method"] == method) & scores["horizon"].between(lo_h, hi_h)
-                if hist != "any":
+                if hist in ("yes", "no"):
                     keep &= history == hist
+                elif hist != "any":
+                    keep &= evidence == hist
                 part = scores[keep]
                 for level in LEVELS:
                     inside = int(part[f"covered_{level}"].sum())

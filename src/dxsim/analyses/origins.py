@@ -31,6 +31,7 @@ from dxsim.analyses.forecast_asof import (
 from dxsim.analyses.scoring import covered, crps_samples, log_score, pit, quasi_levels
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.ensemble import run_ensemble
+from dxsim.core.evidence import evidence_of
 from dxsim.core.merged_readings import split_merged
 from dxsim.core.model import reading_share, share_to_z
 from dxsim.core.paths import Ensemble
@@ -45,7 +46,7 @@ QUASI_SAMPLES = 1000                  # quantile levels per baseline forecast
 INTERVALS = (0.5, 0.8, 0.95)
 METHODS = ("dxsim", "dxsim_reading") + BASELINES
 SCORE_COLUMNS = ("method", "origin", "row", "geo", "indicator", "definition", "year", "period", "time",
-                 "horizon", "value", "n_history", "median", "lo80", "hi80", "lo95", "hi95", "abs_error",
+                 "horizon", "value", "n_history", "evidence", "median", "lo80", "hi80", "lo95", "hi95", "abs_error",
                  "covered_50", "covered_80", "covered_95", "crps", "log_score", "pit")
 
 
@@ -164,9 +165,11 @@ def score_origin(inputs: Inputs, origin: int, draws: int = DEFAULT_DRAWS, seed: 
     for (geo, ind, dfn), rows in later.groupby(SERIES_KEY, sort=True):
         when = rows["time"].to_numpy(float)
         mine = (fit.history["geo"] == geo) & (fit.history["indicator"] == ind) & (fit.history["definition"] == dfn)
+        evidence = evidence_of(fit.history, [geo], [ind], [dfn])[0]      # own, pooled or prior at the origin
         info = [{"origin": origin, "row": int(i) + 1, "geo": geo, "indicator": ind, "definition": dfn,
                  "year": int(r.year), "period": r.period, "time": float(r.time),
-                 "horizon": int(r.year) - origin, "value": float(r.value), "n_history": int(mine.sum())}
+                 "horizon": int(r.year) - origin, "value": float(r.value), "n_history": int(mine.sum()),
+                 "evidence": evidence}
                 for i, r in zip(rows.index, rows.itertuples(), strict=True)]
         latent = draws_at(fit.ensemble, cfg, geo, ind, dfn, when)
         noisy = np.stack([with_measurement_noise(cfg, fit.calibrator, ind, dfn, latent[j],

@@ -11,6 +11,9 @@ Targets that are not evaluable get an empty ``evidence``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import numpy as np
 import pandas as pd
 
 EVIDENCE = ("own", "pooled", "prior")
@@ -20,15 +23,15 @@ def target_evidence(used: pd.DataFrame, targets: pd.DataFrame) -> pd.Series:
     """``evidence`` per row of ``targets`` (columns geo, indicator, definition or, where present, evaluated_as:
     the definition the probability is about; evaluable) from the readings the fit used (``used``: columns geo,
     indicator, definition). A mapped target's own assumption is in its ``assumption`` column."""
+    about = targets["evaluated_as"] if "evaluated_as" in targets else targets["definition"]
+    out = evidence_of(used, targets["geo"], targets["indicator"], about)
+    return pd.Series(np.where(targets["evaluable"].to_numpy(bool), out, ""), index=targets.index, name="evidence")
+
+
+def evidence_of(used: pd.DataFrame, geo: Iterable[str], indicator: Iterable[str],
+                definition: Iterable[str]) -> list[str]:
+    """``own``, ``pooled`` or ``prior`` for each (geo, indicator, definition) given the readings ``used``."""
     own = set(zip(used["geo"], used["indicator"], used["definition"], strict=True))
     seen = set(zip(used["indicator"], used["definition"], strict=True))
-    out = []
-    about = targets["evaluated_as"] if "evaluated_as" in targets else targets["definition"]
-    for geo, ind, dfn, ok in zip(targets["geo"], targets["indicator"], about, targets["evaluable"], strict=True):
-        if not ok:
-            out.append("")
-        elif (geo, ind, dfn) in own:
-            out.append("own")
-        else:
-            out.append("pooled" if (ind, dfn) in seen else "prior")
-    return pd.Series(out, index=targets.index, name="evidence")
+    return ["own" if (g, i, d) in own else "pooled" if (i, d) in seen else "prior"
+            for g, i, d in zip(geo, indicator, definition, strict=True)]
