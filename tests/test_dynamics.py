@@ -121,3 +121,13 @@ def test_a_definition_with_its_own_speed_borrows_neither_the_anchors_speed_nor_i
     series = ("digital_economy_grdp_share", "gso_method")
     gso = [np.median(ens.series_draws(y, "vietnam", series)) for y in (2025, 2030)]
     assert gso[1] > gso[0] + 0.3
+
+
+def test_own_slope_and_slope_offset_together_are_refused(root, tmp_path):
+    text = (root / "calibration" / "config.toml").read_text(encoding="utf-8")
+    own = 'own_slope = { mean = 0.0, sd = 0.5 }'
+    assert own in text
+    (tmp_path / "config.toml").write_text(text.replace(own, own + "\nslope_offset = { mean = 0.0, sd = 0.3 }"),
+                                          encoding="utf-8")
+    with pytest.raises(InputError, match="own_slope"):
+        load_config(tmp_path / "config.toml")
