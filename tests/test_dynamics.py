@@ -110,12 +110,15 @@ def test_a_definition_with_its_own_speed_borrows_neither_the_anchors_speed_nor_i
     assert spec.definition("gso_method").own_speed
     geos = calibrator.geos_
     t0 = cfg.reference_year + spec.reading_month / 12.0
-    points = pd.DataFrame({"geo": ["vietnam", "vietnam"], "definition": ["mic_method", "gso_method"],
-                           "time": [t0 + 3.0, t0 + 3.0], "year": [2025, 2025]})
+    points = pd.DataFrame({"geo": ["vietnam", "vietnam", "lang_son", "lang_son"],
+                           "definition": ["mic_method", "gso_method"] * 2, "time": [t0 + 3.0] * 4, "year": [2025] * 4})
     X = design_matrix(spec, geos, points, t0, cfg.aggregates, damping=0.7)
-    col = layout(spec, len(geos)).slope_offset_col("gso_method")
+    lay = layout(spec, len(geos))
+    col, g = lay.slope_offset_col("gso_method"), geos.index("lang_son")
     assert X[0, 1] == pytest.approx(warped_time(3.0, 0.7)) and X[0, col] == 0.0     # the anchor: damped speed
     assert X[1, 1] == 0.0 and X[1, col] == pytest.approx(3.0)                         # GSO: its own, constant
+    # a province keeps its level deviation on GSO but moves at the national GSO speed (no MIC slope deviation)
+    assert X[3, 1 + g] == 1.0 and X[3, len(geos) + g] == 0.0 and X[2, len(geos) + g] != 0.0
     # the GSO series' 2030 median sits above its 2025 one: the ministry series' damping does not flatten it
     ens = run_ensemble(calibrator, [baseline_scenario(("vietnam",), 2030, DRAWS, 3)], DRAWS, 3)
     series = ("digital_economy_grdp_share", "gso_method")

@@ -201,9 +201,10 @@ class Calibrator:
             # the line the readings were fitted to: a province's reading of a centred definition is the centre's
             on = np.where(province, gi[centre], np.arange(len(self.geos_))) if centre else np.arange(len(self.geos_))
             when = np.nan_to_num(post.state_time[:, t], nan=post.t0)[None, :] - post.t0
-            damping = 1.0 if dfn in post.own_speeds else post.damping_of_draws(draws)[:, None]   # own: constant
-            line = path_z(levels[i][:, on] + offsets[i][:, [j]], slopes[i][:, on] + slope_offsets[i][:, [j]], when,
-                          damping)
+            own = dfn in post.own_speeds       # a speed of its own: the nation's, constant (design.design_matrix)
+            speed = slopes[i][:, [0] if own else on] + slope_offsets[i][:, [j]]
+            damping = 1.0 if own else post.damping_of_draws(draws)[:, None]
+            line = path_z(levels[i][:, on] + offsets[i][:, [j]], speed, when, damping)
             jump_time = self.data_through_.indicator[name] + spec.reading_month / 12.0
             out[:, :, k] = sample_shift(post.state_mean[parts, :, t], post.state_var[parts, :, t],
                                         post.state_gain[parts, :, t], line, post.state_time[:, t], jump_time,

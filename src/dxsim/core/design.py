@@ -113,7 +113,8 @@ def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFra
         g = centre[dfn] if dfn in centre and geo not in not_province else gi[geo]
         if g > 0:
             X[rows, 1 + g] = 1.0
-            X[rows, G + g] = dt[rows]
+            if dfn not in lay.own_speeds:      # a speed of its own is the nation's: no geo deviation from it
+                X[rows, G + g] = dt[rows]
         if dfn != spec.anchor:
             X[rows, lay.offset_col(dfn)] = 1.0
         if dfn in lay.slope_offsets:

@@ -87,6 +87,11 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     own_ind = series_ind[list(own)]
     own_offset = np.broadcast_to(params.offset.T[list(own)], (G, len(own), D)).copy()   # (G, n_own, D)
     own_slope = slope[:, own_ind] + params.slope_offset.T[list(own)]              # (G, n_own, D)
+    # a definition with a speed of its own (design.design_matrix): every geo moves at the national own speed
+    own_flag = np.array([cfg.indicator(params.series[k][0]).definition(params.series[k][1]).own_speed
+                         for k in own], bool)
+    mine = np.array(own, dtype=int)[own_flag]
+    own_slope[:, own_flag] = (params.slope[:, 0, own_ind[own_flag]] + params.slope_offset[:, mine]).T
     # A definition pooled towards an aggregate (its ``centre``): a province's path is the centre's plus the
     # province's own pooled deviation (level and slope), in place of its deviation from the nation.
     province = np.array([g not in (params.geos[0], *cfg.aggregates) for g in geos])
@@ -99,8 +104,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             own_slope[province, j] += params.slope[:, c, i] - slope[province, i] + dev[..., 1]
     own_speed = np.maximum(own_slope, 0.0)
     # a definition with a speed of its own keeps it constant (design.design_matrix): its time is not warped
-    own_constant = np.array([cfg.indicator(params.series[k][0]).definition(params.series[k][1]).own_speed
-                             for k in own], bool) & damped
+    own_constant = own_flag & damped
     own_wdt = np.where(own_constant[None, :, None], dt[:, own_ind, None], wdt[:, own_ind])   # (Y, n_own, D)
     own_paths = np.empty((Y, S, G, len(own), D), dtype=path_dtype)
     z_own = np.empty((S, G, len(own), D))
