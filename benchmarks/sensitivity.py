@@ -25,7 +25,7 @@ from dxsim.analyses.experiments import build_experiment
 from dxsim.analyses.factors import default_factors
 from dxsim.analyses.sensitivity import run_sensitivity, sample
 from dxsim.core.calibrate import Calibrator
-from dxsim.core.ensemble import run_ensemble
+from dxsim.core.ensemble import run_ensemble, sample_run
 from dxsim.core.targets import target_met
 from dxsim.inputs.observations import known_geos
 from dxsim.inputs.scenario import load_scenario
@@ -44,7 +44,8 @@ def main() -> None:
     scenario = load_scenario("scenarios/baseline.toml", cfg, known_geos(cfg))
     calibrator = Calibrator(cfg).fit(inputs.observations)
     factors = default_factors(cfg, scenario)[:10]
-    experiment = build_experiment(calibrator, scenario, inputs.targets, factors, args.draws, args.seed)
+    experiment = build_experiment(calibrator, scenario, inputs.targets, factors,
+                                  sample_run(calibrator, args.draws, args.seed, scenario))
     n_eval = len(sample(factors, "sobol", args.n, args.seed))
     print(f"Sobol: {len(factors)} factors, N = {args.n}: {n_eval} evaluations x {args.draws} draws x "
           f"{len(scenario.geos)} geos ({', '.join(scenario.geos)}), {len(experiment.outputs)} outputs; "

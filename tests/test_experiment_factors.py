@@ -13,7 +13,7 @@ import pytest
 
 from dxsim.analyses.experiments import build_experiment, simulate_variants
 from dxsim.analyses.factors import Factor
-from dxsim.core.ensemble import run_ensemble
+from dxsim.core.ensemble import run_ensemble, sample_run
 from dxsim.inputs.observations import known_geos
 from dxsim.inputs.scenario import load_scenario
 
@@ -28,7 +28,8 @@ def scenario(cfg, root):
 
 def _experiment(calibrator, scenario, factors):
     """An experiment without outputs: the tests read its ensemble."""
-    return build_experiment(calibrator, scenario, pd.DataFrame(), factors, DRAWS, SEED, outputs=(pd.DataFrame(), ()))
+    samples = sample_run(calibrator, DRAWS, SEED, scenario)
+    return build_experiment(calibrator, scenario, pd.DataFrame(), factors, samples, outputs=(pd.DataFrame(), ()))
 
 
 def test_damping_multiplies_the_speed_h_years_after_the_jump_off_by_d_to_the_h(calibrator, cfg, scenario):

@@ -10,6 +10,7 @@ from dxsim.analyses.experiments import build_experiment
 from dxsim.analyses.factors import Factor
 from dxsim.analyses.required_investment import required_investment
 from dxsim.analyses.sensitivity import run_sensitivity
+from dxsim.core.ensemble import sample_run
 from dxsim.pipeline import run_scenario
 
 DRAWS, SEED = 40, 3
@@ -38,7 +39,7 @@ def test_every_due_target_of_a_run_is_an_output(calibrator, inputs, root):
 
     scen = run.scenario
     factors = (Factor("invest_broadband", "investment", 0.5, 2.0, "log_uniform", pillar="broadband"),)
-    exp = build_experiment(calibrator, scen, inputs.targets, factors, DRAWS, SEED)
+    exp = build_experiment(calibrator, scen, inputs.targets, factors, sample_run(calibrator, DRAWS, SEED, scen))
     result = run_sensitivity(exp, "morris", 2, SEED)
     outs = result.outputs[result.outputs["kind"] == "probability"]
     assert _keys(outs, "definition", "year") == want

@@ -19,7 +19,7 @@ from dxsim.analyses.experiments import build_experiment, evaluate
 from dxsim.analyses.factors import Factor, default_factors, factors_toml, load_factors
 from dxsim.analyses.sensitivity import analyse, run_sensitivity, sample
 from dxsim.cli import main
-from dxsim.core.ensemble import run_ensemble
+from dxsim.core.ensemble import run_ensemble, sample_run
 from dxsim.core.targets import target_met
 from dxsim.inputs.observations import known_geos
 from dxsim.inputs.scenario import load_scenario
@@ -54,7 +54,7 @@ def test_neutral_variant_is_the_run(calibrator, cfg, inputs, root):
     programmes included."""
     scen = load_scenario(root / "scenarios" / "long_an_programmes.toml", cfg, known_geos(cfg))
     factors = default_factors(cfg, scen)
-    exp = build_experiment(calibrator, scen, inputs.targets, factors, DRAWS, SEED)
+    exp = build_experiment(calibrator, scen, inputs.targets, factors, sample_run(calibrator, DRAWS, SEED, scen))
     got = evaluate(exp, np.full((2, len(factors)), np.nan))
     ens = run_ensemble(calibrator, [scen], DRAWS, SEED)
     _, met = target_met(ens, cfg, exp.targets)
@@ -62,9 +62,15 @@ def test_neutral_variant_is_the_run(calibrator, cfg, inputs, root):
     np.testing.assert_array_equal(got[0], got[1])
 
 
+def _synthetic_experiment(calibrator, scenario):
+    """The experiment of ``scenario`` with the synthetic targets and ``FACTORS``, on the run's samples of SEED."""
+    return build_experiment(calibrator, scenario, synthetic_targets(), FACTORS, sample_run(calibrator, DRAWS, SEED,
+                                                                                           scenario))
+
+
 def test_variants_equal_separate_runs(calibrator, cfg, scenario):
     """A variant in a batch gives what the same levers give as a scenario of its own (common random numbers)."""
-    exp = build_experiment(calibrator, scenario, synthetic_targets(), FACTORS, DRAWS, SEED)
+    exp = _synthetic_experiment(calibrator, scenario)
     X = np.array([[1.5, np.nan, np.nan], [np.nan, 0.7, np.nan], [2.0, 2.0, np.nan]])
     got = evaluate(exp, X)
     for row, x in zip(got, X, strict=True):
@@ -77,7 +83,7 @@ def test_variants_equal_separate_runs(calibrator, cfg, scenario):
 
 
 def test_batches_do_not_change_results(calibrator, scenario, monkeypatch):
-    exp = build_experiment(calibrator, scenario, synthetic_targets(), FACTORS, DRAWS, SEED)
+    exp = _synthetic_experiment(calibrator, scenario)
     X = np.random.default_rng(0).uniform(0.5, 2.0, (7, 3))
     whole = evaluate(exp, X)
     monkeypatch.setattr(experiments, "BATCH_BYTES", 1)          # one variant per batch
@@ -89,7 +95,7 @@ def test_lever_without_effect_has_zero_total_index(calibrator, scenario):
     investment and elasticity cannot move fibre (no cross-pillar path into broadband):
     their Sobol total index for the fibre target is within its confidence interval of 0; investment in
     broadband moves it."""
-    exp = build_experiment(calibrator, scenario, synthetic_targets(), FACTORS, DRAWS, SEED)
+    exp = _synthetic_experiment(calibrator, scenario)
     res = run_sensitivity(exp, "sobol", 32, SEED)
     fibre = res.outputs["output"].iloc[0]
     assert "fiber_household_share" in fibre
@@ -119,7 +125,7 @@ def test_sobol_indices_of_a_known_function():
 
 
 def test_morris_ranks_the_lever_that_acts(calibrator, scenario):
-    exp = build_experiment(calibrator, scenario, synthetic_targets(), FACTORS, DRAWS, SEED)
+    exp = _synthetic_experiment(calibrator, scenario)
     res = run_sensitivity(exp, "morris", 6, SEED)
     fibre = res.outputs["output"].iloc[0]
     mu = res.table[(res.table["output"] == fibre) & (res.table["index"] == "mu_star")].set_index("factor")
@@ -161,7 +167,7 @@ def test_bad_factors_file(tmp_path, capsys, body, field):
 def _csv_bytes(calibrator, scenario, tmp_path, name, runner):
     from dxsim.analyses.sensitivity import write_sensitivity
 
-    exp = build_experiment(calibrator, scenario, synthetic_targets(), FACTORS, DRAWS, SEED)
+    exp = _synthetic_experiment(calibrator, scenario)
     res = run_sensitivity(exp, "sobol", 8, SEED, runner)
     write_sensitivity(res, tmp_path / name, {}, charts=False)
     return (tmp_path / name / "sensitivity.csv").read_bytes()
@@ -184,7 +190,7 @@ def test_programme_factors(calibrator, cfg, inputs, root):
     touch (Long An and the merged Tay Ninh it is part of), with the same draws elsewhere."""
     scen = load_scenario(root / "scenarios" / "long_an_programmes.toml", cfg, known_geos(cfg))
     factors = default_factors(cfg, scen)
-    exp = build_experiment(calibrator, scen, inputs.targets, factors, DRAWS, SEED)
+    exp = build_experiment(calibrator, scen, inputs.targets, factors, sample_run(calibrator, DRAWS, SEED, scen))
     X = np.full((2, len(factors)), np.nan)
     for j, f in enumerate(factors):
         if f.kind == "programme_budget":

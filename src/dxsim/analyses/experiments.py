@@ -12,7 +12,6 @@ results: a batch's random numbers come from the seed, never from where or in whi
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,9 +21,9 @@ import pandas as pd
 from dxsim.analyses.factors import Factor
 from dxsim.core.calibrate import Calibrator, ParameterDraws
 from dxsim.core.drivers import Drivers, ModelFactors, RolloutDrivers
-from dxsim.core.ensemble import data_ends, ensemble_years, sample_parameters, seed_streams
+from dxsim.core.ensemble import Replay, Samples, data_ends, ensemble_years
 from dxsim.core.paths import Ensemble
-from dxsim.core.rollout import Rollouts, scenario_rollouts
+from dxsim.core.rollout import Rollouts
 from dxsim.core.simulate import reference_times, simulate
 from dxsim.core.targets import evaluation_targets, meets, unevaluable_reason
 from dxsim.inputs.config import PILLARS, CalibrationConfig
@@ -35,7 +34,6 @@ from dxsim.inputs.scenario import Scenario
 # ones (the yearly temporaries stay in cache and need no fresh pages); ~64 MiB measured best (benchmarks/).
 BATCH_BYTES = 64 * 2**20
 HEADLINE_YEAR = 2030
-REPLAY_STREAMS = 2    # random streams kept drawn per process (``Replay``): an experiment's noise and slope shocks
 
 
 @dataclass(frozen=True)
@@ -151,10 +149,11 @@ def _label(definition: str, evaluated_as: str) -> str:
 
 
 def build_experiment(calibrator: Calibrator, scenario: Scenario, targets: pd.DataFrame,
-                     factors: tuple[Factor, ...], draws: int, seed: int, geos: tuple[str, ...] | None = None,
+                     factors: tuple[Factor, ...], samples: Samples, geos: tuple[str, ...] | None = None,
                      outputs: tuple[pd.DataFrame, tuple[Output, ...]] | None = None) -> Experiment:
-    """Sample the run's parameters and rollouts once (seed streams as in ``run_ensemble``) for ``geos`` (default:
-    the scenario's); ``outputs`` (targets, outputs) default to ``scenario_outputs``."""
+    """An experiment of ``scenario`` on the run's ``samples`` (``ensemble.sample_run``: parameter draws, random
+    streams and rollouts, sampled once and shared by every variant) for ``geos`` (default: the scenario's);
+    ``outputs`` (targets, outputs) default to ``scenario_outputs``. Nothing is sampled here."""
     cfg = calibrator.config
     years = ensemble_years(calibrator, scenario.settings.horizon)
     first = calibrator.jump_off_year_ + 1
@@ -166,13 +165,12 @@ def build_experiment(calibrator: Calibrator, scenario: Scenario, targets: pd.Dat
     all_model = load_geomap(cfg).model_geos_of(regions)
     if aggregation.model_geos != all_model:
         drivers = drivers.select_geos([all_model.index(g) for g in aggregation.model_geos])
-    _, noise_seq, rollout_seq, slope_seq = seed_streams(seed)
-    rollouts = scenario_rollouts(scenario, cfg, years, draws, rollout_seq) if scenario.programmes else None
     if outputs is None:
         outputs = scenario_outputs(calibrator, targets, aggregation.names, years)
-    params = sample_parameters(calibrator, draws, seed)
-    return Experiment(cfg, params, drivers, aggregation.model_geos, years, calibrator.jump_off_year_, noise_seq,
-                      rollouts, factors, outputs[0], outputs[1], data_ends(calibrator, params), slope_seq, aggregation)
+    params = samples.params
+    return Experiment(cfg, params, drivers, aggregation.model_geos, years, calibrator.jump_off_year_, samples.noise,
+                      samples.rollouts_of(scenario, cfg, years), factors, outputs[0], outputs[1],
+                      data_ends(calibrator, params), samples.slope, aggregation)
 
 
 def evaluate(experiment: Experiment, X: np.ndarray) -> np.ndarray:
@@ -214,34 +212,6 @@ def _output_groups(outputs: tuple[Output, ...]) -> dict[tuple[int, str], list[tu
     for j, o in enumerate(outputs):
         groups.setdefault((o.year, o.geo), []).append((j, o))
     return groups
-
-
-class Replay:
-    """The normals a fresh ``np.random.default_rng(seed)`` would give to successive ``standard_normal(shape)``
-    calls, drawn once per process and seed, then replayed to every batch (a copy per call: ``simulate`` scales
-    them in place). The yearly process noise is the same for every variant (common random numbers); drawing it
-    again in each batch took a fifth of a batch's time. Memory: 8 bytes x projected years x known geos x
-    indicators x draws per stream (about 13 MB for 5 years of the shipped 66 geos at 1,000 draws)."""
-
-    _drawn: dict[tuple, list[np.ndarray]] = {}
-    _lock = threading.Lock()
-
-    def __init__(self, seed: np.random.SeedSequence) -> None:
-        self.seed, self.calls = seed, 0
-
-    def standard_normal(self, shape: tuple[int, ...]) -> np.ndarray:
-        key = (self.seed.entropy, self.seed.spawn_key, self.seed.pool_size, tuple(shape))
-        with self._lock:
-            if key not in self._drawn:
-                if len(self._drawn) >= REPLAY_STREAMS:          # bounded: forget the oldest stream
-                    self._drawn.pop(next(iter(self._drawn)))
-                self._drawn[key] = [np.random.default_rng(self.seed)]
-            stream = self._drawn[key]
-            while len(stream) <= self.calls + 1:                   # stream[0] is the generator itself
-                stream.append(stream[0].standard_normal(shape))
-            out = stream[self.calls + 1]
-        self.calls += 1
-        return out.copy()
 
 
 def _variant_inputs(exp: Experiment, X: np.ndarray

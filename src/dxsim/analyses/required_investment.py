@@ -33,7 +33,7 @@ from dxsim.analyses.experiments import (
 )
 from dxsim.analyses.factors import Factor
 from dxsim.core.calibrate import Calibrator
-from dxsim.core.ensemble import ensemble_years
+from dxsim.core.ensemble import ensemble_years, sample_run
 from dxsim.core.targets import probability_text
 from dxsim.errors import ArgumentError, InputError
 from dxsim.inputs.config import PILLARS
@@ -122,6 +122,7 @@ def required_investment(calibrator: Calibrator, scenario: Scenario, targets: pd.
     pillar_of = {spec.name: spec.pillar for spec in cfg.indicators}
     rows, curves = [], []
     years = ensemble_years(calibrator, scenario.settings.horizon)
+    samples = sample_run(calibrator, draws, seed, scenario)     # once: every geo and multiple on the same draws
     with (runner or BatchRunner()) as r:
         for geo in (g for g in scenario.geos if not geos or g in geos):
             chosen, outs = scenario_outputs(calibrator, targets, (geo,), years, medians=False)
@@ -134,8 +135,7 @@ def required_investment(calibrator: Calibrator, scenario: Scenario, targets: pd.
             outs = tuple(outs[j] for j in keep)
             geo_pillars = sorted({pillar_of[o.indicator] for o in outs}, key=lambda p: p)
             factors = tuple(Factor(f"invest_{p}", "investment", 1e-6, 1e6, pillar=p, geo=geo) for p in geo_pillars)
-            exp = build_experiment(calibrator, scenario, targets, factors, draws, seed, geos=(geo,),
-                                   outputs=(chosen, outs))
+            exp = build_experiment(calibrator, scenario, targets, factors, samples, geos=(geo,), outputs=(chosen, outs))
             column = np.array([geo_pillars.index(pillar_of[o.indicator]) for o in outs])
             # investment acts from the first projected year: a target due earlier cannot be moved by it
             upper = np.array([o.comparator in (">=", ">") and o.year > calibrator.jump_off_year_ for o in outs])

@@ -134,6 +134,7 @@ def sensitivity(calibrator: Calibrator, scenario: Scenario, inputs: Any, method:
     from dxsim.analyses.batches import describe
     from dxsim.analyses.experiments import build_experiment, experiment_manifest
     from dxsim.analyses.factors import default_factors, load_factors
+    from dxsim.core.ensemble import sample_run
     from dxsim.inputs.fingerprint import sha256_file
 
     n = samples_of(method, n)
@@ -142,7 +143,8 @@ def sensitivity(calibrator: Calibrator, scenario: Scenario, inputs: Any, method:
     if len(chosen) < 2:
         raise InputError(str(factors), "factors", "a sensitivity analysis needs at least two factors")
     seed = scenario.settings.seed if seed is None else seed
-    experiment = build_experiment(calibrator, scenario, inputs.targets, chosen, draws, seed)
+    experiment = build_experiment(calibrator, scenario, inputs.targets, chosen, sample_run(calibrator, draws, seed,
+                                                                                           scenario))
     if announce is not None:
         announce(f"{scenario.name}: {method}, {describe(len(sample(chosen, method, n, seed)), experiment.batch_size)}"
                  f", {draws} draws, {len(experiment.outputs)} outputs")

@@ -8,6 +8,7 @@ made of; the ensemble reads the scenario's geos, a merged province being the wei
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,6 +23,8 @@ from dxsim.core.simulate import BYTES_LIMIT, PATH_DTYPE, check_memory, reference
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.geography import Aggregation, Region, aggregation_for, load_geomap
 from dxsim.inputs.scenario import Scenario
+
+REPLAY_STREAMS = 2    # random streams kept drawn per process (``Replay``): an experiment's noise and slope shocks
 
 
 def _check_sampling_memory(calibrator: Calibrator, draws: int) -> None:
@@ -151,3 +154,31 @@ def data_ends(calibrator: Calibrator, params: ParameterDraws) -> dict[str, Any]:
     through = calibrator.data_through_
     return {"indicator_jump_off": np.array([through.indicator[i] for i in calibrator.config.indicator_names]),
             "series_first_projected": tuple(through.series_jump_off(i, d) + 1 for i, d in params.series)}
+
+
+class Replay:
+    """The normals a fresh ``np.random.default_rng(seed)`` would give to successive ``standard_normal(shape)``
+    calls, drawn once per process and seed, then replayed to every batch (a copy per call: ``simulate`` scales
+    them in place). The yearly process noise is the same for every variant (common random numbers); drawing it
+    again in each batch took a fifth of a batch's time. Memory: 8 bytes x projected years x known geos x
+    indicators x draws per stream (about 13 MB for 5 years of the shipped 66 geos at 1,000 draws)."""
+
+    _drawn: dict[tuple, list[np.ndarray]] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, seed: np.random.SeedSequence) -> None:
+        self.seed, self.calls = seed, 0
+
+    def standard_normal(self, shape: tuple[int, ...]) -> np.ndarray:
+        key = (self.seed.entropy, self.seed.spawn_key, self.seed.pool_size, tuple(shape))
+        with self._lock:
+            if key not in self._drawn:
+                if len(self._drawn) >= REPLAY_STREAMS:          # bounded: forget the oldest stream
+                    self._drawn.pop(next(iter(self._drawn)))
+                self._drawn[key] = [np.random.default_rng(self.seed)]
+            stream = self._drawn[key]
+            while len(stream) <= self.calls + 1:                   # stream[0] is the generator itself
+                stream.append(stream[0].standard_normal(shape))
+            out = stream[self.calls + 1]
+        self.calls += 1
+        return out.copy()
