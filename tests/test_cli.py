@@ -128,3 +128,11 @@ def test_every_command_is_registered_in_one_package():
                                  "sensitivity", "required-investment"]
     assert {sub.choices[c].get_default("func").__module__ for c in sub.choices} == {
         "dxsim.cli.run", "dxsim.cli.evaluate", "dxsim.cli.charts", "dxsim.cli.policy"}
+
+
+def test_a_scenario_is_a_file_or_a_shipped_name_and_the_error_names_the_argument(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)                                        # any folder
+    assert main(["run", "no_such_scenario", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "SCENARIO: no file 'no_such_scenario'" in err and "baseline" in err
+    assert not (tmp_path / "o").exists()

@@ -12,6 +12,7 @@ from dxsim.outputs import style
 
 CLI_SOURCE = "command line"
 LANG = {"choices": style.LANGS, "default": "en", "help": "chart language (default: %(default)s)"}
+POSITIONAL = {"scenario": "SCENARIO"}       # library argument -> the positional argument that gives it
 FORMAT = {"choices": style.FORMATS, "help": "only this format (default: PNG at 300 dpi and SVG)"}
 
 
@@ -76,7 +77,8 @@ def as_option(exc: ArgumentError, names: dict[str, str] | None = None) -> InputE
     """A library error about an argument, named as the command line's option: ``names[argument]`` where the
     command names it otherwise (``geos`` -> ``--geo``), else ``as_of`` -> ``--as-of``."""
     source = CLI_SOURCE if exc.source == ArgumentError.SOURCE else exc.source
-    return InputError(source, (names or {}).get(exc.where) or "--" + exc.where.replace("_", "-"), exc.problem)
+    shown = {**POSITIONAL, **(names or {})}.get(exc.where) or "--" + exc.where.replace("_", "-")
+    return InputError(source, shown, exc.problem)
 
 
 def add_command(subparsers: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int],
@@ -87,7 +89,8 @@ def add_command(subparsers: argparse._SubParsersAction, name: str, func: Callabl
     library's argument names where they differ (``{"geos": "--geo"}``, for ``as_option``)."""
     p = subparsers.add_parser(name, help=summary, description=" ".join((func.__doc__ or "").split()))
     if scenario:
-        p.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
+        p.add_argument("scenario", type=Path, metavar="SCENARIO",
+                       help="scenario TOML file, or the name of a shipped one (baseline)")
     p.set_defaults(func=func, option_names=option_names or {})
     return p
 

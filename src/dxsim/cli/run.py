@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                          description="Calibrate on the observations, simulate SCENARIO and write "
                          "trajectories.csv, target_probabilities.csv, manifest.json (and charts) to "
                          "results/<scenario name>/ or --out.")
-    run.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file, e.g. scenarios/baseline.toml")
+    run.add_argument("scenario", type=Path, metavar="SCENARIO",
+                     help="scenario TOML file, e.g. scenarios/baseline.toml, or the name of a shipped one (baseline)")
     run.add_argument("--draws", type=opt.draws, help="Monte Carlo draws, at least 10 (default: the scenario's)")
     run.add_argument("--seed", type=opt.seed, help="random seed (default: the scenario's)")
     run.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<scenario name>)")
@@ -51,13 +52,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from dxsim.inputs.locate import find_scenario
     from dxsim.outputs.results import check_output_dir
     from dxsim.pipeline import load_inputs, run_scenario, write_run
 
     if args.out:
         check_output_dir(args.out)        # refuse a bad destination before simulating, not after
     inputs = load_inputs(opt.config_of(args), args.observations, args.targets)
-    result = run_scenario(args.scenario, draws=args.draws, seed=args.seed, inputs=inputs, refit=args.refit)
+    result = run_scenario(find_scenario(args.scenario), draws=args.draws, seed=args.seed, inputs=inputs,
+                          refit=args.refit)
     for note in result.scenario.notes:          # e.g. what a surviving province name means since the merger
         print(note, file=sys.stderr)
     out = args.out or Path("results") / result.scenario.name
