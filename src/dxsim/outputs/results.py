@@ -179,7 +179,7 @@ def _carry(src: Path, dst: Path, rel: str, owner: tuple[str, set[str]], clean: b
         if entry.is_dir() and not entry.is_symlink():
             if target.exists() and not target.is_dir():
                 raise InputError(entry, "", "is a folder dxsim did not write, where the new results have a file; "
-                                 "move it or choose another output folder (--out)")
+                                 "move it or choose another output folder")
             created = not target.exists()
             if created:
                 target.mkdir()
@@ -193,7 +193,7 @@ def _carry(src: Path, dst: Path, rel: str, owner: tuple[str, set[str]], clean: b
                 handled.add(key)                 # replaced by the new results
                 continue
             raise InputError(entry, "", "was not written by dxsim and the new results need its name; move it "
-                             "or choose another output folder (--out)")
+                             "or choose another output folder")
         handled.add(key)
         if mine and clean:
             continue
@@ -252,14 +252,14 @@ def check_output_dir(dest: str | Path) -> None:
     if len(Path(os.path.abspath(dest)).name) > MAX_NAME + 100:
         raise InputError(dest, "", f"the folder name is too long; use at most {MAX_NAME + 100} characters")
     if dest.is_symlink():
-        raise InputError(dest, "", "is a symbolic link; choose another output folder (--out)")
+        raise InputError(dest, "", "is a symbolic link; choose another output folder")
     if dest.exists() and not dest.is_dir():
-        raise InputError(dest, "", "exists and is not a folder; choose another output folder (--out)")
+        raise InputError(dest, "", "exists and is not a folder; choose another output folder")
     if dest.is_dir() and any(dest.iterdir()) and not is_results_folder(dest):
         legacy = (dest / MARKER).is_file()
         raise InputError(dest, "", "is a folder that dxsim did not write" +
                          (" (or an older dxsim, without a file list)" if legacy else "") +
-                         "; refusing to write into it (choose another output folder with --out)")
+                         "; refusing to write into it (choose another output folder)")
 
 
 def _remove_stale(dest: Path) -> None:
