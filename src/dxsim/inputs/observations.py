@@ -12,6 +12,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +38,20 @@ MONTHS = {m: i + 1 for i, m in enumerate(
 
 
 def known_geos(cfg: CalibrationConfig) -> tuple[str, ...]:
-    """``vietnam`` first, then the national aggregates (config order), then the 63 pre-2025 provinces, sorted."""
-    table = read_csv(_data_file(cfg, cfg.geos_file, "geos"), ("new_province", "old_province"))
+    """``vietnam`` first, then the national aggregates (config order), then the 63 pre-2025 provinces, sorted.
+    Read once per version of the geos file (a run asks ~20 times: calibration, geography, scenario)."""
+    path = _data_file(cfg, cfg.geos_file, "geos")
+    stat = path.stat()
+    return _known_geos(path, stat.st_mtime_ns, stat.st_size, cfg.aggregates)
+
+
+@lru_cache(maxsize=8)
+def _known_geos(path: Path, _mtime_ns: int, _size: int, aggregates: tuple[str, ...]) -> tuple[str, ...]:
+    """``known_geos`` of the geos file ``path`` as it is at (modification time, size)."""
+    table = read_csv(path, ("new_province", "old_province"))
     for geo in set(table["old_province"]):                 # geo ids name chart files
-        check_name(cfg.geos_file, "old_province", geo)
-    return (NATIONAL,) + cfg.aggregates + tuple(sorted(set(table["old_province"]) - {NATIONAL} - set(cfg.aggregates)))
+        check_name(path, "old_province", geo)
+    return (NATIONAL,) + aggregates + tuple(sorted(set(table["old_province"]) - {NATIONAL} - set(aggregates)))
 
 
 def _data_file(cfg: CalibrationConfig, path: Path, key: str) -> Path:
@@ -220,7 +230,7 @@ def load_observations(cfg: CalibrationConfig, path: str | Path | None = None) ->
     # ones as readings; two rows of the same vintage are an error, not two readings.
     frame["_release_order"] = order
     group = ["geo", "indicator", "definition", "year"]
-    has_release = frame.groupby(group)["release"].transform(lambda s: (s != "").any()).to_numpy()
+    has_release = frame.assign(_has=frame["release"] != "").groupby(group)["_has"].transform("any").to_numpy()
     latest = frame.groupby(group)["_release_order"].transform("max").to_numpy()
     used = (frame["status"] == "used").to_numpy()
     superseded = has_release & (order < latest) & used
