@@ -52,6 +52,19 @@ def test_loaded_posteriors_are_the_fitted_ones_bit_for_bit(fast):
     assert all(np.array_equal(a.to_npz_dict()[k], v) for k, v in b.to_npz_dict().items())
 
 
+def test_the_fit_table_is_saved_with_the_posteriors_and_loads_identical(fast, monkeypatch):
+    inputs, cal, folder = fast
+    from dxsim.core import fit_tables
+
+    monkeypatch.setattr(fit_tables, "fit_table", lambda _: pytest.fail("a restored calibration computed its fit table"))
+    loaded = sc.fitted_calibrator(inputs.config, inputs.observations, folder=folder)
+    table, again = cal.fit_table(), loaded.fit_table()
+    assert list(again.columns) == list(table.columns) and list(again.dtypes) == list(table.dtypes)
+    assert again.equals(table) and again.to_csv() == table.to_csv()
+    again.loc[0, "geo"] = "changed"                              # each call gives the caller its own copy
+    assert loaded.fit_table().equals(table)
+
+
 def test_any_changed_input_changes_the_key(fast):
     inputs, _, _ = fast
     cfg, obs = inputs.config, inputs.observations

@@ -43,6 +43,7 @@ class Calibrator:
         cfg = self.config
         used = self._readings(observations, as_of)
         self.restored_from_: Path | None = None
+        self.fit_table_: pd.DataFrame | None = None
         rng = np.random.default_rng(cfg.seed)
         posteriors = {}
         for spec in cfg.indicators:
@@ -70,11 +71,13 @@ class Calibrator:
         return self
 
     def restore(self, observations: pd.DataFrame, posteriors: dict[str, IndicatorPosterior],
-                as_of: int | None = None, source: Path | None = None) -> Calibrator:
-        """This calibrator as ``fit(observations, as_of)`` would leave it, with posteriors fitted before on the
-        same inputs and saved in ``source`` (``saved_calibration.py``)."""
+                as_of: int | None = None, source: Path | None = None,
+                fit_table: pd.DataFrame | None = None) -> Calibrator:
+        """This calibrator as ``fit(observations, as_of)`` would leave it, with posteriors (and optionally the
+        ``fit_table()``) fitted before on the same inputs and saved in ``source`` (``saved_calibration.py``)."""
         self._readings(observations, as_of)
         self.posteriors_ = {spec.name: posteriors[spec.name] for spec in self.config.indicators}
+        self.fit_table_ = fit_table
         self.restored_from_ = source
         return self
 
@@ -212,8 +215,11 @@ class Calibrator:
         return out
 
     def fit_table(self) -> pd.DataFrame:
-        """Per geo x indicator: readings used, pooled or not, RMS residual (pp) and posterior mean at jump-off."""
-        return fit_tables.fit_table(self)
+        """Per geo x indicator: readings used, pooled or not, RMS residual (pp) and posterior mean at jump-off
+        (computed once per fit; a restored calibration brings the one saved with it)."""
+        if getattr(self, "fit_table_", None) is None:
+            self.fit_table_ = fit_tables.fit_table(self)
+        return self.fit_table_.copy()
 
     def parameter_table(self) -> pd.DataFrame:
         """Posterior summaries: national level/slope, offsets, hyper-parameters, per-geo deviations."""

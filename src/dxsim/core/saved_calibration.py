@@ -39,6 +39,7 @@ FORMAT = 1
 CACHE_ENV = "DXSIM_CACHE_DIR"
 DEFAULT_FOLDER = Path("results/calibration")
 ARRAYS, META = "calibration.npz", "calibration.json"
+FIT_TABLE = "fit_table"                 # its columns are arrays fit_table.0, fit_table.1, ... (names in the JSON)
 _CODE = ("core/*.py", "inputs/*.py", "laws.py")       # source files that enter the key
 _FILES = ("geos_file", "census_file", "context_file")
 _PATHS = ("path", "observations", "targets", *_FILES)
@@ -102,8 +103,12 @@ def save(calibrator: Calibrator, observations: pd.DataFrame, folder: Path, as_of
                 arrays[f"{name}.{f.name}"] = value
             elif value is not None:
                 names[name][f.name] = list(value) if isinstance(value, tuple) else value
+    table = calibrator.fit_table()                  # computed once: the run or `dxsim calibrate` writes it too
+    table_arrays = _table_arrays(table)
+    arrays |= table_arrays or {}
     meta = {"format": FORMAT, "key": key, "dxsim_version": dxsim.__version__, "config": str(calibrator.config.path),
-            "as_of": as_of, "observation_rows": len(observations), "indicators": names}
+            "as_of": as_of, "observation_rows": len(observations), "indicators": names,
+            "fit_table": None if table_arrays is None else [str(c) for c in table.columns]}
     folder.mkdir(parents=True, exist_ok=True)
     _replace(folder / ARRAYS, lambda fh: np.savez(fh, **arrays))
     _replace(folder / META, lambda fh: fh.write((json.dumps(meta, indent=1) + "\n").encode()))
@@ -124,6 +129,12 @@ def _replace(path: Path, write: Callable[[BinaryIO], object]) -> None:
 
 def load(folder: Path, key: str) -> dict[str, IndicatorPosterior] | None:
     """The posteriors saved in ``folder`` if both files are there, readable and carry ``key``; else None."""
+    saved = _load(folder, key)
+    return None if saved is None else saved[0]
+
+
+def _load(folder: Path, key: str) -> tuple[dict[str, IndicatorPosterior], pd.DataFrame | None] | None:
+    """``load``, and the fit table saved with the posteriors (None if it was not)."""
     try:
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT or meta.get("key") != key:
@@ -132,9 +143,28 @@ def load(folder: Path, key: str) -> dict[str, IndicatorPosterior] | None:
             if str(npz["key"]) != key:
                 return None
             arrays = {k: npz[k] for k in npz.files}
-        return {name: _posterior(name, fields, arrays) for name, fields in meta["indicators"].items()}
+        posteriors = {name: _posterior(name, fields, arrays) for name, fields in meta["indicators"].items()}
+        columns = meta.get("fit_table")
+        table = None if columns is None else pd.DataFrame({
+            c: arrays[f"{FIT_TABLE}.{i}"].astype(object) if arrays[f"{FIT_TABLE}.{i}"].dtype.kind == "U"
+            else arrays[f"{FIT_TABLE}.{i}"] for i, c in enumerate(columns)})
+        return posteriors, table
     except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError, zipfile.BadZipFile):
         return None
+
+
+def _table_arrays(table: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    """The columns of a fit table as arrays that load without pickle (text as unicode), or None when a text
+    column holds anything but strings (then the table is not saved and a restored calibration computes it)."""
+    arrays = {}
+    for i, c in enumerate(table.columns):
+        values = table[c].to_numpy()
+        if values.dtype == object:
+            if not all(isinstance(v, str) for v in values):
+                return None
+            values = values.astype(str)
+        arrays[f"{FIT_TABLE}.{i}"] = values
+    return arrays
 
 
 def _posterior(name: str, fields: dict[str, Any], arrays: dict[str, np.ndarray]) -> IndicatorPosterior:
@@ -151,9 +181,9 @@ def fitted_calibrator(cfg: CalibrationConfig, observations: pd.DataFrame, as_of:
     key = calibration_key(cfg, observations, as_of)
     if not refit:
         for place in (folder,) if folder is not None else lookup_folders():
-            posteriors = load(place, key)
-            if posteriors is not None and set(posteriors) == set(cfg.indicator_names):
-                return Calibrator(cfg).restore(observations, posteriors, as_of, source=place / META)
+            saved = _load(place, key)
+            if saved is not None and set(saved[0]) == set(cfg.indicator_names):
+                return Calibrator(cfg).restore(observations, saved[0], as_of, source=place / META, fit_table=saved[1])
     calibrator = Calibrator(cfg).fit(observations, as_of=as_of)
     if save_fit:
         with contextlib.suppress(OSError):     # a read-only or full cache: the next run fits again
