@@ -72,7 +72,7 @@ def verdicts(targets: pd.DataFrame, observations: pd.DataFrame, as_of: int | Non
     newest = data_year(observations) if as_of is None else int(as_of)
     geography = _same_geography(targets, readings)
     key = SERIES + (["geography"] if geography else [])
-    by_series = {k: rows for k, rows in readings.groupby(key + ["year"], sort=False)}
+    by_series = readings.groupby(key + ["year"], sort=False).indices    # row positions: a frame only when due
     rows = []
     for t in targets.itertuples(index=False):
         t = t._asdict()
@@ -81,11 +81,11 @@ def verdicts(targets: pd.DataFrame, observations: pd.DataFrame, as_of: int | Non
         if deadline > newest:
             rows.append(("not due", np.nan, "", f"deadline {deadline} is after the newest reading ({newest})"))
             continue
-        mine = by_series.get(tuple(t[c] for c in key) + (deadline,))
-        if mine is None:
+        at = by_series.get(tuple(t[c] for c in key) + (deadline,))
+        if at is None:
             rows.append(("no reading", np.nan, "", f"no {deadline} reading of {label}"))
             continue
-        mine = mine.sort_values("time", kind="stable")
+        mine = readings.iloc[at].sort_values("time", kind="stable")
         months = mine["period"].map(_month)
         year_figure = (months.isna() | (months == 12)).to_numpy()
         in_year = ", ".join(_reading_text(r) for _, r in mine[~year_figure].iterrows())
