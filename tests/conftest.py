@@ -48,10 +48,12 @@ def cfg(inputs):
 
 @pytest.fixture(scope="session")
 def calibrator(inputs):
-    """A Calibrator fitted on the shipped observations."""
-    from dxsim.core.calibrate import Calibrator
+    """A Calibrator fitted on the shipped observations: fitted and saved into the session's calibration cache
+    (or loaded from it, bit for bit the fit), so that the runs of the session on the shipped inputs, in process
+    or not, load it instead of fitting again."""
+    from dxsim.core.saved_calibration import fitted_calibrator
 
-    return Calibrator(inputs.config).fit(inputs.observations)
+    return fitted_calibrator(inputs.config, inputs.observations)
 
 
 def _copy_calibration(folder: Path, hyper_samples: int) -> Path:

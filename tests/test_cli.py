@@ -59,10 +59,9 @@ def test_targets_are_evaluated_on_their_own_definition(run_dir):
     assert (row["probability"] < 0.5) == (cov["q50"] < 89.5)
 
 
-def test_calibrate_writes_parameters_draws_and_diagnostics(root, tmp_path, capsys):
+def test_calibrate_writes_parameters_draws_and_diagnostics(cheap_config, tmp_path, capsys):
     out = tmp_path / "cal"
-    assert main(["calibrate", "--out", str(out), "--draws", "200",
-                 "--config", str(root / "calibration" / "config.toml")]) == 0
+    assert main(["calibrate", "--out", str(out), "--draws", "200", "--config", str(cheap_config)]) == 0
     printed = capsys.readouterr().out
     assert "pooled" in printed and "long_an" in printed
     params = pd.read_csv(out / "parameters.csv")

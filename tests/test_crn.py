@@ -4,6 +4,8 @@ On the shipped calibration, observations and scenarios (few draws)."""
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -111,14 +113,16 @@ def test_a_run_manifest_carries_what_comparability_reads(runs) -> None:
     assert comparability_warnings([r.manifest for r in runs.values()]) == []
 
 
-def test_compare_warns_in_one_line_when_seeds_differ(root: Path, tmp_path: Path, capsys, calibration_copy) -> None:
-    config = calibration_copy(tmp_path / "calibration", 4)
-    outs = []
-    for seed in (1, 2):
-        out = tmp_path / f"seed{seed}"
-        assert main(["--quiet", "run", str(root / "scenarios" / "baseline.toml"), "--draws", "20", "--seed",
-                     str(seed), "--no-charts", "--out", str(out), "--config", str(config)]) == 0
-        outs.append(out)
+def test_compare_warns_in_one_line_when_seeds_differ(root: Path, tmp_path: Path, capsys, small_run) -> None:
+    outs = [small_run(tmp_path / "scenario_seed"), tmp_path / "seed1"]      # 20 draws; the session's calibration
+    assert json.loads((outs[0] / "manifest.json").read_text(encoding="utf-8"))["seed"] != 1
+    text = (root / "scenarios" / "baseline.toml").read_text(encoding="utf-8")
+    one_geo = re.sub(r'(?ms)^geos = \[.*?\]', 'geos = ["lang_son"]', text)       # compare draws 1 geo's charts
+    assert one_geo != text
+    (tmp_path / "baseline.toml").write_text(one_geo, encoding="utf-8")
+    assert main(["--quiet", "run", str(tmp_path / "baseline.toml"), "--draws", "20", "--seed", "1",
+                 "--no-charts", "--out", str(outs[1]), "--config", str(root / "calibration" / "config.toml")]) == 0
+    outs.reverse()                                                  # the warning names the first folder's seed
     capsys.readouterr()
     assert main(["--quiet", "compare", *map(str, outs), "--out", str(tmp_path / "cmp"), "--format", "svg"]) == 0
     err = capsys.readouterr().err

@@ -15,6 +15,7 @@ import pytest
 from dxsim.cli import main
 from dxsim.core import saved_calibration as sc
 from dxsim.core.calibrate import Calibrator
+from dxsim.outputs import plots
 from dxsim.pipeline import load_inputs
 
 FILES = ("trajectories.csv", "target_probabilities.csv", "all_targets_probabilities.csv", "fit_table.csv",
@@ -80,12 +81,17 @@ def test_any_changed_input_changes_the_key(fast):
     assert sc.calibration_key(moved, obs) == key                              # where it lives does not count
 
 
-def test_other_inputs_damaged_or_missing_files_mean_a_fit(fast, tmp_path):
+def test_other_inputs_damaged_or_missing_files_mean_a_fit(fast, tmp_path, monkeypatch):
     inputs, _, folder = fast
     cfg, obs = inputs.config, inputs.observations
+    fits = []                                           # whether it fits, not the fit, is the question: a stub
+    monkeypatch.setattr(Calibrator, "fit", lambda self, *args, **kw: fits.append(args) or setattr(
+        self, "restored_from_", None) or self)
     assert sc.fitted_calibrator(cfg, obs.iloc[1:], folder=folder, save_fit=False).restored_from_ is None
     assert sc.fitted_calibrator(cfg, obs, folder=tmp_path / "absent", save_fit=False).restored_from_ is None
     assert sc.fitted_calibrator(cfg, obs, refit=True, folder=folder, save_fit=False).restored_from_ is None
+    assert len(fits) == 3 and sc.fitted_calibrator(cfg, obs, folder=folder, save_fit=False).restored_from_
+    assert len(fits) == 3                                                      # the saved one loaded: no fit
     key = sc.calibration_key(cfg, obs)
     for damage in ("truncate npz", "other npz", "bad json"):
         copy = tmp_path / damage.replace(" ", "_")
@@ -134,17 +140,18 @@ def test_without_the_variable_calibrate_output_then_the_user_cache(fast, tmp_pat
     assert loaded.restored_from_ == Path("results/calibration") / sc.META
 
 
-def test_run_loads_the_calibration_saved_by_calibrate_with_identical_results(root, tmp_path, monkeypatch, capsys):
+def test_run_loads_the_calibration_saved_by_calibrate_with_identical_results(fast, tmp_path, monkeypatch, capsys):
     cache = tmp_path / "cache"
     monkeypatch.setenv(sc.CACHE_ENV, str(cache))
-    config = str(root / "calibration" / "config.toml")
+    config = str(fast[0].config.path)                      # the shipped calibration with 2 hyper-parameter samples
+    monkeypatch.setattr(plots, "calibration_diagnostics", lambda *args: None)   # tested in test_cli.py
     assert main(["calibrate", "--draws", "20", "--config", config]) == 0       # --out: $DXSIM_CACHE_DIR
     assert (cache / sc.META).is_file() and (cache / sc.ARRAYS).is_file()
     capsys.readouterr()
     runs = {}
     for name, extra in (("loaded", []), ("fitted", ["--refit"])):
         runs[name] = tmp_path / name
-        assert main(["run", "scenarios/baseline.toml", "--draws", "200", "--no-charts", "--config", config,
+        assert main(["run", "scenarios/baseline.toml", "--draws", "50", "--no-charts", "--config", config,
                      "--out", str(runs[name]), *extra]) == 0
         printed = capsys.readouterr().out
         assert ("calibration loaded from" in printed) == (name == "loaded")
