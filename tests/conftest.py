@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,17 +21,23 @@ def root() -> Path:
     return ROOT
 
 
+# Calibrations that runs save for the next run go into a folder of this session, never into the user's cache or
+# results/ (core/saved_calibration.py). Set here, before the test modules are imported: several copy os.environ
+# for their subprocesses at import time.
+_PREVIOUS_CACHE = os.environ.get("DXSIM_CACHE_DIR")
+os.environ["DXSIM_CACHE_DIR"] = tempfile.mkdtemp(prefix="dxsim_test_calibration_")
+
+
 @pytest.fixture(scope="session", autouse=True)
-def calibration_cache(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    """Calibrations that runs save for the next run go into a folder of this session, never into the user's
-    cache or results/ (core/saved_calibration.py); subprocesses inherit it."""
-    previous = os.environ.get("DXSIM_CACHE_DIR")
-    os.environ["DXSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("calibration_cache"))
-    yield Path(os.environ["DXSIM_CACHE_DIR"])
-    if previous is None:
+def calibration_cache():  # noqa: ANN201
+    """The session's calibration cache ($DXSIM_CACHE_DIR, inherited by subprocesses); removed at the end."""
+    folder = Path(os.environ["DXSIM_CACHE_DIR"])
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+    if _PREVIOUS_CACHE is None:
         os.environ.pop("DXSIM_CACHE_DIR", None)
     else:
-        os.environ["DXSIM_CACHE_DIR"] = previous
+        os.environ["DXSIM_CACHE_DIR"] = _PREVIOUS_CACHE
 
 
 @pytest.fixture(scope="session")
