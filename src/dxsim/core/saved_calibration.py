@@ -154,7 +154,7 @@ def _load(folder: Path, key: str) -> tuple[dict[str, IndicatorPosterior], pd.Dat
 
 
 def _table_arrays(table: pd.DataFrame) -> dict[str, np.ndarray] | None:
-    """The columns of a fit table as arrays that load without pickle (text as unicode), or None when a text
+    """The columns of a fit table as plain arrays (text as unicode: no pickle), or None when a text
     column holds anything but strings (then the table is not saved and a restored calibration computes it)."""
     arrays = {}
     for i, c in enumerate(table.columns):
