@@ -20,6 +20,7 @@ from PIL import Image
 
 from dxsim.errors import InputError
 from dxsim.outputs import style
+from dxsim.outputs.chart_keys import run_key
 from dxsim.outputs.charts import (
     _spread,
     draw_all,
@@ -33,6 +34,7 @@ from dxsim.outputs.charts import (
     short_document,
     source_name,
 )
+from dxsim.outputs.report import plot_run
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -188,6 +190,39 @@ def test_forked_helpers_draw_the_same_files_as_one_process(tables, tmp_path):
     assert sorted(p.name for p in serial) == sorted(p.name for p in forked) and len(serial) >= 3
     for p in serial:
         assert p.read_bytes() == (tmp_path / "forked" / p.name).read_bytes(), p.name
+
+
+def test_run_key_follows_the_tables_and_the_date_not_the_time(run_dir, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    key = run_key(folder, manifest)
+    later = {**manifest, "created_utc": manifest["created_utc"][:10] + "T23:59:59+00:00", "inputs": {}}
+    assert run_key(folder, later) == key                        # charts show the date, not the time
+    assert run_key(folder, {**manifest, "created_utc": "1999-01-01T00:00:00+00:00"}) != key
+    assert run_key(folder, {**manifest, "draws": 7}) != key
+    path = folder / "trajectories.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n", 1))
+    assert run_key(folder, manifest) != key
+
+
+def test_plot_keeps_unchanged_charts_and_redraws_changed_ones_byte_identical(run_dir, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    charts = folder / "charts"
+    before = {p.name: p.stat().st_mtime_ns for p in charts.iterdir()}
+    files = plot_run(folder)                               # the run drew them: nothing to draw again
+    assert {p.name for p in files} == {n for n in before if not n.startswith(".")} and len(files) >= 100
+    assert all(p.stat().st_mtime_ns == before[p.name] for p in files)
+    stem = fan_stem("hau_giang", "online_dossier_share", "submitted_online")
+    original = (charts / f"{stem}.svg").read_bytes()
+    (charts / f"{stem}.svg").write_bytes(original.replace(b"</svg>", b"<!-- edited --></svg>"))   # changed by hand
+    (charts / f"{stem}.png").unlink()                                              # deleted by hand
+    files = plot_run(folder)
+    redrawn = {p.name for p in files if p.stat().st_mtime_ns != before[p.name]}
+    assert redrawn == {f"{stem}.svg", f"{stem}.png"}
+    assert (charts / f"{stem}.svg").read_bytes() == original
+    assert (charts / f"{stem}.png").read_bytes() == (run_dir / "charts" / f"{stem}.png").read_bytes()
 
 
 def test_short_document_keeps_the_first_words_before_details():

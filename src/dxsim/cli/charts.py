@@ -56,12 +56,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_plot(args: argparse.Namespace) -> int:
     from dxsim.outputs.report import plot_run
 
-    start = time.perf_counter()
+    start, wall = time.perf_counter(), time.time()
     with progress.stage("charts"):
         files = plot_run(args.results, args.lang, opt.formats(args.format), args.geo, args.indicator, args.out)
     seconds = time.perf_counter() - start
     where = sorted({str(f.parent) for f in files}) or [str(args.out or args.results)]
-    print(f"wrote {len(files)} files to {', '.join(where)}/ in {seconds:.1f} s (other files left as they were)")
+    drawn = sum(f.stat().st_mtime >= wall for f in files)        # the others were current (same inputs)
+    print(f"wrote {drawn} files to {', '.join(where)}/ in {seconds:.1f} s ({len(files) - drawn} unchanged charts "
+          "kept; other files left as they were)")
     return 0
 
 

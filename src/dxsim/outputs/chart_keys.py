@@ -1,0 +1,106 @@
+"""Which charts need drawing. A chart file's key hashes everything its pixels can depend on: the run's tables and
+copied inputs, its manifest (the creation date only: charts show no time), the dxsim code that draws, the versions
+of the drawing libraries, and the chart's name, language and format. A charts folder's marker records, per file,
+its key and the hash of its bytes; a file whose key and bytes are unchanged is not drawn again (the same inputs
+and code draw the same bytes), a file changed or deleted by hand is."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import zlib
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from dxsim.outputs import marker
+
+FIELD = "chart_keys"                     # marker field: file name -> [chart key, sha256 of the file's bytes]
+TABLE_SUFFIXES = (".csv", ".toml", ".json")
+
+
+@lru_cache(maxsize=1)
+def code_key() -> str:
+    """sha256 over dxsim's modules (drawing code, words, styles), the versions of Python and the drawing libraries
+    and the matplotlib settings charts are drawn with (the chart style over any matplotlibrc)."""
+    import matplotlib
+    import numpy
+
+    import dxsim
+    from dxsim.outputs import style
+
+    with matplotlib.rc_context(style.rc()):
+        settings = sorted((k, repr(v)) for k, v in matplotlib.rcParams.items() if k != "backend")
+    digest = hashlib.sha256(f"python {sys.version_info[:2]} matplotlib {matplotlib.__version__} numpy "
+                            f"{numpy.__version__} zlib {zlib.ZLIB_RUNTIME_VERSION} {settings}".encode())
+    root = Path(dxsim.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def run_key(folder: str | Path, manifest: Mapping[str, Any], config_file: Path | None = None) -> str:
+    """Key of a results folder's charts: its top-level tables (.csv/.toml/.json but manifest.json), the files in
+    ``inputs/``, ``manifest`` without its list of copied inputs and with the date of ``created_utc`` only, and
+    ``config_file`` (the calibration config an older folder names outside itself) - with ``code_key``."""
+    folder = Path(folder)
+    kept = {k: v for k, v in manifest.items() if k != "inputs"}
+    kept["created_utc"] = str(kept.get("created_utc", ""))[:10]
+    digest = hashlib.sha256(code_key().encode() + json.dumps(kept, sort_keys=True, default=str).encode())
+    files = [p for p in folder.iterdir() if p.suffix in TABLE_SUFFIXES and p.name != "manifest.json"]
+    if (folder / "inputs").is_dir():
+        files += list((folder / "inputs").iterdir())
+    if config_file is not None and folder not in config_file.parents:
+        files.append(config_file)
+    for path in sorted(files):
+        if path.is_file() and not path.is_symlink():
+            digest.update(path.name.encode() + b"\0" + _file_digest(path).encode())
+    return digest.hexdigest()
+
+
+def chart_key(run: str, name: str, lang: str, what: Any) -> str:
+    """Key of one chart file ``name`` (stem and extension) in ``lang``; ``what`` says what is drawn (the job)."""
+    return hashlib.sha256(f"{run}\0{name}\0{lang}\0{what!r}".encode()).hexdigest()
+
+
+def current(folder: Path, keys: Mapping[str, str]) -> set[str]:
+    """The names in ``keys`` whose file in ``folder`` was drawn with that key and is unchanged since."""
+    recorded = (marker.read_marker(folder) or {}).get(FIELD)
+    if not isinstance(recorded, dict):
+        return set()
+    out = set()
+    for name, key in keys.items():
+        entry, path = recorded.get(name), folder / name
+        if (isinstance(entry, list) and len(entry) == 2 and entry[0] == key and path.is_file()
+                and not path.is_symlink() and _file_digest(path) == entry[1]):
+            out.add(name)
+    return out
+
+
+def record(folder: Path, keys: Mapping[str, str], names: Iterable[str]) -> None:
+    """Record the keys of ``names`` (files now in ``folder``) in its marker, with the hash of each file."""
+    data = marker.read_marker(folder)
+    if data is None:
+        return
+    recorded = data.get(FIELD) if isinstance(data.get(FIELD), dict) else {}
+    for name in names:
+        recorded[name] = [keys[name], _file_digest(folder / name)]
+    data[FIELD] = dict(sorted(recorded.items()))
+    marker.write_marker(folder, data)
+
+
+def link(src: Path, dst: Path) -> None:
+    """A second name for the unchanged chart ``src`` at ``dst`` (a copy where the file system has no hard links)."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
