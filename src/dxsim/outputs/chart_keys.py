@@ -34,7 +34,8 @@ def code_key() -> str:
     from dxsim.outputs import style
 
     with matplotlib.rc_context(style.rc()):
-        settings = sorted((k, repr(v)) for k, v in matplotlib.rcParams.items() if k != "backend")
+        params = matplotlib.rcParams         # not "backend": reading it would import pyplot (0.2 s)
+        settings = sorted((k, repr(params[k])) for k in params if k != "backend")
     digest = hashlib.sha256(f"python {sys.version_info[:2]} matplotlib {matplotlib.__version__} numpy "
                             f"{numpy.__version__} zlib {zlib.ZLIB_RUNTIME_VERSION} {settings}".encode())
     root = Path(dxsim.__file__).parent
@@ -72,30 +73,33 @@ def chart_key(run: str, name: str, lang: str, what: Any) -> str:
     return hashlib.sha256(f"{run}\0{name}\0{lang}\0{what!r}".encode()).hexdigest()
 
 
-def current(folder: Path, keys: Mapping[str, str]) -> set[str]:
-    """The names in ``keys`` whose file in ``folder`` was drawn with that key and is unchanged since."""
+def current(folder: Path, keys: Mapping[str, str]) -> dict[str, str]:
+    """The names in ``keys`` whose file in ``folder`` was drawn with that key and is unchanged since, each with
+    the sha256 of its bytes."""
     recorded = (marker.read_marker(folder) or {}).get(FIELD)
     if not isinstance(recorded, dict):
-        return set()
-    out = set()
+        return {}
+    out = {}
     for name, key in keys.items():
         entry, path = recorded.get(name), folder / name
         if (isinstance(entry, list) and len(entry) == 2 and entry[0] == key and path.is_file()
                 and not path.is_symlink() and _file_digest(path) == entry[1]):
-            out.add(name)
+            out[name] = entry[1]
     return out
 
 
-def record(folder: Path, keys: Mapping[str, str], names: Iterable[str]) -> None:
-    """Record the keys of ``names`` (files now in ``folder``) in its marker, with the hash of each file."""
+def record(folder: Path, keys: Mapping[str, str], names: Iterable[str], known: Mapping[str, str]) -> None:
+    """Record the keys of ``names`` (files now in ``folder``) in its marker, with the sha256 of each file (from
+    ``known`` where given: files not drawn again)."""
     data = marker.read_marker(folder)
     if data is None:
         return
-    recorded = data.get(FIELD) if isinstance(data.get(FIELD), dict) else {}
+    recorded = dict(data[FIELD]) if isinstance(data.get(FIELD), dict) else {}
     for name in names:
-        recorded[name] = [keys[name], _file_digest(folder / name)]
-    data[FIELD] = dict(sorted(recorded.items()))
-    marker.write_marker(folder, data)
+        recorded[name] = [keys[name], known.get(name) or _file_digest(folder / name)]
+    if recorded != data.get(FIELD):
+        data[FIELD] = dict(sorted(recorded.items()))
+        marker.write_marker(folder, data)
 
 
 def link(src: Path, dst: Path) -> None:

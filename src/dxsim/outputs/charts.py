@@ -291,8 +291,10 @@ def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", format
     source = Path(previous) if previous is not None else dest
     kept = chart_keys.current(source, keys)
     todo = [job for job in jobs if not all(f"{job.stem}.{fmt}" in kept for fmt in formats)]
+    for name in {f"{job.stem}.{fmt}" for job in todo for fmt in formats}:
+        kept.pop(name, None)                       # drawn again with the job's other formats
     if source != dest:
-        for name in sorted(kept - {f"{job.stem}.{fmt}" for job in todo for fmt in formats}):
+        for name in sorted(kept):
             chart_keys.link(source / name, dest / name)
     tmp = results.temp_folder(dest, ".charts.tmp-")   # pid-named: a killed run's is removed by the next
     try:
@@ -303,7 +305,7 @@ def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", format
         shutil.rmtree(tmp, ignore_errors=True)
     written = [dest / name for name in keys if (dest / name).is_file()]
     marker.record_written(dest, *(p.name for p in written))
-    chart_keys.record(dest, keys, [p.name for p in written])
+    chart_keys.record(dest, keys, [p.name for p in written], kept)
     return written
 
 
