@@ -20,13 +20,14 @@ from PIL import Image
 
 from dxsim.errors import InputError
 from dxsim.outputs import style
-from dxsim.outputs.chart_keys import run_key
+from dxsim.outputs.chart_keys import current, run_key
 from dxsim.outputs.charts import (
     _spread,
     draw_all,
     fan_chart,
     fan_chart_keys,
     fan_stem,
+    install_charts,
     probability_chart,
     probability_pages,
     read_run,
@@ -223,6 +224,20 @@ def test_plot_keeps_unchanged_charts_and_redraws_changed_ones_byte_identical(run
     assert redrawn == {f"{stem}.svg", f"{stem}.png"}
     assert (charts / f"{stem}.svg").read_bytes() == original
     assert (charts / f"{stem}.png").read_bytes() == (run_dir / "charts" / f"{stem}.png").read_bytes()
+
+
+def test_a_run_takes_unchanged_charts_from_the_folder_it_replaces(run_dir, tables, tmp_path):
+    old = tmp_path / "old" / "charts"
+    shutil.copytree(run_dir / "charts", old)
+    stem = fan_stem("lang_son", "fiber_household_share", "subscription")
+    (old / f"{stem}.png").write_bytes(b"edited")                # this one is drawn again, the others linked
+    new = tmp_path / "new"
+    files = install_charts(tables, new, previous=old)
+    linked = {p.name for p in files if p.stat().st_ino == (old / p.name).stat().st_ino}
+    assert {p.name for p in files} - linked == {f"{stem}.png", f"{stem}.svg"}
+    assert (new / f"{stem}.png").read_bytes() == (run_dir / "charts" / f"{stem}.png").read_bytes()
+    assert current(new, {p.name: json.loads((new / ".dxsim-results").read_text())["chart_keys"][p.name][0]
+                         for p in files}).keys() == {p.name for p in files}
 
 
 def test_short_document_keeps_the_first_words_before_details():

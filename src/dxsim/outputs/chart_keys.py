@@ -20,7 +20,7 @@ from typing import Any
 from dxsim.outputs import marker
 
 FIELD = "chart_keys"                     # marker field: file name -> [chart key, sha256 of the file's bytes]
-TABLE_SUFFIXES = (".csv", ".toml", ".json")
+TABLE_SUFFIXES = (".csv", ".toml", ".json", ".npz")
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +50,7 @@ def _file_digest(path: Path) -> str:
 
 
 def run_key(folder: str | Path, manifest: Mapping[str, Any], config_file: Path | None = None) -> str:
-    """Key of a results folder's charts: its top-level tables (.csv/.toml/.json but manifest.json), the files in
+    """Key of a results folder's charts: its top-level tables (.csv/.toml/.json/.npz but manifest.json), the files in
     ``inputs/``, ``manifest`` without its list of copied inputs and with the date of ``created_utc`` only, and
     ``config_file`` (the calibration config an older folder names outside itself) - with ``code_key``."""
     folder = Path(folder)
