@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dxsim.core import fit_tables
-from dxsim.core.design import Design, break_definitions, build_design, own_speed_definitions
+from dxsim.core.design import Design, break_definitions, build_design, own_speed_definitions, warped
 from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified
 from dxsim.core.jumpoff import filter_states, sample_shift
 from dxsim.core.merged_readings import merged_weights, split_merged, with_merged_readings
@@ -50,10 +50,12 @@ class Calibrator:
             obs = used[used["indicator"] == spec.name]
             t0 = cfg.reference_year + spec.reading_month / 12.0
             obs, merged = split_merged(obs, load_geomap(cfg))          # merged provinces: merged_readings.py
-            design = self._design(spec, obs, merged, t0)
+            plain = build_design(spec, self.geos_, obs, t0, cfg.share_clip, cfg.aggregates)
+            design = self._design(spec, obs, merged, t0, plain)
             damping = weights = None
             if spec.damped and len(obs):
-                designs, damping, weights, hyper_map, hypers = self._fit_damping(spec, obs, merged, t0, design, rng)
+                designs, damping, weights, hyper_map, hypers = self._fit_damping(spec, obs, merged, t0, plain, design,
+                                                                                 rng)
                 part_designs = [designs[d] for d in damping]
             else:
                 hyper_map, hypers = fit_hypers(design, spec, cfg.hyper_samples, rng)
@@ -95,11 +97,12 @@ class Calibrator:
         self.observations_ = used
         return used
 
-    def _design(self, spec: IndicatorSpec, obs: pd.DataFrame, merged: pd.DataFrame, t0: float,
+    def _design(self, spec: IndicatorSpec, obs: pd.DataFrame, merged: pd.DataFrame, t0: float, plain: Design,
                 damping: float = 1.0) -> Design:
-        """The design of the readings of model geos, plus those of merged provinces (merged_readings.py)."""
+        """The design of the readings of model geos (``plain``: built undamped, warped here), plus those of merged
+        provinces (merged_readings.py)."""
         cfg = self.config
-        design = build_design(spec, self.geos_, obs, t0, cfg.share_clip, cfg.aggregates, damping)
+        design = warped(plain, spec, len(self.geos_), obs, t0, damping)
         if len(merged):
             design = with_merged_readings(design, spec, self.geos_, merged, t0, cfg.share_clip,
                                           merged_weights(cfg, spec, merged), cfg.aggregates, damping)
@@ -127,13 +130,13 @@ class Calibrator:
                 "state_gain": gain.reshape(-1, G, T), "state_time": last.reshape(G, T)}
 
     def _fit_damping(self, spec: IndicatorSpec, obs: pd.DataFrame, merged: pd.DataFrame, t0: float,
-                     undamped: Design, rng: np.random.Generator
+                     plain: Design, undamped: Design, rng: np.random.Generator
                      ) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Damped dynamics: the damping's grid posterior (marginal likelihood at the hyper-parameters' mode,
         found first without damping, then again at the damping's mode), the hyper-parameters at that mode, and
         per mixture part a damping at stratified quantiles of the grid posterior."""
         cfg = self.config
-        designs = {float(phi): self._design(spec, obs, merged, t0, float(phi)) for phi in DAMPING_GRID}
+        designs = {float(phi): self._design(spec, obs, merged, t0, plain, float(phi)) for phi in DAMPING_GRID}
         designs[1.0] = undamped
         first, _ = fit_hypers(undamped, spec, 1, np.random.default_rng(0))   # a pilot: its random draw is unused
         weights = grid_posterior([_log_marginal(designs[float(phi)], first) for phi in DAMPING_GRID])

@@ -11,7 +11,7 @@ W(s) = s without damping). ``design_matrix`` gives the rows (the linear predicto
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -129,6 +129,26 @@ def design_matrix(spec: IndicatorSpec, geos: tuple[str, ...], points: pd.DataFra
         warp = np.where(damped, warped_time(dt, damping), dt)
         X[:, cols] = np.where(X[:, cols] != 0, warp[:, None], 0.0)
     return X
+
+
+def warped(design: Design, spec: IndicatorSpec, n_geos: int, points: pd.DataFrame, t0: float,
+           damping: float) -> Design:
+    """``design`` of ``points`` (the readings), built undamped by ``build_design``, with its speed columns carrying
+    warped time at ``damping`` instead: what ``build_design(..., damping)`` builds, without building it again (a
+    grid of dampings changes only these entries)."""
+    from scipy import sparse
+
+    if damping == 1.0:
+        return design
+    lay = layout(spec, n_geos)
+    dt = points["time"].to_numpy(float) - t0
+    damped = ~points["definition"].isin(lay.own_speeds).to_numpy(bool)       # as in design_matrix
+    warp = np.where(damped, warped_time(dt, damping), dt)
+    X = sparse.csr_matrix(design.X, copy=True)
+    row = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    speed = np.isin(X.indices, lay.speed_cols())
+    X.data[speed] = warp[row[speed]]
+    return replace(design, X=X)
 
 
 def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, t0: float,

@@ -171,6 +171,9 @@ def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random
                             options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000})
     mode = res.x
     k = len(mode)
+    if samples == 1:       # the mode itself: no curvature needed (the stream advances as with a Laplace draw)
+        rng.standard_normal((1, k))
+        return np.exp(full(mode)), np.exp(full(mode))[None, :]
     h = 1e-3
     hess = np.empty((k, k))
     f0 = neg_log_post(mode)
