@@ -1,6 +1,7 @@
-"""The calibration builds each indicator's design once and warps its speed columns per damping
-(``design.warped``): the same matrix, entry for entry, as building the design again at that damping. On the
-shipped config and observations."""
+"""Shortcuts of the calibration that must give the same answers: each indicator's design is built once and its
+speed columns warped per damping (``design.warped``: the same matrix, entry for entry, as building the design
+again at that damping); the hyper-parameter search uses the marginal likelihood's closed-form gradient (equal to
+its finite differences). On the shipped config and observations."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from dxsim.core.design import build_design, warped
 from dxsim.core.dynamics import DAMPING_GRID
+from dxsim.core.posterior import _log_marginal, _log_marginal_gradient
 from dxsim.inputs.observations import known_geos, used_observations
 
 
@@ -26,3 +28,20 @@ def test_warped_design_is_the_design_built_at_that_damping(inputs, phi: float) -
         assert np.array_equal(fast.y, built.y) and np.array_equal(fast.national, built.national)
         if phi != 1.0 and len(rows):
             assert not np.array_equal(fast.X.toarray(), plain.X.toarray())    # the test can see a change
+
+
+def test_log_marginal_gradient_is_its_finite_differences(inputs) -> None:
+    cfg, obs = inputs.config, used_observations(inputs.observations)
+    geos = known_geos(cfg)
+    log_hyper = np.log([0.4, 0.07, 0.2, 0.1])
+    for spec in cfg.indicators:
+        rows = obs[obs["indicator"] == spec.name]
+        t0 = cfg.reference_year + spec.reading_month / 12.0
+        design = build_design(spec, geos, rows, t0, cfg.share_clip, cfg.aggregates, 0.9)
+        value, grad = _log_marginal_gradient(design, np.exp(log_hyper))
+        assert value == _log_marginal(design, np.exp(log_hyper))
+        h = 1e-5
+        numeric = [(_log_marginal(design, np.exp(log_hyper + h * e)) - _log_marginal(design, np.exp(log_hyper - h * e)))
+                   / (2 * h) for e in np.eye(4)]
+        assert grad == pytest.approx(numeric, rel=1e-5, abs=1e-5), spec.name
+        assert np.any(np.abs(grad) > 1e-2)          # not a flat point, where any gradient would pass
