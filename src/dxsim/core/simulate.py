@@ -127,9 +127,10 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
 
     z_paths = np.empty((Y, S, G, I, D), dtype=path_dtype)
     z = np.empty((S, G, I, D))
-    mult = np.empty_like(z)                                # speed multiplier of this year's step
-    invest_mult = None                                     # its investment part, kept while the multiples stay
-    own_step = np.empty((S, G, D))                         # one own series' step, a year at a time
+    invest_mult: dict[int, np.ndarray] = {}              # per invested scenario: m_own**e * m_bb**e_cross (G, I, D)
+    invest_year = None                                     # the year index they were computed for
+    step = np.empty((G, I, D))                             # one scenario's speed multiplier, then its step
+    own_step = np.empty((G, D))                            # one own series' step of one scenario
     for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
         if year <= first_step:
             z[...] = level + slope * wdt[y]
@@ -139,55 +140,50 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             continue
         # m ** e = exp(e log m), computed only for scenarios where some multiple differs from 1 this year, and
         # again only when a multiple changed since last year (the yearly multiples are mostly constant)
-        log_own = drivers.log_investment[:, y][:, :, pillar_of]                     # (S, G, I)
-        log_bb = drivers.log_investment[:, y, :, broadband]                         # (S, G)
-        invested = np.any(log_own, axis=(1, 2)) | np.any(log_bb, axis=1)
-        plain = ~invested                                  # scenarios whose multiplier is 1 everywhere this year
-        if invest_mult is not None and np.array_equal(drivers.log_investment[:, y],
-                                                      drivers.log_investment[:, y - 1]):
-            mult[...] = invest_mult
-        else:
-            mult[plain] = 1.0
-            if invested.any():
-                a = np.flatnonzero(invested)
-                m = elasticity * log_own[a][..., None]                                  # (A, G, I, D)
-                if model is not None:
-                    m *= model.elasticity_scale[a][:, None, :, None]
-                if np.any(log_bb[a]):
-                    bb = cross * log_bb[a][..., None]       # (A, G, D); cross > 0, so log(0) gives -inf, never nan
-                    if model is not None:
-                        bb *= model.cross_scale[a][:, None, None]
-                    m[:, :, cross_ind] += bb[:, :, None, :]
-                mult[a] = np.exp(m, out=m)
-                del m
-            invest_mult = mult.copy()
+        if invest_year is None or not np.array_equal(drivers.log_investment[:, y],
+                                                     drivers.log_investment[:, invest_year]):
+            invest_mult = _investment_multipliers(drivers.log_investment[:, y], pillar_of, broadband, cross_ind,
+                                                  elasticity, cross, model)
+            invest_year = y
+        # the other multipliers of this year's step, in a fixed order: damping of the config, warped time, events
+        common = []
         if config_damped:
-            mult *= damping ** np.maximum(year - fit_until, 0)[:, None]
-            plain[:] = False
+            common.append(damping ** np.maximum(year - fit_until, 0)[:, None])         # (I, 1) or (S, 1, I, 1)
         if damped:
-            mult *= wdt[y] - wdt[y - 1]                   # this year's warped time (1 where undamped)
-            plain[:] = False
+            common.append(wdt[y] - wdt[y - 1])                  # this year's warped time (1 where undamped)
         event = drivers.event_speed[:, y]
-        if np.any(event != 1):
-            mult *= event[..., None]
-            plain &= np.all(event == 1, axis=(1, 2))
-        if rollouts is not None:
-            rollouts.multiply_into(mult, rollouts.speed, y)
-            plain &= np.all(rollouts.speed[y] == 1, axis=(1, 2, 3))
+        events_on = bool(np.any(event != 1))
         sp, own_sp = speed, own_speed
         if dslope is not None:
             sp = np.maximum(slope + dslope, 0.0)                                    # (S, G, I, D)
             own_sp = np.maximum(own_slope + dslope[:, :, own_ind], 0.0)
-        if plain.all():
-            z += sp
-            z_own += own_sp
-        else:
-            for j, i in enumerate(own_ind):                # few own series: no fancy-indexed copy of mult
-                step = np.multiply(own_sp[..., j, :], mult[:, :, i], out=own_step)
+        # one scenario at a time: the working arrays are (geo, indicator, draw), not (scenario, ...)
+        for s in range(S):
+            sp_s, own_sp_s = (sp, own_sp) if dslope is None else (sp[s], own_sp[s])
+            factors = [f[s] if f.ndim == 4 else f for f in common]
+            if events_on and np.any(event[s] != 1):
+                factors.append(event[s][..., None])
+            if s in invest_mult:
+                factors.insert(0, invest_mult[s])
+            programmes = rollouts is not None and bool(np.any(rollouts.speed[y, s] != 1))
+            if not factors and not programmes:                 # a multiplier of 1 everywhere
+                z[s] += sp_s
+                z_own[s] += own_sp_s
+                continue
+            if len(factors) > 1:
+                np.multiply(factors[0], factors[1], out=step)
+                for f in factors[2:]:
+                    step *= f
+            else:
+                step[...] = factors[0] if factors else 1.0
+            if programmes:
+                rollouts.multiply_into(step[None], rollouts.speed[:, s:s + 1], y)
+            for j, i in enumerate(own_ind):                # few own series: no fancy-indexed copy of the step
+                inc = np.multiply(own_sp_s[..., j, :], step[:, i], out=own_step)
                 if own_constant[j]:                        # undo the anchor's damping: a constant own speed
-                    step /= wdt[y, i] - wdt[y - 1, i]
-                z_own[:, :, j] += step
-            z += np.multiply(mult, sp, out=mult)           # mult is set again next year
+                    inc /= wdt[y, i] - wdt[y - 1, i]
+                z_own[s, :, j] += inc
+            z[s] += np.multiply(step, sp_s, out=step)
         if dslope is not None:
             dslope += shock_sd * slope_rng.standard_normal((all_geos, I, D))[noise_geos]
         shock = noise_rng.standard_normal((all_geos, I, D))[noise_geos]
@@ -215,6 +211,28 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         series_ceiling=np.array([cfg.indicator(i).definition(d).ceiling for i, d in params.series]),
         own_series=own, own_z=own_paths, event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0), rollouts=rollouts,
         series_first_projected=series_first_projected)
+
+
+def _investment_multipliers(log_investment: np.ndarray, pillar_of: np.ndarray, broadband: int,
+                            cross_ind: np.ndarray, elasticity: np.ndarray, cross: np.ndarray,
+                            model: ModelFactors | None) -> dict[int, np.ndarray]:
+    """m_own**e * m_broadband**e_cross (geo, indicator, draw) of each scenario with a multiple other than 1 in
+    ``log_investment`` (scenario, geo, pillar): one year's speed multipliers from investment."""
+    log_own = log_investment[:, :, pillar_of]                                   # (S, G, I)
+    log_bb = log_investment[:, :, broadband]                                    # (S, G)
+    invested = np.flatnonzero(np.any(log_own, axis=(1, 2)) | np.any(log_bb, axis=1))
+    if not len(invested):
+        return {}
+    m = elasticity * log_own[invested][..., None]                               # (A, G, I, D)
+    if model is not None:
+        m *= model.elasticity_scale[invested][:, None, :, None]
+    if np.any(log_bb[invested]):
+        bb = cross * log_bb[invested][..., None]       # (A, G, D); cross > 0, so log(0) gives -inf, never nan
+        if model is not None:
+            bb *= model.cross_scale[invested][:, None, None]
+        m[:, :, cross_ind] += bb[:, :, None, :]
+    np.exp(m, out=m)
+    return {int(s): m[k] for k, s in enumerate(invested)}
 
 
 def _rollout_steps(z: np.ndarray, laws: tuple[Law, ...], anchor_ceiling: np.ndarray, event_lift: np.ndarray,
