@@ -111,19 +111,18 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
 
     # the latent state's deviation from the line at each indicator's jump-off (calibrate/jumpoff.py): added to
     # the path in the jump-off year, so the projection starts where the series is, not on the fitted line
-    jump_z = jump_own = None
+    shift = anchors = None
     if params.jump_shift is not None:
+        shift = params.jump_shift[:, noise_geos]         # (D, G, series): a view for a contiguous run of geos
         anchors = [params.series.index((spec.name, spec.anchor)) for spec in cfg.indicators]
-        jump_z = params.jump_shift[:, noise_geos][:, :, anchors].transpose(1, 2, 0)               # (G, I, D)
-        jump_own = params.jump_shift[:, noise_geos][:, :, list(own)].transpose(1, 2, 0)           # (G, n_own, D)
 
     def start_state(year: int) -> None:
-        if jump_z is None:
+        if shift is None:
             return
-        for i in np.flatnonzero(year == fit_until):       # per indicator: no fancy-indexed copies
-            z[:, :, i] += jump_z[:, i]
+        for i in np.flatnonzero(year == fit_until):       # per series: views, no fancy-indexed copies
+            z[:, :, i] += shift[:, :, anchors[i]].T
         for j in np.flatnonzero(year == fit_until[own_ind]):
-            z_own[:, :, j] += jump_own[:, j]
+            z_own[:, :, j] += shift[:, :, own[j]].T
 
     z_paths = np.empty((Y, S, G, I, D), dtype=path_dtype)
     z = np.empty((S, G, I, D))
@@ -238,15 +237,15 @@ def _investment_multipliers(log_investment: np.ndarray, pillar_of: np.ndarray, b
 def _rollout_steps(z: np.ndarray, laws: tuple[Law, ...], anchor_ceiling: np.ndarray, event_lift: np.ndarray,
                    rollouts: RolloutDrivers, y: int) -> None:
     """In place: the rollouts' share steps of year ``y`` (``_step_share``) at the anchor ceilings lifted by events
-    (``event_lift`` (scenario, geo, indicator), points) and rollouts; one indicator at a time and only where a
-    step acts, so no (scenario, geo, indicator, draw) array of ceilings is made."""
+    (``event_lift`` (scenario, geo, indicator), points) and rollouts; one indicator and one scenario at a time
+    and only where a step acts, so no (scenario, geo, indicator, draw) array of ceilings is made."""
     draw = rollouts.rollout_of_draw
     for i in range(len(laws)):
-        if np.any(rollouts.share_step[y][:, :, i]):
-            ceiling = np.minimum(anchor_ceiling[i] + event_lift[:, :, i][..., None]
-                                 + rollouts.ceiling_lift[y][:, :, i][..., draw], 100.0)
-            points = rollouts.share_step[y][:, :, i][..., draw]
-            _step_share(z[:, :, i:i + 1], laws[i:i + 1], ceiling[:, :, None], points[:, :, None])
+        for s in np.flatnonzero(np.any(rollouts.share_step[y][:, :, i], axis=(1, 2))):   # scenarios with a step
+            ceiling = np.minimum(anchor_ceiling[i] + event_lift[s, :, i][..., None]
+                                 + rollouts.ceiling_lift[y][s, :, i][..., draw], 100.0)
+            points = rollouts.share_step[y][s, :, i][..., draw]
+            _step_share(z[s:s + 1, :, i:i + 1], laws[i:i + 1], ceiling[None, :, None], points[None, :, None])
 
 
 def _step_share(z: np.ndarray, laws: tuple[Law, ...], ceiling: np.ndarray, points: np.ndarray) -> None:
