@@ -128,8 +128,6 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     z = np.empty((S, G, I, D))
     invest_mult: dict[int, np.ndarray] = {}              # per invested scenario: m_own**e * m_bb**e_cross (G, I, D)
     invest_year = None                                     # the year index they were computed for
-    step = np.empty((G, I, D))                             # one scenario's speed multiplier, then its step
-    own_step = np.empty((G, D))                            # one own series' step of one scenario
     for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
         if year <= first_step:
             z[...] = level + slope * wdt[y]
@@ -156,7 +154,10 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         if dslope is not None:
             sp = np.maximum(slope + dslope, 0.0)                                    # (S, G, I, D)
             own_sp = np.maximum(own_slope + dslope[:, :, own_ind], 0.0)
-        # one scenario at a time: the working arrays are (geo, indicator, draw), not (scenario, ...)
+        # one scenario at a time: the working arrays are (geo, indicator, draw), not (scenario, ...), and they are
+        # released before the year's paths are stored (the peak of memory is the paths and what is alive then)
+        step = np.empty((G, I, D))                         # one scenario's speed multiplier, then its step
+        own_step = np.empty((G, D))                        # one own series' step of one scenario
         for s in range(S):
             sp_s, own_sp_s = (sp, own_sp) if dslope is None else (sp[s], own_sp[s])
             factors = [f[s] if f.ndim == 4 else f for f in common]
@@ -183,6 +184,9 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
                     inc /= wdt[y, i] - wdt[y - 1, i]
                 z_own[s, :, j] += inc
             z[s] += np.multiply(step, sp_s, out=step)
+        del step, own_step, sp, own_sp
+        if y == Y - 1:
+            invest_mult = {}
         if dslope is not None:
             dslope += shock_sd * slope_rng.standard_normal((all_geos, I, D))[noise_geos]
         shock = noise_rng.standard_normal((all_geos, I, D))[noise_geos]
@@ -190,6 +194,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         z += shock
         if own:
             z_own += shock[:, own_ind]
+        del shock
         if steps_on:
             _rollout_steps(z, laws, anchor_ceiling, drivers.ceiling_lift[:, y], rollouts, y)
         fitted = year <= fit_until                       # indicators whose data reach this year: still the fit
