@@ -45,3 +45,19 @@ def test_log_marginal_gradient_is_its_finite_differences(inputs) -> None:
                    / (2 * h) for e in np.eye(4)]
         assert grad == pytest.approx(numeric, rel=1e-5, abs=1e-5), spec.name
         assert np.any(np.abs(grad) > 1e-2)          # not a flat point, where any gradient would pass
+
+
+def test_dense_and_sparse_gram_agree(inputs, monkeypatch) -> None:
+    from dxsim.core import design as design_module
+
+    cfg, obs = inputs.config, used_observations(inputs.observations)
+    spec = cfg.indicators[0]
+    rows = obs[obs["indicator"] == spec.name]
+    t0 = cfg.reference_year + spec.reading_month / 12.0
+    dense = build_design(spec, known_geos(cfg), rows, t0, cfg.share_clip, cfg.aggregates).gram
+    monkeypatch.setattr(design_module, "DENSE_GRAM_ROWS", 0)
+    sparse = build_design(spec, known_geos(cfg), rows, t0, cfg.share_clip, cfg.aggregates).gram
+    for a, b in zip(dense, sparse, strict=True):
+        for x, y in zip(a, b, strict=True):
+            assert np.allclose(x, y, rtol=1e-12, atol=1e-12)
+        assert a[4] > 0 or a[3] == 0

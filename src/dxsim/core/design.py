@@ -27,6 +27,9 @@ if TYPE_CHECKING:          # scipy is imported when a fit needs it: a run with a
     from scipy import sparse
 
 
+DENSE_GRAM_ROWS = 1000    # designs with at most this many readings form their Gram matrices densely
+
+
 @dataclass(frozen=True)
 class Design:
     """The linear model of one indicator's readings."""
@@ -47,13 +50,20 @@ class Design:
         from scipy import sparse
 
         resid = self.y - self.X @ self.prior_mean
-        X = sparse.csr_matrix(self.X)
+        # few readings: dense products (sparse ones cost ~1 ms each in overhead); many: sparse, O(n) products (a
+        # reading touches a few of the P columns)
+        if self.X.shape[0] > DENSE_GRAM_ROWS:
+            X = sparse.csr_matrix(self.X)
+        else:
+            X = self.X.toarray() if sparse.issparse(self.X) else np.asarray(self.X)
         national = np.zeros(len(self.y), bool) if self.national is None else self.national
         out = []
         for rows in (~national, national):
-            xt = X[np.flatnonzero(rows)].T      # a reading touches a few of the P columns: O(n) products
+            xt = X[np.flatnonzero(rows)].T
             r = resid[rows]
-            out.append(((xt @ xt.T).toarray(), xt @ self.y[rows], xt @ r, float(r @ r), int(rows.sum())))
+            xtx = xt @ xt.T
+            out.append((xtx.toarray() if sparse.issparse(xtx) else xtx, xt @ self.y[rows], xt @ r, float(r @ r),
+                        int(rows.sum())))
         return tuple(out)
 
     def weighted_gram(self, obs_sd: float, obs_sd_national: float

@@ -167,7 +167,9 @@ class Ensemble:
         for first in range(s):
             lifts = self.rollouts is None or np.array_equal(self.rollouts.ceiling_lift[y, s],
                                                             self.rollouts.ceiling_lift[y, first])
+            # the first draw of every path first: paths that differ almost always differ there (no full pass)
             if (lifts and np.array_equal(self.event_lift[y, s], self.event_lift[y, first])
+                    and np.array_equal(self.z[y, s, ..., 0], self.z[y, first, ..., 0])
                     and np.array_equal(self.z[y, s], self.z[y, first])
                     and np.array_equal(self.own_z[y, s], self.own_z[y, first])):
                 return first
