@@ -128,7 +128,10 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     z = np.empty((S, G, I, D))
     invest_mult: dict[int, np.ndarray] = {}              # per invested scenario: m_own**e * m_bb**e_cross (G, I, D)
     invest_year = None                                     # the year index they were computed for
+    last_fitted = int(fit_until.max())
     for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
+        if year > last_fitted and dslope is None:       # the fitted line is not read again: memory for the paths
+            level = slope = own_offset = own_slope = None
         if year <= first_step:
             z[...] = level + slope * wdt[y]
             z_own[...] = level[:, own_ind] + own_slope * own_wdt[y] + own_offset
