@@ -109,21 +109,22 @@ def scenarios(provinces: tuple[str, ...], count: int, draws: int, seed: int, rol
     return out[:count]
 
 
-def reference_kernel(S: int, G: int, I: int, Y: int, D: int, projected: int, seed: int) -> float:
-    """The same difference equation, minimal numpy: seconds for a (Y, S, G, I, D) path stored like dxsim's."""
+def reference_kernel(S: int, G: int, I: int, Y: int, D: int, projected: int, seed: int) -> tuple[float, float]:
+    """The same difference equation, minimal numpy: seconds and CPU seconds for a (Y, S, G, I, D) path stored
+    like dxsim's."""
     rng = np.random.default_rng(seed)
     level, speed = rng.normal(0, 1, (G, I, D)), np.abs(rng.normal(0.3, 0.1, (G, I, D)))
     elasticity = rng.lognormal(np.log(0.5), 0.5, (I, D))
     log_m = np.log(rng.choice([0.7, 1.0, 1.5], (S, G, I)))
     sd = np.full((I, 1), 0.1)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     paths = np.empty((Y, S, G, I, D), dtype=PATH_DTYPE)
     z = np.broadcast_to(level, (S, G, I, D)).copy()
     for y in range(Y):
         if y >= Y - projected:
             z += speed * np.exp(elasticity * log_m[..., None]) + sd * rng.standard_normal((G, I, D))
         paths[y] = z
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - start_cpu
 
 
 HWM = Path("/proc/self/status")
@@ -144,18 +145,22 @@ def reset_peak_rss() -> None:
 
 
 def stage(name: str, steps: int, fn: Callable[[], Any], report: list, repeat: int = 1) -> Any:
-    """Run ``fn`` ``repeat`` times; report the best time and the first run's peak resident memory."""
-    best, peak = np.inf, 0
+    """Run ``fn`` ``repeat`` times; report the best time (perf_counter), the CPU seconds of that run
+    (process_time, all threads: less sensitive to a busy machine than the wall time) and the first run's peak
+    resident memory."""
+    best, cpu, peak = np.inf, np.inf, 0
     for r in range(repeat):
         reset_peak_rss()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
-        best = min(best, time.perf_counter() - start)
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
+        if seconds < best:
+            best, cpu = seconds, cpu_seconds
         if r == 0:
             peak = peak_rss()
         if r < repeat - 1:
             del result
-    report.append((name, best, steps / best, peak))
+    report.append((name, best, steps / best, peak, cpu))
     return result
 
 
@@ -222,33 +227,37 @@ def main() -> None:
         stage("outputs", steps, outputs, report)
     q_error, m_error = quantile_error(ensemble)
     ensemble = None  # free the paths before the kernel allocates its own
-    kernel = min(reference_kernel(S, G, I, Y, D, projected, args.seed) for _ in range(3))
+    kernel, kernel_cpu = min(reference_kernel(S, G, I, Y, D, projected, args.seed) for _ in range(3))
     error = float32_error(calibrator, scens[0], min(D, 2000), args.seed)
 
     print(f"dxsim benchmark: {S} scenarios x {G} geos x {I} indicators x {Y} years ({years[0]}-{years[-1]}, "
           f"{projected} projected) x {D} draws = {steps:,} steps; "
           f"{sum(len(s.programmes) for s in scens)} programmes, {args.rollouts} rollouts")
-    print(f"{'stage':<12} {'seconds':>8} {'steps/s':>14} {'peak RSS MiB':>13}")
-    for name, seconds, rate, peak in report:
-        print(f"{name:<12} {seconds:8.2f} {rate:14,.0f} {peak / 2**20:13.0f}")
-    ens_s = next(s for n, s, _, _ in report if n == "ensemble")
-    tgt_s = next(s for n, s, _, _ in report if n == "targets")
-    print(f"{'kernel':<12} {kernel:8.2f} {steps / kernel:14,.0f}   (minimal numpy, same equation and shapes)")
+    print(f"{'stage':<12} {'seconds':>8} {'steps/s':>14} {'peak RSS MiB':>13} {'CPU s':>7}")
+    for name, seconds, rate, peak, cpu in report:
+        print(f"{name:<12} {seconds:8.2f} {rate:14,.0f} {peak / 2**20:13.0f} {cpu:7.2f}")
+    ens_s = next(r[1] for r in report if r[0] == "ensemble")
+    tgt_s = next(r[1] for r in report if r[0] == "targets")
+    print(f"{'kernel':<12} {kernel:8.2f} {steps / kernel:14,.0f} {'':13} {kernel_cpu:7.2f}   "
+          f"(minimal numpy, same equation and shapes)")
     print(f"ensemble + targets: {ens_s + tgt_s:.2f} s; ensemble speed / kernel speed (kernel s / ensemble s): "
           f"{kernel / ens_s:.2f}")
     if rollouts != [None] * S:
-        ro_s = next(s for n, s, _, _ in report if n == "rollout")
+        ro_s = next(r[1] for r in report if r[0] == "rollout")
         print(f"rollout share of rollout + ensemble time: {ro_s / (ro_s + ens_s):.0%}")
     print(f"float32 path storage: largest change of any quantile or mean vs float64 = {error:.2e} points")
     print(f"quantiles and means from float32 shares: largest difference from np.quantile (float64) = "
           f"{q_error:.2e} points, from the float64 mean = {m_error:.2e} (bound {VALUES_BOUND:.2e})")
-    rss = max(peak for _, _, _, peak in report) / 2**20
+    rss = max(r[3] for r in report) / 2**20
     print(f"peak RSS of the stages: {rss:.0f} MiB; load average (1 min) at the end: {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores")
     result = {"shape": {"scenarios": S, "geos": G, "indicators": I, "years": Y, "draws": D},
-              "stages": {name: seconds for name, seconds, _, _ in report}, "kernel": kernel,
+              "stages": {r[0]: r[1] for r in report}, "kernel": kernel,
+              "cpu": {**{r[0]: r[4] for r in report}, "kernel": kernel_cpu},
               "peak_rss_mib": rss, "quantile_error": q_error, "mean_error": m_error, "load": os.getloadavg()[0]}
     result["ratio"] = sum(result["stages"].values()) / kernel
+    cpu_ratio = sum(r[4] for r in report) / kernel_cpu
+    print(f"pipeline/kernel CPU-time ratio: {cpu_ratio:.2f} (the outputs' threads count in full)")
     print(f"pipeline/kernel ratio: {result['ratio']:.2f}")
     if args.compare:
         compare(json.loads(args.compare.read_text()), result)
