@@ -7,8 +7,9 @@ Builds, through the public API, a SYNTHETIC configuration of realistic size: the
 3 headline indicators (plus the national series in the fit), 4 scenarios (baseline, +50%, -30%, and the baseline
 with one fibre programme per province), years 2020-2030. Observations and targets are generated here (2-3
 readings per province and indicator, two targets each) and are not data. Each stage is timed separately and
-reported as throughput in geo-indicator-year-draw steps per second (x scenarios) and the process's peak resident
-memory during the stage (Linux: the high-water mark is reset before each stage; elsewhere the process's peak):
+reported as throughput in geo-indicator-year-draw steps per second (x scenarios), the process's peak resident
+memory during the stage (Linux: the high-water mark is reset before each stage; elsewhere the process's peak) and
+its CPU seconds (``process_time``, all threads; steadier than the wall time on a busy machine):
 
     calibration   Calibrator.fit on the synthetic readings
     rollout       SimPy rollouts of the programme scenario
@@ -23,7 +24,8 @@ the benchmark prints the largest difference of any trajectory quantile (mean) of
 The reference kernel is the same difference equation written as plainly as numpy allows (one state array,
 investment response, process noise, path stored), measured in the same run: the practical limit for this work.
 Both step in float64 and store the paths as float32; the ensemble and the kernel are timed best of three.
-The summary line ``pipeline/kernel ratio`` is the sum of all stages over the kernel. ``--save FILE`` writes the
+The summary line ``pipeline/kernel ratio`` is the sum of all stages over the kernel (wall time); the line before
+it gives the same ratio in CPU seconds. ``--save FILE`` writes the
 timings as JSON; ``--compare FILE`` prints, per stage, this run's time over the saved one, both in seconds and
 relative to each run's own kernel (which discounts a machine that is busier in one run than the other).
 """
