@@ -36,6 +36,7 @@ from dxsim.outputs.charts import (
     source_name,
 )
 from dxsim.outputs.report import plot_run
+from dxsim.outputs.words import words
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -131,7 +132,7 @@ def test_rendering_vietnamese_names_reports_no_missing_glyph(tables, tmp_path):
         with rc_context(style.rc()):
             fig = fan_chart(tables, "lang_son", "fiber_household_share", "subscription", lang="vi")
             fig.text(0, 0, " ".join(style.GEO_NAMES_VI.values()) + " " + " ".join(
-                name for names in style.INDICATORS["vi"].values() for name in names))
+                name for entry in words("vi")["indicators"].values() for name in entry.values()))
             fig.savefig(tmp_path / "all_names.png", dpi=100)
     assert (tmp_path / "vi" / "overview.png").is_file()
 
@@ -158,9 +159,7 @@ def test_geo_names_cover_every_pre_2025_province_with_diacritics(root):
     assert style.geo_name("long_an") == "Long An"
     assert (style.geo_name("vietnam"), style.geo_name("vietnam", "vi")) == ("Vietnam", "Việt Nam")
     for lang in style.LANGS:
-        assert set(style.TEXT[lang]) == set(style.TEXT["en"])
-        assert set(style.INDICATORS[lang]) == set(style.INDICATORS["en"])
-        assert set(style.DEFINITIONS[lang]) == set(style.DEFINITIONS["en"])
+        assert {k: set(v) for k, v in words(lang).items()} == {k: set(v) for k, v in words("en").items()}
 
 
 def test_probability_chart_bars_are_sorted_and_coloured_by_likelihood(tables):

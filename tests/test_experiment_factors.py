@@ -13,7 +13,7 @@ import pytest
 
 from dxsim.analyses.experiments import build_experiment, simulate_variants
 from dxsim.analyses.factors import Factor
-from dxsim.core.ensemble import run_ensemble, sample_run
+from dxsim.core.ensemble import ensemble_years, run_ensemble, sample_run
 from dxsim.inputs.observations import known_geos
 from dxsim.inputs.scenario import load_scenario
 
@@ -99,7 +99,8 @@ def test_a_multiple_acts_from_the_year_it_is_set(calibrator, cfg, scenario):
     first = calibrator.jump_off_year_ + 1
     switch = first + 2
     mixed, low, high = alone({first: 1.0, switch: 3.0}), alone({first: 1.0}), alone({first: 3.0})
-    years = list(range(cfg.first_year, cfg.first_year + len(mixed)))
+    years = ensemble_years(calibrator, scenario.settings.horizon).tolist()
+    assert len(years) == len(mixed)
     for y in range(1, len(years)):
         want = high if years[y] >= switch else low
         np.testing.assert_allclose(mixed[y] - mixed[y - 1], want[y] - want[y - 1], atol=1e-5,

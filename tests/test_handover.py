@@ -85,6 +85,24 @@ def test_a_march_reading_is_plotted_at_month_3(tables, tmp_path):
     assert not any(abs(x - (row["year"] + 1)) < 0.05 for x in xs)          # not at its year's December value
 
 
+def test_the_band_starts_at_or_before_every_reading(tables):
+    """Trajectories start early enough that each reading lies inside its band's time span: Lạng Sơn's March-2020
+    dossiers reading (19.26%) sat left of a band that began at 2020's December value."""
+    import numpy as np
+
+    tr, obs = tables.trajectories, tables.observations
+    for (geo, ind, dfn), rows in obs.groupby(["geo", "indicator", "definition"]):
+        mine = tr[(tr["geo"] == geo) & (tr["indicator"] == ind) & (tr["definition"] == dfn)]
+        if len(mine):
+            assert tables.year_x(ind, mine["year"]).min() <= tables.reading_x(rows).min(), (geo, ind, dfn)
+    row = obs[(obs["geo"] == "lang_son") & (obs["period"].astype(str) == "2020-03")].iloc[0]
+    band = tr[(tr["geo"] == "lang_son") & (tr["indicator"] == row["indicator"])
+              & (tr["definition"] == row["definition"])].sort_values("year")
+    x = tables.year_x(row["indicator"], band["year"])
+    at = tables.reading_x(obs.loc[[row.name]])[0]
+    assert np.interp(at, x, band["q025"]) <= row["value"] <= np.interp(at, x, band["q975"])
+
+
 def test_series_without_readings_say_so_and_never_say_observed(tables, tmp_path):
     obs = tables.observations
     has = set(zip(obs["geo"], obs["indicator"], obs["definition"], strict=True))
@@ -254,10 +272,11 @@ def _policy_and_track_folders(base: Path, run: Path) -> list[Path]:
     rows += [{**common, "kind": "reading", "method": m, "year": 2024, "target": "", "probability": "", "outcome": "",
               "brier": "", "held": held} for m, held in (("dxsim", True), ("linear_trend", False))]
     pd.DataFrame(rows, columns=list(SCORECARD_COLUMNS)).to_csv(card / "scorecard.csv", index=False)
-    pd.DataFrame({"output": ["vietnam fibre 2030"] * 2, "factor": ["invest_broadband", "speed"], "index": ["ST"] * 2,
-                  "value": [0.7, 0.1], "ci_low": [0.5, 0.05], "ci_high": [0.9, 0.2]}
+    pd.DataFrame({"output": ["vietnam fibre 2030"] * 4, "factor": ["invest_broadband", "speed"] * 2,
+                  "index": ["ST", "ST", "S1", "S1"], "value": [0.7, 0.1, 0.5, 0.05], "conf": [0.2, 0.05, 0.1, 0.02],
+                  "ci_low": [0.5, 0.05, 0.4, 0.03], "ci_high": [0.9, 0.2, 0.6, 0.07]}
                  ).to_csv(sens / "sensitivity.csv", index=False)
-    pd.DataFrame({"output": ["vietnam fibre 2030"], "at_scenario": [0.375], "analysed": [True]}
+    pd.DataFrame({"output": ["vietnam fibre 2030"], "kind": ["median"], "at_scenario": [0.375], "analysed": [True]}
                  ).to_csv(sens / "sensitivity_outputs.csv", index=False)
     (sens / "manifest.json").write_text(json.dumps({"method": "sobol", "evaluations": 64, "draws": 50,
                                                     "scenario": {"name": "handover"}}), encoding="utf-8")
@@ -265,8 +284,12 @@ def _policy_and_track_folders(base: Path, run: Path) -> list[Path]:
                    "definition": "mic_method", "pillar": "digital_economy", "deadline": 2030, "comparator": ">=",
                    "target": 25.0, "document": doc, "probability_requested": 0.8, "status": "found", "multiple": 2.5,
                    "probability": 0.8125, "probability_at_baseline": 0.375, "max_multiple": 10.0,
-                   "spend_bn_vnd_per_year": 1250.0, "answer": "multiple 2.50: P = 0.81"}]
+                   "spend_bn_vnd_per_year": 1250.0, "scenario_multiple": 1.0, "answer": "multiple 2.50: P = 0.81"}]
                  ).to_csv(req / "required_investment.csv", index=False)
+    pd.DataFrame({"output": "P(met) lang_son digital_economy_grdp_share/mic_method 2030 >=25", "geo": "lang_son",
+                  "pillar": "digital_economy", "multiple": [0.25, 1.0, 2.5, 10.0],
+                  "probability": [0.125, 0.375, 0.8125, 0.9375]}).to_csv(req / "required_investment_curves.csv",
+                                                                         index=False)
     return [card, sens, req]
 
 
@@ -290,6 +313,9 @@ def test_report_in_vietnamese_has_no_english_heading_and_uses_decimal_commas(fol
                            ("policy-1", "Cần đầu tư bao nhiêu")):
         assert f'id="{section}"' in html and title in html, section
     assert "0,70 [0,50; 0,90]" in html and "bội số 2,50" in html and "xu hướng tuyến tính" in html
+    for section in ("track-record-0", "policy-0", "policy-1"):      # each with its chart, drawn in Vietnamese
+        part = html.split(f'<section id="{section}">')[1].split("</section>")[0]
+        assert "data:image/png" in part and "không có biểu đồ" not in part, section
     cells = _cells(out)
     for english in VI_FORBIDDEN_CELLS:
         assert english not in cells, english
@@ -300,6 +326,39 @@ def test_report_in_vietnamese_has_no_english_heading_and_uses_decimal_commas(fol
     svgs = re.findall(r'data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)', out.read_text(encoding="utf-8"))
     texts = [__import__("base64").b64decode(s).decode("utf-8") for s in svgs]
     assert texts and all("Median" not in t for t in texts) and any("Trung vị" in t for t in texts)
+
+
+def test_scorecard_and_policy_charts_speak_the_report_language(folder, tmp_path, monkeypatch):
+    """scorecard.png, sensitivity_*.png and required_investment_*.png drawn in Vietnamese (as SVG here, to read
+    their text): Vietnamese words, decimal commas, none of the English chart words."""
+    import pandas as pd
+
+    from dxsim.outputs import policycharts
+    from dxsim.outputs.scorecardchart import plot_scorecard
+
+    card, sens, req = _policy_and_track_folders(tmp_path, folder)
+    texts: list[str] = []
+
+    def save_svg(fig, path):
+        fig.savefig(path.with_suffix(".svg"), format="svg")
+        texts.append(" ".join(_texts(ET.parse(path.with_suffix(".svg")).getroot())))
+
+    monkeypatch.setattr(policycharts, "_save", save_svg)
+    table = pd.read_csv(card / "scorecard.csv", keep_default_na=False, na_values=[""])
+    with rc_context(style.rc()):
+        plot_scorecard(table, tmp_path / "card.svg", "vi")
+    texts.append(" ".join(_texts(ET.parse(tmp_path / "card.svg").getroot())))
+    policycharts.sensitivity_charts_of(pd.read_csv(sens / "sensitivity.csv"),
+                                       pd.read_csv(sens / "sensitivity_outputs.csv"), "sobol", 64, tmp_path, "vi")
+    policycharts.required_investment_charts(pd.read_csv(req / "required_investment_curves.csv"),
+                                            pd.read_csv(req / "required_investment.csv"), 0.8, tmp_path, "vi")
+    assert len(texts) == 3
+    for text, vietnamese in zip(texts, ("gốc 2023", "chỉ số toàn phần ST", "bội số đầu tư"), strict=True):
+        assert vietnamese in text, text
+        for english in ("origin", "outcome", "nominal", "Later readings", "total index", "confidence", "scenario",
+                        "investment", "P(target met)", "Brier 0.", "Households", "last value"):
+            assert english not in text, (english, text)
+        assert not re.search(r"(?<![\d.])\d\.\d", text.replace("0.1.0", "")), text      # decimal commas
 
 
 def test_report_opens_with_a_brief_per_geo(folder, tmp_path):

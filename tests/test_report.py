@@ -233,6 +233,7 @@ def test_report_adds_forecast_skill_from_a_backtest_folder(runs, tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "Forecast skill" in text and "<th>CRPS (points)</th>" in text and "naive" in text
     assert "<th>crps</th>" not in text and "<th>n</th>" not in text              # labels, not column names
+    assert str(tmp_path) not in text and f"From {tmp_path.name}/backtest:" in text     # no absolute path
     assert sum(1 for tag, a in _tags(out) if tag == "img" and a["src"].startswith("data:image/png")) >= 1
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dxsim import __version__, progress
+from dxsim import progress
 from dxsim.analyses import backtest
 from dxsim.analyses.forecast_asof import DEFAULT_DRAWS, DEFAULT_SEED, draws_at
 from dxsim.analyses.origins import METHODS, OriginFit, baseline_forecasts, fit_origin, later_readings, score_origin
@@ -188,71 +188,11 @@ def summary_text(summary: pd.DataFrame) -> str:
                                   num(r.dxsim_held_80_same_readings)) for r in summary.itertuples()))
 
 
-# ---- chart, files, report section --------------------------------------------------------------------------
-def plot_scorecard(table: pd.DataFrame, path: Path) -> Path:
-    """scorecard.png: left, the probability each method gave each target against what happened (a reliability
-    plot: outcome 1 = met; the binned share met per method where it has 5 or more targets); right, the share of
-    later readings inside each method's 80% interval, per origin."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    summary = summarise(table)
-    targets = table[table["kind"] == "target"].drop_duplicates(["origin", "method", "geo", "indicator",
-                                                                "definition", "year", "target", "comparator"])
-    methods = [m for m in METHODS if m in set(table["method"])]
-    origins = sorted(table["origin"].unique())
-    colours = dict(zip(METHODS, plt.get_cmap("tab10").colors, strict=False))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1.1, 1]})
-    left.plot([0, 1], [0, 1], color="0.5", lw=1, ls="--", label="perfectly reliable")
-    for k, method in enumerate(m for m in methods if m in set(targets["method"])):
-        mine = targets[targets["method"] == method]
-        p, o = mine["probability"].to_numpy(float), mine["outcome"].to_numpy(float)
-        offset = (k - 2) * 0.018                               # keep methods' points apart at 0 and 1
-        score = float(np.mean((p - o) ** 2))
-        y = o + offset * np.where(o > 0.5, -1, 1)
-        for origin, marker in zip(origins, "os^vD<>", strict=False):
-            at = (mine["origin"] == origin).to_numpy()
-            left.scatter(p[at], y[at], s=30, color=colours[method], marker=marker, alpha=0.85,
-                         edgecolor="white", lw=0.5)
-        left.scatter([], [], color=colours[method], label=f"{method}: Brier {score:.3f} (n={len(p)})")
-        if len(p) >= 5:
-            bins = np.clip((p * 5).astype(int), 0, 4)
-            centres = [p[bins == b].mean() for b in range(5) if (bins == b).any()]
-            freq = [o[bins == b].mean() for b in range(5) if (bins == b).any()]
-            left.plot(centres, freq, color=colours[method], lw=1)
-    left.set(xlim=(-0.03, 1.03), ylim=(-0.1, 1.1), xlabel="P(target met) given at the origin",
-             ylabel="outcome (1 = met, 0 = missed)", title="Targets: probability given vs what happened")
-    left.set_yticks([0, 0.25, 0.5, 0.75, 1])
-    for origin, marker in zip(origins, "os^vD<>", strict=False):
-        left.scatter([], [], color="0.4", marker=marker, label=f"origin {origin}")
-    width = 0.8 / max(len(methods), 1)
-    for k, method in enumerate(methods):
-        rows = summary[(summary["method"] == method) & (summary["n_readings"] > 0)]
-        x = np.array([origins.index(o) for o in rows["origin"]]) + (k - (len(methods) - 1) / 2) * width
-        right.bar(x, rows["held_80"], width=width * 0.95, color=colours[method], label=method)
-        for xi, share, n in zip(x, rows["held_80"], rows["n_readings"], strict=True):
-            right.text(xi, share + 0.01, f"{n}", ha="center", va="bottom", fontsize=6)
-    right.axhline(0.8, color="0.3", lw=1, ls="--", label="nominal 80%")
-    right.set_xticks(range(len(origins)), [f"origin {o}" for o in origins])
-    right.set(ylim=(0, 1.3), ylabel="share of later readings inside the 80% interval",
-              title="Later readings inside the 80% interval (n above bars)")
-    for ax in (left, right):
-        ax.grid(alpha=0.3)
-    left.legend(fontsize=7, loc="center left")
-    right.legend(fontsize=7, loc="upper center", ncol=4)
-    fig.text(0.01, 0.01, f"dxsim {__version__} scorecard, origins {', '.join(map(str, origins))}: forecasts "
-             "made with the readings up to each origin, judged on the data now; Brier over distinct targets, all "
-             "origins; each method only where it can forecast (n). Details in scorecard.csv.", fontsize=6.5)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=150, metadata={"Software": None})
-    plt.close(fig)
-    return path
-
-
+# ---- files -----------------------------------------------------------------------------------------------
 def write_scorecard(card: Scorecard, inputs: Inputs, out: str | Path) -> Path:
     """scorecard.csv, scorecard.png and manifest.json, written atomically to ``out``."""
+    from dxsim.outputs.scorecardchart import plot_scorecard  # matplotlib: only when writing
+
     out = Path(out)
     manifest = backtest.evaluation_manifest("scorecard", card.origins, card.table["method"], inputs, card.seed,
                                             card.draws)

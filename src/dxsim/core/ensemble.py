@@ -44,8 +44,22 @@ def seed_streams(seed: int) -> tuple[np.random.SeedSequence, ...]:
 
 
 def ensemble_years(calibrator: Calibrator, horizon: int) -> np.ndarray:
-    """The simulated years: from the first reported (or jump-off) year to the horizon."""
-    return np.arange(min(calibrator.config.first_year, calibrator.jump_off_year_), horizon + 1)
+    """The simulated years: from the first reported year (config ``first_year``; earlier when a reading of a
+    modelled indicator lies before it, so the fan band covers every reading at its month; or the jump-off year)
+    to the horizon. The years before the jump-off are the fitted path: starting earlier draws no random numbers."""
+    return np.arange(min(calibrator.config.first_year, calibrator.jump_off_year_, _first_reading_year(calibrator)),
+                     horizon + 1)
+
+
+def _first_reading_year(calibrator: Calibrator) -> int:
+    """The year whose value (at the indicator's reading month) lies at or before the earliest used reading of a
+    modelled indicator, e.g. 2019 for a March-2020 reading of an indicator read in December."""
+    months = {spec.name: spec.reading_month for spec in calibrator.config.indicators}
+    obs = calibrator.observations_
+    obs = obs[obs["indicator"].isin(months)]
+    if obs.empty:
+        return calibrator.config.first_year
+    return int(np.floor((obs["time"] - obs["indicator"].map(months) / 12.0).min() + 1e-9))
 
 
 def sample_parameters(calibrator: Calibrator, draws: int, seed: int) -> ParameterDraws:

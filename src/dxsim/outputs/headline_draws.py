@@ -93,7 +93,7 @@ def _read_cached(folder: str, stamp: int) -> HeadlineDraws | None:     # stamp: 
 def unpaired_reason(base: RunTables, other: RunTables) -> str | None:
     """None when two runs share their random numbers (both have ``headline_draws.npz``; same seed, draws,
     calibration and data: ``comparability.run_identity``), else why not: ``unpaired_file``, ``unpaired_seed``,
-    ``unpaired_draws``, ``unpaired_calibration`` or ``unpaired_data`` (keys of ``style.TEXT``)."""
+    ``unpaired_draws``, ``unpaired_calibration`` or ``unpaired_data`` (keys of the ``chart`` word table)."""
     from dxsim.outputs.comparability import IDENTITY, run_identity
 
     a, b = _cached(base.folder), _cached(other.folder)

@@ -15,48 +15,14 @@ from dxsim.inputs.geography import MERGER_YEAR, POST, PRE, PRE_SUFFIX, load_geom
 from dxsim.outputs import style
 from dxsim.outputs.chartkit import run_config
 from dxsim.outputs.runtables import RunTables
+from dxsim.outputs.words import table
 
-# each word as (English, Vietnamese)
-WORDS: dict[str, tuple[str, str]] = {
-    "part_reading": ("{part}: reading ({source})", "{part}: số liệu ({source})"),
-    "parts_mean": ("Weighted mean of the parts' readings (same year)",
-                   "Trung bình có trọng số của số liệu các phần (cùng năm)"),
-    "merger": ("merger 1 Jul 2025", "sáp nhập 1/7/2025"),
-    "map_new": ("Map: the 34 provinces since 1 July 2025. {geo} = {parts}, per draw; weights: {kinds} (weights.csv).",
-                "Bản đồ: 34 tỉnh, thành từ 1/7/2025. {geo} = {parts}, theo từng lần mô phỏng; trọng số: {kinds} "
-                "(weights.csv)."),
-    "map_old": ("Map: the 63 provinces before 1 July 2025; {geo} is part of {new} since then.",
-                "Bản đồ: 63 tỉnh, thành trước 1/7/2025; từ đó {geo} thuộc {new}."),
-    "not_available": ("not available: the run simulates {have} of the 63 pre-2025 provinces and the aggregate needs "
-                      "all of them (run a scenario of all 34 provinces)",
-                      "không có: lần chạy mô phỏng {have} trong 63 tỉnh, thành trước 2025, mà tổng hợp cần tất cả "
-                      "(hãy chạy kịch bản gồm cả 34 tỉnh, thành)"),
-    "population": ("2019 census population", "dân số Tổng điều tra 2019"),
-    "fallback": (" ({kind} not available for every part)", " (không có {kind} cho mọi phần)"),
-    "parts_latest": ("{part} {value} ({when})", "{part} {value} ({when})"),
-    "own_latest": ("{value} ({when})", "{value} ({when})"),
-    "national_title": ("Provinces' aggregate against national readings", "Tổng hợp các tỉnh so với số liệu cả nước"),
-    "national_note": ("The weighted mean of all {n} pre-2025 provinces, draw by draw (weights: {weights}), at the "
-                      "latest national reading of each headline series; distance = reading minus the aggregate's "
-                      "median, percentage points. All {rows} readings: national_consistency.csv.",
-                      "Trung bình có trọng số của cả {n} tỉnh, thành trước 2025, theo từng lần mô phỏng (trọng số: "
-                      "{weights}), tại số liệu cả nước mới nhất của mỗi chuỗi chính; chênh lệch = số liệu trừ trung "
-                      "vị của tổng hợp, điểm phần trăm. Tất cả {rows} số liệu: national_consistency.csv."),
-    "national_missing": ("Provinces' aggregate against national readings: {status}.",
-                         "Tổng hợp các tỉnh so với số liệu cả nước: {status}."),
-    "series": ("Series", "Chuỗi"),
-    "when": ("Date", "Thời điểm"),
-    "national_reading": ("National reading", "Số liệu cả nước"),
-    "aggregate": ("Provinces' aggregate: median [80% interval]", "Tổng hợp các tỉnh: trung vị [khoảng 80%]"),
-    "distance": ("Distance (points)", "Chênh lệch (điểm)"),
-}
-KIND_NAMES = {"en": {"grdp_current_bn_vnd": "GRDP at current prices", "households": "households"},
-              "vi": {"grdp_current_bn_vnd": "GRDP theo giá hiện hành", "households": "số hộ"}}
 PART_MARKERS = ("o", "s", "D", "^", "v", "P")
 
 
 def word(key: str, lang: str = "en", **values: object) -> str:
-    template = WORDS[key][style.LANGS.index(style.check_lang(lang))]
+    """A word of the maps (table ``map`` of the language's word file), formatted with ``values``."""
+    template = table("map", style.check_lang(lang))[key]
     return template.format(**values) if values else template
 
 
@@ -206,7 +172,7 @@ def map_footnote(tables: RunTables, geo: str, indicator: str, lang: str) -> str:
 
 def _kind_name(kind: str, lang: str) -> str:
     """A weight kind of weights.csv (a context.csv indicator) as readers say it."""
-    return KIND_NAMES.get(style.check_lang(lang), {}).get(kind, kind.replace("_", " "))
+    return table("weight_kinds", style.check_lang(lang)).get(kind, kind.replace("_", " "))
 
 
 def latest_text(tables: RunTables, geo: str, indicator: str, definition: str, lang: str) -> str | None:

@@ -28,22 +28,33 @@ def _read(path: Path) -> pd.DataFrame:
         raise InputError(path, "", f"not a readable CSV table ({type(exc).__name__})") from None
 
 
-def policy_section(folder: Path, lang: str = "en") -> tuple[str, str]:
-    """(title, HTML) of one policy folder."""
+def policy_section(folder: Path, lang: str = "en", scratch: Path | None = None) -> tuple[str, str]:
+    """(title, HTML) of one policy folder; charts in another language than English are drawn into ``scratch``."""
     manifest = {}
     if (folder / "manifest.json").is_file():
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     scenario = esc(manifest.get("scenario", {}).get("name", folder.name))
     if (folder / "sensitivity.csv").is_file():
-        return word("what_moves", lang, scenario=scenario), _sensitivity_html(folder, manifest, lang)
-    return word("what_takes", lang, scenario=scenario), _required_html(folder, manifest, lang)
+        return word("what_moves", lang, scenario=scenario), _sensitivity_html(folder, manifest, lang, scratch)
+    return word("what_takes", lang, scenario=scenario), _required_html(folder, manifest, lang, scratch)
 
 
 def _interval(value: float, lo: float, hi: float, lang: str) -> str:
     return f"{num(value, 2, lang)} [{num(lo, 2, lang)}; {num(hi, 2, lang)}]"
 
 
-def _sensitivity_html(folder: Path, manifest: dict, lang: str) -> str:
+def _sensitivity_charts(folder: Path, table: pd.DataFrame, outputs: pd.DataFrame, manifest: dict, lang: str,
+                        scratch: Path | None) -> list[Path]:
+    """The folder's charts (English), or the same drawn in ``lang`` into ``scratch`` from its tables."""
+    if lang == "en" or scratch is None or "conf" not in table.columns or "kind" not in outputs.columns:
+        return sorted((folder / "charts").glob("sensitivity_*.png")) if lang == "en" else []
+    from dxsim.outputs.policycharts import sensitivity_charts_of
+
+    method = manifest.get("method", "sobol" if "ST" in set(table["index"]) else "morris")
+    return sorted(sensitivity_charts_of(table, outputs, method, manifest.get("evaluations", "?"), scratch, lang))
+
+
+def _sensitivity_html(folder: Path, manifest: dict, lang: str, scratch: Path | None = None) -> str:
     table = _read(folder / "sensitivity.csv")
     outputs = _read(folder / "sensitivity_outputs.csv") if (folder / "sensitivity_outputs.csv").is_file() \
         else pd.DataFrame({"output": table["output"].unique(), "at_scenario": np.nan, "analysed": True})
@@ -66,7 +77,7 @@ def _sensitivity_html(folder: Path, manifest: dict, lang: str) -> str:
                                           level=f"{style.number(100 * level, 0, lang)}%")) + "</p>",
            table_html([esc(word(k, lang)) for k in ("output", "at_scenario", "largest_factors")], rows,
                       numeric=(1,))]
-    charts = sorted((folder / "charts").glob("sensitivity_*.png"))[:MAX_CHARTS]
+    charts = _sensitivity_charts(folder, table, outputs, manifest, lang, scratch)[:MAX_CHARTS]
     out += [figure_html(c, word("sensitivity_chart", lang, name=c.stem[12:].replace("_", " ")), "sensitivity chart",
                         lang) for c in charts]
     return "\n".join(out)
@@ -82,8 +93,9 @@ ANSWERS_VI = {
 }
 
 
-def _answer(r: object, lang: str) -> str:
-    """The answer in the report's language (English: the file's own words)."""
+def answer_text(r: object, lang: str) -> str:
+    """A required-investment answer (a row of required_investment.csv) in ``lang`` (English: the file's own
+    words)."""
     if lang == "en":
         return str(r.answer)
     spend = getattr(r, "spend_bn_vnd_per_year", np.nan)
@@ -94,21 +106,31 @@ def _answer(r: object, lang: str) -> str:
         max=value_text(getattr(r, "max_multiple", np.nan), lang))
 
 
-def _required_html(folder: Path, manifest: dict, lang: str) -> str:
+def _required_charts(folder: Path, table: pd.DataFrame, p: float, lang: str, scratch: Path | None) -> list[Path]:
+    """The folder's charts (English), or the same drawn in ``lang`` into ``scratch`` from the curves file."""
+    if lang == "en" or scratch is None or not (folder / "required_investment_curves.csv").is_file():
+        return sorted((folder / "charts").glob("required_investment_*.png")) if lang == "en" else []
+    from dxsim.outputs.policycharts import required_investment_charts
+
+    curves = _read(folder / "required_investment_curves.csv")
+    return sorted(required_investment_charts(curves, table, float(p), scratch, lang))
+
+
+def _required_html(folder: Path, manifest: dict, lang: str, scratch: Path | None = None) -> str:
     table = _read(folder / "required_investment.csv")
     p = manifest.get("probability", table["probability_requested"].iloc[0] if len(table) else np.nan)
     shown = table[~table["status"].isin(["not_applicable", "not_evaluable"])]
     rows = [[esc(style.geo_name(r.geo, lang)),
              esc(f"{style.indicator_name(r.indicator, lang, geo=r.geo)} ({style.definition_name(r.definition, lang)})"),
              esc(f"{r.deadline} {r.comparator}{value_text(r.target, lang)}"), esc(pillar_name(r.pillar, lang)),
-             esc(num(r.probability_at_baseline, 3, lang)), esc(_answer(r, lang))] for r in shown.itertuples()]
+             esc(num(r.probability_at_baseline, 3, lang)), esc(answer_text(r, lang))] for r in shown.itertuples()]
     out = ['<p class="note">' + esc(word("required_note", lang, folder=folder.name, p=value_text(p, lang),
                                           draws=manifest.get("draws", "?"))) + "</p>",
            table_html([esc(word(k, lang)) for k in ("geo", "series", "target", "pillar", "p_scenario", "answer")],
                       rows, numeric=(4,))]
     if len(shown) < len(table):
         out.append(f'<p class="note">{esc(word("required_more", lang, n=len(table) - len(shown)))}</p>')
-    charts = sorted((folder / "charts").glob("required_investment_*.png"))[:MAX_CHARTS]
+    charts = _required_charts(folder, table, p, lang, scratch)[:MAX_CHARTS]
     out += [figure_html(c, word("required_chart", lang, name=c.stem[20:]), "required investment", lang)
             for c in charts]
     return "\n".join(out)

@@ -37,7 +37,8 @@ details { margin: 8px 0 16px; } summary { cursor: pointer; color: #0072B2; }
   section#brief > h2 { break-before: auto; }
   .brief-geo { break-after: page; border: 0; }
   .grid { display: grid; grid-template-columns: 1fr 1fr; gap: 2px 10px; }   /* two fan charts per printed row */
-  figure { margin: 6px 0; break-inside: avoid; } figure img { width: 100%; border: 0; }
+  figure { margin: 6px 0; break-inside: avoid; }
+  figure img { width: 100%; max-height: 24cm; object-fit: contain; border: 0; }   /* a tall chart fits a page */
   table { font-size: 7.5pt; margin: 4px 0 8px; width: 100%; } th, td { padding: 1px 4px; }
   tr { break-inside: avoid; } td { overflow-wrap: anywhere; } th { hyphens: none; }
   pre { white-space: pre-wrap; font-size: 7pt; }

@@ -88,11 +88,13 @@ def _skill_cell(column: str, value: object, lang: str) -> str:
 
 def _skill_section(skill: SkillFolder, lang: str) -> str:
     """The backtest's scores, labelled, first 200 rows; every column is in skill.csv."""
+    from dxsim.outputs.chartkit import short_path  # matplotlib: imported only when a report is built
+
     frame = skill.skill
     cols = [c for c in SKILL_SHOWN if c in frame.columns]
     rows = [[esc(_skill_cell(c, v, lang)) for c, v in zip(cols, r, strict=True)]
             for r in frame[cols].head(200).itertuples(index=False)]
-    out = [f'<p class="note">{esc(word("skill_note", lang, folder=skill.folder))}</p>',
+    out = [f'<p class="note">{esc(word("skill_note", lang, folder=short_path(skill.folder)))}</p>',
            table_html([esc(word(f"skill_{c}", lang)) for c in cols], rows,
                       numeric=[k for k, c in enumerate(cols) if c not in SKILL_SHOWN[:3]])]
     if skill.pit is not None:
@@ -139,7 +141,8 @@ def track_record_sections(ctx: ReportContext) -> list[Section]:
     """What dxsim said at past origins and what happened: one section per ``dxsim scorecard`` folder."""
     from dxsim.outputs.report_track import track_record_section
 
-    return [Section(f"track-record-{k}", word("track_record", ctx.lang), track_record_section(folder, ctx.lang))
+    return [Section(f"track-record-{k}", word("track_record", ctx.lang), track_record_section(folder, ctx.lang,
+                                                                                   ctx.scratch / f"track-{k}"))
             for k, folder in enumerate(ctx.scorecards)]
 
 
@@ -147,7 +150,8 @@ def policy_sections(ctx: ReportContext) -> list[Section]:
     """What moves the targets and what it would take: one section per policy folder (``policyreport.py``)."""
     from dxsim.outputs.policyreport import policy_section
 
-    return [Section(f"policy-{k}", *policy_section(folder, ctx.lang)) for k, folder in enumerate(ctx.policy)]
+    return [Section(f"policy-{k}", *policy_section(folder, ctx.lang, ctx.scratch / f"policy-{k}"))
+            for k, folder in enumerate(ctx.policy)]
 
 
 REPORT_SECTIONS: list[SectionMaker] = [

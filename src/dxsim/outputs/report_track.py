@@ -34,8 +34,19 @@ def _given(r: object, lang: str) -> str:
     return f"{num(r.median, 1, lang)} [{num(r.lo80, 1, lang)}–{num(r.hi80, 1, lang)}]"
 
 
-def track_record_section(folder: str | Path, lang: str = "en") -> str:
-    """What dxsim (and the simple rules) said at each origin and what happened, as HTML."""
+def _chart(folder: Path, table: pd.DataFrame, lang: str, scratch: Path | None) -> Path | None:
+    """The folder's scorecard.png (English), or the chart drawn in ``lang`` into ``scratch``."""
+    if lang == "en" or scratch is None:
+        return folder / "scorecard.png" if lang == "en" and (folder / "scorecard.png").is_file() else None
+    from dxsim.outputs.scorecardchart import plot_scorecard
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    return plot_scorecard(table, scratch / "scorecard.png", lang)
+
+
+def track_record_section(folder: str | Path, lang: str = "en", scratch: Path | None = None) -> str:
+    """What dxsim (and the simple rules) said at each origin and what happened, as HTML; the chart in another
+    language than English is drawn into ``scratch``."""
     folder = Path(folder)
     table = _read(folder / "scorecard.csv")
     summary = summarise(table)
@@ -66,6 +77,5 @@ def track_record_section(folder: str | Path, lang: str = "en") -> str:
         f"<details><summary>{esc(word('track_held', lang, n=len(held)))}</summary>",
         table_html(held_head, held, numeric=(4, 5)),
         "</details>",
-        figure_html(folder / "scorecard.png" if (folder / "scorecard.png").is_file() else None,
-                    word("track_chart", lang), "scorecard chart", lang),
+        figure_html(_chart(folder, table, lang, scratch), word("track_chart", lang), "scorecard chart", lang),
     ])
