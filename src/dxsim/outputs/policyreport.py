@@ -11,8 +11,9 @@ import pandas as pd
 
 from dxsim.errors import InputError
 from dxsim.outputs import style
+from dxsim.outputs.policycharts import chart_name
 from dxsim.outputs.report_html import esc, figure_html, table_html
-from dxsim.outputs.report_words import num, pillar_name, value_text, word
+from dxsim.outputs.report_words import num, pillar_name, target_text, value_text, word
 
 MAX_CHARTS = 6
 
@@ -122,7 +123,7 @@ def _required_html(folder: Path, manifest: dict, lang: str, scratch: Path | None
     shown = table[~table["status"].isin(["not_applicable", "not_evaluable"])]
     rows = [[esc(style.geo_name(r.geo, lang)),
              esc(f"{style.indicator_name(r.indicator, lang, geo=r.geo)} ({style.definition_name(r.definition, lang)})"),
-             esc(f"{r.deadline} {r.comparator}{value_text(r.target, lang)}"), esc(pillar_name(r.pillar, lang)),
+             esc(f"{r.deadline} {target_text(r.comparator, r.target, lang)}"), esc(pillar_name(r.pillar, lang)),
              esc(num(r.probability_at_baseline, 3, lang)), esc(answer_text(r, lang))] for r in shown.itertuples()]
     out = ['<p class="note">' + esc(word("required_note", lang, folder=folder.name, p=value_text(p, lang),
                                           draws=manifest.get("draws", "?"))) + "</p>",
@@ -131,6 +132,7 @@ def _required_html(folder: Path, manifest: dict, lang: str, scratch: Path | None
     if len(shown) < len(table):
         out.append(f'<p class="note">{esc(word("required_more", lang, n=len(table) - len(shown)))}</p>')
     charts = _required_charts(folder, table, p, lang, scratch)[:MAX_CHARTS]
-    out += [figure_html(c, word("required_chart", lang, name=c.stem[20:]), "required investment", lang)
-            for c in charts]
+    names = {chart_name(g): style.geo_name(g, lang) for g in table["geo"].astype(str)}
+    out += [figure_html(c, word("required_chart", lang, name=names.get(c.stem[20:], c.stem[20:])),
+                        "required investment", lang) for c in charts]
     return "\n".join(out)

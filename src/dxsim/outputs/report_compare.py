@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from dxsim.outputs import style
 from dxsim.outputs.report_html import esc, figure_html, table_html
-from dxsim.outputs.report_words import note_text, num, value_text, word
+from dxsim.outputs.report_words import note_text, num, target_text, word
 
 if TYPE_CHECKING:
     from dxsim.outputs.charts import RunTables
@@ -40,7 +40,7 @@ def comparison_section(runs: Sequence[RunTables], tmp: Path, lang: str) -> str:
         merged = tp if merged is None else merged.merge(tp, on=keys, how="outer")
     rows = [[esc(style.geo_name(r[0], lang)), esc(style.indicator_name(r[1], lang, None, r[0])),
              esc(style.definition_name(r[2], lang)), esc(r[3]),
-             esc(f"{style.comparator(r[4])}{value_text(r[5], lang)}%"), *(esc(num(v, 3, lang)) for v in r[6:])]
+             esc(target_text(r[4], r[5], lang)), *(esc(num(v, 3, lang)) for v in r[6:])]
             for r in merged.sort_values(["geo", "deadline"]).itertuples(index=False)]
     header = [esc(word(k, lang)) for k in ("geo", "indicator", "definition", "deadline", "target")]
     from dxsim.outputs.comparability import comparability_warnings

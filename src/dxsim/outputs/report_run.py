@@ -17,7 +17,7 @@ from dxsim.outputs import style
 from dxsim.outputs.chartkit import definition_label, newest_readings_text, short_path
 from dxsim.outputs.document_names import document_name
 from dxsim.outputs.report_html import chart_file, esc, figure_html, link, table_html
-from dxsim.outputs.report_words import note_text, num, pillar_name, value_text, word, yes_no
+from dxsim.outputs.report_words import note_text, num, pillar_name, target_text, value_text, word, yes_no
 
 if TYPE_CHECKING:
     from dxsim.outputs.charts import RunTables
@@ -36,10 +36,6 @@ def interval_text(sel: pd.DataFrame, year: int, lang: str) -> str:
         return ""
     q10, q50, q90 = (num(sel.at[year, q], 1, lang) for q in ("q10", "q50", "q90"))
     return f"{q50} [{q10}–{q90}]"
-
-
-def _target_value(comparator: str, target: float, lang: str) -> str:
-    return f"{style.comparator(comparator)}{value_text(target, lang)}%"
 
 
 def summary_section(tables: RunTables, lang: str) -> str:
@@ -72,7 +68,7 @@ def summary_section(tables: RunTables, lang: str) -> str:
         rows.append([esc(style.geo_name(r.geo, lang)),
                      esc(style.indicator_name(r.indicator, lang, tables.labels.get(r.indicator), r.geo)),
                      esc(definition_label(r.definition, r.evaluated_as, lang)), esc(r.deadline),
-                     esc(_target_value(r.comparator, r.target, lang)),
+                     esc(target_text(r.comparator, r.target, lang)),
                      esc(f"{num(r.probability, 3, lang)} ± {num(2 * float(r.mc_se), 3, lang)}"),
                      f'<span class="swatch" style="background:{colour}"></span> {esc(style.text(key, lang))}',
                      esc(document_name(r.document, lang))])
@@ -89,7 +85,7 @@ def summary_section(tables: RunTables, lang: str) -> str:
     never = tp[~tp["evaluable"]]
     rows = [[esc(style.geo_name(r.geo, lang)), esc(style.indicator_name(r.indicator, lang, None, r.geo)),
              esc(style.definition_name(r.definition, lang)), esc(r.deadline),
-             esc(_target_value(r.comparator, r.target, lang)),
+             esc(target_text(r.comparator, r.target, lang)),
              esc(note_text(r.reason, lang) if "reason" in tp else ""), esc(document_name(r.document, lang))]
             for r in never.itertuples(index=False)]
     out += [f"<details><summary>{_w('unevaluable', lang, n=len(never))}</summary>",

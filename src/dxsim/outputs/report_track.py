@@ -12,7 +12,7 @@ from dxsim.errors import InputError
 from dxsim.outputs import style
 from dxsim.outputs.document_names import document_name
 from dxsim.outputs.report_html import esc, figure_html, link, table_html
-from dxsim.outputs.report_words import method_name, num, status_name, value_text, word, yes_no
+from dxsim.outputs.report_words import method_name, num, status_name, target_text, value_text, word, yes_no
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -55,7 +55,7 @@ def track_record_section(folder: str | Path, lang: str = "en", scratch: Path | N
              num(r.dxsim_held_80_same_readings, 3, lang)] for r in summary.itertuples()]
     dx = table[(table["kind"] == "target") & (table["method"] == "dxsim")]
     said = [[esc(str(r.origin)), esc(style.geo_name(r.geo, lang)), esc(_series(r, lang)),
-             esc(f"{r.year} {r.comparator}{value_text(r.target, lang)}%"), num(r.probability, 3, lang),
+             esc(f"{r.year} {target_text(r.comparator, r.target, lang)}"), num(r.probability, 3, lang),
              _given(r, lang), value_text(r.value, lang), esc(status_name("met" if r.outcome == 1 else "missed", lang)),
              link(r.source_url), esc(document_name(r.document, lang))] for r in dx.itertuples()]
     dr = table[(table["kind"] == "reading") & (table["method"] == "dxsim")]

@@ -11,7 +11,7 @@ from dxsim.outputs import style
 from dxsim.outputs.chartkit import DOC_CHARS, p_text, short_document
 from dxsim.outputs.document_names import document_name
 from dxsim.outputs.report_html import esc, link, table_html
-from dxsim.outputs.report_words import note_text, status_name, value_text, word
+from dxsim.outputs.report_words import note_text, status_name, target_text, value_text, word
 
 if TYPE_CHECKING:
     from dxsim.outputs.report_sections import ReportContext
@@ -33,7 +33,7 @@ def verdict_section(ctx: ReportContext, k: int) -> str:
         name += f" ({style.definition_name(r.definition, lang)})" if isinstance(r.definition, str) and r.definition \
             else ""
         rows.append([esc(style.geo_name(r.geo, lang)), esc(name), esc(r.deadline),
-                     esc(f"{style.comparator(r.comparator)}{value_text(r.target, lang)}%"),
+                     esc(target_text(r.comparator, r.target, lang)),
                      f"<strong>{esc(status_name(r.status, lang))}</strong>",
                      esc(value_text(r.outcome, lang) + ("%" if pd.notna(r.outcome) else "")), esc(p),
                      link(r.outcome_source) if pd.notna(r.outcome_source) and r.outcome_source else "",

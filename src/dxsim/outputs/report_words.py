@@ -92,6 +92,11 @@ def num(value: Any, digits: int = 1, lang: str = "en") -> str:
     return style.number(float(value), digits, lang)
 
 
+def target_text(comparator: str, target: Any, lang: str = "en") -> str:
+    """A target as the report shows it, e.g. '≥ 25%' (decimal comma in Vietnamese)."""
+    return f"{style.comparator(comparator)}{value_text(target, lang)}%"
+
+
 def value_text(value: Any, lang: str = "en") -> str:
     """A reading or target value as given (``%g``), with the language's decimal mark."""
     if value is None or pd.isna(value):
