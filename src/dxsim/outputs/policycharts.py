@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dxsim.outputs import style
-from dxsim.outputs.chartkit import _new_figure, _title
+from dxsim.outputs.chartkit import _new_figure
 
 if TYPE_CHECKING:
     from dxsim.analyses.sensitivity import SensitivityResult
@@ -37,6 +37,21 @@ def sensitivity_charts(result: SensitivityResult, folder: Path, lang: str = "en"
     return sensitivity_charts_of(result.table, result.outputs, result.method, result.evaluations, folder, lang)
 
 
+def _output_title(o: object, lang: str) -> str:
+    """An analysed output in words: 'Việt Nam: <indicator> (<definition>) 2030 ≥ 90%' (P of a target) or
+    '..., median 2030'; the output's own name when its columns are missing."""
+    from dxsim.outputs.report_words import target_text
+
+    geo, indicator, definition = (getattr(o, k, None) for k in ("geo", "indicator", "definition"))
+    if not all(isinstance(v, str) and v for v in (geo, indicator, definition)):
+        return str(o.output)
+    series = (f"{style.geo_name(geo, lang)}: {style.indicator_name(indicator, lang, geo=geo)} "
+              f"({style.definition_name(definition, lang)})")
+    if o.kind == "probability":
+        return f"{series} {int(o.year)} {target_text(o.comparator, o.target, lang)}"
+    return f"{series}, {style.text('median', lang).lower()} {int(o.year)}"
+
+
 def sensitivity_charts_of(table: pd.DataFrame, outputs: pd.DataFrame, method: str, evaluations: int, folder: Path,
                           lang: str = "en") -> list[Path]:
     """One PNG per analysed output (sensitivity.csv, sensitivity_outputs.csv), 16 cm wide, in ``lang``: its
@@ -56,9 +71,9 @@ def sensitivity_charts_of(table: pd.DataFrame, outputs: pd.DataFrame, method: st
             rows = table[(table["output"] == o.output) & (table["index"] == first)]
             other = rows.set_index("factor").reindex(main["factor"])
             n = len(main)
-            height = 1.45 + 0.26 * n
+            height = 1.6 + 0.26 * n
             fig = _new_figure(style.DOC_WIDTH, height)
-            ax = fig.add_axes((0.3, 0.85 / height, 0.66, 1 - 1.35 / height))
+            ax = fig.add_axes((0.3, 0.85 / height, 0.66, 1 - 1.5 / height))
             y = np.arange(n)
             v = main["value"].to_numpy(float)
             ax.barh(y - 0.19, v, height=0.36, color=style.OKABE_ITO["blue"], zorder=2,
@@ -80,7 +95,8 @@ def sensitivity_charts_of(table: pd.DataFrame, outputs: pd.DataFrame, method: st
             unit = "" if method == "sobol" else t("sens_unit_p" if o.kind == "probability" else "sens_unit_pp")
             ax.set_xlabel(t("sens_sobol_axis" if method == "sobol" else "sens_morris_axis") + unit, fontsize=small)
             ax.legend(loc="lower right", fontsize=small)
-            _title(ax, textwrap.shorten(o.output, 80), size=9.5, fits=64)
+            fig.text(0.01, 1 - 0.08 / height, "\n".join(textwrap.wrap(_output_title(o, lang), 84)), va="top",
+                     fontsize=9, fontweight="bold")
             fig.text(0.01, 0.012, t("sens_footnote", method=method, evaluations=evaluations,
                                     level=f"{CONF_LEVEL:.0%}", at=value_text(float(f"{o.at_scenario:.3g}"), lang)),
                      fontsize=small, color=style.MUTED)
