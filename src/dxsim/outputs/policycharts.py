@@ -37,7 +37,7 @@ def sensitivity_charts(result: SensitivityResult, folder: Path, lang: str = "en"
     return sensitivity_charts_of(result.table, result.outputs, result.method, result.evaluations, folder, lang)
 
 
-def _output_title(o: object, lang: str) -> str:
+def output_title(o: object, lang: str) -> str:
     """An analysed output in words: 'Việt Nam: <indicator> (<definition>) 2030 ≥ 90%' (P of a target) or
     '..., median 2030'; the output's own name when its columns are missing."""
     from dxsim.outputs.report_words import target_text
@@ -95,7 +95,7 @@ def sensitivity_charts_of(table: pd.DataFrame, outputs: pd.DataFrame, method: st
             unit = "" if method == "sobol" else t("sens_unit_p" if o.kind == "probability" else "sens_unit_pp")
             ax.set_xlabel(t("sens_sobol_axis" if method == "sobol" else "sens_morris_axis") + unit, fontsize=small)
             ax.legend(loc="lower right", fontsize=small)
-            fig.text(0.01, 1 - 0.08 / height, "\n".join(textwrap.wrap(_output_title(o, lang), 84)), va="top",
+            fig.text(0.01, 1 - 0.08 / height, "\n".join(textwrap.wrap(output_title(o, lang), 84)), va="top",
                      fontsize=9, fontweight="bold")
             fig.text(0.01, 0.012, t("sens_footnote", method=method, evaluations=evaluations,
                                     level=f"{CONF_LEVEL:.0%}", at=value_text(float(f"{o.at_scenario:.3g}"), lang)),

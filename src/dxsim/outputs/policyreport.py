@@ -11,7 +11,7 @@ import pandas as pd
 
 from dxsim.errors import InputError
 from dxsim.outputs import style
-from dxsim.outputs.policycharts import chart_name
+from dxsim.outputs.policycharts import chart_name, output_title
 from dxsim.outputs.report_html import esc, figure_html, table_html
 from dxsim.outputs.report_words import num, pillar_name, target_text, value_text, word
 
@@ -65,12 +65,12 @@ def _sensitivity_html(folder: Path, manifest: dict, lang: str, scratch: Path | N
     for o in outputs.itertuples():
         at = esc(value_text(float(f"{o.at_scenario:.3g}"), lang)) if pd.notna(o.at_scenario) else ""
         if not bool(o.analysed):
-            rows.append([esc(o.output), at, esc(word("same_every_sample", lang))])
+            rows.append([esc(output_title(o, lang)), at, esc(word("same_every_sample", lang))])
             continue
         top = table[(table["output"] == o.output) & (table["index"] == index)]
         top = top.sort_values(["value", "factor"], ascending=[False, True]).head(3)
         cells = "; ".join(f"{esc(r.factor)} {_interval(r.value, r.ci_low, r.ci_high, lang)}" for r in top.itertuples())
-        rows.append([esc(o.output), at, cells])
+        rows.append([esc(output_title(o, lang)), at, cells])
     level = float(manifest.get("confidence_level", 0.95))
     out = ['<p class="note">' + esc(word("sensitivity_note", lang, folder=folder.name, method=method,
                                           evaluations=manifest.get("evaluations", "?"),
@@ -79,8 +79,11 @@ def _sensitivity_html(folder: Path, manifest: dict, lang: str, scratch: Path | N
            table_html([esc(word(k, lang)) for k in ("output", "at_scenario", "largest_factors")], rows,
                       numeric=(1,))]
     charts = _sensitivity_charts(folder, table, outputs, manifest, lang, scratch)[:MAX_CHARTS]
-    out += [figure_html(c, word("sensitivity_chart", lang, name=c.stem[12:].replace("_", " ")), "sensitivity chart",
-                        lang) for c in charts]
+    analysed = list(outputs[outputs["analysed"].astype(bool)].itertuples())      # chart k: analysed output k
+    names = [output_title(analysed[int(c.stem[12:15])], lang) if c.stem[12:15].isdigit()
+             and int(c.stem[12:15]) < len(analysed) else c.stem[16:].replace("_", " ") for c in charts]
+    out += [figure_html(c, word("sensitivity_chart", lang, name=name), "sensitivity chart", lang)
+            for c, name in zip(charts, names, strict=True)]
     return "\n".join(out)
 
 
