@@ -108,9 +108,7 @@ def build_report(runs: Sequence[RunTables], skills: Sequence[SkillFolder] = (), 
                                                   tuple(scorecards), tuple(policy)))
     title = word("report_title", lang) + (": " + ", ".join(r.scenario for r in runs) if runs else "")
     created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    from dxsim.outputs.chartkit import short_path
-
-    folders = ", ".join(short_path(r.folder) for r in runs) or "-"
+    folders = ", ".join(str(r.folder) for r in runs) or "-"
     toc = "".join(f'<li><a href="#{esc(s.anchor)}">{esc(s.title)}</a></li>' for s in sections)
     body = "\n".join(f'<section id="{esc(a)}"><h2>{esc(t)}</h2>\n{h}\n</section>' for a, t, h in
                      ((s.anchor, s.title, s.html) for s in sections))
