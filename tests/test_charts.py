@@ -345,3 +345,57 @@ def test_manifest_of_the_wrong_type_names_the_key(run_dir, tmp_path, change, whe
     (bad / "manifest.json").write_text(json.dumps({**manifest, **change}), encoding="utf-8")
     with pytest.raises(InputError, match=f"manifest\\.json: {re.escape(where)}$"):
         read_run(bad)
+
+
+def test_a_changed_word_file_changes_the_code_key(tmp_path, monkeypatch):
+    from dxsim.outputs import chart_keys
+    from dxsim.outputs import words as words_module
+
+    folder = tmp_path / "words"
+    shutil.copytree(words_module.FOLDER, folder)
+    monkeypatch.setattr(words_module, "FOLDER", folder)
+    chart_keys.code_key.cache_clear()
+    try:
+        before = chart_keys.code_key()
+        (folder / "en.toml").write_text((folder / "en.toml").read_text(encoding="utf-8") + "\n# corrected label\n",
+                                        encoding="utf-8")
+        chart_keys.code_key.cache_clear()
+        assert chart_keys.code_key() != before         # a corrected label draws the charts again
+    finally:
+        chart_keys.code_key.cache_clear()
+
+
+def test_a_chart_drawn_as_nothing_leaves_its_old_file_unrecorded(run_dir, tables, tmp_path, monkeypatch):
+    import dxsim.outputs.charts as charts_module
+
+    dest = tmp_path / "charts"
+    shutil.copytree(run_dir / "charts", dest)
+    stem = fan_stem("lang_son", "fiber_household_share", "subscription")
+    (dest / f"{stem}.png").write_bytes(b"old")               # not current: its job is drawn again ...
+    real = charts_module._draw_job
+    monkeypatch.setattr(charts_module, "_draw_job",          # ... and draws nothing this time
+                        lambda subject, job, lang: None if job.stem == stem else real(subject, job, lang))
+    files = install_charts(tables, dest, workers=0)
+    recorded = json.loads((dest / ".dxsim-results").read_text())["chart_keys"]
+    assert f"{stem}.png" not in recorded and f"{stem}.svg" not in recorded     # old files: not taken as drawn
+    assert {p.name for p in files} == set(files.kept) and not files.drawn
+
+
+def test_plot_counts_the_charts_it_drew_whatever_the_clock(run_dir, tmp_path, monkeypatch, capsys):
+    import time
+    from types import SimpleNamespace
+
+    import dxsim.cli.charts as cli_charts
+    from dxsim.cli import main
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    stem = fan_stem("lang_son", "fiber_household_share", "subscription")
+    (folder / "charts" / f"{stem}.png").write_bytes(b"edited")          # drawn again with its SVG
+    n_charts = len(json.loads((folder / "charts" / ".dxsim-results").read_text())["chart_keys"])
+    ahead = SimpleNamespace(perf_counter=time.perf_counter, time=lambda: time.monotonic() + 1e10)  # a clock ahead
+    monkeypatch.setattr(cli_charts, "time", ahead)
+    assert main(["plot", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("wrote 2 files to ")
+    assert f"({n_charts - 2} unchanged charts kept;" in out

@@ -56,14 +56,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_plot(args: argparse.Namespace) -> int:
     from dxsim.outputs.report import plot_run
 
-    start, wall = time.perf_counter(), time.time()
+    start = time.perf_counter()
     with progress.stage("charts"):
         files = plot_run(args.results, args.lang, opt.formats(args.format), args.geo, args.indicator, args.out)
     seconds = time.perf_counter() - start
     where = sorted({str(f.parent) for f in files}) or [str(args.out or args.results)]
-    drawn = sum(f.stat().st_mtime >= wall for f in files)        # the others were current (same inputs)
-    print(f"wrote {drawn} files to {', '.join(where)}/ in {seconds:.1f} s ({len(files) - drawn} unchanged charts "
-          "kept; other files left as they were)")
+    print(f"wrote {len(files.drawn)} files to {', '.join(where)}/ in {seconds:.1f} s ({len(files.kept)} unchanged "
+          "charts kept; other files left as they were)")
     return 0
 
 

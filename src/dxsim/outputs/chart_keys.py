@@ -1,5 +1,5 @@
 """Which charts need drawing. A chart file's key hashes everything its pixels can depend on: the run's tables and
-copied inputs, its manifest (the creation date only: charts show no time), the dxsim code that draws, the versions
+copied inputs, its manifest (the creation date only: charts show no time), the dxsim code and words, the versions
 of the drawing libraries, and the chart's name, language and format. A charts folder's marker records, per file,
 its key and the hash of its bytes; a file whose key and bytes are unchanged is not drawn again (the same inputs
 and code draw the same bytes), a file changed or deleted by hand is."""
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import sys
 import zlib
 from collections.abc import Iterable, Mapping
@@ -17,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from dxsim.outputs import marker
+from dxsim.outputs import marker, words
 
 FIELD = "chart_keys"                     # marker field: file name -> [chart key, sha256 of the file's bytes]
 TABLE_SUFFIXES = (".csv", ".toml", ".json", ".npz")
@@ -25,8 +23,9 @@ TABLE_SUFFIXES = (".csv", ".toml", ".json", ".npz")
 
 @lru_cache(maxsize=1)
 def code_key() -> str:
-    """sha256 over dxsim's modules (drawing code, words, styles), the versions of Python and the drawing libraries
-    and the matplotlib settings charts are drawn with (the chart style over any matplotlibrc)."""
+    """sha256 over dxsim's modules (drawing code, styles), its word files (``words.FOLDER``: the labels), the
+    versions of Python and the drawing libraries and the matplotlib settings charts are drawn with (the chart style
+    over any matplotlibrc)."""
     import matplotlib
     import numpy
 
@@ -41,6 +40,8 @@ def code_key() -> str:
     root = Path(dxsim.__file__).parent
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in sorted(words.FOLDER.glob("*.toml")):            # the labels of charts and maps
+        digest.update(b"words/" + path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -89,22 +90,19 @@ def current(folder: Path, keys: Mapping[str, str]) -> dict[str, str]:
 
 
 def record(folder: Path, keys: Mapping[str, str], names: Iterable[str], known: Mapping[str, str]) -> None:
-    """Record the keys of ``names`` (files now in ``folder``) in its marker, with the sha256 of each file (from
-    ``known`` where given: files not drawn again)."""
+    """Record the keys of ``names`` (files just drawn into ``folder`` or kept there) in its marker, with the sha256
+    of each file (from ``known`` where given: files not drawn again); the other names in ``keys`` (charts that drew
+    nothing) lose their entry, so that an older file of that name is never taken as current."""
     data = marker.read_marker(folder)
     if data is None:
         return
     recorded = dict(data[FIELD]) if isinstance(data.get(FIELD), dict) else {}
-    for name in names:
-        recorded[name] = [keys[name], known.get(name) or _file_digest(folder / name)]
+    names = set(names)
+    for name in keys:
+        if name in names:
+            recorded[name] = [keys[name], known.get(name) or _file_digest(folder / name)]
+        else:
+            recorded.pop(name, None)
     if recorded != data.get(FIELD):
         data[FIELD] = dict(sorted(recorded.items()))
         marker.write_marker(folder, data)
-
-
-def link(src: Path, dst: Path) -> None:
-    """A second name for the unchanged chart ``src`` at ``dst`` (a copy where the file system has no hard links)."""
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)

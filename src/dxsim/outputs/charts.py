@@ -17,7 +17,7 @@ import struct
 import sys
 import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -272,14 +272,24 @@ def charts_dir(folder: str | Path, lang: str = "en") -> Path:
     return folder if style.check_lang(lang) == "en" else folder / lang
 
 
+class ChartFiles(list[Path]):
+    """The chosen charts' files in a charts folder (a list of paths), with the names of those drawn now
+    (``drawn``) and of those kept because they were current (``kept``)."""
+
+    def __init__(self, files: Iterable[Path], drawn: Iterable[str], kept: Iterable[str]) -> None:
+        super().__init__(files)
+        self.drawn, self.kept = frozenset(drawn), frozenset(kept)
+
+
 def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", formats: Sequence[str] = style.FORMATS,
                    geos: Sequence[str] | None = None, indicators: Sequence[str] | None = None,
-                   workers: int | None = None, previous: str | Path | None = None) -> list[Path]:
+                   workers: int | None = None, previous: str | Path | None = None) -> ChartFiles:
     """Make the chosen charts current in ``dest``: a chart whose file there (or in ``previous``, the charts folder
     a run replaces) was drawn from the same tables, code, language and format and is unchanged is kept (linked
     from ``previous``); the others are drawn into a temporary folder beside ``dest`` and moved in. Every other
     file in ``dest`` (other charts, formats, languages) is left as it was, and an interrupted drawing leaves
-    ``dest`` untouched. Returns the chosen charts' files in ``dest``."""
+    ``dest`` untouched. Returns the chosen charts' files in ``dest`` that were drawn now or kept (not an older file
+    of a chart that drew nothing), with the names of each."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     if marker.read_marker(dest) is None and not any(dest.iterdir()):
@@ -295,7 +305,7 @@ def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", format
         kept.pop(name, None)                       # drawn again with the job's other formats
     if source != dest:
         for name in sorted(kept):
-            chart_keys.link(source / name, dest / name)
+            results._link(source / name, dest / name)   # a hard link (a copy where there are none)
     tmp = results.temp_folder(dest, ".charts.tmp-")   # pid-named: a killed run's is removed by the next
     try:
         drawn = draw_all(tables, todo, tmp, lang, formats, workers) if todo else []
@@ -303,13 +313,14 @@ def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", format
             os.replace(path, dest / path.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    written = [dest / name for name in keys if (dest / name).is_file()]
-    marker.record_written(dest, *(p.name for p in written))
-    chart_keys.record(dest, keys, [p.name for p in written], kept)
-    return written
+    names = {path.name for path in drawn} | kept.keys()   # not other files of those names: a chart may draw nothing
+    files = ChartFiles([dest / name for name in keys if name in names], {p.name for p in drawn}, kept)
+    marker.record_written(dest, *(p.name for p in files))
+    chart_keys.record(dest, keys, [p.name for p in files], kept)
+    return files
 
 
-def write_run_charts(result: Any, folder: str | Path, lang: str = "en") -> list[Path]:
+def write_run_charts(result: Any, folder: str | Path, lang: str = "en") -> ChartFiles:
     """Called by ``dxsim run`` inside the temporary results folder (tables already written, manifest not yet):
     draws ``charts/`` (``charts/<lang>/`` for a language other than English) through the same path as
     ``dxsim plot``; charts unchanged since the results folder this run replaces are taken from it."""
