@@ -13,7 +13,7 @@ from dxsim.analyses.forecast_asof import baseline_scenario
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.design import design_matrix, layout
 from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified, warped_time
-from dxsim.core.ensemble import run_ensemble
+from dxsim.core.ensemble import evaluate, run_ensemble, sample_run
 from dxsim.errors import InputError
 from dxsim.inputs.config import LogNormalPrior, load_config
 
@@ -124,6 +124,24 @@ def test_a_definition_with_its_own_speed_borrows_neither_the_anchors_speed_nor_i
     series = ("digital_economy_grdp_share", "gso_method")
     gso = [np.median(ens.series_draws(y, "vietnam", series)) for y in (2025, 2030)]
     assert gso[1] > gso[0] + 0.3
+
+
+def test_an_own_speed_step_never_carries_the_warped_time(calibrator):
+    # the draws' estimated damping overridden in the test (SYNTHETIC, extreme: 1e-3 a year), far below the grid:
+    # a year's warped time then rounds to 0 within a few years, and the own speed must not be divided by it
+    scen = baseline_scenario(("vietnam",), 2045, 50, 3)
+    samples = sample_run(calibrator, 50, 3)
+    series = ("digital_economy_grdp_share", "gso_method")
+
+    def gso(phi: float) -> np.ndarray:
+        params = dataclasses.replace(samples.params, damping=np.full_like(samples.params.damping, phi))
+        ens = evaluate(calibrator, [scen], dataclasses.replace(samples, params=params))
+        return np.array([ens.series_draws(y, "vietnam", series) for y in range(2025, 2046)])
+
+    tiny, mild = gso(1e-3), gso(0.9)
+    assert np.isfinite(tiny).all()
+    # the GSO series keeps its own constant speed: the anchor's damping, small or mild, leaves it the same
+    assert np.allclose(tiny, mild, rtol=0, atol=1e-6)
 
 
 def test_own_slope_and_slope_offset_together_are_refused(root, tmp_path):

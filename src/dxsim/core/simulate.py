@@ -149,8 +149,9 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         common = []
         if config_damped:
             common.append(damping ** np.maximum(year - fit_until, 0)[:, None])         # (I, 1) or (S, 1, I, 1)
+        warp = wdt[y] - wdt[y - 1] if damped else None           # this year's warped time (1 where undamped)
         if damped:
-            common.append(wdt[y] - wdt[y - 1])                  # this year's warped time (1 where undamped)
+            common.append(warp)
         event = drivers.event_speed[:, y]
         events_on = bool(np.any(event != 1))
         sp, own_sp = speed, own_speed
@@ -182,9 +183,16 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             if programmes:
                 rollouts.multiply_into(step[None], rollouts.speed[:, s:s + 1], y)
             for j, i in enumerate(own_ind):                # few own series: no fancy-indexed copy of the step
-                inc = np.multiply(own_sp_s[..., j, :], step[:, i], out=own_step)
-                if own_constant[j]:                        # undo the anchor's damping: a constant own speed
-                    inc /= wdt[y, i] - wdt[y - 1, i]
+                if own_constant[j]:     # a constant own speed: this year's multipliers without the warped time
+                    inc = own_step
+                    inc[...] = own_sp_s[..., j, :]
+                    for f in factors:
+                        if f is not warp:
+                            inc *= f[..., i, :]
+                    if programmes:
+                        rollouts.multiply_into(inc[None, :, None], rollouts.speed[:, s:s + 1, :, i:i + 1], y)
+                else:
+                    inc = np.multiply(own_sp_s[..., j, :], step[:, i], out=own_step)
                 z_own[s, :, j] += inc
             z[s] += np.multiply(step, sp_s, out=step)
         del step, own_step, sp, own_sp
