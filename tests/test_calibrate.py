@@ -145,3 +145,33 @@ def test_log_marginal_in_parameter_space_equals_the_dense_gaussian():
         var = _prior_var(design, hyper[0], hyper[1])
         dense = stats.multivariate_normal(X @ design.prior_mean, (X * var) @ X.T + hyper[2] ** 2 * np.eye(n))
         assert _log_marginal(design, np.array(hyper)) == pytest.approx(dense.logpdf(design.y), rel=1e-9, abs=1e-7)
+
+
+def test_the_readings_do_not_speak_to_the_digital_economy_ceiling(calibrator, cfg):
+    """The config keeps the digital economy's 70% ceilings fixed because the readings cannot tell ceilings apart:
+    their marginal likelihood (with the logit transform's Jacobian, c / (v (c - v)) per reading, so densities of
+    the same readings are compared) over ceilings 60-100, summed over the damping grid, is flat. Fails if new
+    readings start to speak to the ceiling: then it should become a parameter."""
+    from dxsim.core.design import build_design, warped
+    from dxsim.core.dynamics import DAMPING_GRID
+    from dxsim.core.merged_readings import split_merged
+    from dxsim.core.posterior import _log_marginal, fit_hypers
+    from dxsim.inputs.geography import load_geomap
+
+    name = "digital_economy_grdp_share"
+    spec, post = cfg.indicator(name), calibrator.posteriors_[name]
+    obs = split_merged(calibrator.observations_[calibrator.observations_["indicator"] == name], load_geomap(cfg))[0]
+    mode = float(DAMPING_GRID[np.argmax(post.damping_weights)])
+    evidence = []
+    for ceiling in (60.0, 70.0, 85.0, 100.0):
+        s = dataclasses.replace(spec, definitions=tuple(dataclasses.replace(d, ceiling=ceiling)
+                                                        for d in spec.definitions))
+        plain = build_design(s, calibrator.geos_, obs, post.t0, cfg.share_clip, cfg.aggregates)
+        v = obs["value"].to_numpy(float)
+        jacobian = float(np.sum(np.log(ceiling) - np.log(v) - np.log(ceiling - v)))
+        hyper, _ = fit_hypers(warped(plain, s, len(calibrator.geos_), obs, post.t0, mode), s, 1,
+                              np.random.default_rng(0))
+        log_lik = [_log_marginal(warped(plain, s, len(calibrator.geos_), obs, post.t0, float(phi)), hyper)
+                   for phi in DAMPING_GRID]
+        evidence.append(np.logaddexp.reduce(log_lik) + jacobian)
+    assert max(evidence) - min(evidence) < np.log(2.0), evidence     # a Bayes factor below 2 between any two
