@@ -101,7 +101,7 @@ def sample_run(calibrator: Calibrator, draws: int, seed: int, scenario: Scenario
     """Sample a run once: parameter draws and the random streams of ``seed``, and the rollouts of ``scenario``'s
     programmes (if any) over the ensemble's years. With a scenario, a run too large for memory is refused first."""
     if scenario is not None:
-        _layout(calibrator, [scenario], None, draws)
+        _check_size(calibrator, [scenario], draws)
     params = sample_parameters(calibrator, draws, seed)
     _, noise, rollout_seed, slope = seed_streams(seed)
     samples = Samples(int(seed), params, noise, rollout_seed, slope)
@@ -116,20 +116,25 @@ def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, 
                  geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE) -> Ensemble:
     """Sample parameters and noise from ``seed`` and simulate the scenarios: ``evaluate`` on ``sample_run``
     (a run too large for memory is refused before sampling)."""
-    _layout(calibrator, scenarios, geos, draws)
-    return evaluate(calibrator, scenarios, sample_run(calibrator, draws, seed), rollouts, geos, path_dtype)
+    layout = _layout(calibrator, scenarios, geos, draws)
+    return evaluate(calibrator, scenarios, sample_run(calibrator, draws, seed), rollouts, geos, path_dtype, layout)
+
+
+Layout = tuple[tuple[Region, ...], Aggregation, tuple[str, ...], np.ndarray]
 
 
 def evaluate(calibrator: Calibrator, scenarios: Sequence[Scenario], samples: Samples,
              rollouts: Sequence[Rollouts | None] | None = None,
-             geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE) -> Ensemble:
+             geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE,
+             layout: Layout | None = None) -> Ensemble:
     """Simulate the scenarios (same geos and horizon) on the run's ``samples``: nothing is sampled again.
     Programmes: ``rollouts`` per scenario (None: no programmes), by default ``samples.rollouts_of`` each
     scenario. ``geos``: simulate only these of the scenarios' geos (their values are the same as in the full
     run). The model simulates the old provinces the scenario's geos are made of; the result reads the scenario's
-    geos, a merged province being the weighted mean of its parts per draw (geography.py)."""
+    geos, a merged province being the weighted mean of its parts per draw (geography.py). ``layout``: ``_layout``
+    of these arguments when already computed (the aggregation takes a few tenths of a second)."""
     cfg = calibrator.config
-    regions, aggregation, all_model, years = _layout(calibrator, scenarios, geos, samples.draws)
+    regions, aggregation, all_model, years = layout or _layout(calibrator, scenarios, geos, samples.draws)
     model = aggregation.model_geos
     drivers = Drivers.from_scenarios(list(scenarios), cfg, years, calibrator.jump_off_year_ + 1)
     if model != all_model:
@@ -147,20 +152,32 @@ def evaluate(calibrator: Calibrator, scenarios: Sequence[Scenario], samples: Sam
 
 
 def _layout(calibrator: Calibrator, scenarios: Sequence[Scenario], geos: tuple[str, ...] | None, draws: int
-            ) -> tuple[tuple[Region, ...], Aggregation, tuple[str, ...], np.ndarray]:
+            ) -> Layout:
     """The scenarios' regions, their aggregation (on ``geos``), the model geos of all their geos and the
     simulated years; MemoryError for a run too large, ValueError for scenarios that differ in geos or horizon."""
+    cfg = calibrator.config
+    regions, years = _check_size(calibrator, scenarios, draws, geos is None)
+    aggregation = aggregation_for(cfg, regions)
+    if geos is not None:
+        aggregation = aggregation.select(tuple(geos))
+        check_memory(len(scenarios), draws, len(aggregation.model_geos), len(cfg.indicators), len(years))
+    return regions, aggregation, load_geomap(cfg).model_geos_of(regions), years
+
+
+def _check_size(calibrator: Calibrator, scenarios: Sequence[Scenario], draws: int, check: bool = True
+                ) -> tuple[tuple[Region, ...], np.ndarray]:
+    """The scenarios' regions and simulated years; ValueError for scenarios that differ in geos or horizon,
+    MemoryError (``check``) for a run of all their model geos too large (without building the aggregation)."""
     cfg = calibrator.config
     first = scenarios[0]
     if any(s.geos != first.geos or s.settings.horizon != first.settings.horizon for s in scenarios[1:]):
         raise ValueError("scenarios simulated together need the same geos and horizon")
     regions = first.resolved_regions(cfg)
-    aggregation = aggregation_for(cfg, regions)
-    if geos is not None:
-        aggregation = aggregation.select(tuple(geos))
     years = ensemble_years(calibrator, first.settings.horizon)
-    check_memory(len(scenarios), draws, len(aggregation.model_geos), len(cfg.indicators), len(years))
-    return regions, aggregation, load_geomap(cfg).model_geos_of(regions), years
+    if check:
+        model = load_geomap(cfg).model_geos_of(regions)
+        check_memory(len(scenarios), draws, len(model), len(cfg.indicators), len(years))
+    return regions, years
 
 
 def data_ends(calibrator: Calibrator, params: ParameterDraws) -> dict[str, Any]:

@@ -4,8 +4,8 @@ A programme (``[[programmes]]`` in a scenario file, see ``scenarios/README.md``)
 year by year, a planned start, a nominal duration and a number of implementation teams. In one rollout (one
 simulated future of every programme of the scenario, all geos in one SimPy environment):
 
-- the budget is a ``simpy.Container`` per programme, filled on the release schedule, each tranche late by a
-  random delay (budgets are released late);
+- the budget is a level of money per programme (``_Budget``, a ``simpy.Container``'s rules without its events),
+  filled on the release schedule, each tranche late by a random delay (budgets are released late);
 - each geo has a pool of implementation teams, a ``simpy.Resource`` shared by the geo's programmes (first come,
   first served; a programme holds its teams from the start of work to completion);
 - a programme waits for its planned start plus a random procurement delay and for its teams, then works at its
@@ -211,7 +211,7 @@ def _one_rollout(programmes: Sequence[Programme], draws: list[dict[str, Any]],
     waited: set[str] = set()
     for k, p in enumerate(programmes):
         d = draws[k]
-        budget = simpy.Container(env)
+        budget = _Budget(env)
         for t, amount in zip(d["release_at"][r], d["amounts"], strict=True):
             env.timeout(t - t_begin).callbacks.append(lambda _, b=budget, a=amount: b.put(a))
         env.process(_work(env, budget, pools.get(p.geo), p, d["begin"][r], float(d["work_years"][r]), d["ask"],
@@ -220,7 +220,42 @@ def _one_rollout(programmes: Sequence[Programme], draws: list[dict[str, Any]],
     return waited
 
 
-def _work(env: simpy.Environment, budget: simpy.Container, pool: simpy.Resource | None, p: Programme,
+class _Budget:
+    """A programme's released money (bn VND) in the order of operations of a ``simpy.Container`` (so the same
+    paths), without its put and get events, which took most of a rollout's time: a release adds at once; money
+    already there is taken at once; a programme waiting for money (``get``) is served when the release's own
+    event is processed (after the other events of that instant, as a Container's put event), then resumes on
+    its own event."""
+
+    __slots__ = ("env", "level", "waiting", "amount")
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env, self.level, self.waiting, self.amount = env, 0.0, None, 0.0
+
+    def put(self, amount: float) -> None:
+        self.level += amount
+        if self.waiting is not None:             # no one else can start waiting: the level is now above zero
+            released = self.env.event()
+            released.callbacks.append(self._serve)
+            released.succeed()
+
+    def _serve(self, _: simpy.Event) -> None:
+        if self.waiting is not None and self.level >= self.amount:
+            self.level -= self.amount
+            waiting, self.waiting = self.waiting, None
+            waiting.succeed()
+
+    def get(self, amount: float) -> simpy.Event:
+        """An event for ``amount`` once released (the level is zero now)."""
+        self.waiting, self.amount = self.env.event(), amount
+        return self.waiting
+
+    def take(self, amount: float) -> None:
+        """Take ``amount`` (at most the level) at once."""
+        self.level -= amount
+
+
+def _work(env: simpy.Environment, budget: _Budget, pool: simpy.Resource | None, p: Programme,
           begin: float, work_years: float, ask: float, segments: list[tuple[float, float]], waited: set[str]):
     """A programme: procurement, teams, then work while funded (cost in proportion to progress)."""
     if begin > env.now:
@@ -242,7 +277,7 @@ def _work(env: simpy.Environment, budget: simpy.Container, pool: simpy.Resource 
             got = 0.0
         more = min(budget.level, need - got)
         if more > 0.0:
-            budget.get(more)                               # money already there: taken at once
+            budget.take(more)                              # money already there: taken at once
             got += more
         share = min(got / cost, 1.0 - done)
         segments.append((env.now, share))

@@ -24,7 +24,7 @@ from dxsim.core.calibrate import ParameterDraws
 from dxsim.core.drivers import Drivers, ModelFactors, RolloutDrivers
 from dxsim.core.dynamics import warped_time
 from dxsim.core.model import Law
-from dxsim.core.paths import Ensemble
+from dxsim.core.paths import Ensemble, YearBlocks
 from dxsim.inputs.config import PILLARS, CalibrationConfig
 
 BYTES_LIMIT = 6 * 2**30   # refuse runs whose arrays would exceed this
@@ -106,7 +106,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     # a definition with a speed of its own keeps it constant (design.design_matrix): its time is not warped
     own_constant = own_flag & damped
     own_wdt = np.where(own_constant[None, :, None], dt[:, own_ind, None], wdt[:, own_ind])   # (Y, n_own, D)
-    own_paths = np.empty((Y, S, G, len(own), D), dtype=path_dtype)
+    own_paths: list[np.ndarray] = []
     z_own = np.empty((S, G, len(own), D))
 
     # the latent state's deviation from the line at each indicator's jump-off (calibrate/jumpoff.py): added to
@@ -116,15 +116,17 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         shift = params.jump_shift[:, noise_geos]         # (D, G, series): a view for a contiguous run of geos
         anchors = [params.series.index((spec.name, spec.anchor)) for spec in cfg.indicators]
 
-    def start_state(year: int) -> None:
+    def start_state(year: int, rows: slice = slice(None)) -> None:
+        """Add the jump-off shifts of the series whose data end in ``year`` (to the scenarios ``rows``)."""
         if shift is None:
             return
         for i in np.flatnonzero(year == fit_until):       # per series: views, no fancy-indexed copies
-            z[:, :, i] += shift[:, :, anchors[i]].T
+            z[rows, :, i] += shift[:, :, anchors[i]].T
         for j in np.flatnonzero(year == fit_until[own_ind]):
-            z_own[:, :, j] += shift[:, :, own[j]].T
+            z_own[rows, :, j] += shift[:, :, own[j]].T
 
-    z_paths = np.empty((Y, S, G, I, D), dtype=path_dtype)
+    # year by year (``YearBlocks``): a year before any step is the fit, the same for every scenario, stored once
+    z_paths: list[np.ndarray] = []
     z = np.empty((S, G, I, D))
     invest_mult: dict[int, np.ndarray] = {}              # per invested scenario: m_own**e * m_bb**e_cross (G, I, D)
     invest_year = None                                     # the year index they were computed for
@@ -132,11 +134,14 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
         if year > last_fitted and dslope is None:       # the fitted line is not read again: memory for the paths
             level = slope = own_offset = own_slope = None
-        if year <= first_step:
-            z[...] = level + slope * wdt[y]
-            z_own[...] = level[:, own_ind] + own_slope * own_wdt[y] + own_offset
-            start_state(year)
-            z_paths[y], own_paths[y] = z, z_own
+        if year <= first_step:                            # the fit: the same for every scenario, computed once
+            z[0] = level + slope * wdt[y]
+            z_own[0] = level[:, own_ind] + own_slope * own_wdt[y] + own_offset
+            start_state(year, slice(0, 1))
+            if year == first_step:                        # the state every scenario steps from
+                z[1:], z_own[1:] = z[0], z_own[0]
+            z_paths.append(np.broadcast_to(z[0].astype(path_dtype), z.shape))
+            own_paths.append(np.broadcast_to(z_own[0].astype(path_dtype), z_own.shape))
             continue
         # m ** e = exp(e log m), computed only for scenarios where some multiple differs from 1 this year, and
         # again only when a multiple changed since last year (the yearly multiples are mostly constant)
@@ -217,14 +222,16 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             z_own[:, :, mine] = (level[:, own_ind[mine]] + own_slope[:, mine] * own_wdt[y][mine]
                                  + own_offset[:, mine])[None]
             start_state(year)
-        z_paths[y], own_paths[y] = z, z_own
+        z_paths.append(z.astype(path_dtype))
+        own_paths.append(z_own.astype(path_dtype))
 
     return Ensemble(
         scenarios=scenarios, geos=geos, years=tuple(int(y) for y in years), indicators=cfg.indicator_names,
-        series=params.series, draws=D, first_projected_year=jump_off_year + 1, laws=laws, z=z_paths,
-        series_offset=params.offset.T.copy(),
+        series=params.series, draws=D, first_projected_year=jump_off_year + 1, laws=laws,
+        z=YearBlocks(tuple(z_paths)), series_offset=params.offset.T.copy(),
         series_ceiling=np.array([cfg.indicator(i).definition(d).ceiling for i, d in params.series]),
-        own_series=own, own_z=own_paths, event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0), rollouts=rollouts,
+        own_series=own, own_z=YearBlocks(tuple(own_paths)), event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0),
+        rollouts=rollouts,
         series_first_projected=series_first_projected)
 
 
