@@ -30,6 +30,13 @@ from dxsim.core.quantiles import draw_summary
 from dxsim.inputs.geography import NATIONAL_MAP, PRE, Aggregation
 
 
+def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays of one shape hold the same values: the same view, else compared (first draws first)."""
+    if a.__array_interface__ == b.__array_interface__:
+        return True
+    return bool(np.array_equal(a[..., 0], b[..., 0]) and np.array_equal(a, b))
+
+
 @dataclass(frozen=True, eq=False)
 class YearBlocks(np.lib.mixins.NDArrayOperatorsMixin):
     """A read-only array (year, scenario, ...) stored as one block (scenario, ...) per year; a block may be a
@@ -174,21 +181,22 @@ class Ensemble:
         only a merged geo (a weighted mean of parts, draw by draw) is aggregated first."""
         with np.errstate(over="ignore"):                     # exp(700) is inf in float32: a share of 0
             parts = self._part_values(year, None, slice(None), [s], np.float32)        # (1, model geo, K, D)
-            mean, quantiles = draw_summary(parts[0], QUANTILES)
             agg = self.aggregation
             if agg is None:
-                return mean, quantiles
+                return draw_summary(parts[0], QUANTILES, overwrite=True)
             single = np.all(np.count_nonzero(agg.matrix, axis=2) == 1, axis=0)        # (region,)
             rows = np.flatnonzero(single)
             cols = agg.matrix[0, rows].argmax(axis=1)
+            # only the simulated geos that are a region by themselves (not the parts of merged ones): a copy
+            mean, quantiles = draw_summary(parts[0, cols], QUANTILES, overwrite=True)
             out_mean = np.empty((len(self.geos),) + mean.shape[1:])
             out_q = np.empty((len(self.geos),) + quantiles.shape[1:])
-            out_mean[rows], out_q[rows] = mean[cols], quantiles[cols]
+            out_mean[rows], out_q[rows] = mean, quantiles
             merged = list(np.flatnonzero(~single))
             if merged:
                 every = np.arange(parts.shape[1])                # all simulated geos: no copy of the parts
                 values = agg.apply(parts, self.series_indicator, merged, every)[0]
-                out_mean[merged], out_q[merged] = draw_summary(values.astype(np.float32), QUANTILES)
+                out_mean[merged], out_q[merged] = draw_summary(values.astype(np.float32), QUANTILES, overwrite=True)
         return out_mean, out_q
 
     def series_draws(self, year: int, geo: str, series: tuple[str, str]) -> np.ndarray:
@@ -222,11 +230,11 @@ class Ensemble:
         for first in range(s):
             lifts = self.rollouts is None or np.array_equal(self.rollouts.ceiling_lift[y, s],
                                                             self.rollouts.ceiling_lift[y, first])
-            # the first draw of every path first: paths that differ almost always differ there (no full pass)
+            # the first draw of every path first: paths that differ almost always differ there (no full pass);
+            # a year stored once for all scenarios (``YearBlocks``) is the same memory: no pass at all
             if (lifts and np.array_equal(self.event_lift[y, s], self.event_lift[y, first])
-                    and np.array_equal(self.z[y, s, ..., 0], self.z[y, first, ..., 0])
-                    and np.array_equal(self.z[y, s], self.z[y, first])
-                    and np.array_equal(self.own_z[y, s], self.own_z[y, first])):
+                    and _same_values(self.z[y][s], self.z[y][first])
+                    and _same_values(self.own_z[y][s], self.own_z[y][first])):
                 return first
         return None
 

@@ -41,11 +41,14 @@ def sorted_quantiles(ordered: np.ndarray, probabilities: Sequence[float]) -> np.
     return below + (above - below) * weight
 
 
-def draw_summary(values: np.ndarray, probabilities: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def draw_summary(values: np.ndarray, probabilities: Sequence[float], overwrite: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """(mean (...), quantiles (..., probability)) of ``values`` (..., draw) over draws, in one pass. A row with a
-    NaN has a NaN mean and NaN quantiles (as with ``np.quantile``)."""
+    NaN has a NaN mean and NaN quantiles (as with ``np.quantile``). ``overwrite``: float32 ``values`` may be
+    sorted in place (no copy)."""
     mean = values.mean(axis=-1, dtype=np.float64)
-    ordered = np.sort(values.astype(SORT_DTYPE, copy=False), axis=-1)
+    ordered = values.astype(SORT_DTYPE, copy=not overwrite)
+    ordered.sort(axis=-1)
     quantiles = sorted_quantiles(ordered, probabilities)
     quantiles[np.isnan(mean)] = np.nan
     return mean, quantiles

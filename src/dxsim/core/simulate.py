@@ -183,10 +183,12 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
                 np.multiply(factors[0], factors[1], out=step)
                 for f in factors[2:]:
                     step *= f
-            else:
+            elif programmes or not factors:
                 step[...] = factors[0] if factors else 1.0
             if programmes:
                 rollouts.multiply_into(step[None], rollouts.speed[:, s:s + 1], y)
+            # one factor: the step's multiplier is that factor itself (no copy into ``step``)
+            multiplier = step if len(factors) > 1 or programmes else np.broadcast_to(factors[0], step.shape)
             for j, i in enumerate(own_ind):                # few own series: no fancy-indexed copy of the step
                 if own_constant[j]:     # a constant own speed: this year's multipliers without the warped time
                     inc = own_step
@@ -197,9 +199,9 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
                     if programmes:
                         rollouts.multiply_into(inc[None, :, None], rollouts.speed[:, s:s + 1, :, i:i + 1], y)
                 else:
-                    inc = np.multiply(own_sp_s[..., j, :], step[:, i], out=own_step)
+                    inc = np.multiply(own_sp_s[..., j, :], multiplier[:, i], out=own_step)
                 z_own[s, :, j] += inc
-            z[s] += np.multiply(step, sp_s, out=step)
+            z[s] += np.multiply(multiplier, sp_s, out=step)
         del step, own_step, sp, own_sp
         if y == Y - 1:
             invest_mult = {}
@@ -208,8 +210,8 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         shock = noise_rng.standard_normal((all_geos, I, D))[noise_geos]
         shock *= process_sd
         z += shock
-        if own:
-            z_own += shock[:, own_ind]
+        for j, i in enumerate(own_ind):                   # views, not a fancy-indexed copy of the shock
+            z_own[:, :, j] += shock[:, i]
         del shock
         if steps_on:
             _rollout_steps(z, laws, anchor_ceiling, drivers.ceiling_lift[:, y], rollouts, y)
