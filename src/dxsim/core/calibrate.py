@@ -21,7 +21,14 @@ from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified
 from dxsim.core.jumpoff import filter_states, sample_shift
 from dxsim.core.merged_readings import merged_weights, split_merged, with_merged_readings
 from dxsim.core.model import path_z
-from dxsim.core.posterior import IndicatorPosterior, _gaussian_posterior, _log_marginal, fit_hypers, obs_sd_of
+from dxsim.core.posterior import (
+    IndicatorPosterior,
+    _gaussian_posterior,
+    _log_marginal,
+    fit_hypers,
+    hyper_mode,
+    obs_sd_of,
+)
 from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig, IndicatorSpec
 from dxsim.inputs.geography import load_geomap
@@ -138,10 +145,12 @@ class Calibrator:
         cfg = self.config
         designs = {float(phi): self._design(spec, obs, merged, t0, plain, float(phi)) for phi in DAMPING_GRID}
         designs[1.0] = undamped
-        first, _ = fit_hypers(undamped, spec, 1, np.random.default_rng(0))   # a pilot: its random draw is unused
+        pilot = hyper_mode(undamped, spec)
+        first, _ = fit_hypers(undamped, spec, 1, np.random.default_rng(0), pilot)   # its random draw is unused
         weights = grid_posterior([_log_marginal(designs[float(phi)], first) for phi in DAMPING_GRID])
         mode = float(DAMPING_GRID[np.argmax(weights)])
-        hyper_map, hypers = fit_hypers(designs[mode], spec, cfg.hyper_samples, rng)
+        # no damping at the mode: the pilot's design, whose hyper-parameters' mode is found already
+        hyper_map, hypers = fit_hypers(designs[mode], spec, cfg.hyper_samples, rng, pilot if mode == 1.0 else None)
         weights = grid_posterior([_log_marginal(designs[float(phi)], hyper_map) for phi in DAMPING_GRID])
         damping = stratified(DAMPING_GRID, weights, len(hypers)).astype(float)
         return designs, damping, weights, hyper_map, hypers

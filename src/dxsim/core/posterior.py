@@ -8,6 +8,7 @@ each with its own Gaussian posterior, mixed with equal weight.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,40 +174,59 @@ def _hyper_priors(spec: IndicatorSpec) -> tuple[np.ndarray, np.ndarray]:
     return np.log([p.median for p in priors]), np.array([p.log_sd for p in priors])
 
 
-def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random.Generator
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Mode of the hyper-parameters and ``samples`` Laplace draws around it (log scale), as (4,), (H, 4)."""
-    from scipy import optimize
-
+def _objectives(design: Design, spec: IndicatorSpec) -> tuple[Callable, Callable]:
+    """The negative log posterior of the free log hyper-parameters, and the same with its gradient."""
     centre, spread = _hyper_priors(spec)
     free = spread > 0
-
-    def full(theta_free: np.ndarray) -> np.ndarray:
-        theta = centre.copy()
-        theta[free] = theta_free
-        return theta
 
     def neg_log_post(theta_free: np.ndarray) -> float:
         return neg_log_post_gradient(theta_free, gradient=False)[0]
 
     def neg_log_post_gradient(theta_free: np.ndarray, gradient: bool = True) -> tuple[float, np.ndarray | None]:
-        theta = full(theta_free)
+        theta = centre.copy()
+        theta[free] = theta_free
         z = (theta[free] - centre[free]) / spread[free]
         value, grad = _log_marginal_gradient(design, np.exp(theta), gradient)
         if not gradient:
             return -(value - 0.5 * np.sum(z ** 2)), None
         return -(value - 0.5 * np.sum(z ** 2)), -(grad[free] - z / spread[free])
 
-    if not free.any():
-        return np.exp(centre), np.tile(np.exp(centre), (samples, 1))
-    start = centre[free]
+    return neg_log_post, neg_log_post_gradient
+
+
+def hyper_mode(design: Design, spec: IndicatorSpec) -> np.ndarray:
+    """The posterior mode of the free log hyper-parameters (those with a prior spread)."""
+    from scipy import optimize
+
+    centre, spread = _hyper_priors(spec)
+    if not np.any(spread > 0):
+        return centre[spread > 0]
+    neg_log_post, neg_log_post_gradient = _objectives(design, spec)
     # a coarse simplex search picks the mode's basin as a full one does (the posterior can have two modes with
     # few readings), then quasi-Newton on the closed-form gradient polishes it: ~120 evaluations, not ~330
-    coarse = optimize.minimize(neg_log_post, start, method="Nelder-Mead",
+    coarse = optimize.minimize(neg_log_post, centre[spread > 0], method="Nelder-Mead",
                                options={"xatol": COARSE_XATOL, "fatol": COARSE_XATOL, "maxiter": 4000})
     res = optimize.minimize(neg_log_post_gradient, coarse.x, jac=True, method="L-BFGS-B",
                             options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 500})
-    mode = res.x
+    return res.x
+
+
+def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random.Generator,
+               mode: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mode of the hyper-parameters and ``samples`` Laplace draws around it (log scale), as (4,), (H, 4).
+    ``mode``: ``hyper_mode`` of the same design and spec when already found (the search is not repeated)."""
+    centre, spread = _hyper_priors(spec)
+    free = spread > 0
+    if not free.any():
+        return np.exp(centre), np.tile(np.exp(centre), (samples, 1))
+    neg_log_post, _ = _objectives(design, spec)
+    mode = hyper_mode(design, spec) if mode is None else mode
+
+    def full(theta_free: np.ndarray) -> np.ndarray:
+        theta = centre.copy()
+        theta[free] = theta_free
+        return theta
+
     k = len(mode)
     if samples == 1:       # the mode itself: no curvature needed (the stream advances as with a Laplace draw)
         rng.standard_normal((1, k))

@@ -48,12 +48,13 @@ def evaluation_targets(cfg: CalibrationConfig, targets: pd.DataFrame) -> pd.Data
     return pd.DataFrame(rows, columns=[*targets.columns, "evaluated_as", "assumption"])
 
 
-def _evaluated_definition(row: pd.Series) -> str:
+def _evaluated_definition(row: pd.Series | dict) -> str:
     """The definition a target row is evaluated on (its own unless ``evaluation_targets`` mapped it)."""
     return row.get("evaluated_as") or row["definition"]
 
 
-def unevaluable_reason(cfg: CalibrationConfig, row: pd.Series, geos: tuple[str, ...], years: tuple[int, ...]) -> str:
+def unevaluable_reason(cfg: CalibrationConfig, row: pd.Series | dict, geos: tuple[str, ...], years: tuple[int, ...]
+                       ) -> str:
     """Why the model cannot evaluate a target, or '' when it can."""
     if row["indicator"] not in cfg.indicator_names:
         return f"indicator {row['indicator']} is not modelled"
@@ -106,7 +107,7 @@ def target_met(ensemble: Ensemble, cfg: CalibrationConfig, targets: pd.DataFrame
     together (the same float64 values as one target at a time)."""
     S, D = len(ensemble.scenarios), ensemble.draws
     met = np.zeros((len(targets), S, D), dtype=bool)
-    rows = [pd.Series(row._asdict()) for row in targets.itertuples(index=False)]
+    rows = [row._asdict() for row in targets.itertuples(index=False)]      # dicts: a Series per row cost 1 ms
     reasons = [unevaluable_reason(cfg, row, ensemble.geos, ensemble.years) for row in rows]
     keys = {t: (int(row["deadline"]), ensemble.geos.index(row["geo"]),
                 ensemble.series.index((row["indicator"], _evaluated_definition(row))))
