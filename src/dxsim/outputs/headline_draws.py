@@ -4,7 +4,7 @@ paired difference has a much narrower interval than the difference of quantiles)
 
 Arrays: ``values`` (year, geo, series, draw) float32 percent; ``years``, ``geos``, ``series``
 (``indicator/definition``); ``seed`` and ``draws``. Size: 4 bytes x years x geos x 3 x draws (the baseline,
-2000 draws, 9 geos, 2025-2030: 1.3 MB before compression).
+2000 draws, 9 geos, 2025-2030: 1.3 MB, stored uncompressed).
 """
 
 from __future__ import annotations
@@ -54,11 +54,12 @@ def write_headline_draws(result: Any, folder: str | Path) -> Path:
     arrays = {"values": values, "years": np.array(years, np.int32), "geos": np.array(ens.geos),
               "series": np.array(["/".join(s) for s in series]), "seed": np.int64(result.manifest.get("seed", -1)),
               "draws": np.int64(ens.draws)}
-    # np.savez stamps each member with the time of writing; fixed stamps keep a run's files byte-reproducible
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+    # np.savez stamps each member with the time of writing; fixed stamps keep a run's files byte-reproducible.
+    # Stored, not deflated: random float32 draws deflate by ~15% (1.30 -> 1.11 MB) for ~0.1 s of a run's time
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
         for name, array in arrays.items():
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED
             with zf.open(info, "w", force_zip64=True) as fh:
                 np.lib.format.write_array(fh, np.asanyarray(array), allow_pickle=False)
     return path
