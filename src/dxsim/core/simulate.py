@@ -135,8 +135,12 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         if year > last_fitted and dslope is None:       # the fitted line is not read again: memory for the paths
             level = slope = own_offset = own_slope = None
         if year <= first_step:                            # the fit: the same for every scenario, computed once
-            z[0] = level + slope * wdt[y]
-            z_own[0] = level[:, own_ind] + own_slope * own_wdt[y] + own_offset
+            np.multiply(slope, wdt[y], out=z[0])              # level + slope W, without temporaries
+            z[0] += level
+            np.multiply(own_slope, own_wdt[y], out=z_own[0])
+            for j, i in enumerate(own_ind):
+                z_own[0, :, j] += level[:, i]
+            z_own[0] += own_offset
             start_state(year, slice(0, 1))
             if year == first_step:                        # the state every scenario steps from
                 z[1:], z_own[1:] = z[0], z_own[0]
