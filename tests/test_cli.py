@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from test_explicit_cells import empty_cells
 
 from dxsim.cli import main
 from dxsim.core.axes import QUANTILE_COLUMNS
@@ -37,8 +38,10 @@ def test_run_writes_the_contracted_files(run_dir):
     assert list(tp.columns[:11]) == ["scenario", "geo", "geography", "indicator", "definition", "deadline",
                                      "target", "comparator", "probability", "mc_se", "document"]
     ev = tp[tp["evaluable"]]
-    assert len(ev) > 30 and ev["probability"].between(0, 1).all() and (ev["mc_se"] >= 0).all()
-    assert tp.loc[~tp["evaluable"], "reason"].str.len().gt(0).all()
+    assert len(ev) == len(tp) > 30 and ev["probability"].between(0, 1).all() and (ev["mc_se"] >= 0).all()
+    never = pd.read_csv(run_dir / "targets_not_evaluable.csv")         # the others, each with its reason
+    assert len(never) > 0 and not never["evaluable"].any() and never["reason"].str.len().gt(0).all()
+    assert "probability" not in never.columns and (never["reason"] != "none").all()
     # Long An's contradictory digital-economy targets (10% and 20%) are each evaluated
     la = ev[(ev["geo"] == "long_an") & (ev["indicator"] == "digital_economy_grdp_share")]
     assert {10.0, 20.0} <= set(la["target"])
@@ -69,7 +72,10 @@ def test_calibrate_writes_parameters_draws_and_diagnostics(cheap_config, tmp_pat
     with np.load(out / "draws.npz", allow_pickle=False) as draws:
         assert draws["level"].shape[0] == 200
     fit = pd.read_csv(out / "fit_table.csv")
-    assert {"n_observations", "pooled", "rms_residual_pp"} <= set(fit.columns)
+    assert {"n_observations", "pooled", "slope_per_year", "anchor_definition", "at_jump_off"} <= set(fit.columns)
+    residuals = pd.read_csv(out / "fit_residuals.csv")
+    assert len(residuals) == (fit["n_observations"] > 0).sum() and residuals["rms_residual_pp"].notna().all()
+    assert empty_cells(out) == []
     assert any((out / "diagnostics").glob("fit_fiber_household_share_vietnam.png"))
 
 

@@ -346,7 +346,7 @@ def test_fit_and_parameter_tables_report_the_closed_form(cfg):
     assert row["rms_residual_pp"] == pytest.approx(np.sqrt(np.mean((mine["value"] - fitted) ** 2)), rel=1e-9)
     assert row["slope_per_year"] == pytest.approx(m[1] + m[3], abs=1e-9)
     jump_off = 90.0 * LOGIT.to_fraction(m[0] + m[2] + (m[1] + m[3]) * (JUMP_OFF - REF))
-    assert row["a_at_jump_off"] == pytest.approx(jump_off, rel=1e-9)
+    assert row["anchor_definition"] == "a" and row["at_jump_off"] == pytest.approx(jump_off, rel=1e-9)
     assert fit.loc["long_an", "pooled"] and fit.loc["long_an", "n_observations"] == 0
     assert np.isnan(fit.loc["long_an", "rms_residual_pp"]) and "ben_tre" not in fit.index
 

@@ -33,6 +33,7 @@ from dxsim.inputs.fingerprint import sha256_file
 from dxsim.inputs.geography import geography_manifest, load_geomap, readings_of
 from dxsim.inputs.observations import known_geos, load_observations, load_targets, with_jump_off
 from dxsim.inputs.scenario import Scenario, load_scenario
+from dxsim.outputs.explicit_tables import write_fit, write_targets
 from dxsim.outputs.headline_draws import write_headline_draws
 from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
 from dxsim.outputs.run_inputs import copy_run_inputs
@@ -142,7 +143,7 @@ def recent_left_out(cfg: CalibrationConfig, observations: pd.DataFrame, jump_off
     rows = observations[observations["indicator"].isin(cfg.indicator_names) & (observations["status"] != "used")
                         & observations["year"].between(jump_off - 1, jump_off)]
     return [{"geo": r.geo, "indicator": r.indicator, "definition": r.definition, "year": int(r.year),
-             "period": r.period, "value": float(r.value), "reason": r.status} for r in rows.itertuples()]
+             "period": r.period or None, "value": float(r.value), "reason": r.status} for r in rows.itertuples()]
 
 
 class NonFiniteOutputError(RuntimeError):
@@ -193,10 +194,10 @@ def write_run(result: RunResult, out: str | Path, extra_writers: tuple = (), cle
 def _write_tables(result: RunResult, tmp: Path) -> None:
     """The run's tables (and a copy of its scenario file) into the temporary folder ``tmp``."""
     write_csv(result.trajectories, tmp / "trajectories.csv")
-    write_csv(result.target_probabilities, tmp / "target_probabilities.csv")
+    write_targets(result.target_probabilities, tmp)      # and targets_not_evaluable.csv
     write_csv(result.all_targets, tmp / "all_targets_probabilities.csv")
     write_csv(result.observations, tmp / "observations_used.csv")
-    write_csv(result.calibrator.fit_table(), tmp / "fit_table.csv")
+    write_fit(result.calibrator.fit_table(), tmp)        # and fit_residuals.csv
     if not result.programmes.empty:
         write_csv(result.programmes, tmp / "programmes.csv")
     if result.ensemble.aggregation is not None:

@@ -146,8 +146,9 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from dxsim.core import saved_calibration
     from dxsim.core.calibrate import Calibrator
+    from dxsim.outputs.explicit_tables import write_explicit, write_fit
     from dxsim.outputs.plots import calibration_diagnostics
-    from dxsim.outputs.results import atomic_output_dir, check_output_dir, write_csv
+    from dxsim.outputs.results import atomic_output_dir, check_output_dir
     from dxsim.pipeline import load_inputs
 
     out = args.out or saved_calibration.cache_folder()
@@ -158,8 +159,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         draws = cal.sample(args.draws, np.random.default_rng(args.seed))
     fit = cal.fit_table()
     with progress.stage("outputs"), atomic_output_dir(out) as tmp:
-        write_csv(cal.parameter_table(), tmp / "parameters.csv")
-        write_csv(fit, tmp / "fit_table.csv")
+        write_explicit(cal.parameter_table(), tmp / "parameters.csv")
+        write_fit(fit, tmp)
         np.savez_compressed(tmp / "draws.npz", **draws.to_npz_dict())
         saved_calibration.save(cal, inputs.observations, tmp, as_of=args.as_of)
         calibration_diagnostics(cal, draws, tmp / "diagnostics")

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 def fit_table(calibrator: Calibrator) -> pd.DataFrame:
-    """Per geo x indicator: readings used, pooled or not, RMS residual (pp) and posterior mean at jump-off."""
+    """Per geo x indicator: readings used, pooled or not, RMS residual (pp; NaN without readings), speed
+    and the posterior mean share (percent) of the indicator's anchor definition at the jump-off."""
     rows = []
     cfg = calibrator.config
     for spec in cfg.indicators:
@@ -49,7 +50,7 @@ def fit_table(calibrator: Calibrator) -> pd.DataFrame:
                 "pooled": bool(not mine.any()),
                 "rms_residual_pp": float(np.sqrt(np.mean(resid ** 2))) if mine.any() else np.nan,
                 "slope_per_year": slope,
-                f"{spec.anchor}_at_jump_off": at_jump_off[g],
+                "anchor_definition": spec.anchor, "at_jump_off": at_jump_off[g],
             })
     return pd.DataFrame(rows)
 

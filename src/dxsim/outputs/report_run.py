@@ -181,7 +181,7 @@ FIT_COLUMNS = ("indicator", "geo", "n_observations", "definitions_observed", "po
 
 
 def _fit_cell(col: str, v: Any, lang: str) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
+    if v is None or v == "" or (isinstance(v, float) and np.isnan(v)):
         return "—"
     if col == "indicator":
         return style.indicator_name(str(v), lang)

@@ -16,6 +16,7 @@ import pandas as pd
 from dxsim.errors import InputError, unknown
 from dxsim.inputs.observations import YEAR_RANGE
 from dxsim.outputs import style
+from dxsim.outputs.explicit_tables import NO_PROBABILITY, NOT_EVALUABLE_FILE, read_fit, target_parts
 
 TRAJECTORY_COLUMNS = ("scenario", "geo", "indicator", "definition", "year", "projected", "q10", "q25", "q50",
                       "q75", "q90")
@@ -106,6 +107,40 @@ def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     if missing:
         raise InputError(path, "columns", f"missing {', '.join(missing)}")
     return frame.reset_index(drop=True)
+
+
+def _read_any(path: Path) -> pd.DataFrame:
+    return _read_csv(path, ())
+
+
+def _targets(tp: pd.DataFrame, tp_path: Path) -> pd.DataFrame:
+    """A target table (target_probabilities.csv, or targets_not_evaluable.csv: no probability columns) with
+    its cells checked and typed; errors name ``tp_path`` and the row in it."""
+    unevaluable_file = tp_path.name == NOT_EVALUABLE_FILE
+    missing = [c for c in TARGET_COLUMNS if c not in tp.columns and not (unevaluable_file and c in NO_PROBABILITY)]
+    if missing:
+        raise InputError(tp_path, "columns", f"missing {', '.join(missing)}")
+    for col in ("geo", "indicator", "comparator"):
+        tp[col] = _text(tp, tp_path, col)
+    for i, comp in enumerate(tp["comparator"]):
+        if comp not in style.COMPARATORS:
+            raise InputError(tp_path, f"row {i + 1}, comparator", unknown("comparator", comp, style.COMPARATORS))
+    tp["evaluable"] = _as_bool(tp["evaluable"], tp_path, "evaluable")
+    tp["deadline"] = check_numbers(tp, tp_path, "deadline", year=True)
+    tp["target"] = check_numbers(tp, tp_path, "target")
+    unevaluable = ~tp["evaluable"].to_numpy()                  # no probability for targets the model cannot judge
+    for col in ("probability", "mc_se"):
+        if col in tp.columns or not unevaluable_file:
+            tp[col] = check_numbers(tp, tp_path, col, lo=0, hi=1 if col == "probability" else None,
+                                    empty_ok=unevaluable)
+        else:
+            tp[col] = np.nan
+    for col in ("document", "definition"):
+        tp[col] = tp[col].fillna("").astype(str)
+    # the definition a probability is about (a mapped target has one row per meaning); older folders: its own
+    evaluated = tp["evaluated_as"].fillna("").astype(str) if "evaluated_as" in tp else tp["definition"]
+    tp["evaluated_as"] = evaluated.where(evaluated != "", tp["definition"])
+    return tp
 
 
 def _shown(value: Any) -> str:
@@ -221,8 +256,8 @@ def _chart_meta(folder: Path, manifest: dict[str, Any], fit_table: pd.DataFrame,
                 ) -> tuple[tuple[str, ...], dict[str, str], dict[str, str], dict[str, int]]:
     """(headline indicators, anchor per indicator, config label per indicator) from the config object, else
     from the folder's copy of its config (``run_inputs.py``; older folders: the file the manifest names), else
-    inferred from fit_table.csv (every fitted indicator is headline; the anchor is the definition whose
-    ``<definition>_at_jump_off`` column is filled)."""
+    inferred from fit_table.csv (every fitted indicator is headline; the anchor is ``anchor_definition``, in
+    older folders the definition whose ``<definition>_at_jump_off`` column is filled)."""
     if config is None:
         from dxsim.inputs.config import load_config
         from dxsim.outputs.run_inputs import run_config_file
@@ -235,7 +270,10 @@ def _chart_meta(folder: Path, manifest: dict[str, Any], fit_table: pd.DataFrame,
     if config is not None:
         return (config.headline, {i.name: i.anchor for i in config.indicators},
                 {i.name: i.label for i in config.indicators}, {i.name: int(i.reading_month) for i in config.indicators})
-    anchors = {}
+    if "anchor_definition" in fit_table.columns:
+        anchors = dict(zip(fit_table["indicator"], fit_table["anchor_definition"], strict=True))
+        return tuple(anchors), anchors, {}, {}
+    anchors = {}                                 # folders written before the anchor had a column of its own
     for row in fit_table.itertuples(index=False):
         for col in fit_table.columns:
             if col.endswith("_at_jump_off") and pd.notna(getattr(row, col)):
@@ -280,24 +318,7 @@ def read_run(folder: str | Path, manifest: dict[str, Any] | None = None, config:
             tr[col] = check_numbers(tr, tr_path, col, lo=0, hi=100)
     _check_grid(tr, tr_path)
 
-    tp_path = folder / "target_probabilities.csv"
-    tp = _read_csv(tp_path, TARGET_COLUMNS)
-    for col in ("geo", "indicator", "comparator"):
-        tp[col] = _text(tp, tp_path, col)
-    for i, comp in enumerate(tp["comparator"]):
-        if comp not in style.COMPARATORS:
-            raise InputError(tp_path, f"row {i + 1}, comparator", unknown("comparator", comp, style.COMPARATORS))
-    tp["evaluable"] = _as_bool(tp["evaluable"], tp_path, "evaluable")
-    tp["deadline"] = check_numbers(tp, tp_path, "deadline", year=True)
-    tp["target"] = check_numbers(tp, tp_path, "target")
-    unevaluable = ~tp["evaluable"].to_numpy()                  # no probability for targets the model cannot judge
-    tp["probability"] = check_numbers(tp, tp_path, "probability", lo=0, hi=1, empty_ok=unevaluable)
-    tp["mc_se"] = check_numbers(tp, tp_path, "mc_se", lo=0, empty_ok=unevaluable)
-    for col in ("document", "definition"):
-        tp[col] = tp[col].fillna("").astype(str)
-    # the definition a probability is about (a mapped target has one row per meaning); older folders: its own
-    evaluated = tp["evaluated_as"].fillna("").astype(str) if "evaluated_as" in tp else tp["definition"]
-    tp["evaluated_as"] = evaluated.where(evaluated != "", tp["definition"])
+    tp = pd.concat([_targets(frame, path) for path, frame in target_parts(folder, _read_any)], ignore_index=True)
 
     obs_path = folder / "observations_used.csv"
     obs = _read_csv(obs_path, OBSERVATION_COLUMNS)
@@ -311,7 +332,7 @@ def read_run(folder: str | Path, manifest: dict[str, Any] | None = None, config:
         obs["time"] = check_numbers(obs, obs_path, "time", lo=YEAR_RANGE[0], hi=YEAR_RANGE[1] + 1)
 
     fit_path = folder / "fit_table.csv"
-    fit = _read_csv(fit_path, ("indicator", "geo"))
+    fit = read_fit(folder, lambda path: _read_csv(path, ("indicator", "geo")))    # and fit_residuals.csv
     for col in ("indicator", "geo"):
         fit[col] = _text(fit, fit_path, col)
     if "n_observations" in fit.columns:
@@ -319,7 +340,7 @@ def read_run(folder: str | Path, manifest: dict[str, Any] | None = None, config:
     if "pooled" in fit.columns:
         fit["pooled"] = _as_bool(fit["pooled"], fit_path, "pooled")
     for col in fit.columns:
-        if col in ("rms_residual_pp", "slope_per_year") or col.endswith("_at_jump_off"):
+        if col in ("rms_residual_pp", "slope_per_year", "at_jump_off") or col.endswith("_at_jump_off"):
             fit[col] = check_numbers(fit, fit_path, col, empty_ok=True)
 
     all_targets = None
