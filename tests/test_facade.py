@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-FACADE = ("load_inputs", "calibrate", "save_calibration", "load_calibration", "load_scenario", "make_scenario", "run",
+FACADE = ("load_inputs", "calibrate", "save_calibration", "write_calibration", "load_calibration", "load_scenario",
+          "make_scenario", "run",
           "target_probabilities",
           "trajectories", "write_results", "read_results", "plot_results", "write_report", "compare", "sensitivity",
           "write_sensitivity", "required_investment", "write_required_investment", "InputError",

@@ -11,6 +11,7 @@ Functions
     load_inputs           read and validate the calibration config, observations and targets
     calibrate             fit the model (optionally to the readings up to a year); pass it to run
     save_calibration      save a fitted calibration (as `dxsim calibrate` does), for later sessions
+    write_calibration     fit afresh and write a calibration folder (tables, draws, diagnostics), as `dxsim calibrate`
     load_calibration      load a saved calibration of the same inputs: calibrate once, run many scenarios
     load_scenario         a scenario from a TOML file, or a shipped one by name ("baseline")
     make_scenario         a scenario built in code from the fields of a scenario file
@@ -56,7 +57,8 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 # name -> module it lives in; imported on first access (PEP 562)
 _FACADE = {
-    **dict.fromkeys(("load_inputs", "calibrate", "save_calibration", "load_calibration", "load_scenario",
+    **dict.fromkeys(("load_inputs", "calibrate", "save_calibration", "write_calibration", "load_calibration",
+                     "load_scenario",
                      "make_scenario", "run", "target_probabilities",
                      "trajectories", "write_results", "read_results", "plot_results", "write_report",
                      "compare", "sensitivity", "write_sensitivity", "required_investment",

@@ -54,6 +54,37 @@ def save_calibration(calibrator: Calibrator, inputs: Inputs | None = None, folde
     return folder
 
 
+def write_calibration(folder: str | Path | None = None, inputs: Inputs | None = None, draws: int = 2000,
+                      seed: int = 0, as_of: int | None = None) -> Calibrator:
+    """Fit the model afresh and write a calibration folder, as ``dxsim calibrate`` does: parameters.csv,
+    fit_table.csv and fit_residuals.csv, ``draws`` parameter draws (draws.npz, seeded by ``seed``), the saved
+    calibration that ``run`` loads (calibration.npz, .json) and diagnostics/ (each fitted curve with its
+    readings). ``folder``: default where ``dxsim run`` looks (``results/calibration`` or ``$DXSIM_CACHE_DIR``);
+    written atomically. Returns the fitted Calibrator."""
+    import numpy as np
+
+    from dxsim import progress
+    from dxsim.core import saved_calibration
+    from dxsim.core.calibrate import Calibrator
+    from dxsim.outputs.explicit_tables import write_explicit, write_fit
+    from dxsim.outputs.plots import calibration_diagnostics
+    from dxsim.outputs.results import atomic_output_dir, check_output_dir
+
+    folder = saved_calibration.cache_folder() if folder is None else Path(folder)
+    check_output_dir(folder)
+    inputs = inputs or load_inputs()
+    with progress.stage("calibrate"):
+        cal = Calibrator(inputs.config).fit(inputs.observations, as_of=as_of)
+        sampled = cal.sample(draws, np.random.default_rng(seed))
+    with progress.stage("outputs"), atomic_output_dir(folder) as tmp:
+        write_explicit(cal.parameter_table(), tmp / "parameters.csv")
+        write_fit(cal.fit_table(), tmp)
+        np.savez_compressed(tmp / "draws.npz", **sampled.to_npz_dict())
+        saved_calibration.save(cal, inputs.observations, tmp, as_of=as_of)
+        calibration_diagnostics(cal, sampled, tmp / "diagnostics")
+    return cal
+
+
 def load_calibration(inputs: Inputs | None = None, folder: str | Path | None = None,
                      as_of: int | None = None) -> Calibrator:
     """The calibration saved by ``dxsim calibrate`` or ``save_calibration`` in ``folder`` (default: where

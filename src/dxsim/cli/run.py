@@ -7,9 +7,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
-from dxsim import progress
 from dxsim.cli import options as opt
 
 EXIT_OK = 0
@@ -145,27 +142,16 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from dxsim.core import saved_calibration
-    from dxsim.core.calibrate import Calibrator
-    from dxsim.outputs.explicit_tables import write_explicit, write_fit
-    from dxsim.outputs.plots import calibration_diagnostics
-    from dxsim.outputs.results import atomic_output_dir, check_output_dir
+    from dxsim.facade import write_calibration
+    from dxsim.outputs.results import check_output_dir
     from dxsim.pipeline import load_inputs
 
     out = args.out or saved_calibration.cache_folder()
-    check_output_dir(out)
+    check_output_dir(out)                         # before reading the inputs: fail fast
     inputs = load_inputs(opt.config_of(args), args.observations, args.targets)
-    with progress.stage("calibrate"):
-        cal = Calibrator(inputs.config).fit(inputs.observations, as_of=args.as_of)
-        draws = cal.sample(args.draws, np.random.default_rng(args.seed))
-    fit = cal.fit_table()
-    with progress.stage("outputs"), atomic_output_dir(out) as tmp:
-        write_explicit(cal.parameter_table(), tmp / "parameters.csv")
-        write_fit(fit, tmp)
-        np.savez_compressed(tmp / "draws.npz", **draws.to_npz_dict())
-        saved_calibration.save(cal, inputs.observations, tmp, as_of=args.as_of)
-        calibration_diagnostics(cal, draws, tmp / "diagnostics")
+    fit = write_calibration(out, inputs, draws=args.draws, seed=args.seed, as_of=args.as_of).fit_table()
     cols = ["indicator", "geo", "n_observations", "pooled", "rms_residual_pp", "slope_per_year"]
     print(fit[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\nwrote {out}/ (parameters.csv, fit_table.csv, draws.npz, diagnostics/, calibration.npz and "
-          ".json: loaded by dxsim run while the inputs are unchanged)")
+    print(f"\nwrote {out}/ (parameters.csv, fit_table.csv, fit_residuals.csv, draws.npz, diagnostics/, "
+          "calibration.npz and .json: loaded by dxsim run while the inputs are unchanged)")
     return EXIT_OK
