@@ -16,6 +16,8 @@ from matplotlib import rc_context
 from dxsim.cli import build_parser, main
 from dxsim.outputs import style
 from dxsim.outputs.charts import charts_dir, fan_chart, fan_stem, read_run, run_jobs
+from dxsim.outputs.document_names import document_name
+from dxsim.outputs.report_html import esc
 from dxsim.pipeline import run_scenario, write_run
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -278,6 +280,8 @@ def _policy_and_track_folders(base: Path, run: Path) -> list[Path]:
                  ).to_csv(sens / "sensitivity.csv", index=False)
     pd.DataFrame({"output": ["vietnam fibre 2030"], "kind": ["median"], "at_scenario": [0.375], "analysed": [True]}
                  ).to_csv(sens / "sensitivity_outputs.csv", index=False)
+    (sens / "factors.toml").write_text('[[factors]]\nname = "invest_broadband"\nkind = "investment"\n'
+                                       'pillar = "broadband"\ngeo = "*"\nrange = [0.5, 2.0]\n', encoding="utf-8")
     (sens / "manifest.json").write_text(json.dumps({"method": "sobol", "evaluations": 64, "draws": 50,
                                                     "scenario": {"name": "handover"}}), encoding="utf-8")
     pd.DataFrame([{"scenario": "handover", "geo": "lang_son", "indicator": "digital_economy_grdp_share",
@@ -313,6 +317,12 @@ def test_report_in_vietnamese_has_no_english_heading_and_uses_decimal_commas(fol
                            ("policy-1", "Cần đầu tư bao nhiêu")):
         assert f'id="{section}"' in html and title in html, section
     assert "0,70 [0,50; 0,90]" in html and "bội số 2,50" in html and "xu hướng tuyến tính" in html
+    policy = html.split('<section id="policy-0">')[1].split("</section>")[0]
+    assert "đầu tư cho hạ tầng băng rộng 0,70" in policy and "invest_broadband" not in policy   # factors in words
+    assert "speed 0,10" in policy                       # a factor factors.toml does not describe: its name
+    required = html.split('<section id="policy-1">')[1].split("</section>")[0]
+    doc = str(__import__("pandas").read_csv(work / "target_probabilities.csv")["document"].iloc[0])
+    assert "Văn bản" in required and esc(document_name(doc, "vi")) in required       # each target's document
     for section in ("track-record-0", "policy-0", "policy-1"):      # each with its chart, drawn in Vietnamese
         part = html.split(f'<section id="{section}">')[1].split("</section>")[0]
         assert "data:image/png" in part and "không có biểu đồ" not in part, section

@@ -94,7 +94,7 @@ def test_extreme_accepted_inputs_give_finite_results(root: Path, tmp_path: Path,
     tp = pd.read_csv(out / "target_probabilities.csv")
     p = tp.loc[tp["evaluable"], "probability"]
     assert p.notna().all() and p.between(0, 1).all()
-    prog = pd.read_csv(out / "programmes.csv").dropna(subset=["probability_delta"])
+    prog = pd.read_csv(out / "programmes.csv", na_values=["none"]).dropna(subset=["probability_delta"])
     assert (prog["probability_delta"] >= 0).all()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ RESIDUALS_FILE = "fit_residuals.csv"
 NO_PROBABILITY = ("probability", "mc_se", "probability_text", "evidence")   # columns of evaluated targets only
 RESIDUAL_COLUMNS = ("indicator", "geo", "n_observations", "definitions_observed", "rms_residual_pp")
 FIT_FILE_DROPS = ("rms_residual_pp",)
+NUMBERS = ("outcome", "probability", "mc_se", "rms_residual_pp", "at_jump_off")   # numeric even when all 'none'
 
 
 def write_targets(targets: pd.DataFrame, folder: Path) -> None:
@@ -50,19 +52,21 @@ def write_fit(fit: pd.DataFrame, folder: Path) -> None:
 
 
 def write_explicit(frame: pd.DataFrame, path: Path) -> None:
-    """``frame`` as CSV with every empty text cell as ``none`` (e.g. parameters.csv: a national parameter has
-    no geo, a level no definition)."""
+    """``frame`` as CSV with every empty text cell and every NaN as ``none`` (parameters.csv: a national
+    parameter has no geo; required_investment.csv: no multiple where none was found; ...)."""
     write_csv(_explicit(frame), path)
 
 
 def _explicit(frame: pd.DataFrame) -> pd.DataFrame:
-    """Empty text cells as ``none``; ``outcome`` as text (the reading in ``FLOAT_FORMAT`` or ``none``)."""
+    """Empty text cells as ``none``; a float column with NaN (``outcome``: no deciding reading) as text, each
+    number in ``FLOAT_FORMAT`` and each NaN ``none``."""
     out = frame.reset_index(drop=True).copy()
     for col in out.columns:
         if _is_text(out[col]):
             out[col] = out[col].where(out[col].notna() & (out[col].astype(str) != ""), NONE)
-    if "outcome" in out:
-        out["outcome"] = [NONE if v != v else FLOAT_FORMAT % v for v in out["outcome"].to_numpy(float).tolist()]
+    for col in out.columns:                # a number that does not exist (outcome, multiple, ...): the word
+        if out[col].dtype.kind == "f" and out[col].isna().any():
+            out[col] = [NONE if v != v else FLOAT_FORMAT % v for v in out[col].to_numpy(float).tolist()]
     return out
 
 
@@ -71,9 +75,15 @@ def _is_text(column: pd.Series) -> bool:
                 or pd.api.types.is_datetime64_any_dtype(column))
 
 
-def implicit(frame: pd.DataFrame) -> pd.DataFrame:
-    """The inverse of ``_explicit`` on a table read back (``keep_default_na=False``): ``none`` as an empty
-    text cell, a numeric column's ``none`` as NaN."""
+def read_explicit(path: Path) -> pd.DataFrame:
+    """A table written by ``write_explicit`` (or an older one with empty cells), with NaN and empty text where
+    it says ``none``."""
+    return implicit(pd.read_csv(path, keep_default_na=False, na_values=[""]), np.nan)
+
+
+def implicit(frame: pd.DataFrame, text_none: Any = "") -> pd.DataFrame:
+    """The inverse of ``_explicit`` on a table read back (``keep_default_na=False``): ``none`` as ``text_none``
+    in a text column (an empty string; NaN as an empty cell used to read), as NaN in a numeric one."""
     out = frame.copy()
     for col in out.columns:
         if _is_text(out[col]):
@@ -81,10 +91,10 @@ def implicit(frame: pd.DataFrame) -> pd.DataFrame:
             if not none.any():
                 continue
             rest = pd.to_numeric(out.loc[~none, col], errors="coerce")
-            if col == "outcome" or (len(rest) and rest.notna().all()):
+            if col in NUMBERS or (len(rest) and rest.notna().all()):
                 out[col] = pd.to_numeric(out[col].where(~none, np.nan), errors="coerce")
             else:
-                out[col] = out[col].where(~none, "")
+                out[col] = out[col].where(~none, text_none)
     return out
 
 

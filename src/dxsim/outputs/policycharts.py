@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -34,7 +34,8 @@ def _save(fig: matplotlib.figure.Figure, path: Path) -> None:
 
 def sensitivity_charts(result: SensitivityResult, folder: Path, lang: str = "en") -> list[Path]:
     """One PNG per analysed output of ``dxsim sensitivity`` (``sensitivity_charts_of`` its tables)."""
-    return sensitivity_charts_of(result.table, result.outputs, result.method, result.evaluations, folder, lang)
+    return sensitivity_charts_of(result.table, result.outputs, result.method, result.evaluations, folder, lang,
+                                 result.factors)
 
 
 def output_title(o: object, lang: str) -> str:
@@ -53,11 +54,14 @@ def output_title(o: object, lang: str) -> str:
 
 
 def sensitivity_charts_of(table: pd.DataFrame, outputs: pd.DataFrame, method: str, evaluations: int, folder: Path,
-                          lang: str = "en") -> list[Path]:
+                          lang: str = "en", factors: Any = ()) -> list[Path]:
     """One PNG per analysed output (sensitivity.csv, sensitivity_outputs.csv), 16 cm wide, in ``lang``: its
-    factors ranked by ST (Sobol, with S1 beside it) or mu* (Morris), with the confidence intervals."""
+    factors ranked by ST (Sobol, with S1 beside it) or mu* (Morris), with the confidence intervals; the
+    factors named in words where ``factors`` (``Factor``s or factors.toml tables) describe them."""
     from dxsim.analyses.sensitivity import CONF_LEVEL, ranked
-    from dxsim.outputs.report_words import value_text
+    from dxsim.outputs.report_words import factor_name, factor_names, value_text
+
+    names = factor_names(factors, lang)
 
     def t(key: str, **values: object) -> str:
         return style.text(key, lang, **values)
@@ -71,9 +75,9 @@ def sensitivity_charts_of(table: pd.DataFrame, outputs: pd.DataFrame, method: st
             rows = table[(table["output"] == o.output) & (table["index"] == first)]
             other = rows.set_index("factor").reindex(main["factor"])
             n = len(main)
-            height = 1.6 + 0.26 * n
+            height = 1.6 + 0.34 * n                      # two lines per factor in words
             fig = _new_figure(style.DOC_WIDTH, height)
-            ax = fig.add_axes((0.3, 0.85 / height, 0.66, 1 - 1.5 / height))
+            ax = fig.add_axes((0.36, 0.85 / height, 0.6, 1 - 1.5 / height))     # room for factors in words
             y = np.arange(n)
             v = main["value"].to_numpy(float)
             ax.barh(y - 0.19, v, height=0.36, color=style.OKABE_ITO["blue"], zorder=2,
@@ -86,7 +90,8 @@ def sensitivity_charts_of(table: pd.DataFrame, outputs: pd.DataFrame, method: st
             if method == "sobol":
                 ax.errorbar(w, y + 0.19, xerr=other["conf"].to_numpy(float), fmt="none", ecolor="#333333",
                             elinewidth=0.8, capsize=2, zorder=3)
-            ax.set_yticks(y, main["factor"].tolist(), fontsize=small)
+            ax.set_yticks(y, ["\n".join(textwrap.wrap(factor_name(f, names), 36, max_lines=2, placeholder="…"))
+                              for f in main["factor"]], fontsize=small)
             ax.invert_yaxis()
             ax.grid(axis="y", visible=False)
             ax.axvline(0, color="#999999", lw=0.6)

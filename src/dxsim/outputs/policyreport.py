@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,19 @@ import pandas as pd
 
 from dxsim.errors import InputError
 from dxsim.outputs import style
+from dxsim.outputs.document_names import document_name
+from dxsim.outputs.explicit_tables import read_explicit
 from dxsim.outputs.policycharts import chart_name, output_title
 from dxsim.outputs.report_html import esc, figure_html, table_html
-from dxsim.outputs.report_words import num, pillar_name, target_text, value_text, word
+from dxsim.outputs.report_words import (
+    factor_name,
+    factor_names,
+    num,
+    pillar_name,
+    target_text,
+    value_text,
+    word,
+)
 
 MAX_CHARTS = 6
 
@@ -24,9 +35,19 @@ def is_policy_folder(folder: Path) -> bool:
 
 def _read(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path)
+        return read_explicit(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(path, "", f"not a readable CSV table ({type(exc).__name__})") from None
+
+
+def folder_factors(folder: Path) -> list[dict]:
+    """The factors of a sensitivity folder (its factors.toml); none for a folder without a readable one."""
+    try:
+        with (folder / "factors.toml").open("rb") as fh:
+            factors = tomllib.load(fh).get("factors", [])
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    return [f for f in factors if isinstance(f, dict)] if isinstance(factors, list) else []
 
 
 def policy_section(folder: Path, lang: str = "en", scratch: Path | None = None) -> tuple[str, str]:
@@ -52,7 +73,8 @@ def _sensitivity_charts(folder: Path, table: pd.DataFrame, outputs: pd.DataFrame
     from dxsim.outputs.policycharts import sensitivity_charts_of
 
     method = manifest.get("method", "sobol" if "ST" in set(table["index"]) else "morris")
-    return sorted(sensitivity_charts_of(table, outputs, method, manifest.get("evaluations", "?"), scratch, lang))
+    return sorted(sensitivity_charts_of(table, outputs, method, manifest.get("evaluations", "?"), scratch, lang,
+                                        folder_factors(folder)))
 
 
 def _sensitivity_html(folder: Path, manifest: dict, lang: str, scratch: Path | None = None) -> str:
@@ -61,6 +83,7 @@ def _sensitivity_html(folder: Path, manifest: dict, lang: str, scratch: Path | N
         else pd.DataFrame({"output": table["output"].unique(), "at_scenario": np.nan, "analysed": True})
     method = manifest.get("method", "sobol" if "ST" in set(table["index"]) else "morris")
     index = "ST" if method == "sobol" else "mu_star"
+    names = factor_names(folder_factors(folder), lang)
     rows = []
     for o in outputs.itertuples():
         at = esc(value_text(float(f"{o.at_scenario:.3g}"), lang)) if pd.notna(o.at_scenario) else ""
@@ -69,7 +92,8 @@ def _sensitivity_html(folder: Path, manifest: dict, lang: str, scratch: Path | N
             continue
         top = table[(table["output"] == o.output) & (table["index"] == index)]
         top = top.sort_values(["value", "factor"], ascending=[False, True]).head(3)
-        cells = "; ".join(f"{esc(r.factor)} {_interval(r.value, r.ci_low, r.ci_high, lang)}" for r in top.itertuples())
+        cells = "; ".join(f"{esc(factor_name(r.factor, names))} {_interval(r.value, r.ci_low, r.ci_high, lang)}"
+                          for r in top.itertuples())
         rows.append([esc(output_title(o, lang)), at, cells])
     level = float(manifest.get("confidence_level", 0.95))
     out = ['<p class="note">' + esc(word("sensitivity_note", lang, folder=folder.name, method=method,
@@ -127,10 +151,12 @@ def _required_html(folder: Path, manifest: dict, lang: str, scratch: Path | None
     rows = [[esc(style.geo_name(r.geo, lang)),
              esc(f"{style.indicator_name(r.indicator, lang, geo=r.geo)} ({style.definition_name(r.definition, lang)})"),
              esc(f"{r.deadline} {target_text(r.comparator, r.target, lang)}"), esc(pillar_name(r.pillar, lang)),
-             esc(num(r.probability_at_baseline, 3, lang)), esc(answer_text(r, lang))] for r in shown.itertuples()]
+             esc(num(r.probability_at_baseline, 3, lang)), esc(answer_text(r, lang)),
+             esc(document_name(getattr(r, "document", ""), lang))] for r in shown.itertuples()]
     out = ['<p class="note">' + esc(word("required_note", lang, folder=folder.name, p=value_text(p, lang),
                                           draws=manifest.get("draws", "?"))) + "</p>",
-           table_html([esc(word(k, lang)) for k in ("geo", "series", "target", "pillar", "p_scenario", "answer")],
+           table_html([esc(word(k, lang))
+                       for k in ("geo", "series", "target", "pillar", "p_scenario", "answer", "document")],
                       rows, numeric=(4,))]
     if len(shown) < len(table):
         out.append(f'<p class="note">{esc(word("required_more", lang, n=len(table) - len(shown)))}</p>')

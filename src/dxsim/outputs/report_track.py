@@ -11,13 +11,14 @@ from dxsim.analyses.scorecard import SCORECARD_COLUMNS, summarise
 from dxsim.errors import InputError
 from dxsim.outputs import style
 from dxsim.outputs.document_names import document_name
+from dxsim.outputs.explicit_tables import read_explicit
 from dxsim.outputs.report_html import esc, figure_html, link, table_html
 from dxsim.outputs.report_words import method_name, num, status_name, target_text, value_text, word, yes_no
 
 
 def _read(path: Path) -> pd.DataFrame:
     try:
-        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        table = read_explicit(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(path, "", f"not a readable CSV table ({type(exc).__name__})") from None
     missing = [c for c in SCORECARD_COLUMNS if c not in table.columns]

@@ -103,3 +103,26 @@ def value_text(value: Any, lang: str = "en") -> str:
         return ""
     text = f"{float(value):g}"
     return text.replace(".", ",") if style.check_lang(lang) == "vi" else text
+
+
+def factor_names(factors: Any, lang: str = "en") -> dict[str, str]:
+    """Each sensitivity factor's name (``invest_broadband``) -> what it changes in words of ``lang``
+    ('investment in broadband'). ``factors``: items with ``name``, ``kind`` and its target (``pillar``,
+    ``geo``, ``indicator``, ``programme``) as attributes or keys (``Factor``, or a table of factors.toml)."""
+    words = table("factors", style.check_lang(lang))
+    out = {}
+    for f in factors:
+        get = f.get if isinstance(f, dict) else lambda key, default="", f=f: getattr(f, key, default)
+        kind, geo = str(get("kind", "")), str(get("geo", "*") or "*")
+        indicator = style.indicator_name(get("indicator"), lang) if get("indicator", "") else ""
+        what = (indicator[:1].lower() + indicator[1:] if indicator
+                else pillar_name(get("pillar"), lang) if get("pillar", "") else str(get("programme", "")))
+        key = "investment_geo" if kind == "investment" and geo != "*" else kind
+        if key in words:
+            out[str(get("name"))] = words[key].format(what=what, geo=style.geo_name(geo, lang))
+    return out
+
+
+def factor_name(name: str, names: dict[str, str]) -> str:
+    """A factor, or a pair of factors ('a:b', second-order indices), in words; a name not in ``names`` as is."""
+    return " × ".join(names.get(part, part) for part in str(name).split(":"))
