@@ -23,6 +23,7 @@ from dxsim.outputs import style
 from dxsim.outputs.chart_keys import current, run_key
 from dxsim.outputs.charts import (
     _spread,
+    document_list,
     draw_all,
     fan_chart,
     fan_chart_keys,
@@ -237,6 +238,28 @@ def test_a_run_takes_unchanged_charts_from_the_folder_it_replaces(run_dir, table
     assert (new / f"{stem}.png").read_bytes() == (run_dir / "charts" / f"{stem}.png").read_bytes()
     assert current(new, {p.name: json.loads((new / ".dxsim-results").read_text())["chart_keys"][p.name][0]
                          for p in files}).keys() == {p.name for p in files}
+
+
+def test_overview_starts_where_the_fan_charts_start(tables):
+    from dxsim.outputs.comparechart import overview_chart, overview_pages
+
+    page = overview_pages(tables)[0]
+    with rc_context(style.rc()):
+        fig = overview_chart(tables, page)
+    obs = tables.observations
+    mine = obs[obs["geo"].isin(page) & pd.Series(list(zip(obs["indicator"], obs["definition"], strict=True)),
+                                                 index=obs.index).isin(tables.headline_series())]
+    start = min([tables.first_projected_year - 6, *tables.reading_x(mine)])
+    assert {ax.get_xlim()[0] for ax in fig.axes} == {np.floor(start - 0.25)}
+
+
+def test_document_list_numbers_each_name_once():
+    # synthetic targets: one plan cited in two wordings that read the same (spaces), and a second plan
+    targets = [{"documents": ["Plan 1/KH-UBND", "Plan  1/KH-UBND"]},
+               {"documents": ["Plan 2/KH-UBND", "Plan 1/KH-UBND"]}]
+    numbers, lines = document_list(targets, "en")
+    assert numbers == ["[1]", "[1,2]"]
+    assert lines == ["[1] Plan 1/KH-UBND", "[2] Plan 2/KH-UBND"]
 
 
 def test_short_document_keeps_the_first_words_before_details():

@@ -34,7 +34,7 @@ from dxsim.errors import ArgumentError, unknown
 from dxsim.outputs import chart_keys, marker, results, style
 from dxsim.outputs.chartkit import _spread, fan_chart_keys, p_text, short_document, source_name  # noqa: F401
 from dxsim.outputs.comparechart import compare_chart, overview_chart, overview_pages, run_labels  # noqa: F401
-from dxsim.outputs.fanchart import fan_chart
+from dxsim.outputs.fanchart import document_list, fan_chart  # noqa: F401
 from dxsim.outputs.run_inputs import run_config_file
 from dxsim.outputs.runtables import RunTables, check_numbers, read_manifest, read_run  # noqa: F401
 from dxsim.outputs.targetchart import probability_chart, probability_pages

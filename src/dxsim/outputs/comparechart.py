@@ -7,6 +7,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib import ticker
 from matplotlib.figure import Figure
@@ -15,7 +16,7 @@ from matplotlib.patches import Patch
 
 from dxsim.outputs import chartkit as kit
 from dxsim.outputs import style
-from dxsim.outputs.fanchart import FOOT_CHARS, _band_handles
+from dxsim.outputs.fanchart import FOOT_CHARS, NO_READING_YEARS, _band_handles, _from_first_reading
 from dxsim.outputs.headline_draws import paired_difference, unpaired_reason
 from dxsim.outputs.runtables import RunTables
 
@@ -36,6 +37,18 @@ def _readings(tables: RunTables, geo: str, indicator: str, definition: str) -> p
     return obs[(obs["geo"] == geo) & (obs["indicator"] == indicator) & (obs["definition"] == definition)]
 
 
+def _page_start(tables: RunTables, page: Sequence[str], series: Sequence[tuple[str, str]]) -> float:
+    """Where an overview page's panels start (continuous time): where the fan charts start, at the page's first
+    reading or NO_READING_YEARS before the first projected year, whichever is earlier."""
+    start = float(tables.first_projected_year - NO_READING_YEARS)
+    for geo in page:
+        for ind, dfn in series:
+            obs = _readings(tables, geo, ind, dfn)
+            if len(obs):
+                start = min(start, float(np.min(tables.reading_x(obs))))
+    return start
+
+
 def overview_chart(tables: RunTables, page: Sequence[str], lang: str = "en") -> Figure:
     """Small multiples: the page's geos (rows) x headline indicators (columns, with their unit), median
     with 50% and 80% bands, readings at their month, the anchor definition's targets (filled stars) and the
@@ -43,17 +56,20 @@ def overview_chart(tables: RunTables, page: Sequence[str], lang: str = "en") -> 
     series = tables.headline_series()
     bands = tuple(b for b in style.BANDS if b[2] in (50, 80))
     nrow, ncol = len(page), len(series)
-    head, foot = 1.05, 0.75
+    footnote = kit._footnote(tables, lang, width=FOOT_CHARS)
+    head, foot = 1.05, 0.04 + 0.117 * (footnote.count("\n") + 1) + 0.36      # inches: the footnote, tick labels
     height = head + foot + ROW_INCHES * nrow                                     # inches
     fig = kit._new_figure(style.DOC_WIDTH, height)
     grid = fig.add_gridspec(nrow, ncol, left=0.1, right=0.985, top=1 - head / height,
                             bottom=foot / height, hspace=0.28, wspace=0.3)
     other_definitions = False
+    start = _page_start(tables, page, series)
     for r, geo in enumerate(page):
         for c, (ind, dfn) in enumerate(series):
             ax = fig.add_subplot(grid[r, c])
             rows = kit._series(tables, geo, ind, dfn)
-            kit._draw_fan(ax, tables.year_x(ind, rows["year"]), rows, style.FAN_COLOR, bands)
+            rows, x = _from_first_reading(tables, rows, tables.year_x(ind, rows["year"]), np.array([start]))
+            kit._draw_fan(ax, x, rows, style.FAN_COLOR, bands)
             obs = _readings(tables, geo, ind, dfn)
             if len(obs):
                 ax.plot(tables.reading_x(obs), obs["value"], ls="none", marker="o", ms=3, zorder=5,
@@ -72,7 +88,6 @@ def overview_chart(tables: RunTables, page: Sequence[str], lang: str = "en") -> 
                         gid=f"other-definition-targets-{geo}-{ind}")
             top = kit._y_top(rows["q90"], obs["value"], [t["target"] for t in tg])
             ax.set_ylim(0, top * 1.04)
-            x = tables.year_x(ind, rows["year"])
             ax.set_xlim(math.floor(float(x.min()) - 0.25), float(x.max()) + 0.3)
             kit._mark_projection(ax, tables.first_projected_year, lang, labels=False)
             ax.tick_params(labelsize=style.MIN_FONT)
@@ -102,7 +117,7 @@ def overview_chart(tables: RunTables, page: Sequence[str], lang: str = "en") -> 
         handles.append(Line2D([], [], ls="none", marker="*", ms=7, mfc="white", mec=style.TARGET_COLOR,
                               label=style.text("target_other_definition", lang)))
     kit._legend(fig, handles, 0.01, 1 - 0.38 / height, ncol=3, fontsize=style.MIN_FONT, row_inches=0.16)
-    fig.text(0.01, 0.04 / height, kit._footnote(tables, lang, width=FOOT_CHARS), fontsize=style.MIN_FONT,
+    fig.text(0.01, 0.04 / height, footnote, fontsize=style.MIN_FONT,
              color=style.MUTED, va="bottom", linespacing=1.2)
     return fig
 

@@ -96,14 +96,15 @@ def _label_targets(ax: Any, targets: list[dict[str, Any]], numbers: list[str], x
 
 
 def document_list(targets: list[dict[str, Any]], lang: str) -> tuple[list[str], list[str]]:
-    """Numbers for each target ('[1]', '[1,2]') and the numbered list of full document names."""
-    docs: list[str] = []
-    for t in targets:
-        docs += [d for d in t["documents"] if d not in docs]
-    numbers = ["[" + ",".join(str(docs.index(d) + 1) for d in t["documents"]) + "]" for t in targets]
+    """Numbers for each target ('[1]', '[1,2]') and the numbered list of full document names; documents whose
+    names read the same in ``lang`` (one plan cited in two wordings) share one number."""
+    names = {d: document_name(d, lang) for t in targets for d in t["documents"]}
+    docs = list(dict.fromkeys(names.values()))
+    numbers = ["[" + ",".join(str(k + 1) for k in sorted({docs.index(names[d]) for d in t["documents"]})) + "]"
+               for t in targets]
     lines = []
     for k, doc in enumerate(docs):
-        lines += textwrap.wrap(f"[{k + 1}] {document_name(doc, lang)}", DOC_CHARS,
+        lines += textwrap.wrap(f"[{k + 1}] {doc}", DOC_CHARS,
                                subsequent_indent="      ")
     return numbers, lines
 

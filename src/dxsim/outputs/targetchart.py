@@ -57,7 +57,9 @@ def probability_chart(tables: RunTables, page: int = 0, lang: str = "en") -> Fig
     if not merged:
         return None
     n = len(merged)
-    head, foot = 1.2, 0.95                                       # inches above and below the bars
+    footnote = _footnote(tables, lang, width=FOOT_CHARS)
+    # inches above and below the bars: below, the footnote's lines (7 pt, 1.2 apart) and the axis (0.56 in)
+    head, foot = 1.2, 0.04 + 0.117 * (footnote.count("\n") + 1) + 0.56
     height = head + foot + ROW_INCHES * n
     fig = _new_figure(style.DOC_WIDTH, height)
     left, width = 4.0 / style.DOC_WIDTH, 1.4 / style.DOC_WIDTH
@@ -107,6 +109,6 @@ def probability_chart(tables: RunTables, page: int = 0, lang: str = "en") -> Fig
              color=style.MUTED)
     _legend(fig, [Patch(color=c, label=style.text(key, lang)) for _, key, c in style.LIKELIHOOD],
             0.01, 1 - 0.85 / height, ncol=3, fontsize=style.MIN_FONT, row_inches=0.16)
-    fig.text(0.01, 0.04 / height, _footnote(tables, lang, width=FOOT_CHARS), fontsize=style.MIN_FONT,
+    fig.text(0.01, 0.04 / height, footnote, fontsize=style.MIN_FONT,
              color=style.MUTED, va="bottom", linespacing=1.2)
     return fig
