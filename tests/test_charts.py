@@ -253,6 +253,25 @@ def test_overview_starts_where_the_fan_charts_start(tables):
     assert {ax.get_xlim()[0] for ax in fig.axes} == {np.floor(start - 0.25)}
 
 
+def test_cached_text_draws_matplotlibs_pixels(tables):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from dxsim.outputs.glyphcache import CachingCanvas
+
+    with rc_context(style.rc()):
+        figs = [fan_chart(tables, *key, lang=lang) for key in fan_chart_keys(tables)[:2] for lang in style.LANGS]
+        for k, fig in enumerate(figs):
+            fig.dpi = style.DPI
+            fig.text(0.3 + k * 0.0137, 0.5 + k * 0.0071, "Lạng Sơn 2025 → 14,5%", rotation=30 * k, fontsize=7.3)
+            plain = FigureCanvasAgg(fig)
+            plain.draw()
+            expected = np.asarray(plain.buffer_rgba()).copy()
+            for _ in range(2):                           # cold, then from the cache
+                cached = CachingCanvas(fig)
+                cached.draw()
+                assert np.array_equal(np.asarray(cached.buffer_rgba()), expected)
+
+
 def test_document_list_numbers_each_name_once():
     # synthetic targets: one plan cited in two wordings that read the same (spaces), and a second plan
     targets = [{"documents": ["Plan 1/KH-UBND", "Plan  1/KH-UBND"]},

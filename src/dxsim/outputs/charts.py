@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib import rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from dxsim.errors import ArgumentError, unknown
@@ -35,6 +34,7 @@ from dxsim.outputs import chart_keys, marker, results, style
 from dxsim.outputs.chartkit import _spread, fan_chart_keys, p_text, short_document, source_name  # noqa: F401
 from dxsim.outputs.comparechart import compare_chart, overview_chart, overview_pages, run_labels  # noqa: F401
 from dxsim.outputs.fanchart import document_list, fan_chart  # noqa: F401
+from dxsim.outputs.glyphcache import CachingCanvas
 from dxsim.outputs.run_inputs import run_config_file
 from dxsim.outputs.runtables import RunTables, check_numbers, read_manifest, read_run  # noqa: F401
 from dxsim.outputs.targetchart import probability_chart, probability_pages
@@ -85,7 +85,7 @@ class ChartWriter:
             path = self.out_dir / f"{stem}.{fmt}"
             if fmt == "png":
                 fig.dpi = style.DPI
-                canvas = FigureCanvasAgg(fig)
+                canvas = CachingCanvas(fig)       # text glyphs rendered once per process, same pixels
                 canvas.draw()
                 # the canvas buffer belongs to this figure only: hand it over without a copy
                 self._pending.append(self._pool.submit(_write_png, np.asarray(canvas.buffer_rgba()), path))

@@ -1,0 +1,105 @@
+"""An Agg canvas whose text drawing reuses what it has rendered: a string's glyph layout and each glyph's bitmap
+at a sub-pixel position. Text is most of a chart's raster time (every label of every chart is laid out and each of
+its glyphs rendered by FreeType again); the same strings and glyphs recur across charts.
+
+The pixels are matplotlib's own: a glyph placed at ``p`` (26.6 fixed point) is rendered once at ``p mod 64`` and
+shifted by whole pixels (FreeType's rasteriser is exact under whole-pixel translation); a layout depends only on
+the string, the font and its size. Where matplotlib lacks the per-glyph text path (before 3.11) or the text needs
+what the cache does not key on (math, font features, a language), drawing falls back to matplotlib's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+
+try:                                                      # matplotlib >= 3.11: glyphs drawn one by one
+    from matplotlib.backends.backend_agg import get_hinting_flag
+    from matplotlib.ft2font import RenderMode
+
+    SUPPORTED = hasattr(RendererAgg, "_draw_text_glyphs_and_boxes") and hasattr(RendererAgg, "_prepare_font")
+except ImportError:                                       # pragma: no cover - older matplotlib
+    SUPPORTED = False
+
+MAX_ENTRIES = 200_000          # glyph bitmaps kept per process (a 7 pt glyph at 300 dpi: ~0.5 kB)
+_LAYOUTS: dict[tuple, tuple] = {}
+_GLYPHS: dict[tuple, tuple[np.ndarray, int, int]] = {}
+_METRICS: dict[tuple, tuple[float, float, float]] = {}
+
+
+def _font_key(prop: Any) -> tuple:
+    """What of a ``FontProperties`` chooses the font and its size (the fields of its ``__hash__``)."""
+    return (tuple(prop.get_family()), prop.get_slant(), prop.get_variant(), prop.get_weight(), prop.get_stretch(),
+            prop.get_size_in_points(), prop.get_file(), prop.get_math_fontfamily())
+
+
+class CachingRenderer(RendererAgg):
+    """``RendererAgg`` with cached text layouts, glyph bitmaps and text extents (see the module's docstring)."""
+
+    def draw_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float, ismath: Any = False,
+                  mtext: Any = None) -> None:
+        if ismath or (mtext is not None and (mtext.get_fontfeatures() or mtext.get_language())):
+            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+        flags = get_hinting_flag()
+        size = prop.get_size_in_points()
+        key = (s, _font_key(prop), self.dpi, flags)
+        items = _LAYOUTS.get(key)
+        if items is None:
+            font = self._prepare_font(prop)
+            items = tuple((item.ft_object, item.glyph_index, item.x, item.y)
+                          for item in font._layout(s, flags=flags, features=None, language=None))
+            _LAYOUTS[key] = items
+        self._draw_glyphs(gc, x, y, angle, size, flags, items)
+        return None
+
+    def _draw_glyphs(self, gc: Any, x: float, y: float, angle: float, size: float, flags: Any,
+                     items: tuple) -> None:
+        """Each glyph as ``RendererAgg._draw_text_glyphs_and_boxes`` draws it (y downwards), bitmaps cached."""
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+        antialiased = gc.get_antialiased()
+        height = self.height
+        draw = self._renderer.draw_text_image
+        if len(_GLYPHS) > MAX_ENTRIES:
+            _GLYPHS.clear()
+        for font, index, dx, dy in items:
+            ox = round(0x40 * (x + dx * cos - dy * sin))
+            oy = round(0x40 * (height - y + dx * sin + dy * cos))
+            key = (font.fname, size, self.dpi, index, angle, ox & 63, oy & 63, antialiased, flags)
+            glyph = _GLYPHS.get(key)
+            if glyph is None:
+                font.set_size(size, self.dpi)
+                font._set_transform(matrix, [ox & 63, oy & 63])
+                bitmap = font._render_glyph(index, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO)
+                buffer = np.array(bitmap.buffer)
+                if not antialiased:
+                    buffer *= 0xff
+                glyph = _GLYPHS[key] = (buffer, bitmap.left, bitmap.top)
+            buffer, left, top = glyph
+            draw(buffer, left + (ox >> 6), int(height) - (top + (oy >> 6)) + buffer.shape[0], 0, gc)
+
+    def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> tuple[float, float, float]:
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = (s, _font_key(prop), self.dpi, get_hinting_flag())
+        out = _METRICS.get(key)
+        if out is None:
+            out = _METRICS[key] = super().get_text_width_height_descent(s, prop, ismath)
+        return out
+
+
+class CachingCanvas(FigureCanvasAgg):
+    """``FigureCanvasAgg`` drawing with ``CachingRenderer`` (where matplotlib supports it)."""
+
+    def get_renderer(self) -> RendererAgg:
+        if not SUPPORTED:
+            return super().get_renderer()
+        w, h = self.get_width_height(physical=True)
+        key = w, h, self.figure.dpi
+        if self._lastKey != key:
+            self.renderer = CachingRenderer(w, h, self.figure.dpi)
+            self._lastKey = key
+        return self.renderer
