@@ -193,6 +193,22 @@ def test_forked_helpers_draw_the_same_files_as_one_process(tables, tmp_path):
         assert p.read_bytes() == (tmp_path / "forked" / p.name).read_bytes(), p.name
 
 
+def test_a_reused_figure_draws_the_files_of_a_new_one_in_any_order(tables, tmp_path, monkeypatch):
+    from contextlib import nullcontext
+
+    from dxsim.outputs import figurepool
+
+    jobs = run_jobs(tables, geos=["lang_son"])[:4]
+    forward = draw_all(tables, jobs, tmp_path / "forward", workers=0)
+    draw_all(tables, jobs[::-1], tmp_path / "backward", workers=0)
+    monkeypatch.setattr(figurepool, "reusing", nullcontext)
+    draw_all(tables, jobs, tmp_path / "new", workers=0)
+    assert len(forward) == 2 * len(jobs) == 8
+    for p in forward:
+        for other in ("backward", "new"):
+            assert p.read_bytes() == (tmp_path / other / p.name).read_bytes(), (other, p.name)
+
+
 def test_run_key_follows_the_tables_and_the_date_not_the_time(run_dir, tmp_path):
     folder = tmp_path / "run"
     shutil.copytree(run_dir, folder)

@@ -30,7 +30,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from dxsim.errors import ArgumentError, unknown
-from dxsim.outputs import chart_keys, marker, results, style
+from dxsim.outputs import chart_keys, figurepool, marker, results, style
 from dxsim.outputs.chartkit import _spread, fan_chart_keys, p_text, short_document, source_name  # noqa: F401
 from dxsim.outputs.comparechart import compare_chart, overview_chart, overview_pages, run_labels  # noqa: F401
 from dxsim.outputs.fanchart import document_list, fan_chart  # noqa: F401
@@ -81,11 +81,11 @@ class ChartWriter:
         self._pending: list[Future] = []
 
     def save(self, fig: Figure, stem: str) -> None:
+        canvas = CachingCanvas(fig)       # text laid out and rendered once per process: matplotlib's output
         for fmt in self.formats:
             path = self.out_dir / f"{stem}.{fmt}"
             if fmt == "png":
                 fig.dpi = style.DPI
-                canvas = CachingCanvas(fig)       # text glyphs rendered once per process, same pixels
                 canvas.draw()
                 # the canvas buffer belongs to this figure only: hand it over without a copy
                 self._pending.append(self._pool.submit(_write_png, np.asarray(canvas.buffer_rgba()), path))
@@ -127,7 +127,7 @@ def _draw_job(subject: Any, job: ChartJob, lang: str) -> Figure | None:
 
 def _draw_jobs(subject: Any, jobs: Sequence[ChartJob], out_dir: Path, lang: str, formats: Sequence[str]
                ) -> list[Path]:
-    with rc_context(style.rc()), ChartWriter(out_dir, formats) as writer:
+    with rc_context(style.rc()), figurepool.reusing(), ChartWriter(out_dir, formats) as writer:
         for job in jobs:
             fig = _draw_job(subject, job, lang)
             if fig is not None:
@@ -193,7 +193,7 @@ def draw_all(subject: Any, jobs: Sequence[ChartJob], out_dir: str | Path, lang: 
         futures = [pool.submit(_draw_in_worker, job) for job in reversed(jobs)][::-1]
     try:
         mine = []
-        with rc_context(style.rc()), ChartWriter(out_dir, formats) as writer:
+        with rc_context(style.rc()), figurepool.reusing(), ChartWriter(out_dir, formats) as writer:
             for job, future in zip(jobs, futures, strict=True):
                 if future.cancel():
                     mine.append(job)

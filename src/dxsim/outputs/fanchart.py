@@ -23,7 +23,6 @@ from dxsim.outputs.chartkit import (
     _footnote,
     _legend,
     _mark_projection,
-    _new_figure,
     _series,
     _spread,
     _targets,
@@ -39,6 +38,7 @@ from dxsim.outputs.chartkit import (
     target_text,
 )
 from dxsim.outputs.document_names import document_name
+from dxsim.outputs.figurepool import axes_figure
 from dxsim.outputs.mapparts import PART_MARKERS, map_footnote, part_readings, parts_mean, shows_merger, word
 from dxsim.outputs.runtables import RunTables
 
@@ -152,8 +152,7 @@ def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang
     foot_h = 0.117 * (foot.count("\n") + 1) + 0.04                      # 7 pt lines, 1.2 apart: 0.117 in
     below = legend_end + docs_h + 0.07 + foot_h
     height = 0.4 + AXES_INCHES + below
-    fig = _new_figure(style.DOC_WIDTH, height)
-    ax = fig.add_axes((0.1, below / height, 0.87, AXES_INCHES / height))
+    fig, ax = axes_figure("fan", style.DOC_WIDTH, height, (0.1, below / height, 0.87, AXES_INCHES / height))
     _draw_fan(ax, x, rows, style.FAN_COLOR, style.BANDS)
 
     points: list[tuple[float, float]] = []

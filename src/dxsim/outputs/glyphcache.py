@@ -10,11 +10,16 @@ what the cache does not key on (math, font features, a language), drawing falls 
 
 from __future__ import annotations
 
+import codecs
 import math
 from typing import Any
 
 import numpy as np
+from matplotlib import cbook
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_mixed import MixedModeRenderer
+from matplotlib.backends.backend_svg import RendererSVG
+from matplotlib.textpath import TextToPath
 
 try:                                                      # matplotlib >= 3.11: glyphs drawn one by one
     from matplotlib.backends.backend_agg import get_hinting_flag
@@ -91,8 +96,50 @@ class CachingRenderer(RendererAgg):
         return out
 
 
+class CachingTextToPath(TextToPath):
+    """Text extents of SVG text (72 dpi, unhinted) computed once per string and font."""
+
+    def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> tuple[float, float, float]:
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = (s, _font_key(prop), "svg")
+        out = _METRICS.get(key)
+        if out is None:
+            out = _METRICS[key] = super().get_text_width_height_descent(s, prop, ismath)
+        return out
+
+
+class CachingSVGRenderer(RendererSVG):
+    """``RendererSVG`` measuring text with ``CachingTextToPath``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._text2path = _TEXT2PATH
+
+
+_TEXT2PATH = CachingTextToPath()
+
+
 class CachingCanvas(FigureCanvasAgg):
-    """``FigureCanvasAgg`` drawing with ``CachingRenderer`` (where matplotlib supports it)."""
+    """``FigureCanvasAgg`` drawing with ``CachingRenderer`` (where matplotlib supports it); ``savefig(...,
+    format="svg")`` of its figure writes through ``CachingSVGRenderer``."""
+
+    def print_svg(self, filename: Any, *, bbox_inches_restore: Any = None, metadata: Any = None,
+                  **_applied: Any) -> None:
+        """``FigureCanvasSVG.print_svg`` with the caching renderer. ``savefig`` has already applied the options
+        that matplotlib's own print_svg is not given (dpi, facecolor, edgecolor, orientation)."""
+        with cbook.open_file_cm(filename, "w", encoding="utf-8") as fh:
+            if not cbook.file_requires_unicode(fh):
+                fh = codecs.getwriter("utf-8")(fh)
+            dpi = self.figure.dpi
+            self.figure.dpi = 72
+            width, height = self.figure.get_size_inches()
+            renderer = MixedModeRenderer(self.figure, width, height, dpi,
+                                         CachingSVGRenderer(width * 72, height * 72, fh, image_dpi=dpi,
+                                                            metadata=metadata),
+                                         bbox_inches_restore=bbox_inches_restore)
+            self.figure.draw(renderer)
+            renderer.finalize()
 
     def get_renderer(self) -> RendererAgg:
         if not SUPPORTED:
