@@ -5,8 +5,10 @@ wall and CPU seconds of the process and its helpers), against a kernel measured 
     python benchmarks/charts.py [--scenario scenarios/baseline.toml] [--repeat 3]
     PYTHONPATH=/path/to/other/checkout/src python benchmarks/charts.py     # time another version of dxsim
 
-"cold" draws into a new folder; "again" re-runs into the folder just written (charts whose inputs did not
-change need not be drawn again). Each row prints the median over --repeat and the machine's load average.
+First the drawing itself: every chart of the run drawn in this process, as charts per CPU second and as CPU per chart
+over the kernel (both timed in the same run). "cold" draws into a new folder; "again" re-runs into the folder just
+written (charts whose inputs did not change need not be drawn again). Each row prints the median over --repeat and
+the machine's load average.
 """
 
 from __future__ import annotations
@@ -46,6 +48,26 @@ def kernel_seconds(repeat: int = 5) -> float:
         fig.savefig(io.BytesIO(), format="svg")
         times.append(time.process_time() - start)
     return statistics.median(times)
+
+
+def drawing_rate(folder: Path, repeat: int = 3) -> tuple[int, float, float]:
+    """(charts, charts per CPU second, CPU seconds per chart over the kernel's) of drawing every chart of a results
+    folder in this process (PNG and SVG, one process, no cache of chart files), the kernel timed between the runs
+    so that both see the same load. The best of ``repeat`` runs each."""
+    from dxsim.outputs import charts
+    from dxsim.outputs.runtables import read_run
+
+    tables = read_run(folder)
+    jobs = charts.run_jobs(tables)
+    draws, kernels = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(repeat):
+            kernels.append(kernel_seconds(3))
+            start = time.process_time()
+            charts._draw_jobs(tables, jobs, Path(tmp) / str(k), "en", ("png", "svg"))
+            draws.append(time.process_time() - start)
+    per_chart = min(draws) / len(jobs)
+    return len(jobs), 1 / per_chart, per_chart / min(kernels)
 
 
 def _timed(args: list[str]) -> tuple[float, float]:
@@ -88,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         kernel = one * n_charts
         print(f"kernel: one blank chart saved as PNG and SVG {one * 1000:.1f} ms CPU; x {n_charts} charts = "
               f"{kernel:.2f} s (ratios below are CPU over this)")
+        n, rate, ratio = drawing_rate(folder, args.repeat)
+        print(f"drawing in one process: {n} charts, {rate:.2f} charts per CPU second, {ratio:.1f}x the kernel per "
+              f"chart (load {os.getloadavg()[0]:.2f})", flush=True)
         print(f"{'command':<26} {'wall s':>7} {'CPU s':>7} {'/kernel':>9}  {'load':>5}")
 
         def fresh() -> None:

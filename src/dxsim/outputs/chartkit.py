@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+import weakref
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -47,19 +48,39 @@ def fan_chart_keys(tables: RunTables) -> list[tuple[str, str, str]]:
     return [k for k in order if k in wanted and k in present]
 
 
+_GROUPS: dict[int, tuple[weakref.ref, dict[tuple[str, tuple[str, ...]], dict[tuple, pd.DataFrame]]]] = {}
+
+
+def rows_of(tables: RunTables, name: str, columns: tuple[str, ...], key: tuple) -> pd.DataFrame:
+    """The rows of table ``name`` of ``tables`` (e.g. "observations") whose ``columns`` equal ``key``, in table
+    order: a filter of the table, from its groups made once per tables object (a chart filters tens of times)."""
+    frame = getattr(tables, name)
+    entry = _GROUPS.get(id(tables))
+    if entry is None or entry[0]() is not tables:
+        entry = _GROUPS[id(tables)] = (weakref.ref(tables), {})
+    groups = entry[1].get((name, columns))
+    if groups is None:
+        groups = entry[1][(name, columns)] = dict(iter(frame.groupby(list(columns), sort=False)))
+    rows = groups.get(key)
+    return frame.iloc[:0] if rows is None else rows
+
+
 def _series(tables: RunTables, geo: str, indicator: str, definition: str) -> pd.DataFrame:
-    tr = tables.trajectories
-    rows = tr[(tr["geo"] == geo) & (tr["indicator"] == indicator) & (tr["definition"] == definition)]
+    rows = rows_of(tables, "trajectories", ("geo", "indicator", "definition"), (geo, indicator, definition))
     return rows.sort_values("year")
+
+
+def series_readings(tables: RunTables, geo: str, indicator: str, definition: str) -> pd.DataFrame:
+    """The run's readings of one series, in table order."""
+    return rows_of(tables, "observations", ("geo", "indicator", "definition"), (geo, indicator, definition))
 
 
 def _targets(tables: RunTables, geo: str, indicator: str, definition: str) -> list[dict[str, Any]]:
     """Evaluable targets evaluated on one series (mapped ones included), equivalent ones merged: the same
     deadline and value worded with '>' in one document and '>=' in another is one target listing both
     documents (and both comparators). ``x`` is the deadline on the continuous time axis."""
-    tp = tables.targets
-    return group_targets(tables, tp[(tp["geo"] == geo) & (tp["indicator"] == indicator)
-                                    & (tp["evaluated_as"] == definition)])
+    return group_targets(tables, rows_of(tables, "targets", ("geo", "indicator", "evaluated_as"),
+                                         (geo, indicator, definition)))
 
 
 def group_targets(tables: RunTables, rows: pd.DataFrame) -> list[dict[str, Any]]:

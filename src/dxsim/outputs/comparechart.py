@@ -33,8 +33,7 @@ def overview_pages(tables: RunTables, per_page: int = OVERVIEW_ROWS) -> list[tup
 
 
 def _readings(tables: RunTables, geo: str, indicator: str, definition: str) -> pd.DataFrame:
-    obs = tables.observations
-    return obs[(obs["geo"] == geo) & (obs["indicator"] == indicator) & (obs["definition"] == definition)]
+    return kit.series_readings(tables, geo, indicator, definition)
 
 
 def _page_start(tables: RunTables, page: Sequence[str], series: Sequence[tuple[str, str]]) -> float:
@@ -74,8 +73,7 @@ def overview_chart(tables: RunTables, page: Sequence[str], lang: str = "en") -> 
             if len(obs):
                 ax.plot(tables.reading_x(obs), obs["value"], ls="none", marker="o", ms=3, zorder=5,
                         color=style.OBSERVED_COLOR, gid=f"observations-{geo}-{ind}")
-            tp = tables.targets
-            tg = kit.group_targets(tables, tp[(tp["geo"] == geo) & (tp["indicator"] == ind)])
+            tg = kit.group_targets(tables, kit.rows_of(tables, "targets", ("geo", "indicator"), (geo, ind)))
             mine = [t for t in tg if t["definition"] == dfn]
             other = [t for t in tg if t["definition"] != dfn]
             if mine:

@@ -34,6 +34,7 @@ from dxsim.outputs.chartkit import (
     method_break,
     p_text,
     reading_note,
+    series_readings,
     source_name,
     target_text,
 )
@@ -124,8 +125,7 @@ def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang
     since = method_break(tables, indicator, definition)
     if since is not None and (x >= since).sum() >= 2:          # the series as measured since its break
         rows, x = rows[x >= since], x[x >= since]
-    obs = tables.observations
-    obs = obs[(obs["geo"] == geo) & (obs["indicator"] == indicator) & (obs["definition"] == definition)]
+    obs = series_readings(tables, geo, indicator, definition)
     parts = part_readings(tables, geo, indicator, definition)
     readings_x = [tables.reading_x(f) for f in (obs, parts) if len(f)]
     rows, x = _from_first_reading(tables, rows, x, np.concatenate([*readings_x, np.empty(0)]))
