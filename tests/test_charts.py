@@ -288,6 +288,24 @@ def test_cached_text_draws_matplotlibs_pixels(tables):
                 assert np.array_equal(np.asarray(cached.buffer_rgba()), expected)
 
 
+def _layouts_cached() -> int:
+    from dxsim.outputs import glyphcache
+
+    return len(glyphcache._LAYOUTS)
+
+
+def test_a_forked_helper_lays_out_text_with_its_own_fonts(tables):
+    import multiprocessing
+
+    from dxsim.outputs.glyphcache import CachingCanvas
+
+    with rc_context(style.rc()):
+        CachingCanvas(fan_chart(tables, *fan_chart_keys(tables)[0])).draw()
+    assert _layouts_cached() > 0
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_layouts_cached) == 0           # the parent's font objects are not used in the child
+
+
 def test_document_list_numbers_each_name_once():
     # synthetic targets: one plan cited in two wordings that read the same (spaces), and a second plan
     targets = [{"documents": ["Plan 1/KH-UBND", "Plan  1/KH-UBND"]},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,17 @@ def _font_key(prop: Any) -> tuple:
     """What of a ``FontProperties`` chooses the font and its size (the fields of its ``__hash__``)."""
     return (tuple(prop.get_family()), prop.get_slant(), prop.get_variant(), prop.get_weight(), prop.get_stretch(),
             prop.get_size_in_points(), prop.get_file(), prop.get_math_fontfamily())
+
+
+def _forget_fonts() -> None:
+    """In a forked child: drop the layouts, which hold the parent's font objects (their font files are open file
+    descriptions shared with the parent: reading glyphs through them races the parent's reads). matplotlib drops
+    its own font cache at fork for the same reason."""
+    _LAYOUTS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_fonts)
 
 
 class CachingRenderer(RendererAgg):
