@@ -28,8 +28,14 @@ def test_write_csv_is_byte_identical_to_pandas_float_format(tmp_path_factory, ro
     tmp = tmp_path_factory.mktemp("csv")
     frame = pd.DataFrame(rows, columns=["x", "y", "text", "n", "flag"])
     frame["y"] = frame["y"].astype(np.float32)
-    write_csv(frame, tmp / "new.csv")
-    assert (tmp / "new.csv").read_bytes() == pandas_bytes(frame, tmp / "old.csv")
+    frame["string"] = frame["text"].astype("str")              # pandas' text dtype, as the tables read from CSV
+    frame["mixed"] = [t if i % 2 else n for i, (t, n) in enumerate(zip(frame["text"], frame["n"], strict=True))]
+    for table in (frame.drop(columns="mixed"), frame):          # written by the csv module, then by pandas
+        write_csv(table, tmp / "new.csv")
+        assert (tmp / "new.csv").read_bytes() == pandas_bytes(table, tmp / "old.csv")
+    for col in frame.columns:                                  # one column: a lone empty cell is quoted, as pandas does
+        write_csv(frame[[col]], tmp / "one.csv")
+        assert (tmp / "one.csv").read_bytes() == pandas_bytes(frame[[col]], tmp / "old.csv"), col
 
 
 def test_write_csv_writes_ties_signs_and_gaps_as_printf(tmp_path: Path) -> None:

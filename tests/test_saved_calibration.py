@@ -165,14 +165,45 @@ def test_run_loads_the_calibration_saved_by_calibrate_with_identical_results(fas
 
 def test_a_run_with_a_saved_calibration_imports_no_scipy(fast, root, tmp_path):
     """scipy (0.3-1 s to import) is only needed to fit; matplotlib only to draw (not for the printed summary);
-    tqdm only to show progress on a terminal."""
+    tqdm only to show progress on a terminal; simpy only for programmes; the analyses only by their commands;
+    importlib.metadata (~30 ms) never (the version is a constant)."""
     inputs, _, folder = fast
     args = ["run", "scenarios/baseline.toml", "--draws", "50", "--no-charts", "--config", str(inputs.config.path),
             "--out", str(tmp_path / "out")]
     code = ("import sys\nfrom dxsim.cli import main\n"
             f"assert main({args!r}) == 0\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'matplotlib', 'tqdm'}))")
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'matplotlib', 'tqdm', 'simpy'}\n"
+            "             | {m for m in sys.modules if m.startswith('dxsim.analyses.') or m == 'importlib.metadata'}))")
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
                          env={**os.environ, sc.CACHE_ENV: str(folder)})
     assert out.returncode == 0, out.stderr
     assert "calibration loaded from" in out.stdout and out.stdout.strip().endswith("[]"), out.stdout
+
+
+def test_inputs_are_read_once_then_reused_until_a_file_or_the_folder_changes(tmp_path, calibration_copy, monkeypatch):
+    """`dxsim run` reuses the validated tables an earlier command saved (saved_inputs.py): the same values and
+    dtypes, no reading; a changed file, another working folder or a damaged save means reading again."""
+    from dxsim import pipeline, saved_inputs
+
+    config = calibration_copy(tmp_path / "calibration", 2)
+    monkeypatch.setenv(sc.CACHE_ENV, str(tmp_path / "cache"))
+    fresh = load_inputs(config)
+    reads = []
+    read = pipeline.load_observations
+    monkeypatch.setattr(pipeline, "load_observations", lambda *a: reads.append(a) or read(*a))
+    first = load_inputs(config, reuse=True)
+    assert len(reads) == 1 and (tmp_path / "cache" / saved_inputs.FILE).is_file()
+    again = load_inputs(config, reuse=True)
+    assert len(reads) == 1 and again.config == first.config == fresh.config
+    for name in ("observations", "targets"):
+        a, b = getattr(fresh, name), getattr(again, name)
+        assert a.equals(b) and list(a.dtypes) == list(b.dtypes) and a.attrs == b.attrs and a.to_csv() == b.to_csv()
+    targets = config.parent / "targets.csv"
+    targets.write_bytes(targets.read_bytes() + b"\n")                          # any changed byte: read again
+    load_inputs(config, reuse=True)
+    assert len(reads) == 2
+    monkeypatch.chdir(tmp_path)                                      # relative paths mean other files elsewhere
+    load_inputs(config, reuse=True)
+    assert len(reads) == 3
+    (tmp_path / "cache" / saved_inputs.FILE).write_bytes(b"PK not a zip")
+    assert load_inputs(config, reuse=True).targets.equals(fresh.targets) and len(reads) == 4

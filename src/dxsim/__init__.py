@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import importlib
 import os
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 # dxsim's linear algebra is on small matrices (~150 x 150), where a multi-threaded BLAS costs more than it saves
@@ -50,10 +49,8 @@ from typing import Any
 for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-try:
-    __version__ = version("dxsim")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+source"
+# the package's version, also its metadata's (pyproject.toml reads it from here): no importlib.metadata at start-up
+__version__ = "0.1.0"
 
 # name -> module it lives in; imported on first access (PEP 562)
 _FACADE = {

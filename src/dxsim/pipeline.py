@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,13 +51,27 @@ class Inputs:
 
 
 def load_inputs(config: str | Path | None = None, observations: str | Path | None = None,
-                targets: str | Path | None = None) -> Inputs:
+                targets: str | Path | None = None, reuse: bool = False) -> Inputs:
+    """Read and validate the config, observations and targets; with ``reuse``, the tables an earlier command
+    saved for the same files and code instead of reading them again (``saved_inputs.py``: identical values)."""
     cfg = load_config(config)
     obs_path = Path(observations) if observations else cfg.observations
     tgt_path = Path(targets) if targets else cfg.targets
+    key = saved = None
+    if reuse:
+        from dxsim import saved_inputs
+
+        key = saved_inputs.key_of(cfg, obs_path, tgt_path)
+        saved = saved_inputs.load(key)
+    if saved:
+        obs, tgt, jump_off = saved
+        return Inputs(replace(cfg, jump_off_year=jump_off), obs, obs_path, tgt, tgt_path)
     obs = load_observations(cfg, obs_path)
     cfg = with_jump_off(cfg, obs)
-    return Inputs(cfg, obs, obs_path, load_targets(cfg, tgt_path), tgt_path)
+    tgt = load_targets(cfg, tgt_path)
+    if key:
+        saved_inputs.save(key, obs, tgt, cfg.jump_off_year)
+    return Inputs(cfg, obs, obs_path, tgt, tgt_path)
 
 
 @dataclass(frozen=True)

@@ -5,20 +5,26 @@ parsed arguments that returns the exit code."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 
 from dxsim import __version__, progress
-from dxsim.cli import charts, evaluate, policy, run
 from dxsim.cli.options import OneLineParser, as_option
 from dxsim.errors import ArgumentError, InputError, Terminated, raise_terminated
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+# (module, its register function, the commands it adds), in the order of `dxsim --help`
+GROUPS = (("run", "register", ("run", "calibrate")), ("evaluate", "register_backtest", ("forecast", "backtest")),
+          ("charts", "register", ("plot", "compare", "report")), ("evaluate", "register_scorecard", ("scorecard",)),
+          ("policy", "register", ("sensitivity", "required-investment")))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with a known ``command``, only that command's group is registered (its module
+    alone is imported: `dxsim run` does not import the analyses), else every command."""
     parser = OneLineParser(
         prog="dxsim", description="Calibrated forecasts of provincial digital transformation in Vietnam and the "
         "probability of meeting plan targets.")
@@ -26,9 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr (shown only on a terminal)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in (run.register, evaluate.register_backtest, charts.register, evaluate.register_scorecard,
-                     policy.register):          # in the order of `dxsim --help`
-        register(sub)
+    known = command in {name for *_, names in GROUPS for name in names}
+    for module, register, names in GROUPS:
+        if not known or command in names:
+            getattr(importlib.import_module(f"dxsim.cli.{module}"), register)(sub)
     return parser
 
 
@@ -40,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
     try:
-        args = build_parser().parse_args(argv)
+        command = next((a for a in argv if not a.startswith("-")), None)    # global options take no value
+        args = build_parser(command).parse_args(argv)
         progress.set_quiet(args.quiet)
         try:
             return args.func(args)

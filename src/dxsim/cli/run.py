@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.out:
         check_output_dir(args.out)        # refuse a bad destination before simulating, not after
-    inputs = load_inputs(opt.config_of(args), args.observations, args.targets)
+    inputs = load_inputs(opt.config_of(args), args.observations, args.targets, reuse=not args.refit)
     result = run_scenario(find_scenario(args.scenario), draws=args.draws, seed=args.seed, inputs=inputs,
                           refit=args.refit)
     for note in result.scenario.notes:          # e.g. what a surviving province name means since the merger
@@ -111,17 +111,18 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     lines += ["", f"P(target met), {len(ev)} targets of these geos due {first}-{horizon}"
               f"{f' ({not_evaluable} more not evaluable)' if not_evaluable else ''}; every target and the reason "
               "in target_probabilities.csv; evidence: own readings, pooled from other geos, or prior-only definition"]
-    defs = [r.definition if r.evaluated_as == r.definition else f"{r.definition} as {r.evaluated_as}"
-            for r in ev.itertuples()]
+    defs = [d if a == d else f"{d} as {a}" for d, a in zip(ev["definition"], ev["evaluated_as"], strict=True)]
     ev = ev.assign(definition_shown=defs).sort_values(["geo", "deadline", "indicator"], kind="stable")
     gw = max([3, *(len(g) for g in ev["geo"])])
     iw = max([9, *(len(i) for i in ev["indicator"])])
     dw = max([10, *(len(d) for d in ev["definition_shown"])])
-    for r in ev.itertuples():
-        target = f"{r.comparator}{r.target:g}"
-        lines.append(f"  {r.geo:<{gw}} {r.indicator:<{iw}} {r.definition_shown:<{dw}} {r.deadline} {target:<6}"
-                     f"  P = {r.probability_text:>13} (se {r.mc_se:.3f})  {getattr(r, 'evidence', ''):<6}  "
-                     f"{short_document(r.document)}")
+    columns = ["geo", "indicator", "definition_shown", "deadline", "comparator", "target", "probability_text",
+               "mc_se", "evidence", "document"]                     # by column, not itertuples: a wide table
+    for geo, ind, dfn, deadline, comp, value, p, se, evidence, doc in zip(
+            *(ev[c] if c in ev.columns else [""] * len(ev) for c in columns), strict=True):
+        target = f"{comp}{value:g}"
+        lines.append(f"  {geo:<{gw}} {ind:<{iw}} {dfn:<{dw}} {deadline} {target:<6}"
+                     f"  P = {p:>13} (se {se:.3f})  {evidence:<6}  {short_document(doc)}")
     left_out = (result.manifest.get("observations") or {}).get("recent_left_out") or []
     if left_out:
         lines += ["", f"{len(left_out)} readings of {result.ensemble.first_projected_year - 2}-"

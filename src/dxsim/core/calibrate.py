@@ -93,12 +93,14 @@ class Calibrator:
     def _readings(self, observations: pd.DataFrame, as_of: int | None) -> pd.DataFrame:
         """Set the readings used (up to ``as_of``), where the data end and the geos; return the readings."""
         cfg = self.config
-        latest = data_through(cfg, used_observations(observations)).year
+        every = used_observations(observations)
+        through = data_through(cfg, every)
+        latest = through.year
         if as_of is not None and not cfg.first_year - 5 <= as_of <= latest:
             raise ArgumentError("as_of", f"must be a year from {cfg.first_year - 5} to the "
                              f"last year with data {latest}, got {as_of}")
-        used = used_observations(observations, as_of)
-        self.data_through_ = data_through(cfg, used, as_of)
+        used = every if as_of is None else used_observations(observations, as_of)
+        self.data_through_ = through if as_of is None else data_through(cfg, used, as_of)
         self.jump_off_year_ = self.data_through_.year
         self.geos_ = known_geos(cfg)
         self.observations_ = used

@@ -33,12 +33,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.programmes import Programme
 
 if TYPE_CHECKING:
+    import simpy
+
     from dxsim.inputs.scenario import Scenario
 
 _MIN_WORK_YEARS = 1e-6      # a drawn overrun never makes a programme's work instantaneous (0/0 in its path)
@@ -206,6 +207,8 @@ def _one_rollout(programmes: Sequence[Programme], draws: list[dict[str, Any]],
                  r: int, t_begin: float, end: float) -> set[str]:
     """One SimPy environment with every geo's programmes; appends each programme's work segments (start time,
     work fraction) to ``segments``. Returns the geos where a programme waited for teams."""
+    import simpy  # here: a run without programmes does not import it
+
     env = simpy.Environment(initial_time=t_begin)
     pools = {geo: simpy.Resource(env, capacity=pool_sizes[geo]) for geo in shared}
     waited: set[str] = set()

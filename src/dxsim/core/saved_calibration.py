@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -68,22 +69,37 @@ def save_folder() -> Path:
     return Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else user_cache()
 
 
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "absent"
+def file_digest(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes, or 'absent'."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return "absent"
+
+
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 (hex) of dxsim's version and the source of its inputs and core packages and diffusion laws (once
+    per process)."""
+    h = hashlib.sha256(f"dxsim {dxsim.__version__}\n".encode())
+    package = Path(dxsim.__file__).parent
+    for path in sorted(p for pattern in _CODE for p in package.glob(pattern)):
+        h.update(f"{path.relative_to(package)}\n".encode() + path.read_bytes())
+    return h.hexdigest()
 
 
 def calibration_key(cfg: CalibrationConfig, observations: pd.DataFrame, as_of: int | None = None) -> str:
     """SHA-256 (hex) of the fit's inputs. File locations do not enter it, only contents."""
-    h = hashlib.sha256(f"dxsim saved calibration {FORMAT} {dxsim.__version__} as_of={as_of}\n".encode())
-    package = Path(dxsim.__file__).parent
-    for path in sorted(p for pattern in _CODE for p in package.glob(pattern)):
-        h.update(f"{path.relative_to(package)}\n".encode() + path.read_bytes())
+    h = hashlib.sha256(f"dxsim saved calibration {FORMAT} {code_digest()} as_of={as_of}\n".encode())
     settings = dataclasses.replace(cfg, **{name: Path("-") for name in _PATHS})
     h.update(repr(settings).encode())
     for name in _FILES:
-        h.update(f"{name}={_file_digest(Path(getattr(cfg, name)))}\n".encode())
+        h.update(f"{name}={file_digest(Path(getattr(cfg, name)))}\n".encode())
     h.update(repr((tuple(observations.columns), tuple(map(str, observations.dtypes)))).encode())
-    h.update(pd.util.hash_pandas_object(observations, index=False).to_numpy().tobytes())
+    for _, column in observations.items():           # the values, column by column (exact, ~10x hash_pandas_object)
+        values = column.to_numpy()
+        h.update(repr(values.tolist()).encode() if values.dtype == object else
+                 str(values.dtype).encode() + np.ascontiguousarray(values).tobytes())
     return h.hexdigest()
 
 
@@ -110,12 +126,12 @@ def save(calibrator: Calibrator, observations: pd.DataFrame, folder: Path, as_of
             "as_of": as_of, "observation_rows": len(observations), "indicators": names,
             "fit_table": None if table_arrays is None else [str(c) for c in table.columns]}
     folder.mkdir(parents=True, exist_ok=True)
-    _replace(folder / ARRAYS, lambda fh: np.savez(fh, **arrays))
-    _replace(folder / META, lambda fh: fh.write((json.dumps(meta, indent=1) + "\n").encode()))
+    replace_atomically(folder / ARRAYS, lambda fh: np.savez(fh, **arrays))
+    replace_atomically(folder / META, lambda fh: fh.write((json.dumps(meta, indent=1) + "\n").encode()))
     return folder / META
 
 
-def _replace(path: Path, write: Callable[[BinaryIO], object]) -> None:
+def replace_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write ``path`` through ``write(binary file)`` into a temporary file beside it, then rename it over."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -129,10 +129,12 @@ def verdict_text(table: pd.DataFrame) -> str:
     judged = table[table["status"].isin(("met", "missed", "disputed"))]
     nowcast = table[(table["status"] == "no reading") & table["outcome_note"].str.contains("nowcast")]
     lines = []
+    shown = ["geo", "indicator", "definition", "deadline", "comparator", "target", "status", "outcome",
+             "probability_text", "evaluable"]                   # only these: itertuples on a wide table is slow
     if not judged.empty:
         lines.append(f"Verdicts: {len(judged)} targets whose deadline year has its figure "
                      "(status; reading; the model's P(met) as fitted to all readings)")
-        for r in judged.sort_values(["geo", "deadline", "indicator"], kind="stable").itertuples():
+        for r in judged.sort_values(["geo", "deadline", "indicator"], kind="stable")[shown].itertuples():
             reading = f"{r.outcome:g}" if np.isfinite(r.outcome) else "-"
             p = r.probability_text if r.evaluable else "n/e"
             lines.append(f"  {r.geo:<10} {r.indicator:<27} {r.definition:<17} {r.deadline} {r.comparator}"
@@ -140,7 +142,7 @@ def verdict_text(table: pd.DataFrame) -> str:
     if not nowcast.empty:
         lines.append(f"Nowcasts: {len(nowcast)} targets due in a year with readings but no year figure "
                      "(P conditioned on that year's readings so far; see outcome_note)")
-        for r in nowcast.itertuples():
+        for r in nowcast[shown].itertuples():
             p = r.probability_text if r.evaluable else "n/e"
             lines.append(f"  {r.geo:<10} {r.indicator:<27} {r.definition:<17} {r.deadline} {r.comparator}"
                          f"{r.target:g}  P = {p:>13}")

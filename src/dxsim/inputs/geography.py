@@ -361,8 +361,23 @@ def load_context(path: Path) -> pd.DataFrame | None:
     return frame[frame["value"].notna() & frame["year"].str.fullmatch(r"\d{4}")].reset_index(drop=True)
 
 
+_AGGREGATIONS: dict[tuple, tuple] = {}     # (id(cfg), regions, context file's mtime) -> (cfg, its aggregation)
+
+
 def aggregation_for(cfg, regions: Sequence[Region]) -> Aggregation:  # noqa: ANN001 - CalibrationConfig
-    """``build_aggregation`` with the config's weights and files."""
+    """``build_aggregation`` with the config's weights and files: built once per config object, regions and
+    version of the context file (a run asks three times), then shared (its matrix read-only)."""
+    context = Path(cfg.context_file)
+    key = (id(cfg), tuple(regions), context.stat().st_mtime_ns if context.exists() else None)
+    if _AGGREGATIONS.get(key, (None,))[0] is not cfg:         # held here: the config's id is not reused meanwhile
+        if len(_AGGREGATIONS) >= 8:
+            _AGGREGATIONS.clear()
+        _AGGREGATIONS[key] = (cfg, _aggregation_for(cfg, regions))
+        _AGGREGATIONS[key][1].matrix.flags.writeable = False
+    return _AGGREGATIONS[key][1]
+
+
+def _aggregation_for(cfg, regions: Sequence[Region]) -> Aggregation:  # noqa: ANN001 - CalibrationConfig
     weight_of = {spec.name: spec.weight for spec in cfg.indicators}
     context = load_context(cfg.context_file) if any(w != POPULATION for w in weight_of.values()) else None
     for ind, kind in weight_of.items():

@@ -289,10 +289,9 @@ def data_through(cfg: CalibrationConfig, used: pd.DataFrame, as_of: int | None =
     series = {(i, d): int(y) for (i, d), y in last.items()}
     by_indicator = {ind: max((y for (i, _), y in series.items() if i == ind), default=overall)
                     for ind in cfg.indicator_names}
-    newest = {}
-    for (ind, dfn), rows in used.groupby(["indicator", "definition"]):
-        row = rows.loc[rows["time"].idxmax()]
-        newest[(ind, dfn)] = (row["period"] or str(int(row["year"])), row["geo"])
+    rows = used.loc[used.groupby(["indicator", "definition"])["time"].idxmax()]     # each series' newest reading
+    newest = {(ind, dfn): (period or str(int(year)), geo) for ind, dfn, period, year, geo in
+              zip(rows["indicator"], rows["definition"], rows["period"], rows["year"], rows["geo"], strict=True)}
     return DataThrough(overall, by_indicator, series, newest)
 
 

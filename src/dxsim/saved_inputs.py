@@ -1,0 +1,85 @@
+"""The observations and targets as read and validated, saved for the next command while their files and dxsim's
+code are unchanged.
+
+Reading and checking the observations and targets (CSV, every row validated) is a large part of a ``dxsim run``
+that loads its saved calibration (~0.1-0.3 s). ``pipeline.load_inputs(reuse=True)`` saves both tables as
+``inputs.npz`` beside the calibration a run saves (``saved_calibration.save_folder()``: ``$DXSIM_CACHE_DIR``, else
+the user cache; never a results folder) and reads them back when the key matches: the SHA-256 of dxsim's code, the
+working folder, the file names and the contents of every file the tables depend on (config, observations,
+targets, geography, census, context). Anything else (no file, another key, unreadable) means: read the files, and
+save the tables for the next command. Plain arrays (text as unicode; no pickle): every value, column name and
+dtype comes back as read, so results are identical either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dxsim.core.saved_calibration import code_digest, file_digest, replace_atomically, save_folder
+from dxsim.inputs.config import CalibrationConfig
+
+FORMAT = 1
+FILE = "inputs.json"
+TABLES = ("observations", "targets")
+
+
+def key_of(cfg: CalibrationConfig, observations: Path, targets: Path) -> str:
+    """SHA-256 (hex) of everything the validated tables depend on."""
+    files = (cfg.path, observations, targets, cfg.geos_file, cfg.census_file, cfg.context_file)
+    here = Path(__file__).parent                 # the code that reads them: code_digest's packages and these two
+    h = hashlib.sha256(f"dxsim inputs {FORMAT} {code_digest()} {os.getcwd()!r}\n".encode())
+    for path in (here / "pipeline.py", here / "saved_inputs.py", *files):
+        h.update(f"{path}={file_digest(Path(path))}\n".encode())
+    return h.hexdigest()
+
+
+def load(key: str, folder: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int] | None:
+    """(observations, targets, jump-off year) saved in ``folder`` (default ``save_folder()``) under ``key``, else
+    None."""
+    try:
+        saved = json.loads(((folder or save_folder()) / FILE).read_text(encoding="utf-8"))
+        if saved.get("format") != FORMAT or saved.get("key") != key:
+            return None
+        observations, targets = (pd.DataFrame({c: pd.Series(values, dtype=d) if d == "str" else np.array(values, d)
+                                               for c, d, values in saved[name]}) for name in TABLES)
+        return observations, targets, int(saved["jump_off_year"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save(key: str, observations: pd.DataFrame, targets: pd.DataFrame, jump_off_year: int,
+         folder: Path | None = None) -> None:
+    """Save both tables and the jump-off under ``key`` (replaced atomically); nothing when a table is not plain
+    (text or number columns, unique names, a 0..n-1 index, no attrs) or the folder cannot be written."""
+    saved = {"format": FORMAT, "key": key, "jump_off_year": int(jump_off_year)}
+    for name, frame in zip(TABLES, (observations, targets), strict=True):
+        columns = _columns(frame)
+        if columns is None:
+            return
+        saved[name] = columns
+    text = json.dumps(saved, ensure_ascii=False)            # floats as repr: they read back bit for bit
+    path = (folder or save_folder()) / FILE
+    with contextlib.suppress(OSError):           # a read-only or full cache: the next command reads the files again
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_atomically(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def _columns(frame: pd.DataFrame) -> list[tuple[str, str, list]] | None:
+    """[(name, dtype, values)] of a plain table, else None."""
+    if frame.attrs or not frame.index.equals(pd.RangeIndex(len(frame))) or not frame.columns.is_unique:
+        return None
+    out = []
+    for name, column in frame.items():
+        dtype, values = str(column.dtype), column.to_numpy().tolist()
+        if not isinstance(name, str) or not (dtype == "str" and all(type(v) is str for v in set(values))
+                                             or dtype in ("int64", "float64", "bool")):
+            return None
+        out.append((name, dtype, values))
+    return out
