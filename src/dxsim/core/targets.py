@@ -37,14 +37,13 @@ def evaluation_targets(cfg: CalibrationConfig, targets: pd.DataFrame) -> pd.Data
     ``evaluated_as`` (the definition its probability is about) and ``assumption`` (the config's stated
     assumption); every other row is evaluated as its own definition (``assumption`` empty)."""
     rows = []
-    for _, row in targets.iterrows():
+    for row in targets.to_dict("records"):
         mapped = cfg.target_mappings.get((row["indicator"], row["definition"]))
         if mapped is None:
-            rows.append(row.to_dict() | {"evaluated_as": row["definition"], "assumption": ""})
+            rows.append(row | {"evaluated_as": row["definition"], "assumption": ""})
             continue
         definitions, assumption = mapped
-        rows += [row.to_dict() | {"evaluated_as": d, "assumption": f"evaluated as {d}: {assumption}"}
-                 for d in definitions]
+        rows += [row | {"evaluated_as": d, "assumption": f"evaluated as {d}: {assumption}"} for d in definitions]
     return pd.DataFrame(rows, columns=[*targets.columns, "evaluated_as", "assumption"])
 
 

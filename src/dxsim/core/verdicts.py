@@ -72,7 +72,8 @@ def verdicts(targets: pd.DataFrame, observations: pd.DataFrame, as_of: int | Non
     newest = data_year(observations) if as_of is None else int(as_of)
     geography = _same_geography(targets, readings)
     key = SERIES + (["geography"] if geography else [])
-    by_series = readings.groupby(key + ["year"], sort=False).indices    # row positions: a frame only when due
+    by_series = readings.groupby(key + ["year"], sort=False).indices    # row positions of each series and year
+    records = readings[["year", "period", "value", "time", "source_url"]].to_dict("records")   # plain: fast
     rows = []
     for t in targets.itertuples(index=False):
         t = t._asdict()
@@ -85,29 +86,27 @@ def verdicts(targets: pd.DataFrame, observations: pd.DataFrame, as_of: int | Non
         if at is None:
             rows.append(("no reading", np.nan, "", f"no {deadline} reading of {label}"))
             continue
-        mine = readings.iloc[at].sort_values("time", kind="stable")
-        months = mine["period"].map(_month)
-        year_figure = (months.isna() | (months == 12)).to_numpy()
-        in_year = ", ".join(_reading_text(r) for _, r in mine[~year_figure].iterrows())
-        if not year_figure.any():
+        mine = sorted((records[i] for i in at), key=lambda r: r["time"])          # stable, as sort_values
+        final = [r for r in mine if _month(r["period"]) in (None, 12)]           # the year figures
+        in_year = ", ".join(_reading_text(r) for r in mine if _month(r["period"]) not in (None, 12))
+        if not final:
             rows.append(("no reading", np.nan, "", f"no {deadline} year figure of {label} yet; readings dated "
                          f"earlier in {deadline}: {in_year} (the probability is a nowcast conditioned on them)"))
             continue
-        final = mine[year_figure]
-        met = COMPARE[t["comparator"]](final["value"].to_numpy(float), float(t["target"]))
-        decides = final.iloc[-1]
+        values = [r["value"] for r in final]
+        met = COMPARE[t["comparator"]](np.array(values, dtype=float), float(t["target"]))
+        decides = final[-1]
         others = f"; earlier in {deadline}: {in_year}" if in_year else ""
         if met.all() or not met.any():
             status = "met" if met.all() else "missed"
-            agree = f" ({len(final)} year figures agree: " + ", ".join(map(str, final["value"])) + ")" \
+            agree = f" ({len(final)} year figures agree: " + ", ".join(map(str, values)) + ")" \
                 if len(final) > 1 else ""
             note = f"{deadline} year figure {_reading_text(decides)}{agree} against target {t['comparator']}" \
                    f"{t['target']:g}: {status}{others}"
             rows.append((status, float(decides["value"]), str(decides["source_url"]), note))
         else:
-            figures = ", ".join(f"{v:g} ({'met' if m else 'missed'})" for v, m in zip(final["value"], met,
-                                                                                      strict=True))
-            rows.append(("disputed", np.nan, " ".join(final["source_url"].astype(str)),
+            figures = ", ".join(f"{v:g} ({'met' if m else 'missed'})" for v, m in zip(values, met, strict=True))
+            rows.append(("disputed", np.nan, " ".join(str(r["source_url"]) for r in final),
                          f"{deadline} year figures disagree: {figures}{others}"))
     return pd.DataFrame(rows, columns=list(VERDICT_COLUMNS), index=targets.index)
 
@@ -127,7 +126,7 @@ def with_verdicts(table: pd.DataFrame, targets: pd.DataFrame, observations: pd.D
 def verdict_text(table: pd.DataFrame) -> str:
     """Console lines: every target with a verdict (or a nowcast), its reading and the model's probability."""
     judged = table[table["status"].isin(("met", "missed", "disputed"))]
-    nowcast = table[(table["status"] == "no reading") & table["outcome_note"].str.contains("nowcast")]
+    nowcast = table[(table["status"] == "no reading") & table["outcome_note"].str.contains("nowcast", regex=False)]
     lines = []
     shown = ["geo", "indicator", "definition", "deadline", "comparator", "target", "status", "outcome",
              "probability_text", "evaluable"]                   # only these: itertuples on a wide table is slow

@@ -38,10 +38,10 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     prefixed with ``'`` (the OWASP rule for CSV injection); a number written as text ('-5.2') and numeric
     columns are left alone."""
     out = frame
-    for col in frame.columns:
-        if pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_datetime64_any_dtype(frame[col]):
+    for col, column in frame.items():
+        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_datetime64_any_dtype(column.dtype):
             continue                              # numbers stay numbers, negative ones included
-        values = frame[col].to_numpy()
+        values = column.to_numpy()
         # each distinct text once: a column of a few names repeated over many rows is checked in O(distinct)
         risky = {v: isinstance(v, str) and v.startswith(FORMULA_START) and not _NUMBER.fullmatch(v)
                  for v in set(values.tolist())}
