@@ -36,8 +36,9 @@ def completion_quantiles(completion: np.ndarray, qs: tuple[float, ...] = (0.1, 0
 def programme_table(calibrator: Calibrator, scenario: Scenario, targets: pd.DataFrame, ensemble: Ensemble,
                     samples: Samples) -> pd.DataFrame:
     """One row per (programme, affected target due in a projected year); a programme with no such target has
-    one row with the target columns empty. Completion quantiles are decimal years. ``samples``: the run's
-    (``samples.rollouts`` are the scenario's rollouts); the runs without each programme reuse them."""
+    one row with the target columns NaN (written as 'none'). Completion quantiles are decimal years.
+    ``samples``: the run's (``samples.rollouts`` are the scenario's rollouts); the runs without each programme
+    reuse them."""
     cfg = calibrator.config
     rollouts = samples.rollouts
     info, met_with = target_met(ensemble, cfg, targets)
