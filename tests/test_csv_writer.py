@@ -1,5 +1,6 @@
 """write_csv formats floats itself (faster than pandas' per-cell formatter): the bytes must be what
-``DataFrame.to_csv(float_format=FLOAT_FORMAT)`` writes for any frame. Synthetic frames only."""
+``DataFrame.to_csv(float_format=FLOAT_FORMAT)`` writes for any frame (an input copy, ``as_read``: gaps empty; a
+result table: gaps 'none'). Synthetic frames only."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dxsim.outputs.results import FLOAT_FORMAT, neutralise_formulas, write_csv
+from dxsim.outputs.results import FLOAT_FORMAT, explicit, neutralise_formulas, write_csv
 
 
 def pandas_bytes(frame: pd.DataFrame, path: Path) -> bytes:
@@ -31,15 +32,20 @@ def test_write_csv_is_byte_identical_to_pandas_float_format(tmp_path_factory, ro
     frame["string"] = frame["text"].astype("str")              # pandas' text dtype, as the tables read from CSV
     frame["mixed"] = [t if i % 2 else n for i, (t, n) in enumerate(zip(frame["text"], frame["n"], strict=True))]
     for table in (frame.drop(columns="mixed"), frame):          # written by the csv module, then by pandas
-        write_csv(table, tmp / "new.csv")
+        write_csv(table, tmp / "new.csv", as_read=True)
         assert (tmp / "new.csv").read_bytes() == pandas_bytes(table, tmp / "old.csv")
+        write_csv(table, tmp / "new.csv")
+        assert (tmp / "new.csv").read_bytes() == pandas_bytes(explicit(table), tmp / "old.csv")
 
 
 def test_write_csv_writes_ties_signs_and_gaps_as_printf(tmp_path: Path) -> None:
     frame = pd.DataFrame({"v": [0.03125, -0.0, np.nan, np.inf, 1.5], "t": ["=x", "ok", "=x", None, "-5.2"]})
-    write_csv(frame, tmp_path / "f.csv")
+    write_csv(frame, tmp_path / "f.csv", as_read=True)
     assert (tmp_path / "f.csv").read_text().splitlines() == [
         "v,t", "0.0312,'=x", "-0.0000,ok", ",'=x", "inf,", "1.5000,-5.2"]
+    write_csv(frame, tmp_path / "f.csv")
+    assert (tmp_path / "f.csv").read_text().splitlines() == [
+        "v,t", "0.0312,'=x", "-0.0000,ok", "none,'=x", "inf,none", "1.5000,-5.2"]
 
 
 def test_one_column_with_empty_cells_is_written_as_pandas_does(tmp_path: Path) -> None:
@@ -47,6 +53,16 @@ def test_one_column_with_empty_cells_is_written_as_pandas_does(tmp_path: Path) -
     frame = pd.DataFrame({"t": ["", "a", None, ""], "x": [1.0, np.nan, 2.5, -0.0]})
     frame["s"] = frame["t"].astype("str")
     for col in frame.columns:
-        write_csv(frame[[col]], tmp_path / "new.csv")
+        write_csv(frame[[col]], tmp_path / "new.csv", as_read=True)
         assert (tmp_path / "new.csv").read_bytes() == pandas_bytes(frame[[col]], tmp_path / "old.csv"), col
     assert (tmp_path / "new.csv").read_text().splitlines()[1] == '""'
+
+
+def test_nullable_columns_with_pd_na_are_written(tmp_path: Path) -> None:
+    """pd.NA (nullable text, integers, booleans) compares as NA, not a bool: an empty cell as read, 'none' else."""
+    frame = pd.DataFrame({"s": pd.array(["a", None, "=b"], dtype="string"), "n": pd.array([1, None, 3], dtype="Int64"),
+                          "b": pd.array([True, None, False], dtype="boolean")})
+    write_csv(frame, tmp_path / "new.csv", as_read=True)
+    assert (tmp_path / "new.csv").read_bytes() == pandas_bytes(frame, tmp_path / "old.csv")
+    write_csv(frame, tmp_path / "new.csv")
+    assert (tmp_path / "new.csv").read_text().splitlines() == ["s,n,b", "a,1,True", "none,none,none", "'=b,3,False"]

@@ -12,7 +12,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dxsim.outputs.explicit_tables import read_fit, target_parts, write_fit, write_targets
+from dxsim.outputs.explicit_tables import (
+    implicit,
+    numbers_of,
+    read_explicit,
+    read_fit,
+    target_parts,
+    write_fit,
+    write_targets,
+)
+from dxsim.outputs.results import write_csv
 
 # the input files as read (every column, empty cells included: a reading without a period is a year figure)
 INPUT_COPIES = {"observations_used.csv", "targets_used.csv"}
@@ -89,6 +98,74 @@ def test_targets_and_the_fit_read_back_as_they_were_written(tmp_path):
                         "rms_residual_pp": [0.5, np.nan], "slope_per_year": [0.1, 0.2]})
     write_fit(fit, tmp_path)
     assert empty_cells(tmp_path) == []
-    again = read_fit(tmp_path, lambda path: pd.read_csv(path, keep_default_na=False, na_values=[""]))
+    again = read_fit(tmp_path, lambda path, _columns: pd.read_csv(path, keep_default_na=False, na_values=[""]))
     assert again["definitions_observed"].tolist() == ["d", ""]
     assert np.array_equal(again["rms_residual_pp"].to_numpy(float), [0.5, np.nan], equal_nan=True)
+
+
+def _morris_folder(folder: Path) -> Path:
+    """A Morris sensitivity folder of a SYNTHETIC function (no model): y = 3 x1 + x2**2 on two factors made here."""
+    from dxsim.analyses.factors import Factor
+    from dxsim.analyses.sensitivity import OUTPUT_COLUMNS, SensitivityResult, analyse, sample, write_sensitivity
+
+    factors = (Factor("x1", "cross_elasticity", 0.0, 1.0), Factor("x2", "cross_elasticity", 0.0, 1.0))
+    X = sample(factors, "morris", 4, 1)
+    table = analyse(factors, "morris", X, 3 * X[:, 0] + X[:, 1] ** 2, 1)
+    table.insert(0, "output", "y")
+    outputs = pd.DataFrame([["y", "value", "vietnam", "x", "d", 2030, "", np.nan, "", 1.0, 1.5, 0.5, True]],
+                           columns=list(OUTPUT_COLUMNS))
+    return write_sensitivity(SensitivityResult(table, outputs, factors, "morris", 4, len(X), 0.0, "here"), folder,
+                             manifest={"method": "morris"}, charts=False)
+
+
+def test_a_morris_folder_says_none_where_mu_and_sigma_have_no_interval(tmp_path):
+    folder = _morris_folder(tmp_path / "morris")
+    assert empty_cells(folder) == []
+    back = read_explicit(folder / "sensitivity.csv").set_index(["factor", "index"])
+    assert back["ci_low"].dtype.kind == "f" and np.isnan(back.loc[("x1", "mu"), "ci_low"])
+    assert back.loc[("x1", "mu_star"), "ci_low"] <= back.loc[("x1", "mu_star"), "value"]
+
+
+def test_result_tables_are_explicit_and_input_copies_as_read(tmp_path):
+    """Synthetic tables (made here): a national comparison without a period (all-province runs), a skill row
+    without a skill (CRPS 0), and an input copy whose empty cells stay empty."""
+    national = pd.DataFrame({"indicator": ["x", "x"], "definition": ["d", "d"], "year": [2024, 2025],
+                             "period": ["", "Q2"], "national_reading": [50.0, 52.5], "aggregate_q50": [49.0, 51.0],
+                             "aggregate_q10": [45.0, 47.0], "aggregate_q90": [53.0, 55.0],
+                             "distance_pp": [1.0, 1.5], "weight": ["population"] * 2, "source_url": ["u", "u"]})
+    skill = pd.DataFrame({"method": ["dxsim"], "horizon": ["all"], "crps": [0.0], "dxsim_crps_skill": [np.nan],
+                          "reading_crps_skill": [np.nan]})
+    write_csv(national, tmp_path / "national_consistency.csv")
+    write_csv(skill, tmp_path / "skill.csv")
+    assert empty_cells(tmp_path) == []
+    assert (tmp_path / "national_consistency.csv").read_text().splitlines()[1].split(",")[3] == "none"
+    back = read_explicit(tmp_path / "skill.csv")
+    assert back["dxsim_crps_skill"].dtype.kind == "f" and back["horizon"].tolist() == ["all"]
+    again = implicit(pd.read_csv(tmp_path / "national_consistency.csv", keep_default_na=False),
+                     "national_consistency.csv")
+    assert again["period"].tolist() == ["", "Q2"]
+    write_csv(national, tmp_path / "observations_used.csv", as_read=True)
+    assert (tmp_path / "observations_used.csv").read_text().splitlines()[1].split(",")[3] == ""
+
+
+def test_none_reads_back_by_the_file_s_numeric_columns(tmp_path):
+    """Synthetic table (made here): a numeric column where every cell is 'none' reads as numbers; a text column
+    of number-like values with one 'none' stays text."""
+    table = pd.DataFrame({"geo": ["a", "b"], "document": ["749", np.nan], "multiple": [np.nan, np.nan],
+                          "scenario_multiple": [np.nan, 2.0], "answer": ["x", "y"]})
+    write_csv(table, tmp_path / "required_investment.csv")
+    back = read_explicit(tmp_path / "required_investment.csv")
+    assert back["multiple"].dtype.kind == "f" and back["scenario_multiple"].tolist()[1] == 2.0
+    assert back["document"].tolist()[0] == "749" and pd.isna(back["document"].tolist()[1])
+    assert numbers_of("fit_table.csv", ["coverage_at_jump_off", "geo"]) == {"coverage_at_jump_off"}
+
+
+def test_a_residual_file_without_its_column_is_bad_input(small_run, tmp_path, capsys):
+    from dxsim.cli import main
+
+    folder = small_run(tmp_path / "run")
+    path = folder / "fit_residuals.csv"
+    pd.read_csv(path).drop(columns="rms_residual_pp").to_csv(path, index=False)
+    assert main(["plot", str(folder), "--out", str(tmp_path / "charts")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "fit_residuals.csv" in err[0] and "rms_residual_pp" in err[0], err

@@ -145,7 +145,7 @@ def test_disk_errors_name_the_users_folder(root: Path, tmp_path: Path, monkeypat
 
     real = results.write_csv
 
-    def full(frame, path):  # noqa: ANN001, ANN202
+    def full(frame, path, **_kw):  # noqa: ANN001, ANN003, ANN202
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(results, "write_csv", full)

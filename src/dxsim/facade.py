@@ -66,9 +66,9 @@ def write_calibration(folder: str | Path | None = None, inputs: Inputs | None = 
     from dxsim import progress
     from dxsim.core import saved_calibration
     from dxsim.core.calibrate import Calibrator
-    from dxsim.outputs.explicit_tables import write_explicit, write_fit
+    from dxsim.outputs.explicit_tables import write_fit
     from dxsim.outputs.plots import calibration_diagnostics
-    from dxsim.outputs.results import atomic_output_dir, check_output_dir
+    from dxsim.outputs.results import atomic_output_dir, check_output_dir, write_csv
 
     folder = saved_calibration.cache_folder() if folder is None else Path(folder)
     check_output_dir(folder)
@@ -77,7 +77,7 @@ def write_calibration(folder: str | Path | None = None, inputs: Inputs | None = 
         cal = Calibrator(inputs.config).fit(inputs.observations, as_of=as_of)
         sampled = cal.sample(draws, np.random.default_rng(seed))
     with progress.stage("outputs"), atomic_output_dir(folder) as tmp:
-        write_explicit(cal.parameter_table(), tmp / "parameters.csv")
+        write_csv(cal.parameter_table(), tmp / "parameters.csv")
         write_fit(cal.fit_table(), tmp)
         np.savez_compressed(tmp / "draws.npz", **sampled.to_npz_dict())
         saved_calibration.save(cal, inputs.observations, tmp, as_of=as_of)

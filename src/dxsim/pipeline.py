@@ -33,7 +33,7 @@ from dxsim.inputs.fingerprint import sha256_file
 from dxsim.inputs.geography import geography_manifest, load_geomap, readings_of
 from dxsim.inputs.observations import known_geos, load_observations, load_targets, with_jump_off
 from dxsim.inputs.scenario import Scenario, load_scenario
-from dxsim.outputs.explicit_tables import write_explicit, write_fit, write_targets
+from dxsim.outputs.explicit_tables import write_fit, write_targets
 from dxsim.outputs.headline_draws import write_headline_draws
 from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
 from dxsim.outputs.run_inputs import copy_run_inputs
@@ -210,10 +210,10 @@ def _write_tables(result: RunResult, tmp: Path) -> None:
     write_csv(result.trajectories, tmp / "trajectories.csv")
     write_targets(result.target_probabilities, tmp)      # and targets_not_evaluable.csv
     write_csv(result.all_targets, tmp / "all_targets_probabilities.csv")
-    write_csv(result.observations, tmp / "observations_used.csv")
+    write_csv(result.observations, tmp / "observations_used.csv", as_read=True)
     write_fit(result.calibrator.fit_table(), tmp)        # and fit_residuals.csv
     if not result.programmes.empty:
-        write_explicit(result.programmes, tmp / "programmes.csv")
+        write_csv(result.programmes, tmp / "programmes.csv")
     if result.ensemble.aggregation is not None:
         write_csv(result.ensemble.aggregation.table, tmp / "weights.csv")
     if not result.national.empty:
@@ -221,7 +221,7 @@ def _write_tables(result: RunResult, tmp: Path) -> None:
     if result.scenario.path is not None:
         (tmp / "scenario.toml").write_bytes(Path(result.scenario.path).read_bytes())
     if not result.targets.empty:          # the report's target documents come from here, inside the folder
-        write_csv(result.targets, tmp / "targets_used.csv")
+        write_csv(result.targets, tmp / "targets_used.csv", as_read=True)
     write_headline_draws(result, tmp)     # per-draw headline values: paired scenario differences (compare, report)
 
 

@@ -29,7 +29,6 @@ from dxsim.analyses.origins import INTERVALS, METHODS, QUASI_SAMPLES, score_orig
 from dxsim.errors import InputError
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.fingerprint import sha256_file
-from dxsim.outputs.explicit_tables import write_explicit
 from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
 from dxsim.outputs.texttable import fixed_width
 from dxsim.pipeline import Inputs
@@ -210,7 +209,7 @@ def write_backtest(result: Backtest, inputs: Inputs, out: str | Path) -> Path:
                                    result.draws)
     with atomic_output_dir(out) as tmp:
         write_csv(result.skill, tmp / "skill.csv")
-        write_explicit(result.scores, tmp / "scores.csv")
+        write_csv(result.scores, tmp / "scores.csv")
         write_csv(result.paired, tmp / "paired.csv")
         write_csv(result.coverage, tmp / "coverage.csv")
         plot_coverage(result.scores, tmp / "pit.png")

@@ -108,7 +108,7 @@ def write_forecast(forecast: Forecast, out: str | Path) -> Path:
     out = Path(out)
     with atomic_output_dir(out) as tmp:
         write_csv(forecast.trajectories, tmp / "trajectories.csv")
-        write_csv(forecast.calibrator.observations_, tmp / "observations_used.csv")
+        write_csv(forecast.calibrator.observations_, tmp / "observations_used.csv", as_read=True)
         write_json(forecast.manifest, tmp / "manifest.json")
     return out
 

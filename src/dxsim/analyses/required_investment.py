@@ -238,12 +238,11 @@ def required_investment_study(calibrator: Calibrator, scenario: Scenario, inputs
 def write_required_investment(result: RequiredInvestment, out: str | Path, charts: bool = True) -> Path:
     """required_investment.csv, required_investment_curves.csv, manifest.json and (``charts``) a chart per geo,
     atomically into ``out``; returns it."""
-    from dxsim.outputs.explicit_tables import write_explicit
     from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
 
     out = Path(out)
     with atomic_output_dir(out) as tmp:
-        write_explicit(result.table[list(REQUIRED_COLUMNS)], tmp / "required_investment.csv")
+        write_csv(result.table[list(REQUIRED_COLUMNS)], tmp / "required_investment.csv")
         write_csv(result.curves, tmp / "required_investment_curves.csv")
         if charts:
             from dxsim.outputs.policycharts import required_investment_charts

@@ -30,8 +30,7 @@ from dxsim.analyses.origins import METHODS, OriginFit, baseline_forecasts, fit_o
 from dxsim.core.targets import evaluation_targets, meets, target_met
 from dxsim.core.verdicts import verdicts
 from dxsim.errors import ArgumentError, InputError
-from dxsim.outputs.explicit_tables import write_explicit
-from dxsim.outputs.results import atomic_output_dir, write_json
+from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
 from dxsim.outputs.texttable import fixed_width
 from dxsim.pipeline import Inputs
 
@@ -198,7 +197,7 @@ def write_scorecard(card: Scorecard, inputs: Inputs, out: str | Path) -> Path:
     manifest = backtest.evaluation_manifest("scorecard", card.origins, card.table["method"], inputs, card.seed,
                                             card.draws)
     with atomic_output_dir(out) as tmp:
-        write_explicit(card.table, tmp / "scorecard.csv")
+        write_csv(card.table, tmp / "scorecard.csv")
         plot_scorecard(card.table, tmp / "scorecard.png")
         write_json(manifest, tmp / "manifest.json")
     return out

@@ -189,14 +189,13 @@ def write_sensitivity(result: SensitivityResult, out: str | Path, manifest: dict
                       charts: bool = True) -> Path:
     """sensitivity.csv, sensitivity_outputs.csv, factors.toml, manifest.json (default: the result's) and
     (``charts``) one ranked bar chart per analysed output, atomically into ``out``; returns it."""
-    from dxsim.outputs.explicit_tables import write_explicit
     from dxsim.outputs.results import atomic_output_dir, write_csv, write_json
 
     out = Path(out)
     manifest = result.manifest if manifest is None else manifest
     with atomic_output_dir(out) as tmp:
         write_csv(result.table, tmp / "sensitivity.csv")
-        write_explicit(result.outputs, tmp / "sensitivity_outputs.csv")
+        write_csv(result.outputs, tmp / "sensitivity_outputs.csv")
         (tmp / "factors.toml").write_text(factors_toml(result.factors, "factors of this sensitivity run"))
         if charts:
             from dxsim.outputs.policycharts import sensitivity_charts

@@ -14,6 +14,7 @@ import pandas as pd
 from dxsim.inputs.geography import MERGER_YEAR, POST, PRE, PRE_SUFFIX, load_geomap
 from dxsim.outputs import style
 from dxsim.outputs.chartkit import run_config
+from dxsim.outputs.explicit_tables import implicit
 from dxsim.outputs.runtables import RunTables
 from dxsim.outputs.words import table
 
@@ -211,7 +212,7 @@ def national_comparison(tables: RunTables, lang: str) -> tuple[list[str], list[l
         if "simulates " in status:          # core.national's sentence, in the report's language
             status = word("not_available", lang, have=status.split("simulates ")[1].split(" of")[0])
         return [], [], word("national_missing", lang, status=status)
-    table = pd.read_csv(path, dtype={"period": str}, keep_default_na=False)
+    table = implicit(pd.read_csv(path, dtype={"period": str}, keep_default_na=False), path.name)  # 'none': ""
     header = [word(k, lang) for k in ("series", "when", "national_reading", "aggregate", "distance")]
     rows = []
     for ind, dfn in tables.headline_series():

@@ -20,6 +20,7 @@ import pandas as pd
 from dxsim import __version__
 from dxsim.errors import InputError
 from dxsim.outputs import style
+from dxsim.outputs.explicit_tables import read_explicit
 from dxsim.outputs.marker import record_written
 from dxsim.outputs.report_html import CSS, chart_file, esc
 from dxsim.outputs.report_sections import ReportContext, SkillFolder, build_sections
@@ -39,7 +40,7 @@ def _read_skill(folder: Path) -> SkillFolder | None:
     if not path.is_file():
         return None
     try:
-        skill = pd.read_csv(path)
+        skill = read_explicit(path)                 # 'none' (a skill that does not exist): NaN
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(path, "", f"not a readable CSV table ({type(exc).__name__})") from None
     pit = folder / "pit.png"

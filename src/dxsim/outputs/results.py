@@ -27,6 +27,7 @@ from dxsim.inputs.validate import MAX_NAME
 from dxsim.outputs.marker import MARKER, is_results_folder, new_marker, read_marker, write_marker
 
 FLOAT_FORMAT = "%.4f"
+NONE = "none"                  # a result file's cell where a value does not exist
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")     # what spreadsheets read as the start of a formula (OWASP)
@@ -75,17 +76,55 @@ def _cells(column: pd.Series) -> list | None:
         return column.to_numpy().tolist()
     if kind == "O" or isinstance(dtype, pd.StringDtype):
         values = column.to_numpy(object).tolist()
-        if all(type(v) is str for v in set(values) if v is not None and v == v):        # text, gaps (None, NaN)
-            return ["" if v is None or v != v else v for v in values]
+        if all(type(v) is str for v in set(values) if not _missing(v)):        # text, gaps (None, NaN, pd.NA)
+            return ["" if _missing(v) else v for v in values]
     return None
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV with fixed float formatting and Unix line endings (byte-identical for identical frames); text cells
-    that would start a spreadsheet formula are neutralised (``neutralise_formulas``). The bytes of
-    ``to_csv(index=False, float_format=FLOAT_FORMAT)``, written column by column with the csv module (a third
-    of the time) unless a column needs pandas' own formatting."""
-    frame = neutralise_formulas(frame)
+def _missing(v: Any) -> bool:
+    """None, NaN or pd.NA (a nullable column's gap, whose ``==`` gives NA, not a bool)."""
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
+
+
+def _gap(v: Any) -> bool:
+    """A cell without a value: missing (``_missing``, NaT, a numpy NaN) or empty text."""
+    return (_missing(v) or v is pd.NaT or (isinstance(v, np.floating) and v != v)
+            or (isinstance(v, str) and not v))
+
+
+def explicit(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every empty text cell and every missing value (NaN, None, pd.NA) as ``none``: a float
+    column with a gap becomes text, each number in ``FLOAT_FORMAT`` (the bytes it had). A column without a gap
+    is not copied."""
+    out = frame
+    for col, column in frame.items():
+        dtype = column.dtype
+        if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+            if not column.hasnans:
+                continue
+            if isinstance(dtype, np.dtype) and dtype.kind == "f":
+                cells = [NONE if v != v else FLOAT_FORMAT % v for v in column.to_numpy(float).tolist()]
+            else:                                    # nullable integers and booleans, dates
+                cells = [NONE if _gap(v) else str(v) for v in column.tolist()]
+        else:
+            values = column.to_numpy(object).tolist()
+            if not any(_gap(v) for v in set(values)):
+                continue
+            cells = [NONE if _gap(v) else v for v in values]
+        if out is frame:
+            out = frame.copy()
+        out[col] = cells
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path, *, as_read: bool = False) -> None:
+    """CSV with fixed float formatting and Unix line endings (byte-identical for identical frames). No cell is
+    empty or NaN: a value that does not exist is written ``none`` (``explicit``), except in an input file
+    copied as read (``as_read``: observations_used.csv, targets_used.csv), whose empty cells stay empty. Text
+    cells that would start a spreadsheet formula are neutralised (``neutralise_formulas``). The bytes of
+    ``to_csv(index=False, float_format=FLOAT_FORMAT)`` (of the explicit frame), written column by column with
+    the csv module (a third of the time) unless a column needs pandas' own formatting."""
+    frame = neutralise_formulas(frame if as_read else explicit(frame))
     columns = [_cells(column) for _, column in frame.items()]
     if not columns or any(c is None for c in columns) or isinstance(frame.columns, pd.MultiIndex):
         _formatted_floats(frame).to_csv(path, index=False, lineterminator="\n")

@@ -332,7 +332,7 @@ def read_run(folder: str | Path, manifest: dict[str, Any] | None = None, config:
         obs["time"] = check_numbers(obs, obs_path, "time", lo=YEAR_RANGE[0], hi=YEAR_RANGE[1] + 1)
 
     fit_path = folder / "fit_table.csv"
-    fit = read_fit(folder, lambda path: _read_csv(path, ("indicator", "geo")))    # and fit_residuals.csv
+    fit = read_fit(folder, _read_csv)    # and fit_residuals.csv
     for col in ("indicator", "geo"):
         fit[col] = _text(fit, fit_path, col)
     if "n_observations" in fit.columns:
