@@ -183,7 +183,8 @@ def test_a_run_with_a_saved_calibration_imports_no_scipy(fast, root, tmp_path):
 def test_inputs_are_read_once_then_reused_until_a_file_or_the_folder_changes(tmp_path, calibration_copy, monkeypatch):
     """`dxsim run` reuses the validated tables an earlier command saved (saved_inputs.py): the same values and
     dtypes, no reading; a changed file, another working folder or a damaged save means reading again."""
-    from dxsim import pipeline, saved_inputs
+    from dxsim import pipeline
+    from dxsim.core import saved_inputs
 
     config = calibration_copy(tmp_path / "calibration", 2)
     monkeypatch.setenv(sc.CACHE_ENV, str(tmp_path / "cache"))
@@ -207,3 +208,54 @@ def test_inputs_are_read_once_then_reused_until_a_file_or_the_folder_changes(tmp
     assert len(reads) == 3
     (tmp_path / "cache" / saved_inputs.FILE).write_bytes(b"PK not a zip")
     assert load_inputs(config, reuse=True).targets.equals(fresh.targets) and len(reads) == 4
+
+
+def test_inputs_read_while_a_file_changed_are_not_saved(tmp_path, calibration_copy, monkeypatch):
+    """A targets file edited while the inputs are read: the tables are not saved under the key of the file before
+    the edit, so with the file back as it was the next command reads it again (and gets its values)."""
+    from dxsim import pipeline
+
+    config = calibration_copy(tmp_path / "calibration", 2)
+    monkeypatch.setenv(sc.CACHE_ENV, str(tmp_path / "cache"))
+    targets = config.parent / "targets.csv"
+    before = targets.read_bytes()
+    reads = []
+    read = pipeline.load_observations
+
+    def edit_then_read(*a):
+        reads.append(a)
+        if len(reads) == 1:
+            targets.write_bytes(before + b"\n")                 # the edit lands while the inputs are read
+        return read(*a)
+
+    monkeypatch.setattr(pipeline, "load_observations", edit_then_read)
+    load_inputs(config, reuse=True)
+    targets.write_bytes(before)
+    load_inputs(config, reuse=True)
+    assert len(reads) == 2
+
+
+def test_saved_inputs_key_names_the_libraries_and_a_users_file_is_left_alone(tmp_path, calibration_copy,
+                                                                             monkeypatch):
+    """The key changes with pandas' (or numpy's) version; the saved tables have dxsim's own file name, and a file of
+    that name dxsim did not write stays byte for byte (a user's inputs.json beside it too)."""
+    from dxsim.core import saved_inputs
+
+    config = calibration_copy(tmp_path / "calibration", 2)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(sc.CACHE_ENV, str(cache))
+    cfg = load_inputs(config).config
+    key = saved_inputs.key_of(cfg, cfg.observations, cfg.targets)
+    monkeypatch.setattr(saved_inputs.pd, "__version__", "0.0")
+    assert saved_inputs.key_of(cfg, cfg.observations, cfg.targets) != key
+    monkeypatch.undo()
+    monkeypatch.setenv(sc.CACHE_ENV, str(cache))
+    cache.mkdir()
+    users = {cache / "inputs.json": b'{"mine": 1}', cache / saved_inputs.FILE: b'{"format": 1, "key": "mine"}'}
+    for path, text in users.items():
+        path.write_bytes(text)
+    load_inputs(config, reuse=True)
+    assert all(path.read_bytes() == text for path, text in users.items())
+    (cache / saved_inputs.FILE).unlink()
+    load_inputs(config, reuse=True)
+    assert saved_inputs.load(key, cache) is not None and (cache / "inputs.json").read_bytes() == b'{"mine": 1}'

@@ -59,7 +59,7 @@ def load_inputs(config: str | Path | None = None, observations: str | Path | Non
     tgt_path = Path(targets) if targets else cfg.targets
     key = saved = None
     if reuse:
-        from dxsim import saved_inputs
+        from dxsim.core import saved_inputs
 
         key = saved_inputs.key_of(cfg, obs_path, tgt_path)
         saved = saved_inputs.load(key)
@@ -69,7 +69,7 @@ def load_inputs(config: str | Path | None = None, observations: str | Path | Non
     obs = load_observations(cfg, obs_path)
     cfg = with_jump_off(cfg, obs)
     tgt = load_targets(cfg, tgt_path)
-    if key:
+    if key and saved_inputs.key_of(cfg, obs_path, tgt_path) == key:     # no file changed while it was read
         saved_inputs.save(key, obs, tgt, cfg.jump_off_year)
     return Inputs(cfg, obs, obs_path, tgt, tgt_path)
 

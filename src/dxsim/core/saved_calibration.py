@@ -35,6 +35,7 @@ import dxsim
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.posterior import IndicatorPosterior
 from dxsim.inputs.config import CalibrationConfig
+from dxsim.inputs.fingerprint import sha256_file
 
 FORMAT = 1
 CACHE_ENV = "DXSIM_CACHE_DIR"
@@ -72,7 +73,7 @@ def save_folder() -> Path:
 def file_digest(path: Path) -> str:
     """SHA-256 (hex) of a file's bytes, or 'absent'."""
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return sha256_file(path)
     except OSError:
         return "absent"
 

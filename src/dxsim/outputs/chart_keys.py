@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dxsim.inputs.fingerprint import sha256_file
 from dxsim.outputs import marker, words
 
 FIELD = "chart_keys"                     # marker field: file name -> [chart key, sha256 of the file's bytes]
@@ -45,11 +46,6 @@ def code_key() -> str:
     return digest.hexdigest()
 
 
-def _file_digest(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
 def run_key(folder: str | Path, manifest: Mapping[str, Any], config_file: Path | None = None) -> str:
     """Key of a results folder's charts: its top-level tables (.csv/.toml/.json/.npz but manifest.json), the files in
     ``inputs/``, ``manifest`` without its list of copied inputs and with the date of ``created_utc`` only, and
@@ -65,7 +61,7 @@ def run_key(folder: str | Path, manifest: Mapping[str, Any], config_file: Path |
         files.append(config_file)
     for path in sorted(files):
         if path.is_file() and not path.is_symlink():
-            digest.update(path.name.encode() + b"\0" + _file_digest(path).encode())
+            digest.update(path.name.encode() + b"\0" + sha256_file(path).encode())
     return digest.hexdigest()
 
 
@@ -84,7 +80,7 @@ def current(folder: Path, keys: Mapping[str, str]) -> dict[str, str]:
     for name, key in keys.items():
         entry, path = recorded.get(name), folder / name
         if (isinstance(entry, list) and len(entry) == 2 and entry[0] == key and path.is_file()
-                and not path.is_symlink() and _file_digest(path) == entry[1]):
+                and not path.is_symlink() and sha256_file(path) == entry[1]):
             out[name] = entry[1]
     return out
 
@@ -100,7 +96,7 @@ def record(folder: Path, keys: Mapping[str, str], names: Iterable[str], known: M
     names = set(names)
     for name in keys:
         if name in names:
-            recorded[name] = [keys[name], known.get(name) or _file_digest(folder / name)]
+            recorded[name] = [keys[name], known.get(name) or sha256_file(folder / name)]
         else:
             recorded.pop(name, None)
     if recorded != data.get(FIELD):

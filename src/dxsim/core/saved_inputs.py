@@ -1,14 +1,16 @@
-"""The observations and targets as read and validated, saved for the next command while their files and dxsim's
-code are unchanged.
+"""The observations and targets as read and validated, saved for the next command while their files, dxsim's
+code and the libraries that read them are unchanged.
 
 Reading and checking the observations and targets (CSV, every row validated) is a large part of a ``dxsim run``
-that loads its saved calibration (~0.1-0.3 s). ``pipeline.load_inputs(reuse=True)`` saves both tables as
-``inputs.npz`` beside the calibration a run saves (``saved_calibration.save_folder()``: ``$DXSIM_CACHE_DIR``, else
-the user cache; never a results folder) and reads them back when the key matches: the SHA-256 of dxsim's code, the
-working folder, the file names and the contents of every file the tables depend on (config, observations,
-targets, geography, census, context). Anything else (no file, another key, unreadable) means: read the files, and
-save the tables for the next command. Plain arrays (text as unicode; no pickle): every value, column name and
-dtype comes back as read, so results are identical either way.
+that loads its saved calibration (~0.1-0.3 s). ``pipeline.load_inputs(reuse=True)`` saves both tables as one JSON
+file, ``dxsim-inputs.json``, beside the calibration a run saves (``saved_calibration.save_folder()``:
+``$DXSIM_CACHE_DIR``, else the user cache; never a results folder) and reads them back when the key matches: the
+SHA-256 of dxsim's code, numpy's and pandas' versions, the working folder, the file names and the contents of
+every file the tables depend on (config, observations, targets, geography, census, context). The key is taken
+again after reading: tables read while a file changed are not saved. Anything else (no file, another key,
+unreadable) means: read the files, and save the tables for the next command. A file of that name that dxsim did
+not write (not JSON with this format and a key) is left alone. Plain values (text, integers, floats as repr; no
+pickle): every value, column name and dtype comes back as read, so results are identical either way.
 """
 
 from __future__ import annotations
@@ -25,17 +27,18 @@ import pandas as pd
 from dxsim.core.saved_calibration import code_digest, file_digest, replace_atomically, save_folder
 from dxsim.inputs.config import CalibrationConfig
 
-FORMAT = 1
-FILE = "inputs.json"
+FORMAT = 2
+FILE = "dxsim-inputs.json"           # dxsim's own name: a user's inputs.json in the cache folder is not touched
 TABLES = ("observations", "targets")
 
 
 def key_of(cfg: CalibrationConfig, observations: Path, targets: Path) -> str:
     """SHA-256 (hex) of everything the validated tables depend on."""
     files = (cfg.path, observations, targets, cfg.geos_file, cfg.census_file, cfg.context_file)
-    here = Path(__file__).parent                 # the code that reads them: code_digest's packages and these two
-    h = hashlib.sha256(f"dxsim inputs {FORMAT} {code_digest()} {os.getcwd()!r}\n".encode())
-    for path in (here / "pipeline.py", here / "saved_inputs.py", *files):
+    here = Path(__file__).parent.parent          # the code that reads them: code_digest's packages and pipeline.py
+    h = hashlib.sha256(f"dxsim inputs {FORMAT} {code_digest()} numpy {np.__version__} pandas {pd.__version__} "
+                       f"{os.getcwd()!r}\n".encode())
+    for path in (here / "pipeline.py", *files):
         h.update(f"{path}={file_digest(Path(path))}\n".encode())
     return h.hexdigest()
 
@@ -66,9 +69,22 @@ def save(key: str, observations: pd.DataFrame, targets: pd.DataFrame, jump_off_y
         saved[name] = columns
     text = json.dumps(saved, ensure_ascii=False)            # floats as repr: they read back bit for bit
     path = (folder or save_folder()) / FILE
+    if path.exists() and not _ours(path):        # not a file dxsim wrote: leave it alone
+        return
     with contextlib.suppress(OSError):           # a read-only or full cache: the next command reads the files again
         path.parent.mkdir(parents=True, exist_ok=True)
         replace_atomically(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` is a file ``save`` wrote: a JSON object with an integer format and a 64-hex key."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    key = saved.get("key") if isinstance(saved, dict) else None
+    return (isinstance(saved, dict) and type(saved.get("format")) is int and isinstance(key, str) and len(key) == 64
+            and all(c in "0123456789abcdef" for c in key))
 
 
 def _columns(frame: pd.DataFrame) -> list[tuple[str, str, list]] | None:
