@@ -475,3 +475,57 @@ def test_plot_counts_the_charts_it_drew_whatever_the_clock(run_dir, tmp_path, mo
     out = capsys.readouterr().out
     assert out.startswith("wrote 2 files to ")
     assert f"({n_charts - 2} unchanged charts kept;" in out
+
+
+def test_two_threads_drawing_at_once_draw_the_files_of_one(tables, tmp_path):
+    """Two threads drawing charts at the same time (two ``dxsim.plot_results`` calls) each draw into figures of
+    their own and with fonts of their own: the files are those drawn one after the other."""
+    import threading
+
+    jobs = {geo: run_jobs(tables, geos=[geo])[:3] for geo in ("lang_son", "hau_giang")}
+    for geo, some in jobs.items():
+        draw_all(tables, some, tmp_path / "one" / geo, workers=0)
+    with rc_context(style.rc()):                  # rcParams are global: each thread's context restores the same
+        threads = [threading.Thread(target=draw_all, args=(tables, some, tmp_path / "two" / geo),
+                                    kwargs={"workers": 0}) for geo, some in jobs.items()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    drawn = sorted((tmp_path / "one").rglob("*.*"))
+    assert len(drawn) == 12
+    for p in drawn:
+        assert p.read_bytes() == (tmp_path / "two" / p.relative_to(tmp_path / "one")).read_bytes(), p.name
+
+
+def test_without_a_private_matplotlib_attribute_charts_draw_with_matplotlibs_own_text(tables, tmp_path,
+                                                                                      monkeypatch):
+    """A matplotlib without one of the private attributes the glyph cache uses: charts are drawn by matplotlib's
+    own renderer and SVG writer, the same files."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    from dxsim.outputs import glyphcache
+
+    jobs = run_jobs(tables, geos=["hau_giang"])[:2]
+    cached = draw_all(tables, jobs, tmp_path / "cached", workers=0)
+    calls = []
+    monkeypatch.setattr(glyphcache, "PRIVATE", (*glyphcache.PRIVATE, (RendererAgg, ("_gone_in_a_later_version",))))
+    monkeypatch.setattr(glyphcache.CachingRenderer, "draw_text", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(glyphcache.CachingSVGRenderer, "__init__", lambda *a, **k: calls.append(a))
+    plain = draw_all(tables, jobs, tmp_path / "plain", workers=0)
+    assert not glyphcache.supported() and not calls and len(plain) == len(cached) == 4
+    for p in cached:
+        assert p.read_bytes() == (tmp_path / "plain" / p.name).read_bytes(), p.name
+
+
+def test_grouped_rows_are_dropped_with_their_tables(run_dir):
+    import gc
+
+    from dxsim.outputs import chartkit
+
+    tables = read_run(run_dir)
+    key = id(tables)
+    assert len(chartkit.rows_of(tables, "observations", ("geo",), ("lang_son",))) > 0 and key in chartkit._GROUPS
+    del tables
+    gc.collect()
+    assert key not in chartkit._GROUPS

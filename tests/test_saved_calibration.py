@@ -259,3 +259,20 @@ def test_saved_inputs_key_names_the_libraries_and_a_users_file_is_left_alone(tmp
     (cache / saved_inputs.FILE).unlink()
     load_inputs(config, reuse=True)
     assert saved_inputs.load(key, cache) is not None and (cache / "inputs.json").read_bytes() == b'{"mine": 1}'
+
+
+def test_a_run_builds_its_aggregation_once(calibrator, root, monkeypatch):
+    """run_ensemble asks for the aggregation twice (size check, evaluate): aggregations.py builds it once per config
+    object and regions."""
+    from dxsim.core.ensemble import run_ensemble
+    from dxsim.inputs import aggregations
+    from dxsim.pipeline import known_geos, load_scenario
+
+    built = []
+    build = aggregations._aggregation_for
+    monkeypatch.setattr(aggregations, "_AGGREGATIONS", {})
+    monkeypatch.setattr(aggregations, "_aggregation_for", lambda *a: built.append(a) or build(*a))
+    cfg = calibrator.config
+    scenario = load_scenario(root / "scenarios" / "baseline.toml", cfg, known_geos(cfg))
+    run_ensemble(calibrator, [scenario], 10, 1)
+    assert len(built) == 1

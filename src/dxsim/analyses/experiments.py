@@ -26,8 +26,9 @@ from dxsim.core.paths import Ensemble
 from dxsim.core.rollout import Rollouts
 from dxsim.core.simulate import reference_times, simulate
 from dxsim.core.targets import evaluation_targets, meets, unevaluable_reason
+from dxsim.inputs.aggregations import aggregation_for
 from dxsim.inputs.config import PILLARS, CalibrationConfig
-from dxsim.inputs.geography import Aggregation, aggregation_for, load_geomap
+from dxsim.inputs.geography import Aggregation, load_geomap
 from dxsim.inputs.scenario import Scenario
 
 # Working memory of one batch (paths, state, rollout effects). Small batches are faster per variant than large

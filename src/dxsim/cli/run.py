@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--lang", choices=("en", "vi"), default="en", help="chart language (default: en)")
     run.add_argument("--refit", action="store_true", help="fit the calibration even if one was saved for the same "
                      "inputs (by `dxsim calibrate` or an earlier run: in $DXSIM_CACHE_DIR, else results/calibration/ "
-                     "or ~/.cache/dxsim/calibration/)")
+                     "or ~/.cache/dxsim/calibration/), and read the input files again")
     opt.add_inputs(run)
     run.set_defaults(func=cmd_run)
 

@@ -20,8 +20,9 @@ from dxsim.core.drivers import Drivers, RolloutDrivers
 from dxsim.core.paths import Ensemble
 from dxsim.core.rollout import Rollouts, scenario_rollouts
 from dxsim.core.simulate import BYTES_LIMIT, PATH_DTYPE, check_memory, reference_times, simulate
+from dxsim.inputs.aggregations import aggregation_for
 from dxsim.inputs.config import CalibrationConfig
-from dxsim.inputs.geography import Aggregation, Region, aggregation_for, load_geomap
+from dxsim.inputs.geography import Aggregation, Region, load_geomap
 from dxsim.inputs.scenario import Scenario
 
 REPLAY_STREAMS = 2    # random streams kept drawn per process (``Replay``): an experiment's noise and slope shocks
@@ -116,25 +117,21 @@ def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, 
                  geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE) -> Ensemble:
     """Sample parameters and noise from ``seed`` and simulate the scenarios: ``evaluate`` on ``sample_run``
     (a run too large for memory is refused before sampling)."""
-    layout = _layout(calibrator, scenarios, geos, draws)
-    return evaluate(calibrator, scenarios, sample_run(calibrator, draws, seed), rollouts, geos, path_dtype, layout)
-
-
-Layout = tuple[tuple[Region, ...], Aggregation, tuple[str, ...], np.ndarray]
+    _layout(calibrator, scenarios, geos, draws)
+    return evaluate(calibrator, scenarios, sample_run(calibrator, draws, seed), rollouts, geos, path_dtype)
 
 
 def evaluate(calibrator: Calibrator, scenarios: Sequence[Scenario], samples: Samples,
              rollouts: Sequence[Rollouts | None] | None = None,
-             geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE,
-             layout: Layout | None = None) -> Ensemble:
+             geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE) -> Ensemble:
     """Simulate the scenarios (same geos and horizon) on the run's ``samples``: nothing is sampled again.
     Programmes: ``rollouts`` per scenario (None: no programmes), by default ``samples.rollouts_of`` each
     scenario. ``geos``: simulate only these of the scenarios' geos (their values are the same as in the full
     run). The model simulates the old provinces the scenario's geos are made of; the result reads the scenario's
-    geos, a merged province being the weighted mean of its parts per draw (geography.py). ``layout``: ``_layout``
-    of these arguments when already computed (the aggregation takes a few tenths of a second)."""
+    geos, a merged province being the weighted mean of its parts per draw (geography.py; its aggregation built
+    once per config, ``aggregations.py``)."""
     cfg = calibrator.config
-    regions, aggregation, all_model, years = layout or _layout(calibrator, scenarios, geos, samples.draws)
+    regions, aggregation, all_model, years = _layout(calibrator, scenarios, geos, samples.draws)
     model = aggregation.model_geos
     drivers = Drivers.from_scenarios(list(scenarios), cfg, years, calibrator.jump_off_year_ + 1)
     if model != all_model:
@@ -152,7 +149,7 @@ def evaluate(calibrator: Calibrator, scenarios: Sequence[Scenario], samples: Sam
 
 
 def _layout(calibrator: Calibrator, scenarios: Sequence[Scenario], geos: tuple[str, ...] | None, draws: int
-            ) -> Layout:
+            ) -> tuple[tuple[Region, ...], Aggregation, tuple[str, ...], np.ndarray]:
     """The scenarios' regions, their aggregation (on ``geos``), the model geos of all their geos and the
     simulated years; MemoryError for a run too large, ValueError for scenarios that differ in geos or horizon."""
     cfg = calibrator.config

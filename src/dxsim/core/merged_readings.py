@@ -117,7 +117,8 @@ def _with_rows(design, X: np.ndarray, y: np.ndarray):  # noqa: ANN001, ANN202 - 
 
 def merged_weights(cfg, spec: IndicatorSpec, merged: pd.DataFrame) -> dict[str, dict[str, float]]:  # noqa: ANN001
     """Merged province -> {part: weight} for this indicator, as the run's aggregation uses them."""
-    from dxsim.inputs.geography import aggregation_for, load_geomap
+    from dxsim.inputs.aggregations import aggregation_for
+    from dxsim.inputs.geography import load_geomap
 
     geomap = load_geomap(cfg)
     regions = geomap.regions(sorted(set(merged["geo"])))

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from dxsim.core.paths import Ensemble
+from dxsim.inputs.aggregations import aggregation_for
 from dxsim.inputs.config import CalibrationConfig
-from dxsim.inputs.geography import NATIONAL_MAP, Aggregation, Region, aggregation_for, load_geomap
+from dxsim.inputs.geography import NATIONAL_MAP, Aggregation, Region, load_geomap
 
 NATIONAL_COLUMNS = ("indicator", "definition", "year", "period", "national_reading", "aggregate_q50",
                     "aggregate_q10", "aggregate_q90", "distance_pp", "weight", "source_url")

@@ -48,7 +48,7 @@ def fan_chart_keys(tables: RunTables) -> list[tuple[str, str, str]]:
     return [k for k in order if k in wanted and k in present]
 
 
-_GROUPS: dict[int, tuple[weakref.ref, dict[tuple[str, tuple[str, ...]], dict[tuple, pd.DataFrame]]]] = {}
+_GROUPS: dict[int, dict[tuple[str, tuple[str, ...]], dict[tuple, pd.DataFrame]]] = {}   # dropped with the tables
 
 
 def rows_of(tables: RunTables, name: str, columns: tuple[str, ...], key: tuple) -> pd.DataFrame:
@@ -56,11 +56,12 @@ def rows_of(tables: RunTables, name: str, columns: tuple[str, ...], key: tuple) 
     order: a filter of the table, from its groups made once per tables object (a chart filters tens of times)."""
     frame = getattr(tables, name)
     entry = _GROUPS.get(id(tables))
-    if entry is None or entry[0]() is not tables:
-        entry = _GROUPS[id(tables)] = (weakref.ref(tables), {})
-    groups = entry[1].get((name, columns))
+    if entry is None:
+        entry = _GROUPS[id(tables)] = {}
+        weakref.finalize(tables, _GROUPS.pop, id(tables), None)
+    groups = entry.get((name, columns))
     if groups is None:
-        groups = entry[1][(name, columns)] = dict(iter(frame.groupby(list(columns), sort=False)))
+        groups = entry[(name, columns)] = dict(iter(frame.groupby(list(columns), sort=False)))
     rows = groups.get(key)
     return frame.iloc[:0] if rows is None else rows
 

@@ -4,7 +4,8 @@ its glyphs rendered by FreeType again); the same strings and glyphs recur across
 
 The pixels are matplotlib's own: a glyph placed at ``p`` (26.6 fixed point) is rendered once at ``p mod 64`` and
 shifted by whole pixels (FreeType's rasteriser is exact under whole-pixel translation); a layout depends only on
-the string, the font and its size. Where matplotlib lacks the per-glyph text path (before 3.11) or the text needs
+the string, the font and its size (and the thread: matplotlib's font objects are per thread). Where matplotlib
+lacks the per-glyph text path (before 3.11) or any private attribute used here (``PRIVATE``), or the text needs
 what the cache does not key on (math, font features, a language), drawing falls back to matplotlib's.
 """
 
@@ -13,24 +14,29 @@ from __future__ import annotations
 import codecs
 import math
 import os
+import threading
 from typing import Any
 
 import numpy as np
 from matplotlib import cbook
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.backends.backend_mixed import MixedModeRenderer
-from matplotlib.backends.backend_svg import RendererSVG
+from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
+from matplotlib.ft2font import FT2Font
 from matplotlib.textpath import TextToPath
 
 try:                                                      # matplotlib >= 3.11: glyphs drawn one by one
     from matplotlib.backends.backend_agg import get_hinting_flag
     from matplotlib.ft2font import RenderMode
 
-    SUPPORTED = hasattr(RendererAgg, "_draw_text_glyphs_and_boxes") and hasattr(RendererAgg, "_prepare_font")
+    IMPORTED = True
 except ImportError:                                       # pragma: no cover - older matplotlib
-    SUPPORTED = False
+    IMPORTED = False
 
-MAX_ENTRIES = 200_000          # glyph bitmaps kept per process (a 7 pt glyph at 300 dpi: ~0.5 kB)
+PRIVATE = ((RendererAgg, ("_draw_text_glyphs_and_boxes", "_prepare_font")),   # matplotlib internals used here
+           (FT2Font, ("_layout", "_set_transform", "_render_glyph")),
+           (FigureCanvasAgg, ("_lastKey",)))
+MAX_ENTRIES = 200_000          # glyph bitmaps (a 7 pt glyph at 300 dpi: ~0.5 kB), layouts, extents kept per process
 _LAYOUTS: dict[tuple, tuple] = {}
 _GLYPHS: dict[tuple, tuple[np.ndarray, int, int]] = {}
 _METRICS: dict[tuple, tuple[float, float, float]] = {}
@@ -53,6 +59,18 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_fonts)
 
 
+def supported() -> bool:
+    """Whether this matplotlib has everything the cached drawing uses (else: matplotlib's own drawing)."""
+    return IMPORTED and all(hasattr(owner, name) for owner, names in PRIVATE for name in names)
+
+
+def _bounded(cache: dict) -> dict:
+    """``cache``, emptied first when it holds ``MAX_ENTRIES``."""
+    if len(cache) >= MAX_ENTRIES:
+        cache.clear()
+    return cache
+
+
 class CachingRenderer(RendererAgg):
     """``RendererAgg`` with cached text layouts, glyph bitmaps and text extents (see the module's docstring)."""
 
@@ -62,13 +80,13 @@ class CachingRenderer(RendererAgg):
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
         flags = get_hinting_flag()
         size = prop.get_size_in_points()
-        key = (s, _font_key(prop), self.dpi, flags)
+        key = (s, _font_key(prop), self.dpi, flags, threading.get_ident())
         items = _LAYOUTS.get(key)
         if items is None:
             font = self._prepare_font(prop)
             items = tuple((item.ft_object, item.glyph_index, item.x, item.y)
                           for item in font._layout(s, flags=flags, features=None, language=None))
-            _LAYOUTS[key] = items
+            _bounded(_LAYOUTS)[key] = items
         self._draw_glyphs(gc, x, y, angle, size, flags, items)
         return None
 
@@ -80,8 +98,7 @@ class CachingRenderer(RendererAgg):
         antialiased = gc.get_antialiased()
         height = self.height
         draw = self._renderer.draw_text_image
-        if len(_GLYPHS) > MAX_ENTRIES:
-            _GLYPHS.clear()
+        _bounded(_GLYPHS)
         for font, index, dx, dy in items:
             ox = round(0x40 * (x + dx * cos - dy * sin))
             oy = round(0x40 * (height - y + dx * sin + dy * cos))
@@ -104,7 +121,7 @@ class CachingRenderer(RendererAgg):
         key = (s, _font_key(prop), self.dpi, get_hinting_flag())
         out = _METRICS.get(key)
         if out is None:
-            out = _METRICS[key] = super().get_text_width_height_descent(s, prop, ismath)
+            out = _bounded(_METRICS)[key] = super().get_text_width_height_descent(s, prop, ismath)
         return out
 
 
@@ -117,7 +134,7 @@ class CachingTextToPath(TextToPath):
         key = (s, _font_key(prop), "svg")
         out = _METRICS.get(key)
         if out is None:
-            out = _METRICS[key] = super().get_text_width_height_descent(s, prop, ismath)
+            out = _bounded(_METRICS)[key] = super().get_text_width_height_descent(s, prop, ismath)
         return out
 
 
@@ -139,7 +156,11 @@ class CachingCanvas(FigureCanvasAgg):
     def print_svg(self, filename: Any, *, bbox_inches_restore: Any = None, metadata: Any = None,
                   **_applied: Any) -> None:
         """``FigureCanvasSVG.print_svg`` with the caching renderer. ``savefig`` has already applied the options
-        that matplotlib's own print_svg is not given (dpi, facecolor, edgecolor, orientation)."""
+        that matplotlib's own print_svg is not given (dpi, facecolor, edgecolor, orientation). Without the cached
+        drawing (``supported()``), matplotlib's own print_svg."""
+        if not supported():
+            return FigureCanvasSVG.print_svg(self, filename, bbox_inches_restore=bbox_inches_restore,
+                                             metadata=metadata)
         with cbook.open_file_cm(filename, "w", encoding="utf-8") as fh:
             if not cbook.file_requires_unicode(fh):
                 fh = codecs.getwriter("utf-8")(fh)
@@ -154,7 +175,7 @@ class CachingCanvas(FigureCanvasAgg):
             renderer.finalize()
 
     def get_renderer(self) -> RendererAgg:
-        if not SUPPORTED:
+        if not supported():
             return super().get_renderer()
         w, h = self.get_width_height(physical=True)
         key = w, h, self.figure.dpi
