@@ -9,8 +9,8 @@ SHA-256 of dxsim's code, numpy's and pandas' versions, the working folder, the f
 every file the tables depend on (config, observations, targets, geography, census, context). The key is taken
 again after reading: tables read while a file changed are not saved. Anything else (no file, another key,
 unreadable) means: read the files, and save the tables for the next command. A file of that name that dxsim did
-not write (not JSON with this format and a key) is left alone. Plain values (text, integers, floats as repr; no
-pickle): every value, column name and dtype comes back as read, so results are identical either way.
+not write (not JSON with this format and a key) is left alone. Plain values, no pickle (text, integers, floats
+as repr): every value, column name and dtype comes back as read, so results are identical either way.
 """
 
 from __future__ import annotations
