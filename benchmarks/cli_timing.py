@@ -4,12 +4,16 @@ machine's load average; and, measured in the same invocation, the import-only fl
 imports numpy and pandas (what any run pays) and one that imports what `dxsim run` imports, without running.
 
     python benchmarks/cli_timing.py [--scenario scenarios/baseline.toml] [--runs 5] [--no-charts-only] [--no-bytecode]
+                                    [--summary-only]
 
 Saves a calibration first (`dxsim calibrate` into a temporary $DXSIM_CACHE_DIR) so that `run` loads it; a "fresh
 clone" run gets an empty $DXSIM_CACHE_DIR of its own; every run writes into a temporary folder. Each line: the
 case, each run's seconds, the median, and the 1-minute load average before the case (on a busy machine compare
-cases of the same invocation, not absolute seconds). The first line is the summary: the median of `dxsim run
---no-charts` with the saved calibration next to the import floor, their runs interleaved (the same load).
+cases of the same invocation, not absolute seconds). The first lines are the summary: `dxsim run --no-charts` with
+the saved calibration, into the default results folder (results/<scenario name>/, again and again) and into a new
+folder each time, next to the import floors, their runs interleaved (the same load); wall and CPU (user + system)
+seconds, and the ratio of each to `python -c "import numpy"` measured in the same invocation (the kernel: what no
+Python program using numpy can beat).
 
 Python reads dxsim's modules from compiled bytecode (``__pycache__``) when it finds it: written by its first
 import, or by a non-editable ``pip install``. An editable install with PYTHONDONTWRITEBYTECODE=1 (set on some
@@ -23,6 +27,7 @@ import argparse
 import compileall
 import importlib.util
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,36 +38,45 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-FLOORS = {"python + numpy + pandas": "import numpy, pandas",
+KERNEL = "python -c 'import numpy'"
+FLOORS = {KERNEL: "import numpy", "python + numpy + pandas": "import numpy, pandas",
           "dxsim run's imports, no work": "import dxsim.cli, dxsim.cli.run, dxsim.pipeline"}
 
 
-def timed(args: list[str], env: dict[str, str], python: str | None = None) -> float:
-    """Seconds of one `dxsim ARGS` (or of ``python -c PYTHON``) in a fresh process (its output discarded; a
-    failure stops the benchmark)."""
+def timed(args: list[str], env: dict[str, str], python: str | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds of one `dxsim ARGS` (or of ``python -c PYTHON``) in a fresh process, CPU being its user +
+    system time (its output discarded; a failure stops the benchmark)."""
     command = ["-c", python] if python is not None else ["-m", "dxsim.cli", *args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
-    return seconds
+    return seconds, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def summary(args: argparse.Namespace, env: dict[str, str], out: Path) -> None:
-    """`dxsim run --no-charts` with the saved calibration and the import floors, runs interleaved."""
+    """`dxsim run --no-charts` with the saved calibration (default folder; a new folder each time) and the import
+    floors, runs interleaved; wall and CPU medians and their ratios to the kernel (``import numpy``)."""
     load = os.getloadavg()[0]
-    run = ["run", args.scenario, "--out", str(out), "--no-charts"]
-    timed(run, env)                                           # saves the read inputs for the next runs
-    seconds: dict[str, list[float]] = {"dxsim run --no-charts": [], **{name: [] for name in FLOORS}}
-    for _ in range(args.runs):
-        seconds["dxsim run --no-charts"].append(timed(run, env))
+    runs = {"dxsim run --no-charts (default folder)": lambda i: ["run", args.scenario, "--no-charts"],
+            "dxsim run --no-charts --out NEW": lambda i: ["run", args.scenario, "--no-charts", "--out", f"{out}{i}"]}
+    timed(runs["dxsim run --no-charts (default folder)"](0), env)          # saves the read inputs for the next runs
+    seconds: dict[str, list[tuple[float, float]]] = {name: [] for name in (*runs, *FLOORS)}
+    for i in range(args.runs):
+        for name, command in runs.items():
+            seconds[name].append(timed(command(i), env))
         for name, code in FLOORS.items():
             seconds[name].append(timed([], env, python=code))
-    medians = {name: statistics.median(s) for name, s in seconds.items()}
-    print("summary: " + "; ".join(f"{name} {m:.2f} s" for name, m in medians.items())
-          + f"; run above the floor {medians['dxsim run --no-charts'] - medians['python + numpy + pandas']:.2f} s"
-          f"  (median of {args.runs}, load {load:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    wall = {name: statistics.median(w for w, _ in s) for name, s in seconds.items()}
+    cpu = {name: statistics.median(c for _, c in s) for name, s in seconds.items()}
+    print(f"summary (median of {args.runs}, load {load:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          f"kernel = {KERNEL}):")
+    for name in seconds:
+        print(f"  {name:<40} wall {wall[name]:5.2f} s ({wall[name] / wall[KERNEL]:4.1f}x kernel)"
+              f"  cpu {cpu[name]:5.2f} s ({cpu[name] / cpu[KERNEL]:4.1f}x kernel)")
 
 
 def main() -> None:
@@ -71,6 +85,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-charts-only", action="store_true", help="skip the (slow) runs with charts")
     parser.add_argument("--no-bytecode", action="store_true", help="do not compile dxsim's sources first")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="only the summary (no fresh, --refit or chart runs)")
     args = parser.parse_args()
     if not args.no_bytecode:
         compileall.compile_dir(Path(importlib.util.find_spec("dxsim").origin).parent, quiet=1)
@@ -78,8 +94,10 @@ def main() -> None:
           f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DXSIM_CACHE_DIR": str(Path(tmp) / "calibration"), "MPLBACKEND": "Agg"}
-        print(f"dxsim calibrate (saves the calibration): {timed(['calibrate', '--draws', '10'], env):.2f} s")
+        print(f"dxsim calibrate (saves the calibration): {timed(['calibrate', '--draws', '10'], env)[0]:.2f} s")
         summary(args, env, Path(tmp) / "out")
+        if args.summary_only:
+            return
         cases = [("run --no-charts, saved calibration", ["--no-charts"], False),
                  ("run --no-charts, fresh clone", ["--no-charts"], True),
                  ("run --no-charts --refit", ["--no-charts", "--refit"], False)]
@@ -88,7 +106,7 @@ def main() -> None:
         for name, extra, fresh in cases:
             load = os.getloadavg()[0]
             seconds = [timed(["run", args.scenario, "--out", str(Path(tmp) / "out"), *extra],
-                             {**env, "DXSIM_CACHE_DIR": tempfile.mkdtemp(dir=tmp)} if fresh else env)
+                             {**env, "DXSIM_CACHE_DIR": tempfile.mkdtemp(dir=tmp)} if fresh else env)[0]
                        for _ in range(args.runs)]
             print(f"{name:<36} {' '.join(f'{s:6.2f}' for s in seconds)}  median {statistics.median(seconds):6.2f} s"
                   f"  (load {load:.1f} on {os.cpu_count()} cores)")

@@ -136,6 +136,15 @@ def test_option_errors_are_one_line(args: list[str], capsys: pytest.CaptureFixtu
     assert "usage:" not in err
 
 
+@pytest.mark.parametrize(("args", "line"), [
+    (["run", "x.toml", "--bogus"], "dxsim: error: command line: unrecognized arguments: --bogus (see dxsim --help)\n"),
+    (["run", "--draws", "5", "x.toml"], "dxsim: error: command line: argument --draws: must be >= 10 (as in a "
+     "scenario file), got 5 (see dxsim run --help)\n")])
+def test_option_errors_name_the_program_once(args: list[str], line: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(args) == 2
+    assert capsys.readouterr().err == line
+
+
 def test_disk_errors_name_the_users_folder(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     """A full disk or a read-only folder: one line naming --out (never the hidden temporary folder), exit 2."""

@@ -97,7 +97,8 @@ def add_command(subparsers: argparse._SubParsersAction, name: str, func: Callabl
 
 class OneLineParser(argparse.ArgumentParser):
     """Option errors as one line (exit 2 through InputError), not argparse's usage block; sub-command parsers
-    are of the same class."""
+    are of the same class. The line names the command line as its source, like a library argument's error
+    (``as_option``): ``dxsim: error: command line: unrecognized arguments: --x (see dxsim run --help)``."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(self.prog, "", f"{message} (see {self.prog} --help)")
+        raise InputError(CLI_SOURCE, "", f"{message} (see {self.prog} --help)")

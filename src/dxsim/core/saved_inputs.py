@@ -8,9 +8,14 @@ file, ``dxsim-inputs.json``, beside the calibration a run saves (``saved_calibra
 SHA-256 of dxsim's code, numpy's and pandas' versions, the working folder, the file names and the contents of
 every file the tables depend on (config, observations, targets, geography, census, context). The key is taken
 again after reading: tables read while a file changed are not saved. Anything else (no file, another key,
-unreadable) means: read the files, and save the tables for the next command. A file of that name that dxsim did
-not write (not JSON with this format and a key) is left alone. Plain values, no pickle (text, integers, floats
-as repr): every value, column name and dtype comes back as read, so results are identical either way.
+unreadable) means: read the files, and save the tables for the next command.
+
+The file is one header line (``{"dxsim": "saved inputs", "format": ..., "key": ..., "sha256": ...}``, the SHA-256
+of the rest) and the tables as JSON. A damaged file (truncated, a changed byte, empty) fails the checksum or the
+parse and is replaced by the next command; a file of that name that dxsim did not write (it does not start with
+that header, nor is it an older dxsim's JSON with a format and a key) is left alone. Plain values, no pickle
+(text, integers, floats as repr): every value, column name and dtype comes back as read, so results are
+identical either way.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ import pandas as pd
 from dxsim.core.saved_calibration import code_digest, file_digest, replace_atomically, save_folder
 from dxsim.inputs.config import CalibrationConfig
 
-FORMAT = 2
+FORMAT = 3
+MAGIC = b'{"dxsim": "saved inputs", '      # how every file ``save`` writes starts
 FILE = "dxsim-inputs.json"           # dxsim's own name: a user's inputs.json in the cache folder is not touched
 TABLES = ("observations", "targets")
 
@@ -45,15 +51,18 @@ def key_of(cfg: CalibrationConfig, observations: Path, targets: Path) -> str:
 
 def load(key: str, folder: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int] | None:
     """(observations, targets, jump-off year) saved in ``folder`` (default ``save_folder()``) under ``key``, else
-    None."""
+    None (also for a damaged file: its checksum or its JSON does not hold)."""
     try:
-        saved = json.loads(((folder or save_folder()) / FILE).read_text(encoding="utf-8"))
-        if saved.get("format") != FORMAT or saved.get("key") != key:
+        head, _, body = ((folder or save_folder()) / FILE).read_bytes().partition(b"\n")
+        header = json.loads(head)
+        if (not head.startswith(MAGIC) or header.get("format") != FORMAT or header.get("key") != key
+                or header.get("sha256") != hashlib.sha256(body).hexdigest()):
             return None
+        saved = json.loads(body)
         observations, targets = (pd.DataFrame({c: pd.Series(values, dtype=d) if d == "str" else np.array(values, d)
                                                for c, d, values in saved[name]}) for name in TABLES)
         return observations, targets, int(saved["jump_off_year"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -61,24 +70,31 @@ def save(key: str, observations: pd.DataFrame, targets: pd.DataFrame, jump_off_y
          folder: Path | None = None) -> None:
     """Save both tables and the jump-off under ``key`` (replaced atomically); nothing when a table is not plain
     (text or number columns, unique names, a 0..n-1 index, no attrs) or the folder cannot be written."""
-    saved = {"format": FORMAT, "key": key, "jump_off_year": int(jump_off_year)}
+    saved: dict = {"jump_off_year": int(jump_off_year)}
     for name, frame in zip(TABLES, (observations, targets), strict=True):
         columns = _columns(frame)
         if columns is None:
             return
         saved[name] = columns
-    text = json.dumps(saved, ensure_ascii=False)            # floats as repr: they read back bit for bit
+    body = json.dumps(saved, ensure_ascii=False).encode("utf-8")     # floats as repr: they read back bit for bit
+    header = json.dumps({"dxsim": "saved inputs", "format": FORMAT, "key": key,
+                         "sha256": hashlib.sha256(body).hexdigest()}).encode()
     path = (folder or save_folder()) / FILE
     if path.exists() and not _ours(path):        # not a file dxsim wrote: leave it alone
         return
     with contextlib.suppress(OSError):           # a read-only or full cache: the next command reads the files again
         path.parent.mkdir(parents=True, exist_ok=True)
-        replace_atomically(path, lambda fh: fh.write(text.encode("utf-8")))
+        replace_atomically(path, lambda fh: fh.write(header + b"\n" + body))
 
 
 def _ours(path: Path) -> bool:
-    """Whether ``path`` is a file ``save`` wrote: a JSON object with an integer format and a 64-hex key."""
+    """Whether ``path`` is a file ``save`` wrote, damaged or not: it starts with ``MAGIC``, is empty, or is an
+    older dxsim's save (a JSON object with an integer format and a 64-hex key)."""
     try:
+        with path.open("rb") as fh:
+            start = fh.read(len(MAGIC))
+        if start.startswith(MAGIC) or not start:
+            return True
         saved = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
