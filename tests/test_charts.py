@@ -288,6 +288,46 @@ def test_cached_text_draws_matplotlibs_pixels(tables):
                 assert np.array_equal(np.asarray(cached.buffer_rgba()), expected)
 
 
+def test_a_reused_background_draws_the_pixels_of_a_full_draw(tables):
+    """Every fan chart of the baseline run, drawn over a background kept from an earlier chart (or drawn for it),
+    has the pixels of matplotlib's full draw; the charts share fewer backgrounds than there are charts."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from dxsim.outputs import background
+
+    background._CACHE.clear()
+    keys = fan_chart_keys(tables)
+    with rc_context(style.rc()):
+        for key in keys:
+            fig = fan_chart(tables, *key)
+            fig.dpi = style.DPI
+            plain = FigureCanvasAgg(fig)
+            plain.draw()
+            expected = np.asarray(plain.buffer_rgba()).copy()
+            reused = FigureCanvasAgg(fig)
+            background.draw(reused)
+            assert np.array_equal(np.asarray(reused.buffer_rgba()), expected), key
+    assert 0 < len(background._CACHE) < len(keys) / 2
+
+
+def test_a_background_is_not_reused_under_an_artist_drawn_before_it(tables):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from dxsim.outputs import background
+
+    with rc_context(style.rc()):
+        fig = fan_chart(tables, *fan_chart_keys(tables)[0])
+        ax = fig.axes[0]
+        assert background._plan(fig) is not None
+        ax.axhspan(10, 20, color="red", zorder=0.1)       # under the grid: the grid must be drawn over it
+        assert background._plan(fig) is None
+        fig.dpi = style.DPI
+        plain, reused = FigureCanvasAgg(fig), FigureCanvasAgg(fig)
+        plain.draw()
+        background.draw(reused)
+        assert np.array_equal(np.asarray(reused.buffer_rgba()), np.asarray(plain.buffer_rgba()))
+
+
 def _layouts_cached() -> int:
     from dxsim.outputs import glyphcache
 

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from dxsim.outputs import style
+from dxsim.outputs import background, style
 from dxsim.outputs.runtables import RunTables
 from dxsim.outputs.summary_words import newest_readings, newest_readings_text, short_document  # noqa: F401
 
@@ -312,7 +312,8 @@ def _axis_labels(ax: Any, xlabel: str, ylabel: str, top: float, label_pad: float
     ax.yaxis.set_major_locator(ticker.MultipleLocator(next(s for s in (2, 5, 10, 20, 25) if top / s <= 6)))
     lo, hi = ax.get_xlim()
     years = [y for y in range(math.ceil(lo), math.floor(hi) + 1) if y % 5]
-    ax.vlines(years, 0, 1, transform=ax.get_xaxis_transform(), colors="#eeeeee", lw=0.5, zorder=0.5)
+    lines = ax.vlines(years, 0, 1, transform=ax.get_xaxis_transform(), colors="#eeeeee", lw=0.5, zorder=0.5)
+    background.mark(ax, lines)            # the same in charts of the same limits: drawn once (background.py)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.xaxis.set_label_coords(0.5, -label_pad * 1.5)

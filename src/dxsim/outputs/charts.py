@@ -30,7 +30,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from dxsim.errors import ArgumentError, unknown
-from dxsim.outputs import chart_keys, figurepool, marker, results, style
+from dxsim.outputs import background, chart_keys, figurepool, marker, results, style
 from dxsim.outputs.chartkit import _spread, fan_chart_keys, p_text, short_document, source_name  # noqa: F401
 from dxsim.outputs.comparechart import compare_chart, overview_chart, overview_pages, run_labels  # noqa: F401
 from dxsim.outputs.fanchart import document_list, fan_chart  # noqa: F401
@@ -86,7 +86,7 @@ class ChartWriter:
             path = self.out_dir / f"{stem}.{fmt}"
             if fmt == "png":
                 fig.dpi = style.DPI
-                canvas.draw()
+                background.draw(canvas)     # the plot area's background drawn once per kind and layout
                 # the canvas buffer belongs to this figure only: hand it over without a copy
                 self._pending.append(self._pool.submit(_write_png, np.asarray(canvas.buffer_rgba()), path))
             else:

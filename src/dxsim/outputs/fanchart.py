@@ -150,7 +150,9 @@ def fan_chart(tables: RunTables, geo: str, indicator: str, definition: str, lang
     legend_end = LEGEND_TOP + (legend_n - 0.5) * LEGEND_ROW               # inches under the plot area
     docs_h = 0.04 + 0.122 * len(doc_lines) if doc_lines else 0.0         # 7 pt lines, 1.25 apart: 0.122 in
     foot_h = 0.117 * (foot.count("\n") + 1) + 0.04                      # 7 pt lines, 1.2 apart: 0.117 in
-    below = legend_end + docs_h + 0.07 + foot_h
+    # whole pixels at 300 dpi: the plot area sits at the same pixels below the top in every fan chart, so that
+    # charts of the same limits share its drawn background (background.py)
+    below = math.ceil((legend_end + docs_h + 0.07 + foot_h) * style.DPI) / style.DPI
     height = 0.4 + AXES_INCHES + below
     fig, ax = axes_figure("fan", style.DOC_WIDTH, height, (0.1, below / height, 0.87, AXES_INCHES / height))
     _draw_fan(ax, x, rows, style.FAN_COLOR, style.BANDS)
