@@ -68,3 +68,25 @@ def test_a_definition_with_its_own_speed_does_not_fall_when_investment_stops(cal
     assert abs(at[2030][1] - at[2025][1]) < 1.5          # no investment: stays where it was (GSO 2025: 14.02)
     assert at[2030][0] >= at[2030][1]                     # and investment can only raise it
     assert abs(at[2025][0] - 14.02) < 1.0
+
+
+def test_threaded_steps_give_the_paths_of_one_thread(calibrator, monkeypatch):
+    """A projected year steps its geos in blocks on threads, the next year's noise drawn on a thread of its own
+    (the main thread); a run from another thread does it all in that thread: the same paths, bit for bit."""
+    import threading
+
+    from dxsim.core import simulate
+
+    scenarios = [BASE, dataclasses.replace(BASE, name="more", investment={("*", "broadband"): {2026: 1.7}}),
+                 dataclasses.replace(BASE, name="lift", events=(
+                     Event("fibre ceiling", "fiber_household_share", DEFAULT_GEOS, 2026, ceiling_lift=3.0,
+                           speed_multiplier=1.2),))]
+    monkeypatch.setattr(simulate.os, "cpu_count", lambda: 3)     # three blocks of unequal size
+    threaded = run_ensemble(calibrator, scenarios, 301, 5)
+    alone = []
+    worker = threading.Thread(target=lambda: alone.append(run_ensemble(calibrator, scenarios, 301, 5)))
+    worker.start()
+    worker.join()
+    for a, b in ((threaded.z, alone[0].z), (threaded.own_z, alone[0].own_z)):
+        assert all(np.array_equal(x, y) for x, y in zip(a.blocks, b.blocks, strict=True))
+    assert not np.array_equal(threaded.z[-1][0], threaded.z[-1][1])     # the scenarios do differ

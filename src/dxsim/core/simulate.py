@@ -1,5 +1,5 @@
 """The Monte Carlo simulation: parameter draws x yearly process noise, vectorised over (scenario, geo, indicator,
-draw); the only Python loop is over years.
+draw); the only Python loop is over years (a projected year's step runs on one block of geos per core, threads).
 
 Up to the jump-off year the latent path is the calibrated fit (parameter uncertainty only). After it,
     z[y] = z[y-1] + max(slope, 0) * damping**h * m_own**e * m_broadband**e_cross * event_speed
@@ -16,6 +16,13 @@ rounding error of about 1e-7 on z, i.e. at most ~1e-5 percentage points on a sha
 """
 
 from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -125,111 +132,83 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         for j in np.flatnonzero(year == fit_until[own_ind]):
             z_own[rows, :, j] += shift[:, :, own[j]].T
 
+    # numpy releases the GIL in its kernels: a projected year steps its geos in blocks on threads (each block writes
+    # its own slices) while a thread of its own draws the next year's noise (the same numbers in the same order);
+    # from other threads (parallel batches, which use the cores already) all in the calling thread
+    workers = (os.cpu_count() or 1) if threading.current_thread() is threading.main_thread() else 1
+    steps = int(np.sum(years > first_step))
     # year by year (``YearBlocks``): a year before any step is the fit, the same for every scenario, stored once
     z_paths: list[np.ndarray] = []
     z = np.empty((S, G, I, D))
     invest_mult: dict[int, np.ndarray] = {}              # per invested scenario: m_own**e * m_bb**e_cross (G, I, D)
     invest_year = None                                     # the year index they were computed for
     last_fitted = int(fit_until.max())
-    for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
-        if year > last_fitted and dslope is None:       # the fitted line is not read again: memory for the paths
-            level = slope = own_offset = own_slope = None
-        if year <= first_step:                            # the fit: the same for every scenario, computed once
-            np.multiply(slope, wdt[y], out=z[0])              # level + slope W, without temporaries
-            z[0] += level
-            np.multiply(own_slope, own_wdt[y], out=z_own[0])
-            for j, i in enumerate(own_ind):
-                z_own[0, :, j] += level[:, i]
-            z_own[0] += own_offset
-            start_state(year, slice(0, 1))
-            if year == first_step:                        # the state every scenario steps from
-                z[1:], z_own[1:] = z[0], z_own[0]
-            z_paths.append(np.broadcast_to(z[0].astype(path_dtype), z.shape))
-            own_paths.append(np.broadcast_to(z_own[0].astype(path_dtype), z_own.shape))
-            continue
-        # m ** e = exp(e log m), computed only for scenarios where some multiple differs from 1 this year, and
-        # again only when a multiple changed since last year (the yearly multiples are mostly constant)
-        if invest_year is None or not np.array_equal(drivers.log_investment[:, y],
-                                                     drivers.log_investment[:, invest_year]):
-            invest_mult = _investment_multipliers(drivers.log_investment[:, y], pillar_of, broadband, cross_ind,
-                                                  elasticity, cross, model)
-            invest_year = y
-        # the other multipliers of this year's step, in a fixed order: damping of the config, warped time, events
-        common = []
-        if config_damped:
-            common.append(damping ** np.maximum(year - fit_until, 0)[:, None])         # (I, 1) or (S, 1, I, 1)
-        warp = wdt[y] - wdt[y - 1] if damped else None           # this year's warped time (1 where undamped)
-        if damped:
-            common.append(warp)
-        event = drivers.event_speed[:, y]
-        events_on = bool(np.any(event != 1))
-        sp, own_sp = speed, own_speed
-        if dslope is not None:
-            sp = np.maximum(slope + dslope, 0.0)                                    # (S, G, I, D)
-            own_sp = np.maximum(own_slope + dslope[:, :, own_ind], 0.0)
-        # one scenario at a time: the working arrays are (geo, indicator, draw), not (scenario, ...), and they are
-        # released before the year's paths are stored (the peak of memory is the paths and what is alive then)
-        step = np.empty((G, I, D))                         # one scenario's speed multiplier, then its step
-        own_step = np.empty((G, D))                        # one own series' step of one scenario
-        for s in range(S):
-            sp_s, own_sp_s = (sp, own_sp) if dslope is None else (sp[s], own_sp[s])
-            factors = [f[s] if f.ndim == 4 else f for f in common]
-            if events_on and np.any(event[s] != 1):
-                factors.append(event[s][..., None])
-            if s in invest_mult:
-                factors.insert(0, invest_mult[s])
-            programmes = rollouts is not None and bool(np.any(rollouts.speed[y, s] != 1))
-            if not factors and not programmes:                 # a multiplier of 1 everywhere
-                z[s] += sp_s
-                z_own[s] += own_sp_s
+    with _pool(workers) as pool, _ahead(lambda: noise_rng.standard_normal((all_geos, I, D)), steps,
+                                       workers > 1) as normals:
+        for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
+            if year > last_fitted and dslope is None:       # the fitted line is not read again: memory for the paths
+                level = slope = own_offset = own_slope = None
+            if year <= first_step:                            # the fit: the same for every scenario, computed once
+                np.multiply(slope, wdt[y], out=z[0])              # level + slope W, without temporaries
+                z[0] += level
+                np.multiply(own_slope, own_wdt[y], out=z_own[0])
+                for j, i in enumerate(own_ind):
+                    z_own[0, :, j] += level[:, i]
+                z_own[0] += own_offset
+                start_state(year, slice(0, 1))
+                if year == first_step:                        # the state every scenario steps from
+                    z[1:], z_own[1:] = z[0], z_own[0]
+                z_paths.append(np.broadcast_to(z[0].astype(path_dtype), z.shape))
+                own_paths.append(np.broadcast_to(z_own[0].astype(path_dtype), z_own.shape))
                 continue
-            if len(factors) > 1:
-                np.multiply(factors[0], factors[1], out=step)
-                for f in factors[2:]:
-                    step *= f
-            elif programmes or not factors:
-                step[...] = factors[0] if factors else 1.0
-            if programmes:
-                rollouts.multiply_into(step[None], rollouts.speed[:, s:s + 1], y)
-            # one factor: the step's multiplier is that factor itself (no copy into ``step``)
-            multiplier = step if len(factors) > 1 or programmes else np.broadcast_to(factors[0], step.shape)
-            for j, i in enumerate(own_ind):                # few own series: no fancy-indexed copy of the step
-                if own_constant[j]:     # a constant own speed: this year's multipliers without the warped time
-                    inc = own_step
-                    inc[...] = own_sp_s[..., j, :]
-                    for f in factors:
-                        if f is not warp:
-                            inc *= f[..., i, :]
-                    if programmes:
-                        rollouts.multiply_into(inc[None, :, None], rollouts.speed[:, s:s + 1, :, i:i + 1], y)
-                else:
-                    inc = np.multiply(own_sp_s[..., j, :], multiplier[:, i], out=own_step)
-                z_own[s, :, j] += inc
-            z[s] += np.multiply(multiplier, sp_s, out=step)
-        del step, own_step, sp, own_sp
-        if y == Y - 1:
-            invest_mult = {}
-        if dslope is not None:
-            dslope += shock_sd * slope_rng.standard_normal((all_geos, I, D))[noise_geos]
-        shock = noise_rng.standard_normal((all_geos, I, D))[noise_geos]
-        shock *= process_sd
-        z += shock
-        for j, i in enumerate(own_ind):                   # views, not a fancy-indexed copy of the shock
-            z_own[:, :, j] += shock[:, i]
-        del shock
-        if steps_on:
-            _rollout_steps(z, laws, anchor_ceiling, drivers.ceiling_lift[:, y], rollouts, y)
-        fitted = year <= fit_until                       # indicators whose data reach this year: still the fit
-        if fitted.any():
-            z[:, :, fitted] = (level[:, fitted] + slope[:, fitted] * wdt[y][fitted])[None]
+            # m ** e = exp(e log m), computed only for scenarios where some multiple differs from 1 this year, and
+            # again only when a multiple changed since last year (the yearly multiples are mostly constant)
+            if invest_year is None or not np.array_equal(drivers.log_investment[:, y],
+                                                         drivers.log_investment[:, invest_year]):
+                invest_mult = _investment_multipliers(drivers.log_investment[:, y], pillar_of, broadband, cross_ind,
+                                                      elasticity, cross, model)
+                invest_year = y
+            # the other multipliers of this year's step, in a fixed order: damping of the config, warped time, events
+            common = []
+            if config_damped:
+                common.append(damping ** np.maximum(year - fit_until, 0)[:, None])         # (I, 1) or (S, 1, I, 1)
+            warp = wdt[y] - wdt[y - 1] if damped else None           # this year's warped time (1 where undamped)
+            if damped:
+                common.append(warp)
+            event = drivers.event_speed[:, y]
+            events_on = bool(np.any(event != 1))
+            sp, own_sp = speed, own_speed
             if dslope is not None:
-                dslope[:, :, fitted] = 0.0
-            mine = fitted[own_ind]
-            z_own[:, :, mine] = (level[:, own_ind[mine]] + own_slope[:, mine] * own_wdt[y][mine]
-                                 + own_offset[:, mine])[None]
-            start_state(year)
-        z_paths.append(z.astype(path_dtype))
-        own_paths.append(z_own.astype(path_dtype))
+                sp = np.maximum(slope + dslope, 0.0)                                    # (S, G, I, D)
+                own_sp = np.maximum(own_slope + dslope[:, :, own_ind], 0.0)
+                dslope += shock_sd * slope_rng.standard_normal((all_geos, I, D))[noise_geos]
+            noise = next(normals)[noise_geos]
+            fitted = year <= fit_until                       # indicators whose data reach this year: still the fit
+            late = fitted.any() or (steps_on and bool(np.any(rollouts.share_step[y])))   # changes after the step
+            out = None if late else (np.empty(z.shape, path_dtype), np.empty(z_own.shape, path_dtype))
+            step = _YearStep(z, z_own, sp, own_sp, tuple(common), warp, event if events_on else None, invest_mult,
+                             rollouts, y, own_ind, own_constant, noise, process_sd, out)
+            if pool is None:
+                step(slice(None))
+            else:                                            # one block of geos per thread
+                list(pool.map(step, _blocks(G, workers)))
+            del step, noise, sp, own_sp
+            if y == Y - 1:
+                invest_mult = {}
+            if steps_on:
+                _rollout_steps(z, laws, anchor_ceiling, drivers.ceiling_lift[:, y], rollouts, y)
+            if fitted.any():
+                z[:, :, fitted] = (level[:, fitted] + slope[:, fitted] * wdt[y][fitted])[None]
+                if dslope is not None:
+                    dslope[:, :, fitted] = 0.0
+                mine = fitted[own_ind]
+                z_own[:, :, mine] = (level[:, own_ind[mine]] + own_slope[:, mine] * own_wdt[y][mine]
+                                     + own_offset[:, mine])[None]
+                start_state(year)
+            if out is None:
+                out = z.astype(path_dtype), z_own.astype(path_dtype)
+            z_paths.append(out[0])
+            own_paths.append(out[1])
 
     return Ensemble(
         scenarios=scenarios, geos=geos, years=tuple(int(y) for y in years), indicators=cfg.indicator_names,
@@ -239,6 +218,113 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         own_series=own, own_z=YearBlocks(tuple(own_paths)), event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0),
         rollouts=rollouts,
         series_first_projected=series_first_projected)
+
+
+@dataclass(frozen=True)
+class _YearStep:
+    """One projected year's step of the state, every scenario: speed x multipliers + process noise, applied to a
+    block of geos at a time (``step(slice)``; blocks on threads write disjoint slices) and, when nothing changes
+    the state after it this year (``out`` given), the year's paths stored."""
+
+    z: np.ndarray                       # (S, G, I, D) latent state, stepped in place
+    z_own: np.ndarray                   # (S, G, own series, D)
+    speed: np.ndarray                   # (G, I, D), or (S, G, I, D) with slope shocks
+    own_speed: np.ndarray               # (G, own series, D), or (S, G, own series, D)
+    common: tuple[np.ndarray, ...]      # every scenario's multipliers: damping (I, 1) or (S, 1, I, 1), warp (I, D)
+    warp: np.ndarray | None             # this year's warped time (I, D), None: undamped
+    event: np.ndarray | None            # (S, G, I) event speed multipliers, None: none this year
+    invest: dict[int, np.ndarray]       # invested scenario -> its investment multipliers (G, I, D)
+    rollouts: RolloutDrivers | None
+    y: int
+    own_ind: np.ndarray                 # the indicator of each own series
+    own_constant: np.ndarray            # own series whose speed is constant (no warped time)
+    noise: np.ndarray                   # (G, I, D) this year's standard normals, scaled in place
+    process_sd: np.ndarray              # (I, 1)
+    out: tuple[np.ndarray, np.ndarray] | None   # the year's paths (z, own z) in the path dtype, written here
+
+    def __call__(self, b: slice) -> None:
+        z, z_own, rollouts, y, warp = self.z, self.z_own, self.rollouts, self.y, self.warp
+        step = np.empty(z[0, b].shape)                        # one scenario's speed multiplier, then its step
+        own_step = np.empty(step.shape[:1] + step.shape[2:])  # one own series' step of one scenario
+        for s in range(z.shape[0]):
+            sp_s, own_sp_s = ((self.speed[b], self.own_speed[b]) if self.speed.ndim == 3
+                              else (self.speed[s, b], self.own_speed[s, b]))
+            factors = [f[s, 0] if f.ndim == 4 else f for f in self.common]
+            if self.event is not None and np.any(self.event[s] != 1):
+                factors.append(self.event[s, b][..., None])
+            if s in self.invest:
+                factors.insert(0, self.invest[s][b])
+            programmes = rollouts is not None and bool(np.any(rollouts.speed[y, s] != 1))
+            if not factors and not programmes:                 # a multiplier of 1 everywhere
+                z[s, b] += sp_s
+                z_own[s, b] += own_sp_s
+                continue
+            if len(factors) > 1:
+                np.multiply(factors[0], factors[1], out=step)
+                for f in factors[2:]:
+                    step *= f
+            elif programmes or not factors:
+                step[...] = factors[0] if factors else 1.0
+            if programmes:
+                rollouts.multiply_into(step[None], rollouts.speed[:, s:s + 1, b], y)
+            # one factor: the step's multiplier is that factor itself (no copy into ``step``)
+            multiplier = step if len(factors) > 1 or programmes else np.broadcast_to(factors[0], step.shape)
+            for j, i in enumerate(self.own_ind):           # few own series: no fancy-indexed copy of the step
+                if self.own_constant[j]:   # a constant own speed: this year's multipliers without the warped time
+                    inc = own_step
+                    inc[...] = own_sp_s[..., j, :]
+                    for f in factors:
+                        if f is not warp:
+                            inc *= f[..., i, :]
+                    if programmes:
+                        rollouts.multiply_into(inc[None, :, None], rollouts.speed[:, s:s + 1, b, i:i + 1], y)
+                else:
+                    inc = np.multiply(own_sp_s[..., j, :], multiplier[:, i], out=own_step)
+                z_own[s, b, j] += inc
+            z[s, b] += np.multiply(multiplier, sp_s, out=step)
+        noise = self.noise[b]
+        noise *= self.process_sd
+        z[:, b] += noise
+        for j, i in enumerate(self.own_ind):                # views, not a fancy-indexed copy of the noise
+            z_own[:, b, j] += noise[:, i]
+        if self.out is not None:
+            self.out[0][:, b] = z[:, b]
+            self.out[1][:, b] = z_own[:, b]
+
+
+def _blocks(n: int, parts: int) -> list[slice]:
+    """``n`` items in ``parts`` consecutive blocks of (nearly) equal size (no empty block)."""
+    edges = np.linspace(0, n, min(parts, n) + 1).round().astype(int)
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[ThreadPoolExecutor | None]:
+    """A pool of ``workers`` threads (None: one, the calling thread)."""
+    if workers < 2:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield pool
+
+
+@contextmanager
+def _ahead(draw: Callable[[], np.ndarray], count: int, threads: bool) -> Iterator[Iterator[np.ndarray]]:
+    """The ``count`` results of successive ``draw()`` calls; with ``threads``, the next one is drawn on a thread
+    of its own while the current one is used (one thread makes every call, in order: the same results)."""
+    if not threads or count < 2:
+        yield (draw() for _ in range(count))
+        return
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        pending = [ahead.submit(draw)]          # the first at once (drawn while the fitted years are computed)
+
+        def results() -> Iterator[np.ndarray]:
+            for k in range(count):
+                current = pending[0].result()
+                if k + 1 < count:
+                    pending[0] = ahead.submit(draw)
+                yield current
+        yield results()
 
 
 def _investment_multipliers(log_investment: np.ndarray, pillar_of: np.ndarray, broadband: int,
