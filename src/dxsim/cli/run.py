@@ -90,14 +90,14 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
              newest_readings_text(result.manifest, cfg.headline)]
     head = tr[tr["indicator"].isin(cfg.headline)
               & (tr["definition"] == tr["indicator"].map({i: cfg.indicator(i).anchor for i in cfg.headline}))]
+    head = {c: head[c].tolist() for c in ("geo", "indicator", "definition", "year", "q10", "q50", "q90")}  # plain
     gw = max([3, *(len(g) for g in head["geo"])])                  # columns as wide as their longest cell
     iw = max([9, *(len(i) for i in head["indicator"])])
     dw = max([10, *(len(d) for d in head["definition"])])
     header = f"{'geo':<{gw}} {'indicator':<{iw}} {'definition':<{dw}} " + " ".join(f"{y:>20}" for y in years)
     lines += ["", header, "-" * len(header)]
     cell: dict[tuple, tuple] = {}                 # (geo, indicator, definition, year) -> its first row
-    for r in zip(head["geo"], head["indicator"], head["definition"], head["year"], head["q10"], head["q50"],
-                 head["q90"], strict=True):
+    for r in zip(*head.values(), strict=True):
         cell.setdefault(r[:4], r[4:])
     for geo, ind, dfn in dict.fromkeys(key[:3] for key in cell):                   # in table order
         cells = [f"{q50:5.1f} [{q10:5.1f}-{q90:5.1f}]".rjust(20)
@@ -119,7 +119,7 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
     columns = ["geo", "indicator", "definition_shown", "deadline", "comparator", "target", "probability_text",
                "mc_se", "evidence", "document"]                     # by column, not itertuples: a wide table
     for geo, ind, dfn, deadline, comp, value, p, se, evidence, doc in zip(
-            *(ev[c] if c in ev.columns else [""] * len(ev) for c in columns), strict=True):
+            *(ev[c].tolist() if c in ev.columns else [""] * len(ev) for c in columns), strict=True):
         target = f"{comp}{value:g}"
         lines.append(f"  {geo:<{gw}} {ind:<{iw}} {dfn:<{dw}} {deadline} {target:<6}"
                      f"  P = {p:>13} (se {se:.3f})  {evidence:<6}  {short_document(doc)}")

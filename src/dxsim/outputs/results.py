@@ -76,8 +76,10 @@ def _cells(column: pd.Series) -> list | None:
         return column.to_numpy().tolist()
     if kind == "O" or isinstance(dtype, pd.StringDtype):
         values = column.to_numpy(object).tolist()
-        if all(type(v) is str for v in set(values) if not _missing(v)):        # text, gaps (None, NaN, pd.NA)
-            return ["" if _missing(v) else v for v in values]
+        distinct = set(values)
+        gaps = [v for v in distinct if _missing(v)]
+        if all(type(v) is str for v in distinct if not _missing(v)):        # text, gaps (None, NaN, pd.NA)
+            return ["" if _missing(v) else v for v in values] if gaps else values
     return None
 
 
