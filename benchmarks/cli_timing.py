@@ -4,7 +4,7 @@ machine's load average; and, measured in the same invocation, the import-only fl
 imports numpy and pandas (what any run pays) and one that imports what `dxsim run` imports, without running.
 
     python benchmarks/cli_timing.py [--scenario scenarios/baseline.toml] [--runs 5] [--no-charts-only] [--no-bytecode]
-                                    [--summary-only]
+                                    [--summary-only] [--stages]
 
 Saves a calibration first (`dxsim calibrate` into a temporary $DXSIM_CACHE_DIR) so that `run` loads it; a "fresh
 clone" run gets an empty $DXSIM_CACHE_DIR of its own; every run writes into a temporary folder. Each line: the
@@ -79,6 +79,63 @@ def summary(args: argparse.Namespace, env: dict[str, str], out: Path) -> None:
               f"  cpu {cpu[name]:5.2f} s ({cpu[name] / cpu[KERNEL]:4.1f}x kernel)")
 
 
+# The stages of `dxsim run --no-charts` timed in one process: (module, function) wrapped before the command runs;
+# nested stages (e.g. sampling inside run_scenario) are counted in their own line and in their parent's.
+STAGES = (("dxsim.pipeline", "load_inputs"), ("dxsim.pipeline", "fitted_calibrator"),
+          ("dxsim.pipeline", "sample_run"), ("dxsim.pipeline", "evaluate"), ("dxsim.pipeline", "target_met"),
+          ("dxsim.pipeline", "with_verdicts"), ("dxsim.core.paths", "Ensemble.trajectories"),
+          ("dxsim.pipeline", "run_scenario"), ("dxsim.pipeline", "write_run"), ("dxsim.cli.run", "summary_text"))
+STAGE_PROGRAM = """
+import importlib, json, sys, time
+clock = lambda: (time.perf_counter(), time.process_time())
+spent, start = {}, clock()
+def mark(name):
+    global start
+    now = clock(); spent[name] = [now[0] - start[0], now[1] - start[1]]; start = now
+import numpy; mark("import numpy")
+import pandas; mark("import pandas")
+import dxsim.cli, dxsim.cli.run, dxsim.pipeline, dxsim.core.paths; mark("import dxsim (run's modules)")
+def timed(name, f):
+    def run(*a, **k):
+        begin = clock()
+        try:
+            return f(*a, **k)
+        finally:
+            end = clock(); t = spent.setdefault(name, [0.0, 0.0]); t[0] += end[0] - begin[0]; t[1] += end[1] - begin[1]
+    return run
+for module, name in json.loads(sys.argv[1]):
+    owner = importlib.import_module(module)
+    *outer, last = name.split(".")
+    for part in outer:
+        owner = getattr(owner, part)
+    setattr(owner, last, timed(name, getattr(owner, last)))
+begin = clock()
+code = dxsim.cli.main(sys.argv[2:])
+end = clock(); spent["command (all stages)"] = [end[0] - begin[0], end[1] - begin[1]]
+print(json.dumps(spent))
+sys.exit(code)
+"""
+
+
+def stages(args: argparse.Namespace, env: dict[str, str], out: Path) -> None:
+    """Where a `dxsim run --no-charts` spends its time: the imports and each stage, wall and CPU seconds, median of
+    ``args.runs`` processes."""
+    import json
+
+    command = [sys.executable, "-c", STAGE_PROGRAM, json.dumps(STAGES), "run", args.scenario, "--no-charts",
+               "--out", str(out)]
+    runs = []
+    for _ in range(args.runs):
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"stage timing failed:\n{done.stderr}")
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(f"stages of dxsim run --no-charts (median of {args.runs}; load {os.getloadavg()[0]:.1f}):")
+    for name in runs[0]:
+        wall, cpu = (statistics.median(r[name][i] for r in runs) for i in (0, 1))
+        print(f"  {name:<32} wall {wall * 1000:7.1f} ms  cpu {cpu * 1000:7.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="scenarios/baseline.toml")
@@ -87,6 +144,7 @@ def main() -> None:
     parser.add_argument("--no-bytecode", action="store_true", help="do not compile dxsim's sources first")
     parser.add_argument("--summary-only", action="store_true",
                         help="only the summary (no fresh, --refit or chart runs)")
+    parser.add_argument("--stages", action="store_true", help="also time the imports and each stage of a run")
     args = parser.parse_args()
     if not args.no_bytecode:
         compileall.compile_dir(Path(importlib.util.find_spec("dxsim").origin).parent, quiet=1)
@@ -96,6 +154,8 @@ def main() -> None:
         env = {**os.environ, "DXSIM_CACHE_DIR": str(Path(tmp) / "calibration"), "MPLBACKEND": "Agg"}
         print(f"dxsim calibrate (saves the calibration): {timed(['calibrate', '--draws', '10'], env)[0]:.2f} s")
         summary(args, env, Path(tmp) / "out")
+        if args.stages:
+            stages(args, env, Path(tmp) / "stages")
         if args.summary_only:
             return
         cases = [("run --no-charts, saved calibration", ["--no-charts"], False),
