@@ -346,6 +346,29 @@ def test_a_forked_helper_lays_out_text_with_its_own_fonts(tables):
         assert pool.apply(_layouts_cached) == 0           # the parent's font objects are not used in the child
 
 
+def test_grouped_targets_are_those_of_a_groupby(tables):
+    """group_targets over plain records groups as DataFrame.groupby(sort=True) does: synthetic rows (made here)
+    with equivalent wordings, a missing key and a non-evaluable row."""
+    from dxsim.outputs.chartkit import group_targets
+
+    rows = pd.DataFrame({
+        "geo": ["b", "a", "a", "a", "a"], "indicator": ["fiber"] * 5, "definition": ["d", "d", "d", None, "d"],
+        "evaluated_as": ["d"] * 5, "deadline": [2030, 2030, 2030, 2030, 2025], "target": [80.0, 80.0, 80.0, 1.0, 50],
+        "comparator": [">=", ">", ">=", ">=", ">="], "probability": [0.5, 0.4, 0.7, 0.1, 0.2],
+        "mc_se": [0.01, 0.02, 0.03, 0.04, 0.05], "document": ["x", "y", "z", "w", "v"],
+        "evaluable": [True, True, True, True, False]})
+    got = group_targets(tables, rows)
+    expected = []
+    keys = ["geo", "indicator", "definition", "evaluated_as", "deadline", "target"]
+    for key, grp in rows[rows["evaluable"]].groupby(keys, sort=True):
+        best = int(np.argmax(grp["probability"].to_numpy(float)))
+        expected.append((key, tuple(dict.fromkeys(grp["comparator"])), float(grp["probability"].iloc[best]),
+                         float(grp["mc_se"].iloc[best]), list(dict.fromkeys(grp["document"]))))
+    assert [((t["geo"], t["indicator"], t["definition"], t["evaluated_as"], t["deadline"], t["target"]),
+             t["comparators"], t["probability"], t["mc_se"], t["documents"]) for t in got] == expected
+    assert [t["geo"] for t in got] == ["a", "b"] and got[0]["comparator"] == "> / >="
+
+
 def test_document_list_numbers_each_name_once():
     # synthetic targets: one plan cited in two wordings that read the same (spaces), and a second plan
     targets = [{"documents": ["Plan 1/KH-UBND", "Plan  1/KH-UBND"]},

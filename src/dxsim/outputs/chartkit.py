@@ -90,17 +90,25 @@ def group_targets(tables: RunTables, rows: pd.DataFrame) -> list[dict[str, Any]]
     probability (the highest of the group's wordings: they differ only at the ceiling) and Monte Carlo
     standard error."""
     rows = rows[rows["evaluable"]]
-    out = []
     keys = ["geo", "indicator", "definition", "evaluated_as", "deadline", "target"]
-    for (geo, ind, dfn, evaluated, deadline, target), grp in rows.groupby(keys, sort=True):
-        best = int(np.argmax(grp["probability"].to_numpy(float)))
+    groups: dict[tuple, list[int]] = {}     # plain records, not DataFrame.groupby: a chart has a few targets
+    for k, key in enumerate(zip(*(rows[c].tolist() for c in keys), strict=True)):
+        if not any(pd.isna(v) for v in key):             # as groupby: a row with a missing key is in no group
+            groups.setdefault(key, []).append(k)
+    probability, mc_se = rows["probability"].to_numpy(float), rows["mc_se"].to_numpy(float)
+    comparators, documents = [str(c) for c in rows["comparator"]], [str(d) for d in rows["document"]]
+    out = []
+    for key in sorted(groups):
+        geo, ind, dfn, evaluated, deadline, target = key
+        members = groups[key]
+        best = members[int(np.argmax(probability[members]))]
         out.append({"geo": geo, "indicator": ind, "definition": dfn, "evaluated_as": evaluated,
                     "deadline": int(deadline),
                     "target": float(target), "x": float(tables.year_x(ind, [deadline])[0]),
-                    "comparator": " / ".join(dict.fromkeys(str(c) for c in grp["comparator"])),
-                    "comparators": tuple(dict.fromkeys(str(c) for c in grp["comparator"])),
-                    "probability": float(grp["probability"].iloc[best]), "mc_se": float(grp["mc_se"].iloc[best]),
-                    "documents": list(dict.fromkeys(str(d) for d in grp["document"]))})
+                    "comparator": " / ".join(dict.fromkeys(comparators[k] for k in members)),
+                    "comparators": tuple(dict.fromkeys(comparators[k] for k in members)),
+                    "probability": float(probability[best]), "mc_se": float(mc_se[best]),
+                    "documents": list(dict.fromkeys(documents[k] for k in members))})
     return out
 
 
@@ -124,10 +132,9 @@ def target_text(t: dict[str, Any], lang: str = "en") -> str:
 def reading_note(tables: RunTables, geo: str, indicator: str, definition: str, lang: str = "en") -> str | None:
     """None when the series has readings; else what its values rest on: the definition mapping from the
     definitions the geo has readings of, or the pooled distribution of the provinces with readings."""
-    obs = tables.observations
-    if ((obs["geo"] == geo) & (obs["indicator"] == indicator) & (obs["definition"] == definition)).any():
+    mine = rows_of(tables, "observations", ("geo", "indicator"), (geo, indicator))
+    if (mine["definition"] == definition).any():
         return None
-    mine = obs[(obs["geo"] == geo) & (obs["indicator"] == indicator)]
     if len(mine):
         names = ", ".join(style.definition_name(d, lang) for d in dict.fromkeys(mine["definition"]))
         return style.text("no_reading_mapped", lang, definition=names)

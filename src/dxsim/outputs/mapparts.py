@@ -13,7 +13,7 @@ import pandas as pd
 
 from dxsim.inputs.geography import MERGER_YEAR, POST, PRE, PRE_SUFFIX, load_geomap
 from dxsim.outputs import style
-from dxsim.outputs.chartkit import run_config
+from dxsim.outputs.chartkit import rows_of, run_config
 from dxsim.outputs.explicit_tables import implicit
 from dxsim.outputs.runtables import RunTables
 from dxsim.outputs.words import table
@@ -53,21 +53,35 @@ def weights_table(tables: RunTables) -> pd.DataFrame | None:
     path = Path(tables.folder) / "weights.csv"
     if not path.is_file():
         return None
-    table = _weights(str(path), path.stat().st_mtime)
+    return _checked_weights(str(path), path.stat().st_mtime)
+
+
+@lru_cache(maxsize=16)
+def _checked_weights(path: str, stamp: float) -> pd.DataFrame | None:
+    table = _weights(path, stamp)
     needed = {"geo", "part", "indicator", "weight", "weight_kind"}
     return table if table is not None and needed <= set(table.columns) else None
 
 
+@lru_cache(maxsize=16)
+def _parts_by_series(path: str, stamp: float) -> dict[tuple[str, str], Parts]:
+    """Every merged province's parts per indicator in a weights.csv, read once (charts ask per series)."""
+    table = _checked_weights(path, stamp)
+    out = {}
+    for (geo, indicator), rows in ({} if table is None else table.groupby(["geo", "indicator"], sort=False)):
+        if len(rows) >= 2:
+            out[(geo, indicator)] = Parts(tuple(rows["part"]), tuple(float(w) for w in rows["weight"]),
+                                          tuple(rows["weight_kind"]),
+                                          tuple(rows["note"]) if "note" in rows else ("",) * len(rows))
+    return out
+
+
 def parts_of(tables: RunTables, geo: str, indicator: str) -> Parts | None:
     """The parts of a merged province for ``indicator`` (None for a geo that is not a merged province)."""
-    table = weights_table(tables)
-    if table is None:
+    path = Path(tables.folder) / "weights.csv"
+    if not path.is_file():
         return None
-    rows = table[(table["geo"] == geo) & (table["indicator"] == indicator)]
-    if len(rows) < 2:
-        return None
-    return Parts(tuple(rows["part"]), tuple(float(w) for w in rows["weight"]), tuple(rows["weight_kind"]),
-                 tuple(rows["note"]) if "note" in rows else ("",) * len(rows))
+    return _parts_by_series(str(path), path.stat().st_mtime).get((geo, indicator))
 
 
 def canonical_geos(tables: RunTables, names: Sequence[str] | None) -> list[str] | None:
@@ -84,10 +98,9 @@ def canonical_geos(tables: RunTables, names: Sequence[str] | None) -> list[str] 
 
 def geography_of(tables: RunTables, geo: str) -> str:
     """``geography`` of a geo in the run ('' for an older folder without the column)."""
-    tr = tables.trajectories
-    if "geography" not in tr.columns:
+    if "geography" not in tables.trajectories.columns:
         return ""
-    values = tr.loc[tr["geo"] == geo, "geography"]
+    values = rows_of(tables, "trajectories", ("geo",), (geo,))["geography"]
     return str(values.iloc[0]) if len(values) else ""
 
 
@@ -119,10 +132,10 @@ def shows_merger(tables: RunTables, geo: str, indicator: str) -> bool:
 def part_readings(tables: RunTables, geo: str, indicator: str, definition: str) -> pd.DataFrame:
     """The readings of a merged province's parts for one series (empty for any other geo), in time order."""
     parts = parts_of(tables, geo, indicator)
-    obs = tables.observations
     if parts is None:
-        return obs.iloc[:0]
-    mine = obs[obs["geo"].isin(parts.names) & (obs["indicator"] == indicator) & (obs["definition"] == definition)]
+        return tables.observations.iloc[:0]
+    series = rows_of(tables, "observations", ("indicator", "definition"), (indicator, definition))
+    mine = series[series["geo"].isin(parts.names)]
     return mine.assign(_x=tables.reading_x(mine)).sort_values(["_x", "geo"], kind="stable").drop(columns="_x")
 
 
