@@ -25,7 +25,7 @@ def test_warped_design_is_the_design_built_at_that_damping(inputs, phi: float) -
         built = build_design(spec, geos, rows, t0, cfg.share_clip, cfg.aggregates, phi)
         fast = warped(plain, spec, len(geos), rows, t0, phi)
         assert np.array_equal(fast.X.toarray(), built.X.toarray()), spec.name
-        assert np.array_equal(fast.y, built.y) and np.array_equal(fast.national, built.national)
+        assert np.array_equal(fast.y, built.y) and np.array_equal(fast.noise, built.noise)
         if phi != 1.0 and len(rows):
             assert not np.array_equal(fast.X.toarray(), plain.X.toarray())    # the test can see a change
 
@@ -33,16 +33,17 @@ def test_warped_design_is_the_design_built_at_that_damping(inputs, phi: float) -
 def test_log_marginal_gradient_is_its_finite_differences(inputs) -> None:
     cfg, obs = inputs.config, used_observations(inputs.observations)
     geos = known_geos(cfg)
-    log_hyper = np.log([0.4, 0.07, 0.2, 0.1])
+    log_hypers = np.log([0.4, 0.07, 0.2, 0.1, 0.3])     # pooling sds, then noise_groups: provincial, national, partial
     for spec in cfg.indicators:
         rows = obs[obs["indicator"] == spec.name]
         t0 = cfg.reference_year + spec.reading_month / 12.0
         design = build_design(spec, geos, rows, t0, cfg.share_clip, cfg.aggregates, 0.9)
+        log_hyper = log_hypers[: 2 + design.n_noise]
         value, grad = _log_marginal_gradient(design, np.exp(log_hyper))
         assert value == _log_marginal(design, np.exp(log_hyper))
         h = 1e-5
         numeric = [(_log_marginal(design, np.exp(log_hyper + h * e)) - _log_marginal(design, np.exp(log_hyper - h * e)))
-                   / (2 * h) for e in np.eye(4)]
+                   / (2 * h) for e in np.eye(len(log_hyper))]
         assert grad == pytest.approx(numeric, rel=1e-5, abs=1e-5), spec.name
         assert np.any(np.abs(grad) > 1e-2)          # not a flat point, where any gradient would pass
 

@@ -23,7 +23,6 @@ from dxsim.core.ensemble import evaluate, sample_run
 from dxsim.core.evidence import target_evidence
 from dxsim.core.national import national_consistency
 from dxsim.core.paths import Ensemble
-from dxsim.core.posterior import HYPER_NAMES
 from dxsim.core.programme_impact import programme_table
 from dxsim.core.saved_calibration import fitted_calibrator
 from dxsim.core.targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities
@@ -127,8 +126,8 @@ def run_scenario(scenario: str | Path | Scenario, draws: int | None = None, seed
                         "loaded_from": str(getattr(calibrator, "restored_from_", None) or "") or None,
                         "data_through": calibrator.data_through_.to_json(),
                         "hyper_parameters_at_mode": {
-                            name: dict(zip(HYPER_NAMES,
-                                           np.round(post.hyper_map, 6).tolist(), strict=False))
+                            name: dict(zip(post.hyper_names,
+                                           np.round(post.hyper_map, 6).tolist(), strict=True))
                             for name, post in calibrator.posteriors_.items()}},
         "seed": seed,
         "draws": draws,

@@ -30,12 +30,12 @@ from dxsim.analyses.forecast_asof import (
 )
 from dxsim.analyses.scoring import covered, crps_samples, log_score, pit, quasi_levels
 from dxsim.core.calibrate import Calibrator
+from dxsim.core.design import noise_group_of
 from dxsim.core.ensemble import run_ensemble
 from dxsim.core.evidence import evidence_of
 from dxsim.core.merged_readings import split_merged
 from dxsim.core.model import reading_share, share_to_z
 from dxsim.core.paths import Ensemble
-from dxsim.core.posterior import obs_sd_of
 from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.geography import load_geomap
@@ -56,17 +56,19 @@ def _point_rng(seed: int, origin: int, row: int) -> np.random.Generator:
 
 
 def with_measurement_noise(cfg: CalibrationConfig, calibrator: Calibrator, indicator: str, definition: str,
-                           latent: np.ndarray, rng: np.random.Generator, geo: str = "") -> np.ndarray:
-    """Latent draws (.., draw) plus each draw's measurement noise on the law's scale (``obs_sd`` for a province,
-    ``obs_sd_national`` for ``vietnam`` or a national aggregate: ``posterior.obs_sd_of``). A reading is
+                           latent: np.ndarray, rng: np.random.Generator, geo: str = "", period: object = None
+                           ) -> np.ndarray:
+    """Latent draws (.., draw) plus each draw's measurement noise on the law's scale: the sd of the reading's
+    noise group (its definition, read for a province or for ``vietnam`` or a national aggregate:
+    ``IndicatorPosterior.obs_sd``). A reading is
     published at 0 or at the ceiling when the share lies within ``share_clip`` of it (the fit reads such a
     reading as the clip value): the forecast of a reading puts that probability on the bound itself, so a
     reading of exactly 100% of eligible services can fall inside it."""
     spec = cfg.indicator(indicator)
     ceiling = spec.definition(definition).ceiling
     post = calibrator.posteriors_[indicator]
-    national = geo in (NATIONAL, *cfg.aggregates)
-    obs_sd = obs_sd_of(post.hypers[np.arange(latent.shape[-1]) % len(post.hypers)], national)   # draw i: part i % H
+    group = int(noise_group_of(spec, np.array([geo], object), np.array([period], object), cfg.aggregates)[0])
+    obs_sd = post.obs_sd(group, latent.shape[-1])
     z = share_to_z(spec.law, latent, ceiling, cfg.share_clip) + obs_sd * rng.standard_normal(latent.shape)
     return reading_share(spec.law, z, ceiling, cfg.share_clip)
 
@@ -173,7 +175,7 @@ def score_origin(inputs: Inputs, origin: int, draws: int = DEFAULT_DRAWS, seed: 
                 for i, r in zip(rows.index, rows.itertuples(), strict=True)]
         latent = draws_at(fit.ensemble, cfg, geo, ind, dfn, when)
         noisy = np.stack([with_measurement_noise(cfg, fit.calibrator, ind, dfn, latent[j],
-                                                 _point_rng(seed, origin, p["row"]), geo)
+                                                 _point_rng(seed, origin, p["row"]), geo, p["period"])
                           for j, p in enumerate(info)])
         forecasts = {"dxsim": latent, "dxsim_reading": noisy, **baseline_forecasts(fit, geo, ind, dfn, when)}
         for method, fc in forecasts.items():

@@ -27,7 +27,7 @@ from dxsim.core.posterior import (
     _log_marginal,
     fit_hypers,
     hyper_mode,
-    obs_sd_of,
+    hyper_names,
 )
 from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig, IndicatorSpec
@@ -75,7 +75,7 @@ class Calibrator:
                 t0=t0, hyper_map=hyper_map, hypers=hypers,
                 means=np.stack([m for m, _ in parts]), roots=np.stack([r for _, r in parts]),
                 break_offsets=tuple(break_definitions(spec)), damping=damping, damping_weights=weights,
-                own_speeds=own_speed_definitions(spec), **states)
+                own_speeds=own_speed_definitions(spec), hyper_names=hyper_names(spec), **states)
         self.posteriors_ = posteriors
         return self
 
@@ -130,10 +130,10 @@ class Calibrator:
         q = spec.process_sd ** 2
         mean, var, gain = (np.zeros((len(hypers), G * T)) for _ in range(3))
         last = np.full(G * T, np.nan)
-        national = np.repeat(np.isin(np.array(self.geos_), (NATIONAL, *self.config.aggregates)), T)   # per series
         for h, (design, m) in enumerate(zip(designs, means, strict=True)):
             resid = design.y[:n] - design.X[:n] @ m
-            st = filter_states(series, time, resid, G * T, obs_sd_of(hypers[h], national) ** 2, q, q)
+            obs_var = hypers[h, 2 + design.noise[:n]] ** 2          # each reading's noise group
+            st = filter_states(series, time, resid, G * T, obs_var, q, q)
             mean[h], var[h], gain[h], last = st.mean, st.var, st.gain, st.time
         return {"state_mean": mean.reshape(-1, G, T), "state_var": var.reshape(-1, G, T),
                 "state_gain": gain.reshape(-1, G, T), "state_time": last.reshape(G, T)}

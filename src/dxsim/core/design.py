@@ -30,6 +30,30 @@ if TYPE_CHECKING:          # scipy is imported when a fit needs it: a run with a
 DENSE_GRAM_ROWS = 1000    # designs with at most this many readings form their Gram matrices densely
 
 
+def noise_groups(spec: IndicatorSpec) -> tuple[str, ...]:
+    """The measurement-noise groups of an indicator's readings, each with a noise sd of its own: provincial
+    readings (``obs_sd``), readings of vietnam and the national aggregates (``obs_sd_national``: the statistics
+    office and the ministries, not a provincial newspaper), and for a yearly flow (``spec.flow``) its partial-year
+    figures (``obs_sd_partial``, any geo: ``partial_year``)."""
+    return ("obs_sd", "obs_sd_national", "obs_sd_partial") if spec.flow else ("obs_sd", "obs_sd_national")
+
+
+def partial_year(spec: IndicatorSpec, period: np.ndarray) -> np.ndarray:
+    """(n,) bool: readings of a yearly flow (``spec.flow``) that cover part of a year only: their ``period``
+    (YYYY-MM) ends before December (the first quarter's share of GDP, dossiers of one month or of January to
+    October). Such a figure measures a part of the year the model's yearly value does not describe."""
+    months = pd.Series(np.asarray(period, object)).astype("string").str.slice(5, 7)
+    month = pd.to_numeric(months, errors="coerce").to_numpy(float)
+    return np.asarray(spec.flow & (month < 12), bool)
+
+
+def noise_group_of(spec: IndicatorSpec, geo: np.ndarray, period: np.ndarray, aggregates: tuple[str, ...]
+                   ) -> np.ndarray:
+    """(n,) index into ``noise_groups(spec)`` of readings of ``geo`` with ``period`` (YYYY-MM or missing)."""
+    national = np.isin(np.asarray(geo, object), (NATIONAL, *aggregates))
+    return np.where(partial_year(spec, period), 2, national.astype(int))
+
+
 @dataclass(frozen=True)
 class Design:
     """The linear model of one indicator's readings."""
@@ -40,13 +64,14 @@ class Design:
     fixed_var: np.ndarray  # prior variances not governed by hyper-parameters (nan where they are)
     level_cols: np.ndarray
     slope_cols: np.ndarray
-    national: np.ndarray | None = None   # (n,) bool: a reading of vietnam or a national aggregate (None: none)
+    noise: np.ndarray | None = None      # (n,) int: each reading's noise group (``noise_groups``; None: all 0)
+    n_noise: int = 1                     # number of noise groups (len(noise_groups(spec)))
 
     @cached_property
     def gram(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, float, int], ...]:
-        """Per noise group (provincial readings, then national ones; ``NOISE_GROUPS``): X'X (P, P), X'y (P,),
-        X'r (P,), r'r with r = y - X m0, and the number of readings: all the fit needs from the readings, so
-        its cost per hyper-parameter step does not grow with their number."""
+        """Per noise group (``noise_groups``): X'X (P, P), X'y (P,), X'r (P,), r'r with r = y - X m0, and the
+        number of readings: all the fit needs from the readings, so its cost per hyper-parameter step does not
+        grow with their number."""
         from scipy import sparse
 
         resid = self.y - self.X @ self.prior_mean
@@ -56,9 +81,10 @@ class Design:
             X = sparse.csr_matrix(self.X)
         else:
             X = self.X.toarray() if sparse.issparse(self.X) else np.asarray(self.X)
-        national = np.zeros(len(self.y), bool) if self.national is None else self.national
+        noise = np.zeros(len(self.y), int) if self.noise is None else self.noise
         out = []
-        for rows in (~national, national):
+        for group in range(self.n_noise):
+            rows = noise == group
             xt = X[np.flatnonzero(rows)].T
             r = resid[rows]
             xtx = xt @ xt.T
@@ -66,11 +92,15 @@ class Design:
                         int(rows.sum())))
         return tuple(out)
 
-    def weighted_gram(self, obs_sd: float, obs_sd_national: float
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-        """X'W X, X'W y, X'W r, r'W r and log|W^-1| with W the readings' noise precision: 1 / obs_sd^2 for a
-        provincial reading, 1 / obs_sd_national^2 for a national one."""
-        parts = [(g, s ** 2) for g, s in zip(self.gram, (obs_sd, obs_sd_national), strict=True)]
+    @property
+    def counts(self) -> np.ndarray:
+        """(n_noise,) readings per noise group."""
+        return np.array([g[4] for g in self.gram], dtype=int)
+
+    def weighted_gram(self, obs_sd: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+        """X'W X, X'W y, X'W r, r'W r and log|W^-1| with W the readings' noise precision: 1 / obs_sd[k]^2 for a
+        reading of noise group k."""
+        parts = [(g, s ** 2) for g, s in zip(self.gram, np.asarray(obs_sd, float), strict=True)]
         return (sum(g[0] / s2 for g, s2 in parts), sum(g[1] / s2 for g, s2 in parts),
                 sum(g[2] / s2 for g, s2 in parts), sum(g[3] / s2 for g, s2 in parts),
                 sum(g[4] * np.log(s2) for g, s2 in parts))
@@ -177,5 +207,10 @@ def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, 
               + [(lay.break_col(d), spec.definition(d).break_offset) for d in lay.breaks])
     for col, prior in priors:
         prior_mean[col], fixed_var[col] = prior.mean, prior.sd ** 2
-    national = obs["geo"].isin((NATIONAL, *aggregates)).to_numpy(bool)
-    return Design(X, y, prior_mean, fixed_var, lay.level_cols, lay.slope_cols, national)
+    noise = noise_group_of(spec, obs["geo"].to_numpy(object), _periods(obs), aggregates)
+    return Design(X, y, prior_mean, fixed_var, lay.level_cols, lay.slope_cols, noise, len(noise_groups(spec)))
+
+
+def _periods(obs: pd.DataFrame) -> np.ndarray:
+    """The readings' ``period`` column (missing where the table has none)."""
+    return obs["period"].to_numpy(object) if "period" in obs else np.full(len(obs), None, object)

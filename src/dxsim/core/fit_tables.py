@@ -11,7 +11,6 @@ from dxsim.core.design import design_matrix
 from dxsim.core.dynamics import DAMPING_GRID
 from dxsim.core.merged_readings import split_merged
 from dxsim.core.model import z_to_share
-from dxsim.core.posterior import HYPER_NAMES
 from dxsim.inputs.config import IndicatorSpec
 from dxsim.inputs.geography import load_geomap
 from dxsim.inputs.observations import NATIONAL
@@ -84,7 +83,7 @@ def parameter_table(calibrator: Calibrator) -> pd.DataFrame:
                          "mean": post.damping_mean, "sd": sd, "q05": float(phi[np.searchsorted(cdf, 0.05)]),
                          "q95": float(phi[min(np.searchsorted(cdf, 0.95), len(phi) - 1)]), "pooled": False,
                          "scale": "per year"})
-        for name, value, samples in zip(HYPER_NAMES, post.hyper_map, post.hypers.T, strict=True):
+        for name, value, samples in zip(post.hyper_names, post.hyper_map, post.hypers.T, strict=True):
             rows.append({"indicator": spec.name, "parameter": name, "geo": "", "definition": "",
                          "mean": value, "sd": float(np.std(samples)), "q05": float(np.quantile(samples, 0.05)),
                          "q95": float(np.quantile(samples, 0.95)), "pooled": False, "scale": spec.law.name})

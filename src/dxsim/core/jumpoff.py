@@ -47,12 +47,12 @@ def filter_states(series: np.ndarray, time: np.ndarray, resid: np.ndarray, n_ser
                   obs_var: float | np.ndarray, q: float, p0: float) -> FilteredStates:
     """Local-level Kalman filter of ``resid`` (transformed-scale residuals from the line) per series id in
     ``series`` (0..n_series-1), readings in any order; vectorised over series (the loop is over the rank of a
-    reading within its series). ``obs_var``: the readings' noise variance, one for all or (n_series,) per
-    series; ``q``: the walk's variance per year; ``p0``: the state's variance at a series' first reading (its
-    mean is 0: the line's level is fitted)."""
-    obs_var = np.broadcast_to(np.asarray(obs_var, float), (n_series,))
+    reading within its series). ``obs_var``: the readings' noise variance, one for all or (n,) per reading
+    (readings of one series may come from sources with different noise); ``q``: the walk's variance per year;
+    ``p0``: the state's variance at a series' first reading (its mean is 0: the line's level is fitted)."""
     order = np.lexsort((time, series))
     s, t, r = series[order], np.asarray(time, float)[order], np.asarray(resid, float)[order]
+    v = np.broadcast_to(np.asarray(obs_var, float), np.shape(series))[order]
     start = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
     rank = np.arange(len(s)) - np.repeat(start, np.diff(np.r_[start, len(s)]))
     mean, var, weight = np.zeros(n_series), np.full(n_series, float(p0)), np.zeros(n_series)
@@ -63,7 +63,7 @@ def filter_states(series: np.ndarray, time: np.ndarray, resid: np.ndarray, n_ser
         g, tk, rk = s[rows], t[rows], r[rows]
         if k:
             var[g] += q * np.maximum(tk - last[g], 0.0)
-        total = var[g] + obs_var[g]
+        total = var[g] + v[rows]
         innovation = rk - mean[g]
         loglik += float(-0.5 * np.sum(innovation ** 2 / total + np.log(2 * np.pi * total)))
         gain = var[g] / total

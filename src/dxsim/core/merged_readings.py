@@ -96,23 +96,27 @@ def with_merged_readings(design, spec: IndicatorSpec, geos: tuple[str, ...], mer
                          aggregates: tuple[str, ...] = (), damping: float = 1.0):
     """``design`` (calibrate.Design) plus one linearised row per merged reading, re-centred ITERATIONS times at
     the posterior mean (prior-median hyper-parameters)."""
+    from dxsim.core.design import _periods, noise_group_of
     from dxsim.core.posterior import _gaussian_posterior, _hyper_priors
 
     hyper = np.exp(_hyper_priors(spec)[0])
     parts = _part_rows(spec, geos, merged, t0, weights, aggregates, damping)
+    noise = noise_group_of(spec, merged["geo"].to_numpy(object), _periods(merged), ())      # provincial
     beta = _gaussian_posterior(design, hyper)[0]
     for _ in range(ITERATIONS):
-        beta = _gaussian_posterior(_with_rows(design, *linearised_rows(spec, merged, parts, beta, clip)), hyper)[0]
-    return _with_rows(design, *linearised_rows(spec, merged, parts, beta, clip))
+        rows = linearised_rows(spec, merged, parts, beta, clip)
+        beta = _gaussian_posterior(_with_rows(design, *rows, noise), hyper)[0]
+    return _with_rows(design, *linearised_rows(spec, merged, parts, beta, clip), noise)
 
 
-def _with_rows(design, X: np.ndarray, y: np.ndarray):  # noqa: ANN001, ANN202 - calibrate.Design
-    """``design`` with rows appended (its X dense or sparse; the result keeps X sparse)."""
+def _with_rows(design, X: np.ndarray, y: np.ndarray, noise: np.ndarray):  # noqa: ANN001, ANN202 - calibrate.Design
+    """``design`` with rows appended, of noise groups ``noise`` (its X dense or sparse; the result keeps X
+    sparse)."""
     from scipy import sparse  # on use, as design.py
 
     stacked = sparse.vstack([sparse.csr_matrix(design.X), sparse.csr_matrix(X)], format="csr")
-    national = None if design.national is None else np.r_[design.national, np.zeros(len(y), bool)]
-    return replace(design, X=stacked, y=np.concatenate([design.y, y]), national=national)
+    mine = np.zeros(len(design.y), int) if design.noise is None else design.noise
+    return replace(design, X=stacked, y=np.concatenate([design.y, y]), noise=np.r_[mine, noise])
 
 
 def merged_weights(cfg, spec: IndicatorSpec, merged: pd.DataFrame) -> dict[str, dict[str, float]]:  # noqa: ANN001

@@ -1,6 +1,7 @@
 """The Gaussian posterior of one indicator's parameters given its design (``design.py``).
 
-Given the hyper-parameters (pooling sds ``level_sd``, ``slope_sd`` and measurement sd ``obs_sd``) the posterior
+Given the hyper-parameters (pooling sds ``level_sd``, ``slope_sd`` and a measurement sd per noise group,
+``design.noise_groups``: per definition, its provincial readings and its national ones) the posterior
 of the parameters is exactly Gaussian. The hyper-parameters are set at their posterior mode (marginal likelihood
 x log-normal priors); their uncertainty is carried by a Laplace approximation: ``hyper_samples`` hyper draws,
 each with its own Gaussian posterior, mixed with equal weight.
@@ -13,25 +14,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dxsim.core.design import Design
+from dxsim.core.design import Design, noise_groups
 from dxsim.core.dynamics import DAMPING_GRID
 from dxsim.core.model import Layout
 from dxsim.inputs.config import IndicatorSpec
 
-# obs_sd: measurement noise of a provincial reading; obs_sd_national: of a reading of vietnam or a national
-# aggregate (other sources, other error: the statistics office and the ministries, not a provincial newspaper).
-# Both take the config's obs_sd prior, independently.
-HYPER_NAMES = ("level_sd", "slope_sd", "obs_sd", "obs_sd_national")
+# The pooling sds, then one measurement sd per noise group (design.noise_groups), each with the config's obs_sd
+# prior, independently: a group without readings keeps its prior.
+POOLING_NAMES = ("level_sd", "slope_sd")
 COARSE_XATOL = 1e-2      # log scale: the simplex search's tolerance before the gradient polish
 
 
-def obs_sd_of(hypers: np.ndarray, national: np.ndarray | bool) -> np.ndarray:
-    """Measurement sd of each hyper sample (H, ..) for readings that are ``national`` or not (broadcasts); a
-    posterior saved with one noise sd for all readings (3 columns) gives that one."""
-    hypers = np.asarray(hypers, float)
-    if hypers.shape[-1] < 4:
-        return np.broadcast_to(hypers[..., 2], np.broadcast_shapes(hypers.shape[:-1], np.shape(national)))
-    return np.where(national, hypers[..., 3], hypers[..., 2])
+def hyper_names(spec: IndicatorSpec) -> tuple[str, ...]:
+    """Names of the hyper-parameters of ``spec``, in the order of ``IndicatorPosterior.hypers``' columns."""
+    return POOLING_NAMES + noise_groups(spec)
 
 
 @dataclass(frozen=True)
@@ -48,8 +44,8 @@ class IndicatorPosterior:
     offsets: tuple[str, ...]
     slope_offsets: tuple[str, ...]
     t0: float
-    hyper_map: np.ndarray      # (4,) HYPER_NAMES at the mode
-    hypers: np.ndarray         # (H, 4) hyper samples
+    hyper_map: np.ndarray      # (K,) hyper-parameters (``hyper_names``) at the mode
+    hypers: np.ndarray         # (H, K) hyper samples
     means: np.ndarray          # (H, P)
     roots: np.ndarray          # (H, P, P) square roots R of the covariances (R R' = cov)
     break_offsets: tuple[str, ...] = ()
@@ -63,6 +59,12 @@ class IndicatorPosterior:
     state_gain: np.ndarray | None = None       # (H, G, tracks) weight of the readings in state_mean
     state_time: np.ndarray | None = None
     own_speeds: tuple[str, ...] = ()           # slope offsets that are a definition's own speed (model.Layout)
+    hyper_names: tuple[str, ...] = ()          # names of the hypers' columns (``hyper_names``)
+
+    def obs_sd(self, group: int, draws: int) -> np.ndarray:
+        """(draws,) measurement sd of a reading of noise group ``group`` (``design.noise_group_of``); draw i
+        uses mixture part i % H, as ``sample``."""
+        return self.hypers[np.arange(draws) % len(self.hypers), len(POOLING_NAMES) + group]
 
     def damping_of_draws(self, draws: int) -> np.ndarray:
         """(draws,) damping factor; draw i uses mixture part i % H, as ``sample``."""
@@ -114,7 +116,7 @@ def _gaussian_posterior(design: Design, hyper: np.ndarray) -> tuple[np.ndarray, 
     from scipy import linalg  # scipy on use: a run that loads a saved calibration never fits
 
     var = _prior_var(design, hyper[0], hyper[1])
-    xtx, xty, _, _, _ = design.weighted_gram(hyper[2], hyper[-1])
+    xtx, xty, _, _, _ = design.weighted_gram(hyper[2:])
     precision = np.diag(1.0 / var) + xtx
     rhs = design.prior_mean / var + xty
     chol_prec = np.linalg.cholesky(precision)                      # precision = L L'
@@ -125,8 +127,8 @@ def _gaussian_posterior(design: Design, hyper: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _log_marginal(design: Design, hyper: np.ndarray) -> float:
-    """log N(y; X m0, C) with C = X V0 X' + S (V0 = prior variances, S = diagonal noise variances: obs_sd^2 for
-    provincial readings, obs_sd_national^2 for national ones), in the P x P parameter space: with
+    """log N(y; X m0, C) with C = X V0 X' + S (V0 = prior variances, S = diagonal noise variances: the squared
+    sd of each reading's noise group), in the P x P parameter space: with
     A = V0^-1 + X'S^-1 X and r = y - X m0, Woodbury gives r'C^-1 r = r'S^-1 r - (X'S^-1 r)' A^-1 (X'S^-1 r) and
     the determinant lemma log|C| = log|S| + log|V0| + log|A|. Exact, and O(P^3) per call."""
     return _log_marginal_gradient(design, hyper, gradient=False)[0]
@@ -134,18 +136,18 @@ def _log_marginal(design: Design, hyper: np.ndarray) -> float:
 
 def _log_marginal_gradient(design: Design, hyper: np.ndarray, gradient: bool = True
                            ) -> tuple[float, np.ndarray | None]:
-    """``_log_marginal`` and its gradient (4,) in the log of each hyper-parameter (``HYPER_NAMES``), closed
+    """``_log_marginal`` and its gradient (K,) in the log of each hyper-parameter (``hyper_names``), closed
     form: with m = A^-1 X'S^-1 r, for a prior variance v_i (level or slope sd^2, ``d log v_i = 2 d log sd``)
     d/d log sd = sum_i (m_i^2 + (A^-1)_ii) / v_i - 1, and for a noise group g (precision w = 1/sd^2, readings
     n_g, X_g'X_g, X_g'r_g, r_g'r_g) d/d log sd_g = w (r_g'r_g - 2 m'X_g'r_g + m'X_g'X_g m + tr(A^-1 X_g'X_g)) - n_g.
     One Cholesky factor serves both; the gradient adds an inverse of A (O(P^3))."""
     n = len(design.y)
     if n == 0:
-        return 0.0, np.zeros(4)
+        return 0.0, np.zeros(len(hyper))
     from scipy.linalg import lapack  # LAPACK directly: the wrappers' checks cost as much as the 150 x 150 work
 
     var = _prior_var(design, hyper[0], hyper[1])
-    xtx, _, xtr, rtr, log_noise = design.weighted_gram(hyper[2], hyper[-1])
+    xtx, _, xtr, rtr, log_noise = design.weighted_gram(hyper[2:])
     a = xtx.copy()
     a.flat[::len(var) + 1] += 1.0 / var
     chol, info = lapack.dpotrf(a, lower=1, clean=1)                          # A = L L'
@@ -161,23 +163,31 @@ def _log_marginal_gradient(design: Design, hyper: np.ndarray, gradient: bool = T
     a_inv = lower + np.tril(lower, -1).T
     m = lapack.dtrtrs(chol, u, lower=1, trans=1)[0]                         # A^-1 X'S^-1 r
     per_col = (m ** 2 + np.diag(a_inv)) / var
-    grad = np.zeros(4)
+    grad = np.zeros(len(hyper))
     grad[0] = per_col[design.level_cols].sum() - len(design.level_cols)
     grad[1] = per_col[design.slope_cols].sum() - len(design.slope_cols)
-    for g, ((gxx, _, gxr, grr, count), sd) in enumerate(zip(design.gram, (hyper[2], hyper[-1]), strict=True)):
-        grad[2 + g] = (grr - 2.0 * m @ gxr + m @ gxx @ m + np.sum(a_inv * gxx)) / sd ** 2 - count
+    for g, ((gxx, _, gxr, grr, count), sd) in enumerate(zip(design.gram, hyper[2:], strict=True)):
+        if count:
+            grad[2 + g] = (grr - 2.0 * m @ gxr + m @ gxx @ m + np.sum(a_inv * gxx)) / sd ** 2 - count
     return value, grad
 
 
 def _hyper_priors(spec: IndicatorSpec) -> tuple[np.ndarray, np.ndarray]:
-    priors = [spec.level_sd, spec.slope_sd, spec.obs_sd, spec.obs_sd]
+    """Log medians and log sds of the hyper-parameters' priors (``hyper_names`` order)."""
+    priors = [spec.level_sd, spec.slope_sd] + [spec.obs_sd] * len(noise_groups(spec))
     return np.log([p.median for p in priors]), np.array([p.log_sd for p in priors])
 
 
-def _objectives(design: Design, spec: IndicatorSpec) -> tuple[Callable, Callable]:
-    """The negative log posterior of the free log hyper-parameters, and the same with its gradient."""
-    centre, spread = _hyper_priors(spec)
-    free = spread > 0
+def _free(design: Design, spread: np.ndarray) -> np.ndarray:
+    """Hyper-parameters the fit searches: those with a prior spread, except the sd of a noise group without
+    readings (the readings do not depend on it: it stays at its prior, ``fit_hypers``)."""
+    return (spread > 0) & np.r_[True, True, design.counts > 0]
+
+
+def _objectives(design: Design, centre: np.ndarray, spread: np.ndarray, free: np.ndarray
+                ) -> tuple[Callable, Callable]:
+    """The negative log posterior of the free log hyper-parameters (log-normal priors ``centre``, ``spread``),
+    and the same with its gradient."""
 
     def neg_log_post(theta_free: np.ndarray) -> float:
         return neg_log_post_gradient(theta_free, gradient=False)[0]
@@ -194,32 +204,42 @@ def _objectives(design: Design, spec: IndicatorSpec) -> tuple[Callable, Callable
     return neg_log_post, neg_log_post_gradient
 
 
-def hyper_mode(design: Design, spec: IndicatorSpec) -> np.ndarray:
-    """The posterior mode of the free log hyper-parameters (those with a prior spread)."""
+def _search(design: Design, centre: np.ndarray, spread: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """The posterior mode of the ``free`` log hyper-parameters."""
     from scipy import optimize
 
-    centre, spread = _hyper_priors(spec)
-    if not np.any(spread > 0):
-        return centre[spread > 0]
-    neg_log_post, neg_log_post_gradient = _objectives(design, spec)
+    neg_log_post, neg_log_post_gradient = _objectives(design, centre, spread, free)
     # a coarse simplex search picks the mode's basin as a full one does (the posterior can have two modes with
     # few readings), then quasi-Newton on the closed-form gradient polishes it: ~120 evaluations, not ~330
-    coarse = optimize.minimize(neg_log_post, centre[spread > 0], method="Nelder-Mead",
+    coarse = optimize.minimize(neg_log_post, centre[free], method="Nelder-Mead",
                                options={"xatol": COARSE_XATOL, "fatol": COARSE_XATOL, "maxiter": 4000})
     res = optimize.minimize(neg_log_post_gradient, coarse.x, jac=True, method="L-BFGS-B",
                             options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 500})
     return res.x
 
 
+def hyper_mode(design: Design, spec: IndicatorSpec) -> np.ndarray:
+    """The posterior mode of the free log hyper-parameters (those with a prior spread, noise groups with
+    readings)."""
+    centre, spread = _hyper_priors(spec)
+    free = _free(design, spread)
+    return _search(design, centre, spread, free) if free.any() else centre[free]
+
+
 def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random.Generator,
                mode: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Mode of the hyper-parameters and ``samples`` Laplace draws around it (log scale), as (4,), (H, 4).
-    ``mode``: ``hyper_mode`` of the same design and spec when already found (the search is not repeated)."""
+    """Mode of the hyper-parameters and ``samples`` Laplace draws around it (log scale), as (K,), (H, K).
+    ``mode``: ``hyper_mode`` of the same design and spec when already found (the search is not repeated). The
+    sd of a noise group without readings is drawn from its prior (log-normal, antithetic pairs, after the
+    Laplace draws): the readings say nothing of it, yet a forecast of such a reading carries its noise."""
     centre, spread = _hyper_priors(spec)
-    free = spread > 0
+    free = _free(design, spread)
+    unseen = (spread > 0) & ~free
     if not free.any():
-        return np.exp(centre), np.tile(np.exp(centre), (samples, 1))
-    neg_log_post, _ = _objectives(design, spec)
+        thetas = np.tile(centre, (samples, 1))
+        thetas[:, unseen] += _antithetic(rng, samples, int(unseen.sum())) * spread[unseen]
+        return np.exp(centre), np.exp(thetas)
+    neg_log_post, _ = _objectives(design, centre, spread, free)
     mode = hyper_mode(design, spec) if mode is None else mode
 
     def full(theta_free: np.ndarray) -> np.ndarray:
@@ -247,8 +267,16 @@ def fit_hypers(design: Design, spec: IndicatorSpec, samples: int, rng: np.random
     cov = (evecs / evals) @ evecs.T
     # antithetic pairs around the mode keep the mixture centred (exactly for an even count; a single sample is
     # the mode itself)
-    half = rng.standard_normal(((samples + 1) // 2, k)) @ np.linalg.cholesky(cov).T
-    draws = mode + np.concatenate([half, -half])[:samples] if samples > 1 else mode[None, :]
+    draws = mode + _antithetic(rng, samples, k) @ np.linalg.cholesky(cov).T
     thetas = np.tile(centre, (samples, 1))
     thetas[:, free] = draws
+    thetas[:, unseen] += _antithetic(rng, samples, int(unseen.sum())) * spread[unseen]
     return np.exp(full(mode)), np.exp(thetas)
+
+
+def _antithetic(rng: np.random.Generator, samples: int, k: int) -> np.ndarray:
+    """(samples, k) standard normal draws in antithetic pairs (+x, -x); no draw is taken when k = 0."""
+    if k == 0:
+        return np.zeros((samples, 0))
+    half = rng.standard_normal(((samples + 1) // 2, k))
+    return np.concatenate([half, -half])[:samples]

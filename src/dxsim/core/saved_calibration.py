@@ -37,7 +37,7 @@ from dxsim.core.posterior import IndicatorPosterior
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.fingerprint import sha256_file
 
-FORMAT = 1
+FORMAT = 2      # 2: a measurement sd per noise group (definition x provincial/national), named in hyper_names
 CACHE_ENV = "DXSIM_CACHE_DIR"
 DEFAULT_FOLDER = Path("results/calibration")
 ARRAYS, META = "calibration.npz", "calibration.json"
@@ -187,7 +187,10 @@ def _table_arrays(table: pd.DataFrame) -> dict[str, np.ndarray] | None:
 def _posterior(name: str, fields: dict[str, Any], arrays: dict[str, np.ndarray]) -> IndicatorPosterior:
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
     values |= {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{name}.")}
-    return IndicatorPosterior(**values)
+    post = IndicatorPosterior(**values)
+    if len(post.hyper_names) != post.hypers.shape[1]:       # a file of another layout of the hyper-parameters
+        raise ValueError(f"{name}: {post.hypers.shape[1]} hyper-parameter columns, names {post.hyper_names}")
+    return post
 
 
 def fitted_calibrator(cfg: CalibrationConfig, observations: pd.DataFrame, as_of: int | None = None,

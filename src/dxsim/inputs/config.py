@@ -84,6 +84,9 @@ class IndicatorSpec:
     # (sd ``slope_shock_sd``, drawn per draw); "damped_local_linear": both.
     dynamics: str = "constant"
     slope_shock_sd: LogNormalPrior | None = None
+    # A yearly flow (a share of the year's GDP or dossiers), not a stock: a reading of part of a year (its period
+    # ends before December) has a noise of its own (core.design.partial_year)
+    flow: bool = False
 
     @property
     def damped(self) -> bool:
@@ -181,7 +184,7 @@ def _lognormal(f: Fields, key: str) -> LogNormalPrior:
 INDICATOR_KEYS = {
     "label", "law", "bass_shape", "pillar", "reading_month", "headline", "anchor", "definitions",
     "excluded_definitions", "level_prior", "slope_prior", "level_sd", "slope_sd", "obs_sd", "process_sd",
-    "elasticity", "damping", "target_mappings", "dynamics", "slope_shock_sd", "weight",
+    "elasticity", "damping", "target_mappings", "dynamics", "slope_shock_sd", "weight", "flow",
 }
 DYNAMICS = ("constant", "damped", "local_linear", "damped_local_linear")
 
@@ -248,6 +251,9 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
     headline = f.raw("headline", False)
     if not isinstance(headline, bool):
         raise f.error("headline", f"must be true or false, got {headline!r}")
+    flow = f.raw("flow", False)
+    if not isinstance(flow, bool):
+        raise f.error("flow", f"must be true or false, got {flow!r}")
     return IndicatorSpec(
         name=name,
         label=f.string("label", name),
@@ -269,6 +275,7 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
         dynamics=dynamics,
         slope_shock_sd=_lognormal(f, "slope_shock_sd") if dynamics in DYNAMICS[2:] else None,
         weight=f.string("weight", "population"),
+        flow=flow,
     )
 
 
