@@ -187,9 +187,10 @@ def data_ends(calibrator: Calibrator, params: ParameterDraws) -> dict[str, Any]:
 class Replay:
     """The normals a fresh ``np.random.default_rng(seed)`` would give to successive ``standard_normal(shape)``
     calls, drawn once per process and seed, then replayed to every batch (a copy per call: ``simulate`` scales
-    them in place). The yearly process noise is the same for every variant (common random numbers); drawing it
-    again in each batch took a fifth of a batch's time. Memory: 8 bytes x projected years x known geos x
-    indicators x draws per stream (about 13 MB for 5 years of the shipped 66 geos at 1,000 draws)."""
+    them in place; or into ``out``, as ``Generator.standard_normal``). The yearly process noise is the same for
+    every variant (common random numbers); drawing it again in each batch took a fifth of a batch's time.
+    Memory: 8 bytes x projected years x known geos x indicators x draws per stream (about 13 MB for 5 years of
+    the shipped 66 geos at 1,000 draws)."""
 
     _drawn: dict[tuple, list[np.ndarray]] = {}
     _lock = threading.Lock()
@@ -197,7 +198,7 @@ class Replay:
     def __init__(self, seed: np.random.SeedSequence) -> None:
         self.seed, self.calls = seed, 0
 
-    def standard_normal(self, shape: tuple[int, ...]) -> np.ndarray:
+    def standard_normal(self, shape: tuple[int, ...], out: np.ndarray | None = None) -> np.ndarray:
         key = (self.seed.entropy, self.seed.spawn_key, self.seed.pool_size, tuple(shape))
         with self._lock:
             if key not in self._drawn:
@@ -207,6 +208,9 @@ class Replay:
             stream = self._drawn[key]
             while len(stream) <= self.calls + 1:                   # stream[0] is the generator itself
                 stream.append(stream[0].standard_normal(shape))
-            out = stream[self.calls + 1]
+            drawn = stream[self.calls + 1]
         self.calls += 1
-        return out.copy()
+        if out is None:
+            return drawn.copy()
+        out[...] = drawn
+        return out

@@ -180,7 +180,7 @@ class Ensemble:
         ``VALUES_BOUND`` of float64): a geo that is one simulated geo is summarised once on the simulated geos,
         only a merged geo (a weighted mean of parts, draw by draw) is aggregated first."""
         with np.errstate(over="ignore"):                     # exp(700) is inf in float32: a share of 0
-            parts = self._part_values(year, None, slice(None), [s], np.float32)        # (1, model geo, K, D)
+            parts = self._part_values(year, None, slice(None), slice(s, s + 1), np.float32)   # (1, model geo, K, D)
             agg = self.aggregation
             if agg is None:
                 return draw_summary(parts[0], QUANTILES, overwrite=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -143,8 +143,9 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     invest_mult: dict[int, np.ndarray] = {}              # per invested scenario: m_own**e * m_bb**e_cross (G, I, D)
     invest_year = None                                     # the year index they were computed for
     last_fitted = int(fit_until.max())
-    with _pool(workers) as pool, _ahead(lambda: noise_rng.standard_normal((all_geos, I, D)), steps,
-                                       workers > 1) as normals:
+    # the steps' working arrays, allocated here: memory freed by a thread stays with it (glibc's arenas)
+    work = np.empty((G, I, D)), np.empty((G, D))
+    with _pool(workers) as pool, _ahead(noise_rng, (all_geos, I, D), steps, workers > 1) as normals:
         for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
             if year > last_fitted and dslope is None:       # the fitted line is not read again: memory for the paths
                 level = slope = own_offset = own_slope = None
@@ -187,7 +188,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             late = fitted.any() or (steps_on and bool(np.any(rollouts.share_step[y])))   # changes after the step
             out = None if late else (np.empty(z.shape, path_dtype), np.empty(z_own.shape, path_dtype))
             step = _YearStep(z, z_own, sp, own_sp, tuple(common), warp, event if events_on else None, invest_mult,
-                             rollouts, y, own_ind, own_constant, noise, process_sd, out)
+                             rollouts, y, own_ind, own_constant, noise, process_sd, out, work)
             if pool is None:
                 step(slice(None))
             else:                                            # one block of geos per thread
@@ -241,11 +242,12 @@ class _YearStep:
     noise: np.ndarray                   # (G, I, D) this year's standard normals, scaled in place
     process_sd: np.ndarray              # (I, 1)
     out: tuple[np.ndarray, np.ndarray] | None   # the year's paths (z, own z) in the path dtype, written here
+    work: tuple[np.ndarray, np.ndarray]         # working arrays (G, I, D) and (G, D), sliced by the blocks
 
     def __call__(self, b: slice) -> None:
         z, z_own, rollouts, y, warp = self.z, self.z_own, self.rollouts, self.y, self.warp
-        step = np.empty(z[0, b].shape)                        # one scenario's speed multiplier, then its step
-        own_step = np.empty(step.shape[:1] + step.shape[2:])  # one own series' step of one scenario
+        step, own_step = self.work[0][b], self.work[1][b]   # a scenario's speed multiplier, then its step; an own
+        # series' step
         for s in range(z.shape[0]):
             sp_s, own_sp_s = ((self.speed[b], self.own_speed[b]) if self.speed.ndim == 3
                               else (self.speed[s, b], self.own_speed[s, b]))
@@ -309,20 +311,24 @@ def _pool(workers: int) -> Iterator[ThreadPoolExecutor | None]:
 
 
 @contextmanager
-def _ahead(draw: Callable[[], np.ndarray], count: int, threads: bool) -> Iterator[Iterator[np.ndarray]]:
-    """The ``count`` results of successive ``draw()`` calls; with ``threads``, the next one is drawn on a thread
-    of its own while the current one is used (one thread makes every call, in order: the same results)."""
-    if not threads or count < 2:
-        yield (draw() for _ in range(count))
+def _ahead(rng: np.random.Generator, shape: tuple[int, ...], count: int, thread: bool
+           ) -> Iterator[Iterator[np.ndarray]]:
+    """``count`` successive ``rng.standard_normal(shape)`` arrays; with ``thread``, the next one is drawn on a
+    thread of its own while the current one is used (that thread draws them all, in order: the same numbers).
+    They are drawn into two arrays allocated here, in turn: an array is overwritten two draws later (memory
+    allocated by a thread stays with that thread, glibc's arenas)."""
+    buffers = [np.empty(shape) for _ in range(2 if thread and count > 1 else min(count, 1))]
+    if len(buffers) < 2:
+        yield (rng.standard_normal(shape, out=buffers[0]) for _ in range(count))
         return
     with ThreadPoolExecutor(max_workers=1) as ahead:
-        pending = [ahead.submit(draw)]          # the first at once (drawn while the fitted years are computed)
+        pending = [ahead.submit(rng.standard_normal, shape, out=buffers[0])]   # at once: during the fitted years
 
         def results() -> Iterator[np.ndarray]:
             for k in range(count):
                 current = pending[0].result()
                 if k + 1 < count:
-                    pending[0] = ahead.submit(draw)
+                    pending[0] = ahead.submit(rng.standard_normal, shape, out=buffers[(k + 1) % 2])
                 yield current
         yield results()
 
