@@ -88,6 +88,7 @@ STAGES = (("dxsim.pipeline", "load_inputs"), ("dxsim.pipeline", "fitted_calibrat
 STAGE_PROGRAM = """
 import importlib, json, sys, time
 clock = lambda: (time.perf_counter(), time.process_time())
+import dxsim  # first, as the command: it sets a single-threaded BLAS before numpy is imported
 spent, start = {}, clock()
 def mark(name):
     global start
