@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dxsim.core.model import Law, bass_closed_form, gompertz_closed_form, logistic_closed_form
+from dxsim.core.model import Law, bass_closed_form, gompertz_closed_form, logistic_closed_form, path_z
 
 T = np.linspace(-5, 15, 81)
 
@@ -62,3 +62,16 @@ def test_round_trip_and_monotone(law):
     assert np.all(np.diff(law.to_fraction(z)) >= 0)
     extreme = law.to_fraction(np.array([-1e6, 1e6]))
     assert np.all((extreme >= 0) & (extreme <= 1))
+
+
+def test_path_z_per_mixture_part_is_the_path_of_each_draw():
+    """The warped time computed once per mixture part and read per draw: the same values, bit for bit, as
+    computed for every draw (SYNTHETIC inputs, made here)."""
+    rng = np.random.default_rng(3)
+    damping = np.array([0.85, 0.9, 1.0, 0.97])                     # per part; 1.0: undamped
+    parts = np.arange(1001) % len(damping)
+    level, slope = rng.normal(size=(1001, 5)), rng.normal(size=(1001, 5))
+    dt = rng.uniform(-3, 6, size=(1, 5))
+    per_draw = path_z(level, slope, dt, damping[parts][:, None])
+    assert np.array_equal(path_z(level, slope, dt, damping[:, None], parts), per_draw)
+    assert not np.array_equal(per_draw, path_z(level, slope, dt))   # the damping does act

@@ -220,8 +220,9 @@ class Calibrator:
             when = np.nan_to_num(post.state_time[:, t], nan=post.t0)[None, :] - post.t0
             own = dfn in post.own_speeds       # a speed of its own: the nation's, constant (design.design_matrix)
             speed = slopes[i][:, [0] if own else on] + slope_offsets[i][:, [j]]
-            damping = 1.0 if own else post.damping_of_draws(draws)[:, None]
-            line = path_z(levels[i][:, on] + offsets[i][:, [j]], speed, when, damping)
+            # the damping of each mixture part (a draw's is its part's): the warped time once per part
+            damping, of_draw = (1.0, None) if own else (post.damping_of_draws(len(post.hypers))[:, None], parts)
+            line = path_z(levels[i][:, on] + offsets[i][:, [j]], speed, when, damping, of_draw)
             jump_time = self.data_through_.indicator[name] + spec.reading_month / 12.0
             out[:, :, k] = sample_shift(post.state_mean[parts, :, t], post.state_var[parts, :, t],
                                         post.state_gain[parts, :, t], line, post.state_time[:, t], jump_time,

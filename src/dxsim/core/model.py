@@ -48,10 +48,13 @@ def reading_share(law: Law, z: np.ndarray, ceiling: np.ndarray | float, clip: tu
     return np.where(fraction >= clip[1], 1.0, np.where(fraction <= clip[0], 0.0, fraction)) * ceiling
 
 
-def path_z(level: np.ndarray, slope: np.ndarray, dt: np.ndarray, damping: np.ndarray | float = 1.0) -> np.ndarray:
+def path_z(level: np.ndarray, slope: np.ndarray, dt: np.ndarray, damping: np.ndarray | float = 1.0,
+           parts: np.ndarray | None = None) -> np.ndarray:
     """The linear predictor of a fitted path: ``level + slope * W(dt)`` (W = ``dynamics.warped_time``: dt
-    itself without damping), ``dt`` in years from the reference time; broadcasts."""
-    return level + slope * warped_time(dt, damping)
+    itself without damping), ``dt`` in years from the reference time; broadcasts. ``parts`` (draw,): the
+    mixture part of each draw, with ``damping`` given per part (part, ...): W is computed once per part."""
+    warp = warped_time(dt, damping)
+    return level + slope * (warp if parts is None else warp[parts])
 
 
 @dataclass(frozen=True)
