@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -123,16 +124,31 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         shift = params.jump_shift[:, noise_geos]         # (D, G, series): a view for a contiguous run of geos
         anchors = [params.series.index((spec.name, spec.anchor)) for spec in cfg.indicators]
 
-    def start_state(year: int, rows: slice = slice(None)) -> None:
-        """Add the jump-off shifts of the series whose data end in ``year`` (to the scenarios ``rows``)."""
+    def start_state(year: int, rows: slice = slice(None), b: slice = slice(None)) -> None:
+        """Add the jump-off shifts of the series whose data end in ``year`` (to the scenarios ``rows``, geos
+        ``b``)."""
         if shift is None:
             return
         for i in np.flatnonzero(year == fit_until):       # per series: views, no fancy-indexed copies
-            z[rows, :, i] += shift[:, :, anchors[i]].T
+            z[rows, b, i] += shift[:, b, anchors[i]].T
         for j in np.flatnonzero(year == fit_until[own_ind]):
-            z_own[rows, :, j] += shift[:, :, own[j]].T
+            z_own[rows, b, j] += shift[:, b, own[j]].T
 
-    # numpy releases the GIL in its kernels: a projected year steps its geos in blocks on threads (each block writes
+    def fit(y: int, out: tuple[np.ndarray, np.ndarray], b: slice) -> None:
+        """The fitted line of year index ``y`` for the geos ``b``, in scenario 0's state (every scenario's in the
+        year of the first step), and its paths into ``out``."""
+        np.multiply(slope[b], wdt[y], out=z[0, b])              # level + slope W, without temporaries
+        z[0, b] += level[b]
+        np.multiply(own_slope[b], own_wdt[y], out=z_own[0, b])
+        for j, i in enumerate(own_ind):
+            z_own[0, b, j] += level[b, i]
+        z_own[0, b] += own_offset[b]
+        start_state(int(years[y]), slice(0, 1), b)
+        if years[y] == first_step:                        # the state every scenario steps from
+            z[1:, b], z_own[1:, b] = z[0, b], z_own[0, b]
+        out[0][b], out[1][b] = z[0, b], z_own[0, b]
+
+    # numpy releases the GIL in its kernels: a year computes its geos in blocks on threads (each block writes
     # its own slices) while a thread of its own draws the next year's noise (the same numbers in the same order);
     # from other threads (parallel batches, which use the cores already) all in the calling thread
     workers = (os.cpu_count() or 1) if threading.current_thread() is threading.main_thread() else 1
@@ -150,17 +166,13 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             if year > last_fitted and dslope is None:       # the fitted line is not read again: memory for the paths
                 level = slope = own_offset = own_slope = None
             if year <= first_step:                            # the fit: the same for every scenario, computed once
-                np.multiply(slope, wdt[y], out=z[0])              # level + slope W, without temporaries
-                z[0] += level
-                np.multiply(own_slope, own_wdt[y], out=z_own[0])
-                for j, i in enumerate(own_ind):
-                    z_own[0, :, j] += level[:, i]
-                z_own[0] += own_offset
-                start_state(year, slice(0, 1))
-                if year == first_step:                        # the state every scenario steps from
-                    z[1:], z_own[1:] = z[0], z_own[0]
-                z_paths.append(np.broadcast_to(z[0].astype(path_dtype), z.shape))
-                own_paths.append(np.broadcast_to(z_own[0].astype(path_dtype), z_own.shape))
+                out = np.empty(z.shape[1:], path_dtype), np.empty(z_own.shape[1:], path_dtype)
+                if pool is None:
+                    fit(y, out, slice(None))
+                else:
+                    list(pool.map(partial(fit, y, out), _blocks(G, workers)))
+                z_paths.append(np.broadcast_to(out[0], z.shape))
+                own_paths.append(np.broadcast_to(out[1], z_own.shape))
                 continue
             # m ** e = exp(e log m), computed only for scenarios where some multiple differs from 1 this year, and
             # again only when a multiple changed since last year (the yearly multiples are mostly constant)
