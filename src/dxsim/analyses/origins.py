@@ -4,8 +4,9 @@ A reading at a month other than the indicator's reading month lies between two y
 draw is interpolated linearly (in percent) between them. Methods:
 
 - ``dxsim``: the ensemble's latent share, exactly what trajectories.csv and the target probabilities use;
-- ``dxsim_reading``: the same draws plus the fitted measurement noise (``obs_sd`` of each draw's
-  hyper-parameter sample, on the law's transformed scale): dxsim's predictive distribution of a *reading*;
+- ``dxsim_reading``: the same draws plus the fitted measurement noise (the sd of the reading's noise group,
+  ``design.noise_groups``, in each draw's hyper-parameter sample, on the law's transformed scale): dxsim's
+  predictive distribution of a *reading*;
 - the baselines of ``dxsim.analyses.baselines``, on the same readings available at the origin.
 
 Scores are those of ``dxsim.analyses.scoring``.
