@@ -592,3 +592,106 @@ def test_grouped_rows_are_dropped_with_their_tables(run_dir):
     del tables
     gc.collect()
     assert key not in chartkit._GROUPS
+
+
+# ------------------------------------------------------------------------------------ the run's chart process
+
+def _fake_run(folder, cfg):
+    """What the run's chart writer reads of a run's result: its manifest and calibration config."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(manifest=json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
+                           calibrator=SimpleNamespace(config=cfg))
+
+
+def _few_jobs(monkeypatch):
+    """Charts of one geo only (the forked process inherits the patch): a cheaper drawing."""
+    from dxsim.outputs import charts
+
+    everything = charts.run_jobs
+    monkeypatch.setattr(charts, "run_jobs", lambda tables, geos=None, indicators=None: everything(
+        tables, ["hau_giang"], indicators))
+
+
+def _gone(pid: int) -> bool:
+    import os
+
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_the_run_draws_in_its_forked_process_without_importing_matplotlib(small_run, root, tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "run"
+    script = ("import sys; from dxsim.cli import main; rc = main(sys.argv[1:]); "
+              "print('matplotlib' in sys.modules, file=sys.stderr); sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", script, "run", "scenarios/baseline.toml", "--draws", "20",
+                           "--out", str(folder)], cwd=root, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "False"
+    files = plot_run(folder, "en", ("png", "svg"))
+    assert not files.drawn and len(files.kept) >= 2 * 20          # the run drew them, current by their keys
+
+
+def test_the_chart_process_draws_what_this_process_draws(small_run, cfg, tmp_path, monkeypatch):
+    from dxsim.outputs.charts import write_run_charts
+    from dxsim.outputs.chartserver import ChartProcess
+
+    _few_jobs(monkeypatch)
+    here, there = small_run(tmp_path / "here"), small_run(tmp_path / "there")
+    write_run_charts(_fake_run(here, cfg), here)
+    writer = ChartProcess("en")
+    writer(_fake_run(there, cfg), there)
+    assert _gone(writer.pid)
+    names = sorted(p.name for p in (here / "charts").iterdir())
+    assert len(names) > 6 and names == sorted(p.name for p in (there / "charts").iterdir())
+    for name in names:
+        if name.endswith((".png", ".svg")):
+            assert (here / "charts" / name).read_bytes() == (there / "charts" / name).read_bytes(), name
+
+
+def test_charts_are_drawn_here_when_the_chart_process_died(small_run, cfg, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from dxsim.outputs.chartserver import ChartProcess
+
+    _few_jobs(monkeypatch)
+    folder = small_run(tmp_path / "run")
+    writer = ChartProcess("en")
+    os.kill(writer.pid, signal.SIGKILL)
+    writer(_fake_run(folder, cfg), folder)
+    assert _gone(writer.pid)
+    assert len(list((folder / "charts").glob("fan_hau_giang_*.png"))) >= 3
+
+
+def test_a_drawing_error_is_raised_by_the_run(small_run, cfg, tmp_path):
+    from dxsim.outputs.chartserver import ChartProcess
+
+    folder = small_run(tmp_path / "run")
+    (folder / "trajectories.csv").write_text("geo\nx\n", encoding="utf-8")
+    writer = ChartProcess("en")
+    with pytest.raises(InputError, match="trajectories.csv"):
+        writer(_fake_run(folder, cfg), folder)
+    assert _gone(writer.pid)
+
+
+def test_a_run_that_ends_before_its_charts_stops_the_chart_process():
+    import gc
+    import time
+
+    from dxsim.outputs.chartserver import ChartProcess
+
+    writer = ChartProcess("en")
+    pid = writer.pid
+    del writer
+    gc.collect()
+    deadline = time.monotonic() + 30
+    while not _gone(pid):
+        assert time.monotonic() < deadline, "the chart process outlived its writer"
+        time.sleep(0.01)

@@ -55,13 +55,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.out:
         check_output_dir(args.out)        # refuse a bad destination before simulating, not after
+    writers = [] if args.no_charts else _chart_writers(args.lang)    # now: the drawing code loads meanwhile
     inputs = load_inputs(opt.config_of(args), args.observations, args.targets, reuse=not args.refit)
     result = run_scenario(find_scenario(args.scenario), draws=args.draws, seed=args.seed, inputs=inputs,
                           refit=args.refit)
     for note in result.scenario.notes:          # e.g. what a surviving province name means since the merger
         print(note, file=sys.stderr)
     out = args.out or Path("results") / result.scenario.name
-    writers = [] if args.no_charts else _chart_writers(args.lang)
     write_run(result, out, tuple(writers), clean=args.clean)
     print(summary_text(result))
     print(f"\nwrote {out}/ (trajectories.csv, target_probabilities.csv, manifest.json"
@@ -73,9 +73,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _chart_writers(lang: str) -> list[Callable]:
-    from dxsim.outputs.charts import write_run_charts
+    """The run's chart writer: a process forked now imports matplotlib and its fonts on the spare CPU while this
+    one simulates, then draws (``chartserver.py``)."""
+    from dxsim.outputs.chartserver import chart_writer
 
-    return [lambda result, folder: write_run_charts(result, folder, lang=lang)]
+    return [chart_writer(lang)]
 
 
 def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily

@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 from dxsim.errors import ArgumentError, unknown
 from dxsim.outputs import background, chart_keys, figurepool, marker, results, style
 from dxsim.outputs.chartkit import _spread, fan_chart_keys, p_text, short_document, source_name  # noqa: F401
+from dxsim.outputs.chartserver import die_with_parent as _die_with_parent
 from dxsim.outputs.comparechart import compare_chart, overview_chart, overview_pages, run_labels  # noqa: F401
 from dxsim.outputs.fanchart import document_list, fan_chart  # noqa: F401
 from dxsim.outputs.glyphcache import CachingCanvas
@@ -136,20 +137,6 @@ def _draw_jobs(subject: Any, jobs: Sequence[ChartJob], out_dir: Path, lang: str,
 
 
 _WORKER: dict[str, Any] = {}
-
-
-def _die_with_parent(parent: int) -> None:
-    """Linux: this process gets SIGKILL when its parent dies, however it dies (kill -9, out of memory), so a
-    worker never lingers blocked on the pipe of a dead parent; if the parent is already gone, exit now."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)            # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):                       # not Linux/glibc: the pool's own checks remain
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
 
 
 def _init_worker(subject: Any, out_dir: Path, lang: str, formats: Sequence[str], parent: int) -> None:
@@ -322,12 +309,29 @@ def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", format
 
 def write_run_charts(result: Any, folder: str | Path, lang: str = "en") -> ChartFiles:
     """Called by ``dxsim run`` inside the temporary results folder (tables already written, manifest not yet):
-    draws ``charts/`` (``charts/<lang>/`` for a language other than English) through the same path as
+    ``draw_run_charts`` with the run's manifest and calibration config."""
+    return draw_run_charts(folder, result.manifest, result.calibrator.config, lang)
+
+
+def draw_run_charts(folder: str | Path, manifest: dict[str, Any], config: Any, lang: str = "en") -> ChartFiles:
+    """Draw ``charts/`` (``charts/<lang>/`` for a language other than English) of the run whose tables are in
+    ``folder`` (its ``manifest`` and ``config`` given: manifest.json is not written yet) through the same path as
     ``dxsim plot``; charts unchanged since the results folder this run replaces are taken from it."""
     folder = Path(folder)
-    tables = read_run(folder, manifest=result.manifest, config=result.calibrator.config)
+    tables = read_run(folder, manifest=manifest, config=config)
     replaces = (marker.read_marker(folder) or {}).get("temp_for")
     previous = charts_dir(folder.parent / replaces, lang) if isinstance(replaces, str) and replaces else None
     if previous is not None and not previous.is_dir():
         previous = None
     return install_charts(tables, charts_dir(folder, lang), lang=lang, previous=previous)
+
+
+def warm_up(lang: str = "en") -> None:
+    """Load what a process's first chart would (the style, the fonts at the sizes charts use), e.g. in a process
+    that waits for a run's tables."""
+    with rc_context(style.rc()):
+        fig = Figure(figsize=(2, 1), dpi=style.DPI)
+        for k, size in enumerate((style.MIN_FONT, 7.5, 8.0, 9.5)):
+            fig.text(0.0, 0.2 * k, style.text("year", lang) + " 2020 2025 2030 0123456789 %", fontsize=size,
+                     weight="bold" if size == 9.5 else "normal")
+        CachingCanvas(fig).draw()
