@@ -328,6 +328,25 @@ def test_a_background_is_not_reused_under_an_artist_drawn_before_it(tables):
         assert np.array_equal(np.asarray(reused.buffer_rgba()), np.asarray(plain.buffer_rgba()))
 
 
+def test_cached_line_metrics_lay_out_text_as_matplotlib_does():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from dxsim.outputs import glyphcache
+
+    glyphcache._HEIGHTS.clear()
+    with rc_context(style.rc()):
+        for dpi in (72, 300):
+            fig = Figure(figsize=(3, 2), dpi=dpi)
+            texts = [fig.text(0.1, 0.2 * k, "Lạng Sơn (trước 7/2025)\n2025 → 14,5%", fontsize=size, weight=weight)
+                     for k, (size, weight) in enumerate([(7, "normal"), (7.5, "normal"), (9.5, "bold")])]
+            plain = FigureCanvasAgg(fig).get_renderer()
+            cached = glyphcache.CachingCanvas(fig).get_renderer()
+            assert [t.get_window_extent(cached).bounds for t in texts] == \
+                [t.get_window_extent(plain).bounds for t in texts]
+    assert len(glyphcache._HEIGHTS) == 6          # three fonts at two resolutions, each computed once
+
+
 def _layouts_cached() -> int:
     from dxsim.outputs import glyphcache
 

@@ -9,6 +9,7 @@ years (a reading sits at its year, whatever its month).
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import shutil
@@ -71,7 +72,8 @@ def _write_png(rgba: np.ndarray, path: Path) -> None:
 
 class ChartWriter:
     """Saves figures into ``out_dir`` as ``stem.png`` (300 dpi) and/or ``stem.svg`` (text kept as text).
-    PNG compression runs on one background thread (zlib releases the GIL) while the next chart is drawn."""
+    PNG compression and the writing of files run on one background thread (zlib releases the GIL) while the next
+    chart is drawn."""
 
     def __init__(self, out_dir: str | Path, formats: Sequence[str] = style.FORMATS) -> None:
         self.out_dir = Path(out_dir)
@@ -90,8 +92,10 @@ class ChartWriter:
                 background.draw(canvas)     # the plot area's background drawn once per kind and layout
                 # the canvas buffer belongs to this figure only: hand it over without a copy
                 self._pending.append(self._pool.submit(_write_png, np.asarray(canvas.buffer_rgba()), path))
-            else:
-                fig.savefig(path, format="svg", metadata={"Date": None})
+            else:          # drawn here, written (opened, the slow part on a busy disk) by the thread
+                text = io.StringIO()
+                fig.savefig(text, format="svg", metadata={"Date": None})
+                self._pending.append(self._pool.submit(path.write_text, text.getvalue(), encoding="utf-8"))
             self.written.append(path)
 
     def close(self) -> list[Path]:

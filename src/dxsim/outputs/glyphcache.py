@@ -22,6 +22,7 @@ from matplotlib import cbook
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
+from matplotlib.font_manager import FontManager, fontManager, get_font
 from matplotlib.ft2font import FT2Font
 from matplotlib.textpath import TextToPath
 
@@ -35,11 +36,12 @@ except ImportError:                                       # pragma: no cover - o
 
 PRIVATE = ((RendererAgg, ("_draw_text_glyphs_and_boxes", "_prepare_font")),   # matplotlib internals used here
            (FT2Font, ("_layout", "_set_transform", "_render_glyph")),
-           (FigureCanvasAgg, ("_lastKey",)))
+           (FigureCanvasAgg, ("_lastKey",)), (FontManager, ("_find_fonts_by_props",)))
 MAX_ENTRIES = 200_000          # glyph bitmaps (a 7 pt glyph at 300 dpi: ~0.5 kB), layouts, extents kept per process
 _LAYOUTS: dict[tuple, tuple] = {}
 _GLYPHS: dict[tuple, tuple[np.ndarray, int, int]] = {}
 _METRICS: dict[tuple, tuple[float, float, float]] = {}
+_HEIGHTS: dict[tuple, tuple[float | None, float | None, float | None]] = {}
 
 
 def _font_key(prop: Any) -> tuple:
@@ -71,8 +73,33 @@ def _bounded(cache: dict) -> dict:
     return cache
 
 
+def font_height_metrics(prop: Any, dpi: float) -> tuple[float | None, float | None, float | None]:
+    """(ascent, descent, line gap) of a font in pixels at ``dpi``, from its OS/2 or hhea table, computed as
+    matplotlib's ``Text._get_layout`` computes them (>= 3.11, for every line of every text drawn), once per font,
+    size and dpi; None where the font has neither table (matplotlib then measures "lp")."""
+    key = (_font_key(prop), dpi)
+    out = _HEIGHTS.get(key)
+    if out is None:
+        out = (None, None, None)
+        font = get_font(fontManager._find_fonts_by_props(prop))
+        for table_name, linegap_key, ascent_key, descent_key in (
+                ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"), ("hhea", "lineGap", "ascent", "descent")):
+            table = font.get_sfnt_table(table_name)
+            if table is None:
+                continue
+            fontsize = prop.get_size_in_points()
+            units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+            scale = 1 / units_per_em * fontsize * dpi / 72
+            out = (table[ascent_key] * scale, -table[descent_key] * scale, table[linegap_key] * scale)
+            break
+        _bounded(_HEIGHTS)[key] = out
+    return out
+
+
 class CachingRenderer(RendererAgg):
     """``RendererAgg`` with cached text layouts, glyph bitmaps and text extents (see the module's docstring)."""
+
+    figure_dpi: float | None = None         # the dpi of the figure drawn (CachingCanvas sets it), else ``dpi``
 
     def draw_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float, ismath: Any = False,
                   mtext: Any = None) -> None:
@@ -115,6 +142,9 @@ class CachingRenderer(RendererAgg):
             buffer, left, top = glyph
             draw(buffer, left + (ox >> 6), int(height) - (top + (oy >> 6)) + buffer.shape[0], 0, gc)
 
+    def _get_font_height_metrics(self, prop: Any) -> tuple[float | None, float | None, float | None]:
+        return font_height_metrics(prop, self.dpi if self.figure_dpi is None else self.figure_dpi)
+
     def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> tuple[float, float, float]:
         if ismath:
             return super().get_text_width_height_descent(s, prop, ismath)
@@ -141,9 +171,14 @@ class CachingTextToPath(TextToPath):
 class CachingSVGRenderer(RendererSVG):
     """``RendererSVG`` measuring text with ``CachingTextToPath``."""
 
+    figure_dpi = 72.0                       # the figure's dpi while it is drawn as SVG (print_svg)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._text2path = _TEXT2PATH
+
+    def _get_font_height_metrics(self, prop: Any) -> tuple[float | None, float | None, float | None]:
+        return font_height_metrics(prop, self.figure_dpi)
 
 
 _TEXT2PATH = CachingTextToPath()
@@ -182,4 +217,5 @@ class CachingCanvas(FigureCanvasAgg):
         if self._lastKey != key:
             self.renderer = CachingRenderer(w, h, self.figure.dpi)
             self._lastKey = key
+        self.renderer.figure_dpi = self.figure.dpi         # the dpi matplotlib scales line metrics by
         return self.renderer
