@@ -48,11 +48,14 @@ def code_key() -> str:
 
 def run_key(folder: str | Path, manifest: Mapping[str, Any], config_file: Path | None = None) -> str:
     """Key of a results folder's charts: its top-level tables (.csv/.toml/.json/.npz but manifest.json), the files in
-    ``inputs/``, ``manifest`` without its list of copied inputs and with the date of ``created_utc`` only, and
+    ``inputs/``, ``manifest`` without its list of copied inputs and where the calibration was loaded from, with the
+    date of ``created_utc`` only, and
     ``config_file`` (the calibration config an older folder names outside itself) - with ``code_key``."""
     folder = Path(folder)
     kept = {k: v for k, v in manifest.items() if k != "inputs"}
     kept["created_utc"] = str(kept.get("created_utc", ""))[:10]
+    if isinstance(kept.get("calibration"), dict):   # a fit loaded or made anew: the same charts (its sha is kept)
+        kept["calibration"] = {k: v for k, v in kept["calibration"].items() if k != "loaded_from"}
     digest = hashlib.sha256(code_key().encode() + json.dumps(kept, sort_keys=True, default=str).encode())
     files = [p for p in folder.iterdir() if p.suffix in TABLE_SUFFIXES and p.name != "manifest.json"]
     if (folder / "inputs").is_dir():
