@@ -90,3 +90,30 @@ def test_threaded_steps_give_the_paths_of_one_thread(calibrator, monkeypatch):
     for a, b in ((threaded.z, alone[0].z), (threaded.own_z, alone[0].own_z)):
         assert all(np.array_equal(x, y) for x, y in zip(a.blocks, b.blocks, strict=True))
     assert not np.array_equal(threaded.z[-1][0], threaded.z[-1][1])     # the scenarios do differ
+
+
+def test_investment_multipliers_computed_once_per_distinct_row_are_those_of_every_geo():
+    """m_own**e * m_bb**e_cross, computed once per distinct (log multiples, model scales) row and copied to its
+    geos, equals the plain formula for every (scenario, geo), bit for bit (SYNTHETIC multiples and draws)."""
+    from dxsim.core.drivers import ModelFactors
+    from dxsim.core.simulate import _investment_multipliers
+
+    rng = np.random.default_rng(8)
+    S, G, I, D = 4, 6, 3, 257
+    with np.errstate(divide="ignore"):
+        log_inv = np.log(rng.choice([1.0, 1.0, 0.7, 1.5, 0.0], (S, G, 3)))   # pillars; 0: no investment (-inf)
+    log_inv[0] = 0.0                                                           # scenario 0: multiples of 1
+    pillar_of, broadband, cross_ind = np.array([0, 1, 2]), 0, np.array([1, 2])
+    elasticity, cross = rng.lognormal(-0.7, 0.3, (I, D)), rng.lognormal(-1.0, 0.3, D)
+    model = ModelFactors(rng.choice([0.5, 1.0], (S, I)), rng.choice([1.0, 2.0], S), np.ones((S, I)))
+    for factors in (None, model):
+        got = _investment_multipliers(log_inv, pillar_of, broadband, cross_ind, elasticity, cross, factors)
+        assert sorted(got) == [1, 2, 3]
+        for s, m in got.items():                          # the plain formula, in the same order of operations
+            plain = elasticity * log_inv[s][:, pillar_of][..., None]                   # (G, I, D)
+            bb = cross * log_inv[s][:, broadband][:, None]                             # (G, D)
+            if factors is not None:
+                plain *= factors.elasticity_scale[s][:, None]
+                bb *= factors.cross_scale[s]
+            plain[:, cross_ind] += bb[:, None, :]
+            assert np.array_equal(m, np.exp(plain)), s

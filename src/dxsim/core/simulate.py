@@ -153,6 +153,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     # from other threads (parallel batches, which use the cores already) all in the calling thread
     workers = (os.cpu_count() or 1) if threading.current_thread() is threading.main_thread() else 1
     steps = int(np.sum(years > first_step))
+    blocks = _blocks(G, workers)
     # year by year (``YearBlocks``): a year before any step is the fit, the same for every scenario, stored once
     z_paths: list[np.ndarray] = []
     z = np.empty((S, G, I, D))
@@ -170,7 +171,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
                 if pool is None:
                     fit(y, out, slice(None))
                 else:
-                    list(pool.map(partial(fit, y, out), _blocks(G, workers)))
+                    list(pool.map(partial(fit, y, out), blocks))
                 z_paths.append(np.broadcast_to(out[0], z.shape))
                 own_paths.append(np.broadcast_to(out[1], z_own.shape))
                 continue
@@ -204,7 +205,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             if pool is None:
                 step(slice(None))
             else:                                            # one block of geos per thread
-                list(pool.map(step, _blocks(G, workers)))
+                list(pool.map(step, blocks))
             del step, noise, sp, own_sp
             if y == Y - 1:
                 invest_mult = {}
@@ -355,16 +356,26 @@ def _investment_multipliers(log_investment: np.ndarray, pillar_of: np.ndarray, b
     invested = np.flatnonzero(np.any(log_own, axis=(1, 2)) | np.any(log_bb, axis=1))
     if not len(invested):
         return {}
-    m = elasticity * log_own[invested][..., None]                               # (A, G, I, D)
+    A, G = len(invested), log_own.shape[1]
+    # a (scenario, geo)'s multipliers depend on its log multiples (and the model's scales) only: computed once
+    # per distinct row (often one per scenario: the same multiple everywhere), then copied to its geos
+    key = [log_own[invested].reshape(A * G, -1), log_bb[invested].reshape(A * G, 1)]
     if model is not None:
-        m *= model.elasticity_scale[invested][:, None, :, None]
+        key += [np.repeat(model.elasticity_scale[invested], G, axis=0),
+                np.repeat(model.cross_scale[invested], G)[:, None]]
+    rows, first, of_row = np.unique(np.concatenate(key, axis=1), axis=0, return_index=True, return_inverse=True)
+    a, g = np.divmod(first, G)                                                  # one (scenario, geo) per row
+    m = elasticity * log_own[invested[a], g][..., None]                         # (row, I, D)
+    if model is not None:
+        m *= model.elasticity_scale[invested[a]][:, :, None]
     if np.any(log_bb[invested]):
-        bb = cross * log_bb[invested][..., None]       # (A, G, D); cross > 0, so log(0) gives -inf, never nan
+        bb = cross * log_bb[invested[a], g][:, None]   # (row, D); cross > 0, so log(0) gives -inf, never nan
         if model is not None:
-            bb *= model.cross_scale[invested][:, None, None]
-        m[:, :, cross_ind] += bb[:, :, None, :]
+            bb *= model.cross_scale[invested[a]][:, None]
+        m[:, cross_ind] += bb[:, None, :]
     np.exp(m, out=m)
-    return {int(s): m[k] for k, s in enumerate(invested)}
+    out = m[of_row.reshape(A, G)]                                               # (A, G, I, D)
+    return {int(s): out[k] for k, s in enumerate(invested)}
 
 
 def _rollout_steps(z: np.ndarray, laws: tuple[Law, ...], anchor_ceiling: np.ndarray, event_lift: np.ndarray,
