@@ -117,3 +117,18 @@ def test_investment_multipliers_computed_once_per_distinct_row_are_those_of_ever
                 bb *= factors.cross_scale[s]
             plain[:, cross_ind] += bb[:, None, :]
             assert np.array_equal(m, np.exp(plain)), s
+
+
+def test_noise_drawn_ahead_on_a_thread_is_the_noise_drawn_in_turn(monkeypatch):
+    """``NoiseAhead`` hands out the arrays that successive ``standard_normal`` calls give, whether drawn in the
+    calling thread or ahead on a thread of its own, reusing its arrays when few fit (SYNTHETIC shape)."""
+    from dxsim.core import simulate
+
+    shape, count = (3, 2, 50), 7
+    rng = np.random.default_rng(4)
+    expected = [rng.standard_normal(shape) for _ in range(count)]
+    monkeypatch.setattr(simulate, "AHEAD_BYTES", 3 * 8 * 300)       # three arrays ahead, then drawn into again
+    for thread in (True, False):
+        ahead = simulate.NoiseAhead(np.random.default_rng(4), shape, count, thread)
+        got = [a.copy() for a in ahead]                               # an array is reused after the next year
+        assert len(got) == count and all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))

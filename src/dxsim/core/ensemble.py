@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +20,15 @@ from dxsim.core.calibrate import Calibrator, ParameterDraws
 from dxsim.core.drivers import Drivers, RolloutDrivers
 from dxsim.core.paths import Ensemble
 from dxsim.core.rollout import Rollouts, scenario_rollouts
-from dxsim.core.simulate import BYTES_LIMIT, PATH_DTYPE, check_memory, reference_times, simulate
+from dxsim.core.simulate import (
+    BYTES_LIMIT,
+    PATH_DTYPE,
+    NoiseAhead,
+    check_memory,
+    reference_times,
+    simulate,
+    threads_here,
+)
 from dxsim.inputs.aggregations import aggregation_for
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.geography import Aggregation, Region, load_geomap
@@ -117,19 +126,27 @@ def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, 
                  geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE) -> Ensemble:
     """Sample parameters and noise from ``seed`` and simulate the scenarios: ``evaluate`` on ``sample_run``
     (a run too large for memory is refused before sampling)."""
-    _layout(calibrator, scenarios, geos, draws)
-    return evaluate(calibrator, scenarios, sample_run(calibrator, draws, seed), rollouts, geos, path_dtype)
+    years = _layout(calibrator, scenarios, geos, draws)[3]
+    # the process noise is drawn on a thread of its own while the parameters are sampled (the same numbers)
+    noise = NoiseAhead(np.random.default_rng(seed_streams(seed)[1]),
+                       (len(calibrator.geos_), len(calibrator.config.indicators), draws),
+                       int(np.sum(years > _indicator_jump_off(calibrator).min())), threads_here() > 1)
+    with closing(noise):
+        return evaluate(calibrator, scenarios, sample_run(calibrator, draws, seed), rollouts, geos, path_dtype,
+                        noise)
 
 
 def evaluate(calibrator: Calibrator, scenarios: Sequence[Scenario], samples: Samples,
              rollouts: Sequence[Rollouts | None] | None = None,
-             geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE) -> Ensemble:
+             geos: tuple[str, ...] | None = None, path_dtype: type = PATH_DTYPE,
+             noise: NoiseAhead | None = None) -> Ensemble:
     """Simulate the scenarios (same geos and horizon) on the run's ``samples``: nothing is sampled again.
     Programmes: ``rollouts`` per scenario (None: no programmes), by default ``samples.rollouts_of`` each
     scenario. ``geos``: simulate only these of the scenarios' geos (their values are the same as in the full
     run). The model simulates the old provinces the scenario's geos are made of; the result reads the scenario's
     geos, a merged province being the weighted mean of its parts per draw (geography.py; its aggregation built
-    once per config, ``aggregations.py``)."""
+    once per config, ``aggregations.py``). ``noise``: the process noise of ``samples.noise``, already being
+    drawn (``run_ensemble``)."""
     cfg = calibrator.config
     regions, aggregation, all_model, years = _layout(calibrator, scenarios, geos, samples.draws)
     model = aggregation.model_geos
@@ -143,7 +160,8 @@ def evaluate(calibrator: Calibrator, scenarios: Sequence[Scenario], samples: Sam
         rollout_drivers = RolloutDrivers.from_rollouts(rollouts, model, cfg.indicator_names, years, samples.draws,
                                                        calibrator.jump_off_year_, {r.name: r.parts for r in regions})
     return simulate(cfg, samples.params, drivers, tuple(s.name for s in scenarios), model, years,
-                    calibrator.jump_off_year_, reference_times(cfg), np.random.default_rng(samples.noise),
+                    calibrator.jump_off_year_, reference_times(cfg),
+                    np.random.default_rng(samples.noise) if noise is None else noise,
                     rollout_drivers, path_dtype, slope_rng=np.random.default_rng(samples.slope),
                     **data_ends(calibrator, samples.params)).aggregated(aggregation)
 
@@ -180,8 +198,13 @@ def _check_size(calibrator: Calibrator, scenarios: Sequence[Scenario], draws: in
 def data_ends(calibrator: Calibrator, params: ParameterDraws) -> dict[str, Any]:
     """``simulate``'s ``indicator_jump_off`` and ``series_first_projected``: where the calibration's data end."""
     through = calibrator.data_through_
-    return {"indicator_jump_off": np.array([through.indicator[i] for i in calibrator.config.indicator_names]),
+    return {"indicator_jump_off": _indicator_jump_off(calibrator),
             "series_first_projected": tuple(through.series_jump_off(i, d) + 1 for i, d in params.series)}
+
+
+def _indicator_jump_off(calibrator: Calibrator) -> np.ndarray:
+    """The last year with data of each indicator (the first step of the simulation is after the earliest)."""
+    return np.array([calibrator.data_through_.indicator[i] for i in calibrator.config.indicator_names])
 
 
 class Replay:

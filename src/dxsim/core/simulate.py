@@ -20,8 +20,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import partial
 
@@ -37,11 +37,12 @@ from dxsim.inputs.config import PILLARS, CalibrationConfig
 
 BYTES_LIMIT = 6 * 2**30   # refuse runs whose arrays would exceed this
 PATH_DTYPE = np.float32
+AHEAD_BYTES = 2**27       # process noise drawn ahead of its use, at most (at least two years)
 
 
 def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, scenarios: tuple[str, ...],
              geos: tuple[str, ...], years: np.ndarray, jump_off_year: int, t0: np.ndarray,
-             noise_rng: np.random.Generator, rollouts: RolloutDrivers | None = None,
+             noise_rng: np.random.Generator | NoiseAhead, rollouts: RolloutDrivers | None = None,
              path_dtype: type = PATH_DTYPE, indicator_jump_off: np.ndarray | None = None,
              series_first_projected: tuple[int, ...] | None = None,
              slope_rng: np.random.Generator | None = None, model: ModelFactors | None = None) -> Ensemble:
@@ -149,9 +150,9 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         out[0][b], out[1][b] = z[0, b], z_own[0, b]
 
     # numpy releases the GIL in its kernels: a year computes its geos in blocks on threads (each block writes
-    # its own slices) while a thread of its own draws the next year's noise (the same numbers in the same order);
-    # from other threads (parallel batches, which use the cores already) all in the calling thread
-    workers = (os.cpu_count() or 1) if threading.current_thread() is threading.main_thread() else 1
+    # its own slices) while a thread of its own draws the noise ahead (``NoiseAhead``: the same numbers in the same
+    # order); from other threads all in the calling thread (``threads_here``)
+    workers = threads_here()
     steps = int(np.sum(years > first_step))
     blocks = _blocks(G, workers)
     # year by year (``YearBlocks``): a year before any step is the fit, the same for every scenario, stored once
@@ -162,7 +163,13 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     last_fitted = int(fit_until.max())
     # the steps' working arrays, allocated here: memory freed by a thread stays with it (glibc's arenas)
     work = np.empty((G, I, D)), np.empty((G, D))
-    with _pool(workers) as pool, _ahead(noise_rng, (all_geos, I, D), steps, workers > 1) as normals:
+    if not isinstance(noise_rng, NoiseAhead):
+        noise_rng = NoiseAhead(noise_rng, (all_geos, I, D), steps, workers > 1)
+    elif (noise_rng.shape, noise_rng.count) != ((all_geos, I, D), steps):
+        raise ValueError(f"noise drawn ahead for {noise_rng.count} steps of {noise_rng.shape}, not {steps} of "
+                         f"{(all_geos, I, D)}")
+    with _pool(workers) as pool, closing(noise_rng):
+        normals = iter(noise_rng)
         for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
             if year > last_fitted and dslope is None:       # the fitted line is not read again: memory for the paths
                 level = slope = own_offset = own_slope = None
@@ -307,6 +314,12 @@ class _YearStep:
             self.out[1][:, b] = z_own[:, b]
 
 
+def threads_here() -> int:
+    """Threads for a run's blocks of geos: one per core from the main thread; one from any other thread (parallel
+    batches, which use the cores already)."""
+    return (os.cpu_count() or 1) if threading.current_thread() is threading.main_thread() else 1
+
+
 def _blocks(n: int, parts: int) -> list[slice]:
     """``n`` items in ``parts`` consecutive blocks of (nearly) equal size (no empty block)."""
     edges = np.linspace(0, n, min(parts, n) + 1).round().astype(int)
@@ -323,27 +336,43 @@ def _pool(workers: int) -> Iterator[ThreadPoolExecutor | None]:
         yield pool
 
 
-@contextmanager
-def _ahead(rng: np.random.Generator, shape: tuple[int, ...], count: int, thread: bool
-           ) -> Iterator[Iterator[np.ndarray]]:
-    """``count`` successive ``rng.standard_normal(shape)`` arrays; with ``thread``, the next one is drawn on a
-    thread of its own while the current one is used (that thread draws them all, in order: the same numbers).
-    They are drawn into two arrays allocated here, in turn: an array is overwritten two draws later (memory
-    allocated by a thread stays with that thread, glibc's arenas)."""
-    buffers = [np.empty(shape) for _ in range(2 if thread and count > 1 else min(count, 1))]
-    if len(buffers) < 2:
-        yield (rng.standard_normal(shape, out=buffers[0]) for _ in range(count))
-        return
-    with ThreadPoolExecutor(max_workers=1) as ahead:
-        pending = [ahead.submit(rng.standard_normal, shape, out=buffers[0])]   # at once: during the fitted years
+class NoiseAhead:
+    """The process noise of a run's projected years: ``count`` arrays ``rng.standard_normal(shape)``, in turn
+    (iterate once). With ``thread``, a thread of its own draws them, in order, from the moment this is made (a run
+    makes it before sampling its parameters): the same numbers as drawn in turn. Up to ``AHEAD_BYTES`` of them
+    (at least two) are drawn ahead, into arrays allocated here (memory a thread allocates stays in its glibc
+    arena after it is freed); an array is drawn into again once the year after its own has been handed out."""
 
-        def results() -> Iterator[np.ndarray]:
-            for k in range(count):
-                current = pending[0].result()
-                if k + 1 < count:
-                    pending[0] = ahead.submit(rng.standard_normal, shape, out=buffers[(k + 1) % 2])
-                yield current
-        yield results()
+    def __init__(self, rng: np.random.Generator, shape: tuple[int, ...], count: int, thread: bool) -> None:
+        self.rng, self.shape, self.count = rng, tuple(shape), int(count)
+        size = 8 * int(np.prod(self.shape))
+        self._ahead = ThreadPoolExecutor(max_workers=1) if thread and count > 1 else None
+        n = min(count, max(2, AHEAD_BYTES // max(size, 1))) if self._ahead is not None else min(count, 1)
+        self._buffers: list[np.ndarray | None] = [np.empty(self.shape) for _ in range(n)]
+        self._drawn: list[Future | None] = [self._draw(k) for k in range(n)] if self._ahead is not None else []
+
+    def _draw(self, k: int) -> Future:
+        return self._ahead.submit(self.rng.standard_normal, self.shape, out=self._buffers[k % len(self._buffers)])
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        n = len(self._buffers)
+        for k in range(self.count):
+            if self._ahead is None:
+                yield self.rng.standard_normal(self.shape, out=self._buffers[0])
+                continue
+            if k and k - 1 + n < self.count:            # year k - 1 is done with its array: draw into it again
+                self._drawn.append(self._draw(k - 1 + n))
+            elif k:                                      # or free it
+                self._buffers[(k - 1) % n] = None
+            yield self._drawn[k].result()
+            self._drawn[k] = None
+        self.close()
+
+    def close(self) -> None:
+        """Stop drawing (what is being drawn is finished), end the thread and free the arrays."""
+        if self._ahead is not None:
+            self._ahead.shutdown(wait=True, cancel_futures=True)
+        self._buffers, self._drawn = [], []
 
 
 def _investment_multipliers(log_investment: np.ndarray, pillar_of: np.ndarray, broadband: int,
