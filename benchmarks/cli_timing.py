@@ -86,7 +86,8 @@ STAGES = (("dxsim.pipeline", "load_inputs"), ("dxsim.pipeline", "fitted_calibrat
           ("dxsim.pipeline", "with_verdicts"), ("dxsim.core.paths", "Ensemble.trajectories"),
           ("dxsim.pipeline", "run_scenario"), ("dxsim.pipeline", "write_run"), ("dxsim.cli.run", "summary_text"))
 STAGE_PROGRAM = """
-import importlib, json, sys, time
+import gc, importlib, json, sys, time
+gc.disable()  # as the command's start-up (cli.main): imports without collector passes
 clock = lambda: (time.perf_counter(), time.process_time())
 import dxsim  # first, as the command: it sets a single-threaded BLAS before numpy is imported
 spent, start = {}, clock()
@@ -111,7 +112,8 @@ for module, name in json.loads(sys.argv[1]):
         owner = getattr(owner, part)
     setattr(owner, last, timed(name, getattr(owner, last)))
 begin = clock()
-code = dxsim.cli.main(sys.argv[2:])
+sys.argv = ["dxsim", *sys.argv[2:]]
+code = dxsim.cli.main()          # as the dxsim command: without argv
 end = clock(); spent["command (all stages)"] = [end[0] - begin[0], end[1] - begin[1]]
 print(json.dumps(spent))
 sys.exit(code)

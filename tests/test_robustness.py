@@ -4,6 +4,7 @@ each test in tmp_path."""
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -270,3 +271,33 @@ def test_report_reads_only_files_inside_the_results_folder(made: Path, tmp_path:
     assert "SECRET-OUTSIDE-DOCUMENT" not in html
     own = pd.read_csv(folder / "targets_used.csv")
     assert own["document"].iloc[0] in html.replace("&#x27;", "'").replace("&amp;", "&")
+
+
+def test_the_dxsim_process_starts_without_collector_passes_and_runs_with_them(monkeypatch: pytest.MonkeyPatch
+                                                                               ) -> None:
+    """`dxsim` itself (main without argv): the command's modules are imported with the garbage collector off,
+    then frozen out of its reach, and the command runs with the collector on; a caller's main([...]) (a test, a
+    library) leaves the collector alone."""
+    import gc
+
+    from dxsim.cli import run as run_cli
+
+    seen = []
+
+    def command(args: object) -> int:
+        seen.append((gc.isenabled(), gc.get_freeze_count(), "dxsim.pipeline" in sys.modules))
+        return 0
+
+    monkeypatch.setattr(run_cli, "cmd_run", command)
+    frozen = gc.get_freeze_count()
+    try:
+        assert cli.main(["run", "x.toml"]) == 0
+        assert seen[-1][:2] == (True, frozen) and gc.get_freeze_count() == frozen
+        monkeypatch.setattr(sys, "argv", ["dxsim", "run", "x.toml"])
+        assert cli.main() == 0
+        enabled, during, imported = seen[-1]
+        assert enabled and during > frozen and imported and gc.isenabled()
+        monkeypatch.setattr(sys, "argv", ["dxsim", "run", "x.toml", "--bogus"])
+        assert cli.main() == 2 and gc.isenabled()                  # also after a start-up that failed
+    finally:
+        gc.unfreeze()
