@@ -216,7 +216,7 @@ class Calibrator:
             parts = np.arange(draws) % len(post.hypers)
             centre = spec.definition(dfn).centre
             # the line the readings were fitted to: a province's reading of a centred definition is the centre's
-            on = np.where(province, gi[centre], np.arange(len(self.geos_))) if centre else np.arange(len(self.geos_))
+            on = np.where(province, gi[centre], np.arange(len(self.geos_))) if centre else slice(None)   # (a view)
             when = np.nan_to_num(post.state_time[:, t], nan=post.t0)[None, :] - post.t0
             own = dfn in post.own_speeds       # a speed of its own: the nation's, constant (design.design_matrix)
             speed = slopes[i][:, [0] if own else on] + slope_offsets[i][:, [j]]
