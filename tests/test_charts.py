@@ -29,6 +29,7 @@ from dxsim.outputs.charts import (
     fan_chart_keys,
     fan_stem,
     install_charts,
+    png_bytes,
     probability_chart,
     probability_pages,
     read_run,
@@ -720,3 +721,16 @@ def test_a_run_that_ends_before_its_charts_stops_the_chart_process():
     while not _gone(pid):
         assert time.monotonic() < deadline, "the chart process outlived its writer"
         time.sleep(0.01)
+
+
+def test_png_bytes_decode_to_the_image_pixels() -> None:
+    """Synthetic random opaque image (made here): the PNG decodes to its RGB pixels, at 300 dpi."""
+    import io
+
+    rng = np.random.default_rng(5)
+    rgba = rng.integers(0, 256, (7, 13, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    with Image.open(io.BytesIO(png_bytes(rgba))) as image:
+        assert image.mode == "RGB"
+        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+        np.testing.assert_array_equal(np.asarray(image), rgba[..., :3])
