@@ -734,3 +734,33 @@ def test_png_bytes_decode_to_the_image_pixels() -> None:
         assert image.mode == "RGB"
         assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
         np.testing.assert_array_equal(np.asarray(image), rgba[..., :3])
+
+
+def test_cached_text_extents_are_matplotlibs():
+    """Width, height and descent measured from the cached layouts equal matplotlib's own (FT2Font.set_text), for
+    strings of several sizes, weights and dpi, measured before and after drawing them rotated (which leaves the
+    fonts transformed), and from the cache."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    from dxsim.outputs import glyphcache
+
+    strings = ["Lạng Sơn (trước 7/2025)", "AV To fi ffi WAVE", "2025 → 14,5%", " ", "yjg|", "Đắk Lắk · P < 0.01",
+               "[1] Quyết định số 749/QĐ-TTg"]
+    glyphcache._METRICS.clear()
+    glyphcache._BOXES.clear()
+    with rc_context(style.rc()):
+        for dpi in (72, 300):
+            plain, cached = RendererAgg(400, 300, dpi), glyphcache.CachingRenderer(400, 300, dpi)
+            gc = cached.new_gc()
+            for size, weight in ((7, "normal"), (7.5, "normal"), (9.5, "bold")):
+                prop = FontProperties(size=size, weight=weight)
+                for rotation in (0, 30, 0):
+                    for s in strings:
+                        assert cached.get_text_width_height_descent(s, prop, False) == \
+                            plain.get_text_width_height_descent(s, prop, False), (s, size, dpi)
+                        cached.draw_text(gc, 50.3, 60.7, s, prop, rotation)
+                    glyphcache._METRICS.clear()        # measured again from the cached layouts,
+                    if rotation:                       # and boxes loaded from fonts left rotated by drawing
+                        glyphcache._BOXES.clear()
+    assert glyphcache._BOXES

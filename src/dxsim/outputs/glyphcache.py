@@ -42,6 +42,7 @@ _LAYOUTS: dict[tuple, tuple] = {}
 _GLYPHS: dict[tuple, tuple[np.ndarray, int, int]] = {}
 _METRICS: dict[tuple, tuple[float, float, float]] = {}
 _HEIGHTS: dict[tuple, tuple[float | None, float | None, float | None]] = {}
+_BOXES: dict[tuple, tuple[int, int, int]] = {}    # a glyph's lowest and highest point and advance, 26.6 pixels
 
 
 def _font_key(prop: Any) -> tuple:
@@ -106,7 +107,11 @@ class CachingRenderer(RendererAgg):
         if ismath or (mtext is not None and (mtext.get_fontfeatures() or mtext.get_language())):
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
         flags = get_hinting_flag()
-        size = prop.get_size_in_points()
+        self._draw_glyphs(gc, x, y, angle, prop.get_size_in_points(), flags, self._layout(s, prop, flags))
+        return None
+
+    def _layout(self, s: str, prop: Any, flags: Any) -> tuple:
+        """(font, glyph index, x, y in pixels) of each glyph of ``s``, laid out once per string, font and dpi."""
         key = (s, _font_key(prop), self.dpi, flags, threading.get_ident())
         items = _LAYOUTS.get(key)
         if items is None:
@@ -114,8 +119,31 @@ class CachingRenderer(RendererAgg):
             items = tuple((item.ft_object, item.glyph_index, item.x, item.y)
                           for item in font._layout(s, flags=flags, features=None, language=None))
             _bounded(_LAYOUTS)[key] = items
-        self._draw_glyphs(gc, x, y, angle, size, flags, items)
-        return None
+        return items
+
+    def _measure(self, s: str, prop: Any, flags: Any) -> tuple[float, float, float]:
+        """matplotlib's (width, height, descent) of ``s`` in pixels, from its layout (the one drawing uses) instead
+        of laying it out again with ``FT2Font.set_text``: the width is the pen's advance past the last glyph, the
+        height and descent those of the union of the glyphs' boxes (FreeType's control boxes, 26.6 fixed point),
+        as ``set_text`` computes them; each glyph's box and advance loaded once."""
+        items = self._layout(s, prop, flags)
+        if not items:
+            return 0.0, 0.0, 0.0
+        size = prop.get_size_in_points()
+        low, high, advance = 32000, -32000, 0
+        prepared = False
+        for font, index, _, y in items:
+            key = (font.fname, size, self.dpi, index, flags)
+            box = _BOXES.get(key)
+            if box is None:
+                if not prepared:         # the fonts at this size, unrotated (drawing glyphs leaves them otherwise)
+                    self._prepare_font(prop)
+                    prepared = True
+                glyph = font.load_glyph(index, flags=flags)
+                box = _bounded(_BOXES)[key] = (glyph.bbox[1], glyph.bbox[3], glyph.horiAdvance)
+            shift = round(y * 64)
+            low, high, advance = min(low, box[0] + shift), max(high, box[1] + shift), box[2]
+        return (round(items[-1][2] * 64) + advance) / 64, (high - low) / 64, -low / 64
 
     def _draw_glyphs(self, gc: Any, x: float, y: float, angle: float, size: float, flags: Any,
                      items: tuple) -> None:
@@ -148,10 +176,11 @@ class CachingRenderer(RendererAgg):
     def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> tuple[float, float, float]:
         if ismath:
             return super().get_text_width_height_descent(s, prop, ismath)
-        key = (s, _font_key(prop), self.dpi, get_hinting_flag())
+        flags = get_hinting_flag()
+        key = (s, _font_key(prop), self.dpi, flags)
         out = _METRICS.get(key)
         if out is None:
-            out = _bounded(_METRICS)[key] = super().get_text_width_height_descent(s, prop, ismath)
+            out = _bounded(_METRICS)[key] = self._measure(s, prop, flags)
         return out
 
 
