@@ -12,7 +12,7 @@ import pytest
 from dxsim.cli import main
 from dxsim.core.ensemble import ensemble_years, evaluate, run_ensemble, sample_run, seed_streams
 from dxsim.core.programme_impact import PROGRAMME_COLUMNS, programme_table
-from dxsim.core.rollout import scenario_rollouts, simulate_rollouts
+from dxsim.core.rollout import _paths, scenario_rollouts, simulate_rollouts
 from dxsim.core.targets import target_probabilities
 from dxsim.errors import InputError
 from dxsim.inputs.observations import known_geos
@@ -313,3 +313,13 @@ def test_good_programme_parses(tmp_path, cfg):
     (p,) = scen.programmes
     assert (p.pillar, p.yearly_release_bn_vnd, p.planned_end, scen.settings.rollouts) == ("broadband", ((2026, 50.0),),
                                                                                  2028.0, 200)
+
+
+def test_paths_of_ragged_work_segments():
+    """Delivered fractions and completion from work segments of different counts per rollout, one rollout with
+    none (SYNTHETIC segments, made here; values worked out by hand)."""
+    segments = [[(2024.0, 0.5), (2025.0, 0.5)], [], [(2024.5, 1.0)]]
+    delivered, completion = _paths(segments, np.array([1.0, 1.0, 2.0]), np.array([2024.25, 2025.5, 2027.0]),
+                                   2031.0)
+    assert np.allclose(delivered, [[0.25, 1.0, 1.0], [0.0, 0.0, 0.0], [0.0, 0.5, 1.0]])
+    assert completion[0] == 2025.5 and completion[1] == np.inf and completion[2] == 2026.5

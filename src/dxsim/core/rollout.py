@@ -293,11 +293,13 @@ def _work(env: simpy.Environment, budget: _Budget, pool: simpy.Resource | None, 
 def _paths(segments: list[list[tuple[float, float]]], work_years: np.ndarray, tau: np.ndarray,
            end: float) -> tuple[np.ndarray, np.ndarray]:
     """Delivered fraction at times ``tau`` (rollout, year) and completion time (rollout,) from work segments."""
-    R, S = len(segments), max(1, max(len(s) for s in segments))
+    lengths = np.array([len(s) for s in segments])
+    R, S = len(segments), max(1, int(lengths.max(initial=0)))
     start, share = np.full((R, S), np.inf), np.zeros((R, S))
-    for r, segs in enumerate(segments):
-        if segs:
-            start[r, :len(segs)], share[r, :len(segs)] = np.array(segs).T
+    if lengths.any():                                   # every rollout's segments at once
+        rows = np.repeat(np.arange(R), lengths)
+        cols = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        start[rows, cols], share[rows, cols] = np.array([seg for segs in segments for seg in segs]).T
     span = np.where(share > 0, share * work_years[:, None], 1.0)
     progress = np.clip((tau[None, :, None] - start[:, None, :]) / span[:, None, :], 0.0, 1.0)
     delivered = (progress * share[:, None, :]).sum(axis=2)
