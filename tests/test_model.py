@@ -75,3 +75,16 @@ def test_path_z_per_mixture_part_is_the_path_of_each_draw():
     per_draw = path_z(level, slope, dt, damping[parts][:, None])
     assert np.array_equal(path_z(level, slope, dt, damping[:, None], parts), per_draw)
     assert not np.array_equal(per_draw, path_z(level, slope, dt))   # the damping does act
+
+
+def test_float32_fractions_need_no_clip_of_the_exponent():
+    """In float32 the exponent is not clipped to +-700 (exp overflows past 88.7 and underflows below -103.9 either
+    way): the same values, bit for bit, as with the clip, at the extremes too (SYNTHETIC inputs)."""
+    z = np.array([-np.inf, -1e4, -701, -700, -104, -89, -88.7, -1, -0.0, 0.0, 1e-3, 88.7, 89, 104, 700, 701, 1e4,
+                  np.inf, np.nan], dtype=np.float32)
+    with np.errstate(over="ignore"):
+        clipped = np.exp(np.clip(-z, -700, 700))
+        expected = {"logistic": np.reciprocal(clipped + np.float32(1)), "gompertz": np.exp(-clipped)}
+        for name, want in expected.items():
+            got = Law(name).to_fraction(z, out=np.empty_like(z))
+            assert got.dtype == np.float32 and np.array_equal(got, want, equal_nan=True), name
