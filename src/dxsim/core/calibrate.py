@@ -9,6 +9,7 @@ A projection starts from the latent state at each series' last reading (``jumpof
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,13 @@ from dxsim.inputs.geography import load_geomap
 from dxsim.inputs.observations import NATIONAL, data_through, known_geos, used_observations
 
 
+def indicator_rng(seed: int, name: str) -> np.random.Generator:
+    """The fit's random stream of one indicator: from the config's seed and the indicator's name (CRC-32 of its
+    UTF-8 bytes, stable across processes), so its hyper-parameter samples do not depend on the other
+    indicators' settings, readings or order in the config."""
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(name.encode("utf-8"))]))
+
+
 class Calibrator:
     """Fits every modelled indicator: ``Calibrator(config).fit(observations) -> self``.
 
@@ -51,9 +59,9 @@ class Calibrator:
         used = self._readings(observations, as_of)
         self.restored_from_: Path | None = None
         self.fit_table_: pd.DataFrame | None = None
-        rng = np.random.default_rng(cfg.seed)
         posteriors = {}
         for spec in cfg.indicators:
+            rng = indicator_rng(cfg.seed, spec.name)
             obs = used[used["indicator"] == spec.name]
             t0 = cfg.reference_year + spec.reading_month / 12.0
             obs, merged = split_merged(obs, load_geomap(cfg))          # merged provinces: merged_readings.py
