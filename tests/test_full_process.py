@@ -62,9 +62,11 @@ def test_the_manual_2023_figure_is_not_read_as_speed(inputs, fast_cfg, with_manu
     base_speed, base_2025 = _fp_speed_and_2025(Calibrator(fast_cfg).fit(inputs.observations))
     speed, at_2025 = _fp_speed_and_2025(Calibrator(fast_cfg).fit(with_manual))
     assert abs(speed - base_speed) < 0.05 and abs(at_2025 - base_2025) < 0.5
-    # without the method break the same row is a 25-point jump read as growth: the test can fail
+    # without the method break the same row is a 25-point jump read as growth: the test can fail. The naive speed
+    # is 0.24-0.29 logit a year above the base for three calibration seeds and 4-64 hyper-parameter samples (its
+    # Monte Carlo error), the break's own change < 0.01
     naive_speed, _ = _fp_speed_and_2025(Calibrator(_without_break(fast_cfg)).fit(with_manual))
-    assert naive_speed > base_speed + 0.3
+    assert naive_speed > base_speed + 0.15
 
 
 def test_the_lower_bound_is_excluded_with_its_reason_and_the_monthly_readings_are_used(inputs):
