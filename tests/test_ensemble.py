@@ -75,20 +75,23 @@ def test_threaded_steps_give_the_paths_of_one_thread(calibrator, monkeypatch):
     (the main thread); a run from another thread does it all in that thread: the same paths, bit for bit."""
     import threading
 
-    from dxsim.core import simulate
+    from dxsim.core import threads
 
     scenarios = [BASE, dataclasses.replace(BASE, name="more", investment={("*", "broadband"): {2026: 1.7}}),
                  dataclasses.replace(BASE, name="lift", events=(
                      Event("fibre ceiling", "fiber_household_share", DEFAULT_GEOS, 2026, ceiling_lift=3.0,
                            speed_multiplier=1.2),))]
-    monkeypatch.setattr(simulate.os, "cpu_count", lambda: 3)     # three blocks of unequal size
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 3)     # three blocks of unequal size
     threaded = run_ensemble(calibrator, scenarios, 301, 5)
     alone = []
     worker = threading.Thread(target=lambda: alone.append(run_ensemble(calibrator, scenarios, 301, 5)))
     worker.start()
     worker.join()
-    for a, b in ((threaded.z, alone[0].z), (threaded.own_z, alone[0].own_z)):
-        assert all(np.array_equal(x, y) for x, y in zip(a.blocks, b.blocks, strict=True))
+    monkeypatch.setattr(threads, "AHEAD_BYTES", 8)     # a year's noise exceeds it: drawn in turn, no thread
+    alone.append(run_ensemble(calibrator, scenarios, 301, 5))
+    for other in alone:
+        for a, b in ((threaded.z, other.z), (threaded.own_z, other.own_z)):
+            assert all(np.array_equal(x, y) for x, y in zip(a.blocks, b.blocks, strict=True))
     assert not np.array_equal(threaded.z[-1][0], threaded.z[-1][1])     # the scenarios do differ
 
 
@@ -121,14 +124,37 @@ def test_investment_multipliers_computed_once_per_distinct_row_are_those_of_ever
 
 def test_noise_drawn_ahead_on_a_thread_is_the_noise_drawn_in_turn(monkeypatch):
     """``NoiseAhead`` hands out the arrays that successive ``standard_normal`` calls give, whether drawn in the
-    calling thread or ahead on a thread of its own, reusing its arrays when few fit (SYNTHETIC shape)."""
-    from dxsim.core import simulate
+    calling thread or ahead on a thread of its own, reusing its arrays when few fit, or, when one array exceeds
+    ``AHEAD_BYTES``, in turn into one array without a thread (SYNTHETIC shape)."""
+    from dxsim.core import threads
 
     shape, count = (3, 2, 50), 7
     rng = np.random.default_rng(4)
     expected = [rng.standard_normal(shape) for _ in range(count)]
-    monkeypatch.setattr(simulate, "AHEAD_BYTES", 3 * 8 * 300)       # three arrays ahead, then drawn into again
-    for thread in (True, False):
-        ahead = simulate.NoiseAhead(np.random.default_rng(4), shape, count, thread)
+    for limit, thread, arrays in ((3 * 8 * 300, True, 3), (3 * 8 * 300, False, 1), (8 * 300 - 8, True, 1)):
+        monkeypatch.setattr(threads, "AHEAD_BYTES", limit)   # three arrays ahead, then drawn into again; one
+        ahead = threads.NoiseAhead(np.random.default_rng(4), shape, count, thread)
+        assert len(ahead._buffers) == arrays and (ahead._ahead is not None) == (arrays > 1)
+        assert threads.ahead_arrays(shape, count, thread) == arrays
         got = [a.copy() for a in ahead]                               # an array is reused after the next year
         assert len(got) == count and all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+
+
+def test_noise_drawn_ahead_from_another_seed_is_refused(calibrator):
+    """``evaluate`` takes noise drawn ahead only from its samples' process-noise stream: the noise of another
+    seed, or of a generator whose seed is unknown, raises instead of giving results that do not follow the
+    samples; the same stream derived again is taken."""
+    import pytest
+
+    from dxsim.core.ensemble import _steps, ensemble_years, evaluate, sample_run, seed_streams
+    from dxsim.core.threads import NoiseAhead
+
+    samples = sample_run(calibrator, 20, 5)
+    shape = (len(calibrator.geos_), len(calibrator.config.indicators), 20)
+    steps = _steps(calibrator, ensemble_years(calibrator, BASE.settings.horizon))
+    for wrong in (seed_streams(6)[1], seed_streams(5)[0], np.random.default_rng(seed_streams(5)[1])):
+        with pytest.raises(ValueError, match="not of the samples' process-noise stream"):
+            evaluate(calibrator, [BASE], samples, noise=NoiseAhead(wrong, shape, steps, False))
+    plain = evaluate(calibrator, [BASE], samples)
+    ahead = evaluate(calibrator, [BASE], samples, noise=NoiseAhead(seed_streams(5)[1], shape, steps, False))
+    assert all(np.array_equal(x, y) for x, y in zip(plain.z.blocks, ahead.z.blocks, strict=True))

@@ -20,6 +20,7 @@ from scipy import optimize
 
 from dxsim.analyses.origins import with_measurement_noise
 from dxsim.analyses.scoring import central_interval, covered, log_score
+from dxsim.core import simulate as simulate_module
 from dxsim.core.calibrate import Calibrator
 from dxsim.core.drivers import RolloutDrivers
 from dxsim.core.ensemble import _check_sampling_memory, run_ensemble
@@ -669,15 +670,26 @@ def test_an_indicator_whose_data_end_earlier_is_projected_from_its_own_last_year
         assert z.var() == pytest.approx(want, rel=0.05), year
 
 
-def test_memory_limits_refuse_exactly_above_the_byte_limit():
-    """Paths and working arrays need 8 S D G I (Y + 4) bytes, parameter draws 8 D (4 G I + 2 P): at the limit a
-    run is accepted, one draw more is refused with the limit in GiB."""
+def test_memory_limits_refuse_exactly_above_the_byte_limit(monkeypatch):
+    """Paths and working arrays need 8 S D G I (Y + 4) bytes, the process noise 8 n N I D (n arrays of the N
+    known geos: one when an array exceeds ``AHEAD_BYTES``, as here, or without threads), parameter draws
+    8 D (4 G I + 2 P): at the limit a run is accepted, one draw more is refused with the limit in GiB."""
+    from dxsim.core import threads
+
     assert BYTES_LIMIT == 6 * 2**30
-    S, G, I, Y = 2, 3, 5, 6
-    D = BYTES_LIMIT // (8 * S * G * I * (Y + 4))
-    check_memory(S, D, G, I, Y)
+    S, G, I, Y, N, steps = 2, 3, 5, 6, 66, 4
+    D = BYTES_LIMIT // (8 * S * G * I * (Y + 4) + 8 * N * I)
+    check_memory(S, D, G, I, Y, N, steps)
     with pytest.raises(MemoryError, match=r"limit 6 GiB"):
-        check_memory(S, D + 1, G, I, Y)
+        check_memory(S, D + 1, G, I, Y, N, steps)
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 2)      # drawn ahead on a thread: both years' arrays
+    D = 2**20 // (N * I)                                            # arrays of 8 MiB
+    need = 8 * S * D * G * I * (Y + 4) + 2 * 8 * N * I * D
+    monkeypatch.setattr(simulate_module, "BYTES_LIMIT", need)
+    check_memory(S, D, G, I, Y, N, 2)
+    monkeypatch.setattr(simulate_module, "BYTES_LIMIT", need - 1)
+    with pytest.raises(MemoryError):
+        check_memory(S, D, G, I, Y, N, 2)
     post = SimpleNamespace(n_params=40)
     cal = SimpleNamespace(geos_=("a",) * G, config=SimpleNamespace(indicators=(None,) * I), posteriors_={"x": post})
     draws = BYTES_LIMIT // (8 * (4 * G * I + 2 * 40))

@@ -8,13 +8,13 @@ so neither the runner nor the order of the batches changes a result.
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from dxsim.analyses.experiments import Experiment, evaluate
+from dxsim.core.threads import usable_cpus
 from dxsim.errors import ArgumentError
 
 # Environment of local Dask workers. Dask's default (MALLOC_TRIM_THRESHOLD_=65536) fixes glibc's thresholds, so
@@ -81,7 +81,7 @@ class BatchRunner:
         parts = [X[b] for b in batches(len(X), experiment.batch_size)]
         if self._client is None:
             # numpy releases the GIL in its kernels: threads use every core; results do not depend on them
-            with ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1) or 1) as pool:
+            with ThreadPoolExecutor(max_workers=min(len(parts), usable_cpus()) or 1) as pool:
                 results = list(pool.map(lambda part: evaluate(experiment, part), parts))
         else:
             key = id(experiment)

@@ -20,15 +20,8 @@ from dxsim.core.calibrate import Calibrator, ParameterDraws
 from dxsim.core.drivers import Drivers, RolloutDrivers
 from dxsim.core.paths import Ensemble
 from dxsim.core.rollout import Rollouts, scenario_rollouts
-from dxsim.core.simulate import (
-    BYTES_LIMIT,
-    PATH_DTYPE,
-    NoiseAhead,
-    check_memory,
-    reference_times,
-    simulate,
-    threads_here,
-)
+from dxsim.core.simulate import BYTES_LIMIT, PATH_DTYPE, check_memory, reference_times, simulate
+from dxsim.core.threads import NoiseAhead, threads_here
 from dxsim.inputs.aggregations import aggregation_for
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.geography import Aggregation, Region, load_geomap
@@ -53,6 +46,11 @@ def seed_streams(seed: int) -> tuple[np.random.SeedSequence, ...]:
     return tuple(np.random.SeedSequence(seed).spawn(4))
 
 
+def stream_key(stream: np.random.SeedSequence) -> tuple:
+    """What makes a stream's numbers: streams with the same key give the same numbers."""
+    return stream.entropy, stream.spawn_key, stream.pool_size
+
+
 def ensemble_years(calibrator: Calibrator, horizon: int) -> np.ndarray:
     """The simulated years: from the first reported year (config ``first_year``; earlier when a reading of a
     modelled indicator lies before it, so the fan band covers every reading at its month; or the jump-off year)
@@ -74,8 +72,12 @@ def _first_reading_year(calibrator: Calibrator) -> int:
 
 def sample_parameters(calibrator: Calibrator, draws: int, seed: int) -> ParameterDraws:
     """The parameter draws of a run with ``seed`` (its first stream), as ``run_ensemble`` samples them."""
+    return _sample_parameters(calibrator, draws, seed_streams(seed)[0])
+
+
+def _sample_parameters(calibrator: Calibrator, draws: int, stream: np.random.SeedSequence) -> ParameterDraws:
     _check_sampling_memory(calibrator, draws)
-    return calibrator.sample(draws, np.random.default_rng(seed_streams(seed)[0]))
+    return calibrator.sample(draws, np.random.default_rng(stream))
 
 
 @dataclass(frozen=True)
@@ -107,14 +109,15 @@ class Samples:
         return scenario_rollouts(scenario, cfg, years, self.draws, self.rollout_seed)
 
 
-def sample_run(calibrator: Calibrator, draws: int, seed: int, scenario: Scenario | None = None) -> Samples:
-    """Sample a run once: parameter draws and the random streams of ``seed``, and the rollouts of ``scenario``'s
-    programmes (if any) over the ensemble's years. With a scenario, a run too large for memory is refused first."""
+def sample_run(calibrator: Calibrator, draws: int, seed: int, scenario: Scenario | None = None,
+               streams: tuple[np.random.SeedSequence, ...] | None = None) -> Samples:
+    """Sample a run once: parameter draws and the random streams of ``seed`` (``streams``: ``seed_streams(seed)``
+    already derived), and the rollouts of ``scenario``'s programmes (if any) over the ensemble's years. With a
+    scenario, a run too large for memory is refused first."""
     if scenario is not None:
         _check_size(calibrator, [scenario], draws)
-    params = sample_parameters(calibrator, draws, seed)
-    _, noise, rollout_seed, slope = seed_streams(seed)
-    samples = Samples(int(seed), params, noise, rollout_seed, slope)
+    params_seed, noise, rollout_seed, slope = seed_streams(seed) if streams is None else streams
+    samples = Samples(int(seed), _sample_parameters(calibrator, draws, params_seed), noise, rollout_seed, slope)
     if scenario is None or not scenario.programmes:
         return samples
     years = ensemble_years(calibrator, scenario.settings.horizon)
@@ -128,12 +131,12 @@ def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, 
     (a run too large for memory is refused before sampling)."""
     years = _layout(calibrator, scenarios, geos, draws)[3]
     # the process noise is drawn on a thread of its own while the parameters are sampled (the same numbers)
-    noise = NoiseAhead(np.random.default_rng(seed_streams(seed)[1]),
-                       (len(calibrator.geos_), len(calibrator.config.indicators), draws),
-                       int(np.sum(years > _indicator_jump_off(calibrator).min())), threads_here() > 1)
+    streams = seed_streams(seed)
+    noise = NoiseAhead(streams[1], (len(calibrator.geos_), len(calibrator.config.indicators), draws),
+                       _steps(calibrator, years), threads_here() > 1)
     with closing(noise):
-        return evaluate(calibrator, scenarios, sample_run(calibrator, draws, seed), rollouts, geos, path_dtype,
-                        noise)
+        return evaluate(calibrator, scenarios, sample_run(calibrator, draws, seed, streams=streams), rollouts, geos,
+                        path_dtype, noise)
 
 
 def evaluate(calibrator: Calibrator, scenarios: Sequence[Scenario], samples: Samples,
@@ -146,7 +149,10 @@ def evaluate(calibrator: Calibrator, scenarios: Sequence[Scenario], samples: Sam
     run). The model simulates the old provinces the scenario's geos are made of; the result reads the scenario's
     geos, a merged province being the weighted mean of its parts per draw (geography.py; its aggregation built
     once per config, ``aggregations.py``). ``noise``: the process noise of ``samples.noise``, already being
-    drawn (``run_ensemble``)."""
+    drawn (``run_ensemble``); ValueError for noise of another stream."""
+    if noise is not None and (noise.seed is None or stream_key(noise.seed) != stream_key(samples.noise)):
+        raise ValueError("the noise drawn ahead is not of the samples' process-noise stream (samples.noise): "
+                         "the results would not follow the samples")
     cfg = calibrator.config
     regions, aggregation, all_model, years = _layout(calibrator, scenarios, geos, samples.draws)
     model = aggregation.model_geos
@@ -175,7 +181,8 @@ def _layout(calibrator: Calibrator, scenarios: Sequence[Scenario], geos: tuple[s
     aggregation = aggregation_for(cfg, regions)
     if geos is not None:
         aggregation = aggregation.select(tuple(geos))
-        check_memory(len(scenarios), draws, len(aggregation.model_geos), len(cfg.indicators), len(years))
+        check_memory(len(scenarios), draws, len(aggregation.model_geos), len(cfg.indicators), len(years),
+                     len(calibrator.geos_), _steps(calibrator, years))
     return regions, aggregation, load_geomap(cfg).model_geos_of(regions), years
 
 
@@ -191,7 +198,8 @@ def _check_size(calibrator: Calibrator, scenarios: Sequence[Scenario], draws: in
     years = ensemble_years(calibrator, first.settings.horizon)
     if check:
         model = load_geomap(cfg).model_geos_of(regions)
-        check_memory(len(scenarios), draws, len(model), len(cfg.indicators), len(years))
+        check_memory(len(scenarios), draws, len(model), len(cfg.indicators), len(years), len(calibrator.geos_),
+                     _steps(calibrator, years))
     return regions, years
 
 
@@ -200,6 +208,11 @@ def data_ends(calibrator: Calibrator, params: ParameterDraws) -> dict[str, Any]:
     through = calibrator.data_through_
     return {"indicator_jump_off": _indicator_jump_off(calibrator),
             "series_first_projected": tuple(through.series_jump_off(i, d) + 1 for i, d in params.series)}
+
+
+def _steps(calibrator: Calibrator, years: np.ndarray) -> int:
+    """The projected years of ``years`` that draw process noise: those after the earliest indicator's data end."""
+    return int(np.sum(years > _indicator_jump_off(calibrator).min()))
 
 
 def _indicator_jump_off(calibrator: Calibrator) -> np.ndarray:
@@ -222,7 +235,7 @@ class Replay:
         self.seed, self.calls = seed, 0
 
     def standard_normal(self, shape: tuple[int, ...], out: np.ndarray | None = None) -> np.ndarray:
-        key = (self.seed.entropy, self.seed.spawn_key, self.seed.pool_size, tuple(shape))
+        key = (*stream_key(self.seed), tuple(shape))
         with self._lock:
             if key not in self._drawn:
                 if len(self._drawn) >= REPLAY_STREAMS:          # bounded: forget the oldest stream

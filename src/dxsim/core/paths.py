@@ -13,7 +13,6 @@ memory of the full array).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -27,6 +26,7 @@ from dxsim.core.axes import QUANTILE_COLUMNS, QUANTILES, TRAJECTORY_QUANTILE_COL
 from dxsim.core.drivers import RolloutDrivers
 from dxsim.core.model import Law
 from dxsim.core.quantiles import draw_summary
+from dxsim.core.threads import usable_cpus
 from dxsim.inputs.geography import NATIONAL_MAP, PRE, Aggregation
 
 
@@ -217,7 +217,7 @@ class Ensemble:
         same = {(y, s): self._same_as(y, s) for y in range(Y) for s in range(S)}
         tasks = [task for task, first in same.items() if first is None]
         # numpy releases the GIL in these kernels: threads use every core, results do not depend on them
-        with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1)) as pool:
+        with ThreadPoolExecutor(max_workers=min(len(tasks), usable_cpus())) as pool:
             list(pool.map(one, tasks))
         for (y, s), first in same.items():
             if first is not None:

@@ -17,11 +17,7 @@ rounding error of about 1e-7 on z, i.e. at most ~1e-5 percentage points on a sha
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from functools import partial
 
@@ -33,16 +29,16 @@ from dxsim.core.drivers import Drivers, ModelFactors, RolloutDrivers
 from dxsim.core.dynamics import warped_time
 from dxsim.core.model import Law
 from dxsim.core.paths import Ensemble, YearBlocks
+from dxsim.core.threads import NoiseAhead, Normals, ahead_arrays, blocks, pool, threads_here
 from dxsim.inputs.config import PILLARS, CalibrationConfig
 
 BYTES_LIMIT = 6 * 2**30   # refuse runs whose arrays would exceed this
 PATH_DTYPE = np.float32
-AHEAD_BYTES = 2**27       # process noise drawn ahead of its use, at most (at least two years)
 
 
 def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, scenarios: tuple[str, ...],
              geos: tuple[str, ...], years: np.ndarray, jump_off_year: int, t0: np.ndarray,
-             noise_rng: np.random.Generator | NoiseAhead, rollouts: RolloutDrivers | None = None,
+             noise_rng: Normals | NoiseAhead, rollouts: RolloutDrivers | None = None,
              path_dtype: type = PATH_DTYPE, indicator_jump_off: np.ndarray | None = None,
              series_first_projected: tuple[int, ...] | None = None,
              slope_rng: np.random.Generator | None = None, model: ModelFactors | None = None) -> Ensemble:
@@ -154,7 +150,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     # order); from other threads all in the calling thread (``threads_here``)
     workers = threads_here()
     steps = int(np.sum(years > first_step))
-    blocks = _blocks(G, workers)
+    geo_blocks = blocks(G, workers)
     # year by year (``YearBlocks``): a year before any step is the fit, the same for every scenario, stored once
     z_paths: list[np.ndarray] = []
     z = np.empty((S, G, I, D))
@@ -168,17 +164,17 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     elif (noise_rng.shape, noise_rng.count) != ((all_geos, I, D), steps):
         raise ValueError(f"noise drawn ahead for {noise_rng.count} steps of {noise_rng.shape}, not {steps} of "
                          f"{(all_geos, I, D)}")
-    with _pool(workers) as pool, closing(noise_rng):
+    with pool(workers) as threads, closing(noise_rng):
         normals = iter(noise_rng)
         for y, year in progress.track(enumerate(years), "ensemble years", total=Y, unit="year"):
             if year > last_fitted and dslope is None:       # the fitted line is not read again: memory for the paths
                 level = slope = own_offset = own_slope = None
             if year <= first_step:                            # the fit: the same for every scenario, computed once
                 out = np.empty(z.shape[1:], path_dtype), np.empty(z_own.shape[1:], path_dtype)
-                if pool is None:
+                if threads is None:
                     fit(y, out, slice(None))
                 else:
-                    list(pool.map(partial(fit, y, out), blocks))
+                    list(threads.map(partial(fit, y, out), geo_blocks))
                 z_paths.append(np.broadcast_to(out[0], z.shape))
                 own_paths.append(np.broadcast_to(out[1], z_own.shape))
                 continue
@@ -209,10 +205,10 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             out = None if late else (np.empty(z.shape, path_dtype), np.empty(z_own.shape, path_dtype))
             step = _YearStep(z, z_own, sp, own_sp, tuple(common), warp, event if events_on else None, invest_mult,
                              rollouts, y, own_ind, own_constant, noise, process_sd, out, work)
-            if pool is None:
+            if threads is None:
                 step(slice(None))
             else:                                            # one block of geos per thread
-                list(pool.map(step, blocks))
+                list(threads.map(step, geo_blocks))
             del step, noise, sp, own_sp
             if y == Y - 1:
                 invest_mult = {}
@@ -314,67 +310,6 @@ class _YearStep:
             self.out[1][:, b] = z_own[:, b]
 
 
-def threads_here() -> int:
-    """Threads for a run's blocks of geos: one per core from the main thread; one from any other thread (parallel
-    batches, which use the cores already)."""
-    return (os.cpu_count() or 1) if threading.current_thread() is threading.main_thread() else 1
-
-
-def _blocks(n: int, parts: int) -> list[slice]:
-    """``n`` items in ``parts`` consecutive blocks of (nearly) equal size (no empty block)."""
-    edges = np.linspace(0, n, min(parts, n) + 1).round().astype(int)
-    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-
-
-@contextmanager
-def _pool(workers: int) -> Iterator[ThreadPoolExecutor | None]:
-    """A pool of ``workers`` threads (None: one, the calling thread)."""
-    if workers < 2:
-        yield None
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield pool
-
-
-class NoiseAhead:
-    """The process noise of a run's projected years: ``count`` arrays ``rng.standard_normal(shape)``, in turn
-    (iterate once). With ``thread``, a thread of its own draws them, in order, from the moment this is made (a run
-    makes it before sampling its parameters): the same numbers as drawn in turn. Up to ``AHEAD_BYTES`` of them
-    (at least two) are drawn ahead, into arrays allocated here (memory a thread allocates stays in its glibc
-    arena after it is freed); an array is drawn into again once the year after its own has been handed out."""
-
-    def __init__(self, rng: np.random.Generator, shape: tuple[int, ...], count: int, thread: bool) -> None:
-        self.rng, self.shape, self.count = rng, tuple(shape), int(count)
-        size = 8 * int(np.prod(self.shape))
-        self._ahead = ThreadPoolExecutor(max_workers=1) if thread and count > 1 else None
-        n = min(count, max(2, AHEAD_BYTES // max(size, 1))) if self._ahead is not None else min(count, 1)
-        self._buffers: list[np.ndarray | None] = [np.empty(self.shape) for _ in range(n)]
-        self._drawn: list[Future | None] = [self._draw(k) for k in range(n)] if self._ahead is not None else []
-
-    def _draw(self, k: int) -> Future:
-        return self._ahead.submit(self.rng.standard_normal, self.shape, out=self._buffers[k % len(self._buffers)])
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        n = len(self._buffers)
-        for k in range(self.count):
-            if self._ahead is None:
-                yield self.rng.standard_normal(self.shape, out=self._buffers[0])
-                continue
-            if k and k - 1 + n < self.count:            # year k - 1 is done with its array: draw into it again
-                self._drawn.append(self._draw(k - 1 + n))
-            elif k:                                      # or free it
-                self._buffers[(k - 1) % n] = None
-            yield self._drawn[k].result()
-            self._drawn[k] = None
-        self.close()
-
-    def close(self) -> None:
-        """Stop drawing (what is being drawn is finished), end the thread and free the arrays."""
-        if self._ahead is not None:
-            self._ahead.shutdown(wait=True, cancel_futures=True)
-        self._buffers, self._drawn = [], []
-
-
 def _investment_multipliers(log_investment: np.ndarray, pillar_of: np.ndarray, broadband: int,
                             cross_ind: np.ndarray, elasticity: np.ndarray, cross: np.ndarray,
                             model: ModelFactors | None) -> dict[int, np.ndarray]:
@@ -432,13 +367,15 @@ def _step_share(z: np.ndarray, laws: tuple[Law, ...], ceiling: np.ndarray, point
             z[:, :, i][jump] = np.maximum(law.to_linear(fraction), zi)
 
 
-def check_memory(S: int, D: int, G: int, I: int, Y: int) -> None:
-    """Refuse a run whose latent paths and per-year working arrays would not fit in ``BYTES_LIMIT``."""
-    need = 8 * S * D * G * I * (Y + 4)
+def check_memory(S: int, D: int, G: int, I: int, Y: int, noise_geos: int, steps: int) -> None:
+    """Refuse a run whose latent paths, per-year working arrays and process noise would not fit in
+    ``BYTES_LIMIT``. The noise is drawn for every known geo (``noise_geos``), in ``NoiseAhead``'s arrays for the
+    ``steps`` projected years (``threads.ahead_arrays``: drawn ahead on a thread from the main thread)."""
+    noise = 8 * ahead_arrays((noise_geos, I, D), steps, threads_here() > 1) * noise_geos * I * D
+    need = 8 * S * D * G * I * (Y + 4) + noise
     if need > BYTES_LIMIT:
         raise MemoryError(f"{S} scenario(s) x {D} draws x {G} geos x {Y} years needs about {need / 2**30:.1f} GiB "
                           f"(limit {BYTES_LIMIT / 2**30:.0f} GiB); use fewer draws or geos")
-
 
 
 def reference_times(cfg: CalibrationConfig) -> np.ndarray:

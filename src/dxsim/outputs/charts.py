@@ -30,6 +30,7 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
+from dxsim.core.threads import usable_cpus
 from dxsim.errors import ArgumentError, unknown
 from dxsim.outputs import background, chart_keys, figurepool, marker, results, style
 from dxsim.outputs.chartkit import _spread, fan_chart_keys, p_text, short_document, source_name  # noqa: F401
@@ -165,7 +166,7 @@ def default_workers(n_jobs: int) -> int:
     cannot be forked (fork on Linux only: children inherit the tables and never re-import __main__)."""
     if n_jobs < 8 or not sys.platform.startswith("linux"):
         return 0
-    return max(0, min(3, len(os.sched_getaffinity(0)) - 1))
+    return max(0, min(3, usable_cpus() - 1))
 
 
 def draw_all(subject: Any, jobs: Sequence[ChartJob], out_dir: str | Path, lang: str = "en",

@@ -121,8 +121,12 @@ class ChartProcess:
 
 
 def chart_writer(lang: str) -> Any:
-    """The run's chart writer: a ``ChartProcess`` where processes can be forked (Linux), else drawing here."""
-    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+    """The run's chart writer: a ``ChartProcess`` where processes can be forked (Linux) and a CPU is spare for it,
+    else drawing here."""
+    from dxsim.core.threads import usable_cpus
+
+    if (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and usable_cpus() > 1):
         return ChartProcess(lang)
 
     def write(result: Any, folder: Path) -> None:
