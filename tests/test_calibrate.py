@@ -146,7 +146,8 @@ def test_log_marginal_in_parameter_space_equals_the_dense_gaussian():
     X = rng.normal(size=(n, P))
     fixed = np.full(P, np.nan)
     fixed[[0, 1, P - 1]] = [4.0, 0.25, 1.0]
-    design = Design(X, rng.normal(size=n), rng.normal(size=P), fixed, np.arange(2, G + 1), np.arange(G + 1, 2 * G))
+    design = Design(X, rng.normal(size=n), rng.normal(size=P), fixed, np.arange(2, G + 1), np.arange(G + 1, 2 * G),
+                    np.zeros(n, int))
     for hyper in ([0.5, 0.1, 0.3], [2.0, 0.01, 1.5], [1e-3, 1e-3, 0.05]):
         var = _prior_var(design, hyper[0], hyper[1])
         dense = stats.multivariate_normal(X @ design.prior_mean, (X * var) @ X.T + hyper[2] ** 2 * np.eye(n))

@@ -100,3 +100,25 @@ def test_a_saved_calibration_of_another_layout_is_refitted(tmp_path, calibration
         (folder / sc.ARRAYS).write_bytes((tmp_path / "saved" / sc.ARRAYS).read_bytes())
         (folder / sc.META).write_text(json.dumps(old), encoding="utf-8")
         assert sc.load(folder, key) is None, change
+
+
+
+def test_noise_sds_follow_the_pooling_sds_in_the_hyper_parameters(calibrator, cfg):
+    """The hyper-parameters are the pooling sds, then one sd per noise group from ``NOISE_START``: the names, the
+    priors, the fit's free set (a group without readings is not free) and the sd of a group's readings
+    (``obs_sd``) all index them so."""
+    from dxsim.core.design import Design
+    from dxsim.core.posterior import NOISE_START, POOLING_NAMES, _free, _hyper_priors, hyper_names
+
+    assert len(POOLING_NAMES) == NOISE_START
+    for spec in cfg.indicators:
+        post = calibrator.posteriors_[spec.name]
+        names, (_, spread) = hyper_names(spec), _hyper_priors(spec)
+        assert names[NOISE_START:] == noise_groups(spec) and len(spread) == len(names) == post.hypers.shape[1]
+        groups = len(noise_groups(spec))                    # SYNTHETIC design: three provincial readings
+        design = Design(np.ones((3, 2)), np.zeros(3), np.zeros(2), np.full(2, np.nan), np.array([0]), np.array([1]),
+                        np.zeros(3, int), groups)
+        assert list(_free(design, np.ones(len(names)))) == [True] * (NOISE_START + 1) + [False] * (groups - 1)
+        for group in range(len(noise_groups(spec))):
+            assert np.array_equal(post.obs_sd(group, 3), post.hypers[np.arange(3) % len(post.hypers),
+                                                                      NOISE_START + group])

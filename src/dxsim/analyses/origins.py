@@ -60,8 +60,8 @@ def with_measurement_noise(cfg: CalibrationConfig, calibrator: Calibrator, indic
                            latent: np.ndarray, rng: np.random.Generator, geo: str = "", period: object = None
                            ) -> np.ndarray:
     """Latent draws (.., draw) plus each draw's measurement noise on the law's scale: the sd of the reading's
-    noise group (its definition, read for a province or for ``vietnam`` or a national aggregate:
-    ``IndicatorPosterior.obs_sd``). A reading is
+    noise group (a provincial reading, one of ``vietnam`` or a national aggregate, or, for a ``flow`` indicator,
+    a partial-year reading: ``IndicatorPosterior.obs_sd``). A reading is
     published at 0 or at the ceiling when the share lies within ``share_clip`` of it (the fit reads such a
     reading as the clip value): the forecast of a reading puts that probability on the bound itself, so a
     reading of exactly 100% of eligible services can fall inside it."""

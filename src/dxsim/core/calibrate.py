@@ -23,6 +23,7 @@ from dxsim.core.jumpoff import filter_states, sample_shift
 from dxsim.core.merged_readings import merged_weights, split_merged, with_merged_readings
 from dxsim.core.model import path_z
 from dxsim.core.posterior import (
+    NOISE_START,
     IndicatorPosterior,
     _gaussian_posterior,
     _log_marginal,
@@ -140,7 +141,7 @@ class Calibrator:
         last = np.full(G * T, np.nan)
         for h, (design, m) in enumerate(zip(designs, means, strict=True)):
             resid = design.y[:n] - design.X[:n] @ m
-            obs_var = hypers[h, 2 + design.noise[:n]] ** 2          # each reading's noise group
+            obs_var = hypers[h, NOISE_START + design.noise[:n]] ** 2          # each reading's noise group
             st = filter_states(series, time, resid, G * T, obs_var, q, q)
             mean[h], var[h], gain[h], last = st.mean, st.var, st.gain, st.time
         return {"state_mean": mean.reshape(-1, G, T), "state_var": var.reshape(-1, G, T),

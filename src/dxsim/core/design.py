@@ -64,7 +64,7 @@ class Design:
     fixed_var: np.ndarray  # prior variances not governed by hyper-parameters (nan where they are)
     level_cols: np.ndarray
     slope_cols: np.ndarray
-    noise: np.ndarray | None = None      # (n,) int: each reading's noise group (``noise_groups``; None: all 0)
+    noise: np.ndarray                    # (n,) int: each reading's noise group (``noise_groups``)
     n_noise: int = 1                     # number of noise groups (len(noise_groups(spec)))
 
     @cached_property
@@ -81,10 +81,9 @@ class Design:
             X = sparse.csr_matrix(self.X)
         else:
             X = self.X.toarray() if sparse.issparse(self.X) else np.asarray(self.X)
-        noise = np.zeros(len(self.y), int) if self.noise is None else self.noise
         out = []
         for group in range(self.n_noise):
-            rows = noise == group
+            rows = self.noise == group
             xt = X[np.flatnonzero(rows)].T
             r = resid[rows]
             xtx = xt @ xt.T

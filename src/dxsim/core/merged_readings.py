@@ -115,8 +115,7 @@ def _with_rows(design, X: np.ndarray, y: np.ndarray, noise: np.ndarray):  # noqa
     from scipy import sparse  # on use, as design.py
 
     stacked = sparse.vstack([sparse.csr_matrix(design.X), sparse.csr_matrix(X)], format="csr")
-    mine = np.zeros(len(design.y), int) if design.noise is None else design.noise
-    return replace(design, X=stacked, y=np.concatenate([design.y, y]), noise=np.r_[mine, noise])
+    return replace(design, X=stacked, y=np.concatenate([design.y, y]), noise=np.r_[design.noise, noise])
 
 
 def merged_weights(cfg, spec: IndicatorSpec, merged: pd.DataFrame) -> dict[str, dict[str, float]]:  # noqa: ANN001

@@ -1,10 +1,10 @@
 """The Gaussian posterior of one indicator's parameters given its design (``design.py``).
 
 Given the hyper-parameters (pooling sds ``level_sd``, ``slope_sd`` and a measurement sd per noise group,
-``design.noise_groups``: per definition, its provincial readings and its national ones) the posterior
-of the parameters is exactly Gaussian. The hyper-parameters are set at their posterior mode (marginal likelihood
-x log-normal priors); their uncertainty is carried by a Laplace approximation: ``hyper_samples`` hyper draws,
-each with its own Gaussian posterior, mixed with equal weight.
+``design.noise_groups``: the indicator's provincial readings, its national ones and, for a ``flow`` indicator,
+its partial-year ones) the posterior of the parameters is exactly Gaussian. The hyper-parameters are set at their
+posterior mode (marginal likelihood x log-normal priors); their uncertainty is carried by a Laplace approximation:
+``hyper_samples`` hyper draws, each with its own Gaussian posterior, mixed with equal weight.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dxsim.inputs.config import IndicatorSpec
 # The pooling sds, then one measurement sd per noise group (design.noise_groups), each with the config's obs_sd
 # prior, independently: a group without readings keeps its prior.
 POOLING_NAMES = ("level_sd", "slope_sd")
+NOISE_START = len(POOLING_NAMES)     # the column of the first noise group's sd among the hyper-parameters
 COARSE_XATOL = 1e-2      # log scale: the simplex search's tolerance before the gradient polish
 
 
@@ -64,7 +65,7 @@ class IndicatorPosterior:
     def obs_sd(self, group: int, draws: int) -> np.ndarray:
         """(draws,) measurement sd of a reading of noise group ``group`` (``design.noise_group_of``); draw i
         uses mixture part i % H, as ``sample``."""
-        return self.hypers[np.arange(draws) % len(self.hypers), len(POOLING_NAMES) + group]
+        return self.hypers[np.arange(draws) % len(self.hypers), NOISE_START + group]
 
     def damping_of_draws(self, draws: int) -> np.ndarray:
         """(draws,) damping factor; draw i uses mixture part i % H, as ``sample``."""
@@ -116,7 +117,7 @@ def _gaussian_posterior(design: Design, hyper: np.ndarray) -> tuple[np.ndarray, 
     from scipy import linalg  # scipy on use: a run that loads a saved calibration never fits
 
     var = _prior_var(design, hyper[0], hyper[1])
-    xtx, xty, _, _, _ = design.weighted_gram(hyper[2:])
+    xtx, xty, _, _, _ = design.weighted_gram(hyper[NOISE_START:])
     precision = np.diag(1.0 / var) + xtx
     rhs = design.prior_mean / var + xty
     chol_prec = np.linalg.cholesky(precision)                      # precision = L L'
@@ -147,7 +148,7 @@ def _log_marginal_gradient(design: Design, hyper: np.ndarray, gradient: bool = T
     from scipy.linalg import lapack  # LAPACK directly: the wrappers' checks cost as much as the 150 x 150 work
 
     var = _prior_var(design, hyper[0], hyper[1])
-    xtx, _, xtr, rtr, log_noise = design.weighted_gram(hyper[2:])
+    xtx, _, xtr, rtr, log_noise = design.weighted_gram(hyper[NOISE_START:])
     a = xtx.copy()
     a.flat[::len(var) + 1] += 1.0 / var
     chol, info = lapack.dpotrf(a, lower=1, clean=1)                          # A = L L'
@@ -166,9 +167,9 @@ def _log_marginal_gradient(design: Design, hyper: np.ndarray, gradient: bool = T
     grad = np.zeros(len(hyper))
     grad[0] = per_col[design.level_cols].sum() - len(design.level_cols)
     grad[1] = per_col[design.slope_cols].sum() - len(design.slope_cols)
-    for g, ((gxx, _, gxr, grr, count), sd) in enumerate(zip(design.gram, hyper[2:], strict=True)):
+    for g, ((gxx, _, gxr, grr, count), sd) in enumerate(zip(design.gram, hyper[NOISE_START:], strict=True)):
         if count:
-            grad[2 + g] = (grr - 2.0 * m @ gxr + m @ gxx @ m + np.sum(a_inv * gxx)) / sd ** 2 - count
+            grad[NOISE_START + g] = (grr - 2.0 * m @ gxr + m @ gxx @ m + np.sum(a_inv * gxx)) / sd ** 2 - count
     return value, grad
 
 
@@ -181,7 +182,7 @@ def _hyper_priors(spec: IndicatorSpec) -> tuple[np.ndarray, np.ndarray]:
 def _free(design: Design, spread: np.ndarray) -> np.ndarray:
     """Hyper-parameters the fit searches: those with a prior spread, except the sd of a noise group without
     readings (the readings do not depend on it: it stays at its prior, ``fit_hypers``)."""
-    return (spread > 0) & np.r_[True, True, design.counts > 0]
+    return (spread > 0) & np.r_[np.ones(NOISE_START, bool), design.counts > 0]
 
 
 def _objectives(design: Design, centre: np.ndarray, spread: np.ndarray, free: np.ndarray

@@ -37,7 +37,9 @@ from dxsim.core.posterior import IndicatorPosterior
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.fingerprint import sha256_file
 
-FORMAT = 2      # 2: a measurement sd per noise group (definition x provincial/national), named in hyper_names
+# 2: a measurement sd per noise group (an indicator's provincial, national and, for a flow, partial-year readings),
+# named in hyper_names
+FORMAT = 2
 CACHE_ENV = "DXSIM_CACHE_DIR"
 DEFAULT_FOLDER = Path("results/calibration")
 ARRAYS, META = "calibration.npz", "calibration.json"
