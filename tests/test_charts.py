@@ -332,6 +332,36 @@ def test_a_background_is_not_reused_under_an_artist_drawn_before_it(tables):
         assert np.array_equal(np.asarray(reused.buffer_rgba()), np.asarray(plain.buffer_rgba()))
 
 
+@pytest.mark.parametrize("restyle", ["label size", "label colour", "tick label size", "tick label colour"])
+def test_a_background_is_not_reused_for_axis_text_styled_otherwise(tables, restyle):
+    """An axis label or tick labels styled on one chart (not through the drawing settings) do not take the
+    background of a chart styled otherwise."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from dxsim.outputs import background
+
+    background._CACHE.clear()
+    key = fan_chart_keys(tables)[0]
+    with rc_context(style.rc()):
+        first = fan_chart(tables, *key)
+        first.axes[0].set_xlabel("Year")
+        first.dpi = style.DPI
+        background.draw(FigureCanvasAgg(first))
+        fig = fan_chart(tables, *key)
+        ax = fig.axes[0]
+        ax.set_xlabel("Year")
+        if restyle.startswith("label"):
+            ax.xaxis.label.set(**{"label size": {"fontsize": 4}, "label colour": {"color": "red"}}[restyle])
+        else:
+            for label in ax.get_yticklabels():
+                label.set(**{"tick label size": {"fontsize": 4}, "tick label colour": {"color": "red"}}[restyle])
+        fig.dpi = style.DPI
+        plain, reused = FigureCanvasAgg(fig), FigureCanvasAgg(fig)
+        plain.draw()
+        background.draw(reused)
+        assert np.array_equal(np.asarray(reused.buffer_rgba()), np.asarray(plain.buffer_rgba()))
+
+
 def test_cached_line_metrics_lay_out_text_as_matplotlib_does():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -707,20 +737,143 @@ def test_a_drawing_error_is_raised_by_the_run(small_run, cfg, tmp_path):
     assert _gone(writer.pid)
 
 
+def test_a_drawing_error_keeps_the_chart_processs_traceback(small_run, cfg, tmp_path):
+    """The error raised by the run carries, as its cause, the traceback where the chart process raised it (shown by
+    --debug); its own text is unchanged (the one line without --debug)."""
+    import traceback
+
+    from dxsim.outputs.chartserver import ChartProcess
+
+    folder = small_run(tmp_path / "run")
+    (folder / "trajectories.csv").write_text("geo\nx\n", encoding="utf-8")
+    writer = ChartProcess("en")
+    with pytest.raises(InputError) as raised:
+        writer(_fake_run(folder, cfg), folder)
+    shown = "".join(traceback.format_exception(raised.value))
+    assert "in draw_run_charts" in shown and "in read_run" in shown, shown
+    assert "\n" not in str(raised.value)
+
+
 def test_a_run_that_ends_before_its_charts_stops_the_chart_process():
     import gc
-    import time
 
     from dxsim.outputs.chartserver import ChartProcess
 
     writer = ChartProcess("en")
     pid = writer.pid
     del writer
-    gc.collect()
-    deadline = time.monotonic() + 30
-    while not _gone(pid):
-        assert time.monotonic() < deadline, "the chart process outlived its writer"
-        time.sleep(0.01)
+    gc.collect()                    # the writer's finalizer stops the process and reaps it before returning
+    assert _gone(pid)
+
+
+def test_a_chart_process_that_ignores_sigterm_is_killed(monkeypatch):
+    """Stopping the chart process waits a bounded time, then kills it."""
+    import os
+    import signal
+    import time
+
+    from dxsim.outputs import chartserver
+
+    monkeypatch.setattr(chartserver, "STOP_SECONDS", 0.2)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                  # a process stuck where SIGTERM does not end it
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            os.write(write, b"x")
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    os.close(write)
+    assert os.read(read, 1) == b"x"
+    os.close(read)
+    conn, other = __import__("multiprocessing").Pipe()
+    other.close()
+    began = time.monotonic()
+    chartserver._stop(pid, conn, kill=True)
+    assert _gone(pid) and time.monotonic() - began < 20              # not the 60 s it would take to end
+
+
+def test_charts_are_drawn_here_when_no_process_can_be_forked(small_run, cfg, tmp_path, monkeypatch):
+    import os
+
+    from dxsim.outputs import chartserver
+
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    _few_jobs(monkeypatch)
+    monkeypatch.setattr(os, "fork", no_fork)
+    open_fds = set(os.listdir("/proc/self/fd"))
+    writer = chartserver.chart_writer("en")
+    assert set(os.listdir("/proc/self/fd")) <= open_fds          # the pipe's two ends closed
+    folder = small_run(tmp_path / "run")
+    writer(_fake_run(folder, cfg), folder)
+    assert len(list((folder / "charts").glob("fan_hau_giang_*.png"))) >= 3
+
+
+def _processes_of_session(sid: int) -> list[int]:
+    """Live (not zombie) processes of session ``sid``."""
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()   # noqa: SIM115
+        except (OSError, IndexError):
+            continue
+        if entry.isdigit() and fields[0] != "Z" and int(fields[3]) == sid:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.parametrize(("signum", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_while_charts_are_drawn_ends_the_run_at_once(root, tmp_path, signum, code):
+    """`dxsim run` stopped while its chart process draws (here: inside a finalizer, where an exception raised by a
+    Python signal handler would be ignored): one line on stderr, the exit code of the signal within seconds, no
+    process left and no results folder. SIGINT goes to the process group, as a terminal's Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder, marker = tmp_path / "run", tmp_path / "drawing"
+    script = f"""if True:
+        import os, sys, time
+        from dxsim.cli import main
+        from dxsim.outputs import charts
+
+        class Busy:
+            def __del__(self):
+                open({str(marker)!r}, "w").close()
+                time.sleep(60)
+
+        def draw_run_charts(*args, **kwargs):
+            Busy()
+        charts.draw_run_charts = draw_run_charts
+        sys.exit(main(sys.argv[1:]))"""
+    proc = subprocess.Popen([sys.executable, "-c", script, "run", "scenarios/baseline.toml", "--draws", "20", "--out",
+                             str(folder)], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the charts were not drawn"
+        if signum == "SIGINT":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == code, err
+    assert len(err.splitlines()) <= 1, err
+    assert _processes_of_session(proc.pid) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drawing"]          # no results nor temporary folder
 
 
 def test_png_bytes_decode_to_the_image_pixels() -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from matplotlib import rcParams
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.colors import to_rgba
 
 MAX_BACKGROUNDS = 12           # kept per process (a 16 cm fan chart's background at 300 dpi: ~7.5 MB)
 _RC_PREFIXES = ("axes.", "xtick.", "ytick.", "grid.", "font.", "text.", "lines.", "patch.", "path.", "agg.",
@@ -59,15 +60,28 @@ def _rc_key() -> tuple:
     return tuple(sorted((k, repr(v)) for k, v in dict.items(rcParams) if k.startswith(_RC_PREFIXES)))
 
 
+def _text_style(text: Any) -> tuple:
+    return text.get_fontproperties(), to_rgba(text.get_color(), text.get_alpha())
+
+
+def _tick_styles(axis: Any, which: str) -> tuple:
+    """The distinct styles of the tick labels an axis has made (a label styled one by one keeps its style when
+    the ticks move; new ticks copy the first's); none before its first draw, when they follow the settings."""
+    ticks = vars(axis).get(which, ())               # the tick list as made, without making it (a lazy attribute)
+    return tuple(dict.fromkeys((_text_style(t.label1), _text_style(t.label2)) for t in ticks))
+
+
 def _axis_key(axis: Any) -> tuple:
     """An axis' ticks and labels as its next draw makes them (locator and formatter called as Axis.draw calls
-    them, without making the tick artists)."""
+    them, without making the tick artists), and their fonts and colours."""
     locs = axis.get_major_locator()()
     minor = axis.get_minor_locator()()
     return (axis.get_visible(), tuple(locs), tuple(axis.get_major_formatter().format_ticks(locs)), tuple(minor),
             tuple(axis.get_minor_formatter().format_ticks(minor)), axis.get_label_text(),
-            axis.label.get_position(), axis.label.get_rotation(), repr(getattr(axis, "_major_tick_kw", None)),
-            repr(getattr(axis, "_minor_tick_kw", None)), axis.get_scale(), axis.get_inverted())
+            axis.label.get_position(), axis.label.get_rotation(), _text_style(axis.label),
+            repr(getattr(axis, "_major_tick_kw", None)), repr(getattr(axis, "_minor_tick_kw", None)),
+            _tick_styles(axis, "majorTicks"), _tick_styles(axis, "minorTicks"), axis.get_scale(),
+            axis.get_inverted())
 
 
 def _artist_key(artist: Any, height: float) -> tuple:
@@ -109,9 +123,8 @@ def _hidden(artists: Iterable[Any]) -> Iterator[None]:
 
 
 def _render_background(renderer: RendererAgg, fig: Any, ax: Any, static: list[Any]
-                       ) -> tuple[np.ndarray, np.ndarray] | None:
-    """The background drawn alone: its rows down to the last one that is not plain, and the plain row (None
-    where the rows below the background are not all alike)."""
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The background drawn alone: its rows down to the last one that is not plain, and the plain row."""
     others = [a for a in fig.get_children() if a is not ax and a is not fig.patch]
     others += [a for a in ax.get_children() if a is not ax.patch and not any(a is s for s in static)]
     renderer.clear()
