@@ -113,7 +113,7 @@ for module, name in json.loads(sys.argv[1]):
     setattr(owner, last, timed(name, getattr(owner, last)))
 begin = clock()
 sys.argv = ["dxsim", *sys.argv[2:]]
-code = dxsim.cli.main()          # as the dxsim command: without argv
+code = dxsim.cli.main(own_process=True)          # as the dxsim command (its console script, entry)
 end = clock(); spent["command (all stages)"] = [end[0] - begin[0], end[1] - begin[1]]
 print(json.dumps(spent))
 sys.exit(code)

@@ -138,7 +138,11 @@ def test_option_errors_are_one_line(args: list[str], capsys: pytest.CaptureFixtu
 
 
 @pytest.mark.parametrize(("args", "line"), [
-    (["run", "x.toml", "--bogus"], "dxsim: error: command line: unrecognized arguments: --bogus (see dxsim --help)\n"),
+    (["run", "x.toml", "--bogus"], "dxsim: error: command line: unrecognized arguments: --bogus (see dxsim run "
+     "--help)\n"),
+    (["--bogus", "run", "x.toml"], "dxsim: error: command line: unrecognized arguments: --bogus (see dxsim run "
+     "--help)\n"),
+    (["--bogus"], "dxsim: error: command line: the following arguments are required: COMMAND (see dxsim --help)\n"),
     (["run", "--draws", "5", "x.toml"], "dxsim: error: command line: argument --draws: must be >= 10 (as in a "
      "scenario file), got 5 (see dxsim run --help)\n")])
 def test_option_errors_name_the_program_once(args: list[str], line: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -275,10 +279,11 @@ def test_report_reads_only_files_inside_the_results_folder(made: Path, tmp_path:
 
 def test_the_dxsim_process_starts_without_collector_passes_and_runs_with_them(monkeypatch: pytest.MonkeyPatch
                                                                                ) -> None:
-    """`dxsim` itself (main without argv): the command's modules are imported with the garbage collector off,
-    then frozen out of its reach, and the command runs with the collector on; a caller's main([...]) (a test, a
-    library) leaves the collector alone."""
+    """`dxsim` itself (``entry``, the console script): the command's modules are imported with the garbage
+    collector off, then frozen out of its reach, and the command runs with the collector on; a caller's main(),
+    with or without argv (a test, a library, a notebook), leaves the collector alone."""
     import gc
+    import tomllib
 
     from dxsim.cli import run as run_cli
 
@@ -295,9 +300,16 @@ def test_the_dxsim_process_starts_without_collector_passes_and_runs_with_them(mo
         assert seen[-1][:2] == (True, frozen) and gc.get_freeze_count() == frozen
         monkeypatch.setattr(sys, "argv", ["dxsim", "run", "x.toml"])
         assert cli.main() == 0
+        assert seen[-1][:2] == (True, frozen) and gc.get_freeze_count() == frozen
+        with pytest.raises(SystemExit) as ended:
+            cli.entry()
         enabled, during, imported = seen[-1]
-        assert enabled and during > frozen and imported and gc.isenabled()
+        assert ended.value.code == 0 and enabled and during > frozen and imported and gc.isenabled()
         monkeypatch.setattr(sys, "argv", ["dxsim", "run", "x.toml", "--bogus"])
-        assert cli.main() == 2 and gc.isenabled()                  # also after a start-up that failed
+        with pytest.raises(SystemExit) as ended:
+            cli.entry()
+        assert ended.value.code == 2 and gc.isenabled()          # also after a start-up that failed
+        scripts = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
+        assert scripts == {"dxsim": "dxsim.cli:entry"}
     finally:
         gc.unfreeze()

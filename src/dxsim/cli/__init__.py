@@ -42,12 +42,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line. Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error (one
-    line; the traceback with --debug), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Without ``argv`` (the
-    dxsim command itself, whose process ends with this call) start-up and exit skip the garbage collector's
-    passes over the imported modules (``_started``)."""
-    own_process = argv is None
+def entry() -> None:
+    """The ``dxsim`` command (its console script, and ``python -m dxsim.cli``): ``main`` in a process that ends
+    with it, so start-up and exit skip the garbage collector's passes over the imported modules."""
+    sys.exit(main(own_process=True))
+
+
+def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:
+    """Run the command line (``argv``, default ``sys.argv[1:]``). Exit codes: 0 success, 2 bad input (one line on
+    stderr), 1 internal error (one line; the traceback with --debug), 130 interrupted (Ctrl-C), 143 terminated
+    (SIGTERM). ``own_process`` (``entry``: the process ends with this call): the command's modules are imported
+    without the garbage collector's passes, then frozen out of its reach (``_started``), and so is everything
+    at exit; a library or notebook caller leaves it False."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     in_main_thread = threading.current_thread() is threading.main_thread()

@@ -1,7 +1,5 @@
 """``python -m dxsim.cli``: the dxsim command."""
 
-import sys
+from dxsim.cli import entry
 
-from dxsim.cli import main
-
-sys.exit(main())
+entry()

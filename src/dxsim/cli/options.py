@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dxsim.errors import ArgumentError, InputError
@@ -100,5 +100,15 @@ class OneLineParser(argparse.ArgumentParser):
     are of the same class. The line names the command line as its source, like a library argument's error
     (``as_option``): ``dxsim: error: command line: unrecognized arguments: --x (see dxsim run --help)``."""
 
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        """argparse's, remembering the sub-command given: options it does not know are reported by the top-level
+        parser, but the help that lists the right ones is the sub-command's."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        self._command = getattr(parsed, "command", None)
+        return parsed, extras
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(CLI_SOURCE, "", f"{message} (see {self.prog} --help)")
+        command = getattr(self, "_command", None)
+        prog = f"{self.prog} {command}" if command else self.prog
+        raise InputError(CLI_SOURCE, "", f"{message} (see {prog} --help)")
