@@ -30,7 +30,7 @@ def batches(n: int, size: int) -> list[slice]:
 
 
 class BatchRunner:
-    """Evaluates variants in batches: in-process (default; batches on threads, one per core), on a local Dask
+    """Evaluates variants in batches: in-process (default; batches on threads, one per usable CPU), on a local Dask
     cluster of ``workers`` processes, or on the Dask scheduler at ``scheduler``. Use as a context manager; results
     do not depend on the choice."""
 

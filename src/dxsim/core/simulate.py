@@ -1,5 +1,5 @@
 """The Monte Carlo simulation: parameter draws x yearly process noise, vectorised over (scenario, geo, indicator,
-draw); the only Python loop is over years (a projected year's step runs on one block of geos per core, threads).
+draw); the only Python loop is over years (a projected year's step runs on one block of geos per usable CPU, threads).
 
 Up to the jump-off year the latent path is the calibrated fit (parameter uncertainty only). After it,
     z[y] = z[y-1] + max(slope, 0) * damping**h * m_own**e * m_broadband**e_cross * event_speed

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-AHEAD_BYTES = 2**27       # process noise drawn ahead of its use, at most (two arrays, if one is at most this)
+AHEAD_BYTES = 2**27       # process noise drawn ahead of its use: up to this, at least two arrays (``ahead_arrays``)
 
 
 def usable_cpus() -> int:
