@@ -18,6 +18,7 @@ from matplotlib import rc_context
 from matplotlib.colors import to_rgb
 from PIL import Image
 
+from dxsim.core.threads import usable_cpus
 from dxsim.errors import InputError
 from dxsim.outputs import style
 from dxsim.outputs.chart_keys import current, run_key
@@ -805,7 +806,7 @@ def test_charts_are_drawn_here_when_no_process_can_be_forked(small_run, cfg, tmp
     _few_jobs(monkeypatch)
     monkeypatch.setattr(os, "fork", no_fork)
     open_fds = set(os.listdir("/proc/self/fd"))
-    writer = chartserver.chart_writer("en")
+    writer = chartserver.ChartProcess("en")
     assert set(os.listdir("/proc/self/fd")) <= open_fds          # the pipe's two ends closed
     folder = small_run(tmp_path / "run")
     writer(_fake_run(folder, cfg), folder)
@@ -827,6 +828,7 @@ def _processes_of_session(sid: int) -> list[int]:
     return found
 
 
+@pytest.mark.skipif(usable_cpus() < 2, reason="the run draws its charts in a process of their own on a spare CPU")
 @pytest.mark.parametrize(("signum", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
 def test_a_signal_while_charts_are_drawn_ends_the_run_at_once(root, tmp_path, signum, code):
     """`dxsim run` stopped while its chart process draws (here: inside a finalizer, where an exception raised by a
