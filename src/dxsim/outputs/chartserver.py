@@ -7,6 +7,7 @@ died, the charts are drawn in this process. This module imports nothing of matpl
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import signal
@@ -169,10 +170,4 @@ def chart_writer(lang: str) -> Any:
     if (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
             and usable_cpus() > 1):
         return ChartProcess(lang)
-
-    def write(result: Any, folder: Path) -> None:
-        from dxsim.outputs.charts import write_run_charts
-
-        write_run_charts(result, folder, lang)
-
-    return write
+    return functools.partial(_draw_here, lang=lang)
