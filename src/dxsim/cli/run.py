@@ -63,6 +63,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     out = args.out or Path("results") / result.scenario.name
     write_run(result, out, tuple(writers), clean=args.clean)
+    if args.no_charts and (out / "charts").is_dir():    # charts drawn for earlier tables no longer describe it
+        from dxsim.outputs.report import remove_stale_charts
+
+        remove_stale_charts(out)
     print(summary_text(result))
     print(f"\nwrote {out}/ (trajectories.csv, target_probabilities.csv, manifest.json"
           f"{'' if result.programmes.empty else ', programmes.csv'}{'' if args.no_charts else ', charts/'})")

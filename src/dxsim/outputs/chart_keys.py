@@ -73,19 +73,51 @@ def chart_key(run: str, name: str, lang: str, what: Any) -> str:
     return hashlib.sha256(f"{run}\0{name}\0{lang}\0{what!r}".encode()).hexdigest()
 
 
+def recorded_in(folder: Path) -> dict[str, Any]:
+    """The chart records of ``folder``'s marker: file name -> [chart key, sha256 of its bytes]."""
+    recorded = (marker.read_marker(folder) or {}).get(FIELD)
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def _unchanged(folder: Path, name: str, entry: Any) -> bool:
+    """True when ``entry`` is a record of ``name`` and its file is there with the recorded bytes."""
+    path = folder / name
+    return (isinstance(entry, list) and len(entry) == 2 and path.is_file() and not path.is_symlink()
+            and sha256_file(path) == entry[1])
+
+
 def current(folder: Path, keys: Mapping[str, str]) -> dict[str, str]:
     """The names in ``keys`` whose file in ``folder`` was drawn with that key and is unchanged since, each with
     the sha256 of its bytes."""
-    recorded = (marker.read_marker(folder) or {}).get(FIELD)
-    if not isinstance(recorded, dict):
-        return {}
-    out = {}
-    for name, key in keys.items():
-        entry, path = recorded.get(name), folder / name
-        if (isinstance(entry, list) and len(entry) == 2 and entry[0] == key and path.is_file()
-                and not path.is_symlink() and sha256_file(path) == entry[1]):
-            out[name] = entry[1]
-    return out
+    recorded = recorded_in(folder)
+    return {name: recorded[name][1] for name, key in keys.items()
+            if _unchanged(folder, name, recorded.get(name)) and recorded[name][0] == key}
+
+
+def by_hand(folder: Path, names: Iterable[str]) -> list[str]:
+    """The ``names`` whose file in ``folder`` exists but was not recorded with its present bytes (written or
+    changed by hand): never replaced by a chart drawn for a report."""
+    recorded = recorded_in(folder)
+    return [name for name in names if ((folder / name).exists() or (folder / name).is_symlink())
+            and not _unchanged(folder, name, recorded.get(name))]
+
+
+def remove_stale(folder: Path, keys: Mapping[str, str]) -> list[str]:
+    """Remove the chart files recorded in ``folder``'s marker whose key is not the one in ``keys`` (drawn for
+    other tables, or charts these tables do not have) and whose bytes are unchanged since, and their records;
+    files changed by hand or not recorded are kept. Returns the names removed."""
+    data = marker.read_marker(folder)
+    recorded = recorded_in(folder)
+    stale = sorted(name for name, entry in recorded.items()
+                   if _unchanged(folder, name, entry) and entry[0] != keys.get(name))
+    if data is None or not stale:
+        return []
+    for name in stale:
+        (folder / name).unlink()
+    data[FIELD] = {k: v for k, v in recorded.items() if k not in stale}
+    data["files"] = [f for f in data.get("files", []) if f not in stale]
+    marker.write_marker(folder, data)
+    return stale
 
 
 def record(folder: Path, keys: Mapping[str, str], names: Iterable[str], known: Mapping[str, str]) -> None:

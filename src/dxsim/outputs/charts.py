@@ -275,6 +275,13 @@ class ChartFiles(list[Path]):
         self.drawn, self.kept = frozenset(drawn), frozenset(kept)
 
 
+def run_chart_keys(tables: RunTables, jobs: Sequence[ChartJob], lang: str, formats: Sequence[str]) -> dict[str, str]:
+    """The key of each file (``stem.format``) of ``jobs`` drawn from ``tables`` in ``lang`` (``chart_keys``)."""
+    run = chart_keys.run_key(tables.folder, tables.manifest, run_config_file(tables.folder, tables.manifest))
+    return {f"{job.stem}.{fmt}": chart_keys.chart_key(run, f"{job.stem}.{fmt}", lang, (job.kind, job.args))
+            for job in jobs for fmt in formats}
+
+
 def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", formats: Sequence[str] = style.FORMATS,
                    geos: Sequence[str] | None = None, indicators: Sequence[str] | None = None,
                    workers: int | None = None, previous: str | Path | None = None) -> ChartFiles:
@@ -289,9 +296,7 @@ def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", format
     if marker.read_marker(dest) is None and not any(dest.iterdir()):
         marker.mark_folder(dest)                   # a new charts folder (e.g. charts/vi/) is dxsim's
     jobs = run_jobs(tables, geos, indicators)
-    run = chart_keys.run_key(tables.folder, tables.manifest, run_config_file(tables.folder, tables.manifest))
-    keys = {f"{job.stem}.{fmt}": chart_keys.chart_key(run, f"{job.stem}.{fmt}", lang, (job.kind, job.args))
-            for job in jobs for fmt in formats}
+    keys = run_chart_keys(tables, jobs, lang, formats)
     source = Path(previous) if previous is not None else dest
     kept = chart_keys.current(source, keys)
     todo = [job for job in jobs if not all(f"{job.stem}.{fmt}" in kept for fmt in formats)]

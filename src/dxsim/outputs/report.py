@@ -72,16 +72,22 @@ def read_folders(folders: Sequence[str | Path]
 
 
 def _charts_for(tables: RunTables, out: Path, lang: str) -> Path:
-    """The run's charts in ``lang``: ``charts/`` (English) or ``charts/<lang>/``. A chart missing there is drawn
-    as SVG (what the report embeds; ``dxsim plot --lang`` adds PNG): into ``charts/<lang>/`` when the run has
-    charts (a language not drawn yet), else (``run --no-charts``, or a results folder that cannot be written)
-    into ``out``, for the report only."""
-    from dxsim.outputs.charts import charts_dir, install_charts, render_run, run_jobs
+    """The run's charts in ``lang``: ``charts/`` (English) or ``charts/<lang>/`` when each chart the report embeds
+    there was drawn from these tables (its key is current). Otherwise the missing or stale charts are drawn as SVG
+    (what the report embeds; ``dxsim plot --lang`` adds PNG): into ``charts/<lang>/`` when the run has charts and
+    none of them was changed by hand, else (``run --no-charts``, a chart changed by hand, or a results folder that
+    cannot be written) all into ``out``, for the report only."""
+    from dxsim.outputs import chart_keys
+    from dxsim.outputs.charts import charts_dir, install_charts, render_run, run_chart_keys, run_jobs
 
     charts = charts_dir(tables.folder, lang)
-    if charts.is_dir() and all(chart_file(charts / job.stem) for job in run_jobs(tables)):
+    jobs = run_jobs(tables)
+    keys = run_chart_keys(tables, jobs, lang, style.FORMATS) if charts.is_dir() else {}
+    current = chart_keys.current(charts, keys)
+    embedded = [chart_file(charts / job.stem) for job in jobs]      # the files the report would take
+    if charts.is_dir() and all(path is not None and path.name in current for path in embedded):
         return charts
-    if (tables.folder / "charts").is_dir():
+    if (tables.folder / "charts").is_dir() and not chart_keys.by_hand(charts, (f"{j.stem}.svg" for j in jobs)):
         try:
             install_charts(tables, charts, lang=lang, formats=("svg",))
             return charts
@@ -89,6 +95,22 @@ def _charts_for(tables: RunTables, out: Path, lang: str) -> Path:
             pass
     render_run(tables, out, lang=lang, formats=("svg",))
     return out
+
+
+def remove_stale_charts(folder: str | Path) -> list[Path]:
+    """Remove the charts dxsim drew into ``folder``'s ``charts/`` (and ``charts/<lang>/``) for earlier tables:
+    recorded charts whose key no longer matches the folder's tables and whose bytes are unchanged (``run
+    --no-charts``). Charts still current, and files written or changed by hand, are kept. Returns the removed."""
+    from dxsim.outputs import chart_keys
+    from dxsim.outputs.charts import charts_dir, read_run, run_chart_keys, run_jobs
+
+    folders = [charts_dir(folder, lang) for lang in style.LANGS]
+    if not any(chart_keys.recorded_in(c) for c in folders):
+        return []                                   # no recorded charts: no tables to read
+    tables = read_run(folder)
+    jobs = run_jobs(tables)
+    return [c / name for lang, c in zip(style.LANGS, folders, strict=True)
+            for name in chart_keys.remove_stale(c, run_chart_keys(tables, jobs, lang, style.FORMATS))]
 
 
 def report_name(lang: str = "en") -> str:
@@ -197,4 +219,4 @@ def plot_run(folder: str | Path, lang: str = "en", formats: Sequence[str] = styl
     return install_charts(tables, dest, lang=lang, formats=formats, geos=geos, indicators=indicators)
 
 
-__all__ = ["build_report", "plot_run", "write_report"]
+__all__ = ["build_report", "plot_run", "remove_stale_charts", "write_report"]
