@@ -62,8 +62,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     for note in result.scenario.notes:          # e.g. what a surviving province name means since the merger
         print(note, file=sys.stderr)
     out = args.out or Path("results") / result.scenario.name
+    charted = args.no_charts and (out / "charts").is_dir()
+    if charted:
+        from dxsim.outputs.chart_keys import tables_key
+
+        before = tables_key(out)
     write_run(result, out, tuple(writers), clean=args.clean)
-    if args.no_charts and (out / "charts").is_dir():    # charts drawn for earlier tables no longer describe it
+    if charted and tables_key(out) != before:     # charts drawn for earlier tables no longer describe it
         from dxsim.outputs.report import remove_stale_charts
 
         remove_stale_charts(out)

@@ -57,15 +57,27 @@ def run_key(folder: str | Path, manifest: Mapping[str, Any], config_file: Path |
     if isinstance(kept.get("calibration"), dict):   # a fit loaded or made anew: the same charts (its sha is kept)
         kept["calibration"] = {k: v for k, v in kept["calibration"].items() if k != "loaded_from"}
     digest = hashlib.sha256(code_key().encode() + json.dumps(kept, sort_keys=True, default=str).encode())
+    for item in _table_hashes(folder, config_file):
+        digest.update(item)
+    return digest.hexdigest()
+
+
+def tables_key(folder: str | Path) -> str:
+    """sha256 over the tables a results folder's chart keys read (``run_key``'s files), without dxsim's code: equal
+    before and after a run that wrote the same tables (no matplotlib import)."""
+    return hashlib.sha256(b"".join(_table_hashes(Path(folder), None))).hexdigest()
+
+
+def _table_hashes(folder: Path, config_file: Path | None) -> list[bytes]:
+    if not folder.is_dir():
+        return []
     files = [p for p in folder.iterdir() if p.suffix in TABLE_SUFFIXES and p.name != "manifest.json"]
     if (folder / "inputs").is_dir():
         files += list((folder / "inputs").iterdir())
     if config_file is not None and folder not in config_file.parents:
         files.append(config_file)
-    for path in sorted(files):
-        if path.is_file() and not path.is_symlink():
-            digest.update(path.name.encode() + b"\0" + sha256_file(path).encode())
-    return digest.hexdigest()
+    return [path.name.encode() + b"\0" + sha256_file(path).encode()
+            for path in sorted(files) if path.is_file() and not path.is_symlink()]
 
 
 def chart_key(run: str, name: str, lang: str, what: Any) -> str:
