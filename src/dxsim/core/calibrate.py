@@ -30,6 +30,7 @@ from dxsim.core.posterior import (
     fit_hypers,
     hyper_mode,
     hyper_names,
+    sparse_roots,
 )
 from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig, IndicatorSpec
@@ -82,7 +83,7 @@ class Calibrator:
                 indicator=spec.name, geos=self.geos_, offsets=tuple(d.name for d in spec.definitions[1:]),
                 slope_offsets=tuple(d.name for d in spec.definitions[1:] if d.slope_offset is not None),
                 t0=t0, hyper_map=hyper_map, hypers=hypers,
-                means=np.stack([m for m, _ in parts]), roots=np.stack([r for _, r in parts]),
+                means=np.stack([m for m, _ in parts]), **sparse_roots(np.stack([r for _, r in parts])),
                 break_offsets=tuple(break_definitions(spec)), damping=damping, damping_weights=weights,
                 own_speeds=own_speed_definitions(spec), hyper_names=hyper_names(spec), **states)
         self.posteriors_ = posteriors
