@@ -102,11 +102,10 @@ class IndicatorPosterior:
         """level (D, G), slope (D, G), offset and slope offset (D, definitions) with zeros for the anchor, for
         ``draws`` draws; draw i uses mixture part i % H."""
         H, P = self.means.shape
-        z = rng.standard_normal((draws, P))
         # R z for all draws with one batched product: the draws as (rounds, part, P), zeros after the last one
         rounds = -(-draws // H)
         padded = np.zeros((rounds * H, P))
-        padded[:draws] = z
+        rng.standard_normal(out=padded[:draws])
         noise = np.matmul(padded.reshape(rounds, H, P).transpose(1, 0, 2), self.roots.transpose(0, 2, 1))
         beta = self.means[np.arange(draws) % H] + noise.transpose(1, 0, 2).reshape(rounds * H, P)[:draws]
         return self.layout.split(beta)
