@@ -57,7 +57,7 @@ def test_the_saved_calibration_holds_no_dense_roots(calibrator, inputs, tmp_path
         names = set(npz.files)
         for name, post in calibrator.posteriors_.items():
             assert f"{name}.roots" not in names
-            H, P = post.means.shape
             values = npz[f"{name}.root_values"]
-            assert values.shape == (H, npz[f"{name}.root_index"].shape[1])
-            assert values.shape[1] < P * (P + 1) // 2 // 4      # the shipped fit's roots are mostly zeros
+            stored = np.count_nonzero(np.any(post.roots != 0.0, axis=0))     # entries nonzero in some part
+            assert values.shape == (len(post.means), stored)
+            assert npz[f"{name}.root_index"].shape == (2, stored)
