@@ -67,7 +67,8 @@ class Calibrator:
             obs = used[used["indicator"] == spec.name]
             t0 = cfg.reference_year + spec.reading_month / 12.0
             obs, merged = split_merged(obs, load_geomap(cfg))          # merged provinces: merged_readings.py
-            plain = build_design(spec, self.geos_, obs, t0, cfg.share_clip, cfg.aggregates)
+            plain = build_design(spec, self.geos_, obs, t0, cfg.share_clip, cfg.aggregates,
+                                 stated_aggregates=cfg.aggregate_deviation == "stated")
             design = self._design(spec, obs, merged, t0, plain)
             damping = weights = None
             if spec.damped and len(obs):

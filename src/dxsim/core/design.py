@@ -191,7 +191,10 @@ def warped(design: Design, spec: IndicatorSpec, n_geos: int, points: pd.DataFram
 
 
 def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, t0: float,
-                 clip: tuple[float, float], aggregates: tuple[str, ...] = (), damping: float = 1.0) -> Design:
+                 clip: tuple[float, float], aggregates: tuple[str, ...] = (), damping: float = 1.0,
+                 stated_aggregates: bool = False) -> Design:
+    """The design of the readings ``obs`` with its priors. ``stated_aggregates``: the ``aggregates``' level and
+    slope deviations have fixed priors of their own (``aggregate_priors``), not the provinces' pooling sds."""
     from scipy import sparse
 
     lay = layout(spec, len(geos))
@@ -207,7 +210,24 @@ def build_design(spec: IndicatorSpec, geos: tuple[str, ...], obs: pd.DataFrame, 
     for col, prior in priors:
         prior_mean[col], fixed_var[col] = prior.mean, prior.sd ** 2
     noise = noise_group_of(spec, obs["geo"].to_numpy(object), _periods(obs), aggregates)
-    return Design(X, y, prior_mean, fixed_var, lay.level_cols, lay.slope_cols, noise, len(noise_groups(spec)))
+    level_cols, slope_cols = lay.level_cols, lay.slope_cols
+    if stated_aggregates:
+        level_cols, slope_cols = aggregate_priors(spec, geos, aggregates, fixed_var, level_cols, slope_cols)
+    return Design(X, y, prior_mean, fixed_var, level_cols, slope_cols, noise, len(noise_groups(spec)))
+
+
+def aggregate_priors(spec: IndicatorSpec, geos: tuple[str, ...], aggregates: tuple[str, ...],
+                     fixed_var: np.ndarray, level_cols: np.ndarray, slope_cols: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Give the aggregates' deviation columns fixed prior variances in ``fixed_var`` (in place): the squared prior
+    medians of ``level_sd`` and ``slope_sd``, the config's stated spread of one unit around the nation. An
+    aggregate (the provinces' or the ministries' bloc) is a dossier-weighted mean of many units, not one province
+    drawn from the provinces' spread: its deviation does not inform the pooling sds, which the provinces' readings
+    estimate, and is not governed by them. Returns the level and slope columns left to the pooling sds."""
+    agg = np.isin(np.asarray(geos[1:], object), aggregates)       # deviation columns follow geos[1:]
+    fixed_var[level_cols[agg]] = spec.level_sd.median ** 2
+    fixed_var[slope_cols[agg]] = spec.slope_sd.median ** 2
+    return level_cols[~agg], slope_cols[~agg]
 
 
 def _periods(obs: pd.DataFrame) -> np.ndarray:

@@ -227,6 +227,12 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
             z_paths.append(out[0])
             own_paths.append(out[1])
 
+    # a subset of its anchor (``within``: a path of its own, the anchor's ceiling) never exceeds it: its path is
+    # bounded by the anchor's, draw by draw and year by year (the same bound on z as on the share)
+    bounded = [(j, series_ind[k]) for j, k in enumerate(own)
+               if cfg.indicator(params.series[k][0]).definition(params.series[k][1]).within]
+    if bounded:
+        own_paths = [_bounded(o, zy, bounded) for o, zy in zip(own_paths, z_paths, strict=True)]
     return Ensemble(
         scenarios=scenarios, geos=geos, years=tuple(int(y) for y in years), indicators=cfg.indicator_names,
         series=params.series, draws=D, first_projected_year=jump_off_year + 1, laws=laws,
@@ -235,6 +241,18 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         own_series=own, own_z=YearBlocks(tuple(own_paths)), event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0),
         rollouts=rollouts,
         series_first_projected=series_first_projected)
+
+
+def _bounded(own: np.ndarray, z: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """One year's paths of their own (scenario, geo, own series, draw) bounded by their anchors' paths ``z``
+    (scenario, geo, indicator, draw): ``pairs`` of (own series, indicator). A year stored once for all scenarios
+    (a broadcast view) stays stored once."""
+    shared = own.strides[0] == 0 and z.strides[0] == 0
+    out = own[:1].copy() if shared else own if own.flags.writeable else own.copy()
+    anchor = z[:1] if shared else z
+    for j, i in pairs:
+        np.minimum(out[:, :, j], anchor[:, :, i], out=out[:, :, j])
+    return np.broadcast_to(out, own.shape) if shared else out
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from dxsim.laws import LAW_NAMES, Law
 
 PILLARS = ("broadband", "digital_government", "digital_economy")
 DEFAULT_CONFIG = Path("calibration/config.toml")
+# How a national aggregate's deviation from the nation is drawn (``CalibrationConfig.aggregate_deviation``).
+AGGREGATE_DEVIATIONS = ("pooled", "stated")
 
 
 def _named(items: tuple[Any, ...], name: str) -> Any:
@@ -57,6 +59,10 @@ class DefinitionSpec:
     # A speed of its own (key ``own_slope``): ``slope_offset`` is then the definition's whole national speed,
     # constant, not an offset from the anchor's (neither the anchor's speed nor its damping is borrowed).
     own_speed: bool = False
+    # A subset of the anchor (key ``within``, naming the anchor; a definition with a path of its own): its share
+    # never exceeds the anchor's share of the same geo, in every draw and year (e.g. dossiers handled online end
+    # to end are among those submitted online).
+    within: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,10 @@ class CalibrationConfig:
     # National aggregates other than ``vietnam`` (e.g. the provincial and ministerial blocs of dossiers): geos of
     # their own, centred on the nation, never counted as provinces.
     aggregates: tuple[str, ...] = ()
+    # How an aggregate's level and slope deviations from the nation are drawn (``AGGREGATE_DEVIATIONS``):
+    # "pooled" like a province's (the pooling sds level_sd, slope_sd, which they then inform), or "stated": fixed
+    # normal priors with the indicator's level_sd and slope_sd prior medians, kept out of the provinces' spread.
+    aggregate_deviation: str = "pooled"
     # Targets whose definition is not modelled but maps, by a stated prior-only assumption, onto modelled ones:
     # (indicator, definition) -> (modelled definitions, each evaluated in a row of its own; the assumption).
     target_mappings: dict[tuple[str, str], tuple[tuple[str, ...], str]] = field(default_factory=dict)
@@ -203,10 +213,10 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
     for dname in [anchor] + [k for k in defs_table.table if k != anchor]:
         d = defs_table.sub(dname)
         d.allow_only({"ceiling", "offset", "slope_offset", "own_slope", "note", "break_year", "break_offset",
-                      "centre"})
+                      "centre", "within"})
         ceiling = d.number("ceiling", lo=0, hi=100, strict_lo=True)
         if dname == anchor:
-            for key in ("offset", "slope_offset", "own_slope", "centre"):
+            for key in ("offset", "slope_offset", "own_slope", "centre", "within"):
                 if d.has(key):
                     raise d.error(key, "the anchor definition has no offset" if key != "centre"
                                   else "the anchor definition is pooled towards the nation")
@@ -225,8 +235,17 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
         centre = d.string("centre", "")
         if centre and slope_offset is None:
             raise d.error("centre", "a definition pooled towards an aggregate needs a slope_offset (its own speed)")
+        within = d.string("within", "")
+        if within and within != anchor:
+            raise d.error("within", f"a subset is bounded by the anchor definition {anchor!r}, got {within!r}")
+        if within and ceiling != defs_table.sub(anchor).number("ceiling", lo=0, hi=100, strict_lo=True):
+            raise d.error("within", "a subset of the anchor needs the anchor's ceiling (the bound is on the "
+                          "transformed scale)")
+        if within and slope_offset is None:
+            # a clip of the offset alone would move a subset observed without its anchor below its own readings
+            raise d.error("within", "a bounded subset needs a path of its own (slope_offset or own_slope)")
         definitions.append(DefinitionSpec(dname, ceiling, offset, slope_offset, d.raw("note", ""),
-                                          break_year, break_offset, centre, d.has("own_slope")))
+                                          break_year, break_offset, centre, d.has("own_slope"), within))
     excluded = f.sub("excluded_definitions")
     for k, v in excluded.table.items():
         if not isinstance(v, str):
@@ -287,7 +306,8 @@ def load_config(path: str | Path | None = None) -> CalibrationConfig:
     top.allow_only({"data", "model", "indicators", "cross_pillar", "exclude", "baseline_spend_bn_vnd"})
     data = top.sub("data")
     data.allow_only({"observations", "targets", "geos", "recorded_indicators", "aggregates", "census",
-                      "context"})
+                      "context", "aggregate_deviation"})
+    aggregate_deviation = data.string("aggregate_deviation", "pooled", AGGREGATE_DEVIATIONS)
     aggregates = data.raw("aggregates", [])
     if not isinstance(aggregates, list) or not all(isinstance(x, str) and x for x in aggregates):
         raise data.error("aggregates", f"must be a list of geo names, got {aggregates!r}")
@@ -346,6 +366,7 @@ def load_config(path: str | Path | None = None) -> CalibrationConfig:
         exclusions=tuple(exclusions),
         baseline_spend_bn_vnd=spend,
         aggregates=tuple(aggregates),
+        aggregate_deviation=aggregate_deviation,
         target_mappings={(ind.name, k): (tuple(v["evaluate_as"]), v["assumption"])
                          for ind, name in zip(indicators, inds.table, strict=True)
                          for k, v in inds.sub(name).sub("target_mappings").table.items()},
