@@ -125,8 +125,8 @@ def test_removing_a_provinces_readings_widens_its_interval(inputs, calibrator, g
 def test_hyper_parameter_uncertainty_reaches_the_draws(inputs):
     one = Calibrator(dataclasses.replace(inputs.config, hyper_samples=1)).fit(inputs.observations)
     many = Calibrator(inputs.config).fit(inputs.observations)
-    d1 = one.sample(4000, np.random.default_rng(0))
-    dm = many.sample(4000, np.random.default_rng(0))
+    d1 = one.sample(4000, 0)
+    dm = many.sample(4000, 0)
     i = inputs.config.indicator_names.index("digital_economy_grdp_share")
     g = d1.geos.index("long_an")      # pooled: its spread is the pooling sd, itself uncertain
     assert dm.level[:, g, i].std() > d1.level[:, g, i].std()

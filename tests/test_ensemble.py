@@ -146,15 +146,19 @@ def test_noise_drawn_ahead_from_another_seed_is_refused(calibrator):
     samples; the same stream derived again is taken."""
     import pytest
 
-    from dxsim.core.ensemble import _steps, ensemble_years, evaluate, sample_run, seed_streams
+    from dxsim.core.ensemble import _steps, ensemble_years, evaluate, indicator_normals, sample_run, seed_streams
+    from dxsim.core.streams import IndicatorNormals
     from dxsim.core.threads import NoiseAhead
 
     samples = sample_run(calibrator, 20, 5)
     shape = (len(calibrator.geos_), len(calibrator.config.indicators), 20)
     steps = _steps(calibrator, ensemble_years(calibrator, BASE.settings.horizon))
-    for wrong in (seed_streams(6)[1], seed_streams(5)[0], np.random.default_rng(seed_streams(5)[1])):
+    names = calibrator.config.indicator_names
+    for wrong in (indicator_normals(calibrator, seed_streams(6)[1]), indicator_normals(calibrator, seed_streams(5)[0]),
+                  IndicatorNormals(seed_streams(5)[1], names[::-1]), np.random.default_rng(seed_streams(5)[1])):
         with pytest.raises(ValueError, match="not of the samples' process-noise stream"):
             evaluate(calibrator, [BASE], samples, noise=NoiseAhead(wrong, shape, steps, False))
     plain = evaluate(calibrator, [BASE], samples)
-    ahead = evaluate(calibrator, [BASE], samples, noise=NoiseAhead(seed_streams(5)[1], shape, steps, False))
+    ahead = evaluate(calibrator, [BASE], samples,
+                     noise=NoiseAhead(indicator_normals(calibrator, seed_streams(5)[1]), shape, steps, False))
     assert all(np.array_equal(x, y) for x, y in zip(plain.z.blocks, ahead.z.blocks, strict=True))

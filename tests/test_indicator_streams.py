@@ -37,7 +37,7 @@ def _same_posterior(a, b):
 
 def _same_draws(a, b, names, draws=64):
     """The level/slope/offset draws of indicators ``names`` (seed 5) are identical."""
-    da, db = a.sample(draws, np.random.default_rng(5)), b.sample(draws, np.random.default_rng(5))
+    da, db = a.sample(draws, 5), b.sample(draws, 5)
     for name in names:
         i = da.indicators.index(name)
         np.testing.assert_array_equal(da.level[:, :, i], db.level[:, :, i], err_msg=name)

@@ -134,7 +134,7 @@ def test_parameter_draws_have_the_closed_form_covariance(cfg):
     the closed form (20000 draws: a few standard errors of tolerance)."""
     spec, obs, m, c = _two_geo_design(cfg)
     cal = Calibrator(_config(cfg, spec)).fit(obs)
-    draws = cal.sample(20000, np.random.default_rng(5))
+    draws = cal.sample(20000, 5)
     g = draws.geos.index("an_giang")
     got = np.column_stack([draws.level[:, 0, 0], draws.slope[:, 0, 0], draws.level[:, g, 0],
                            draws.slope[:, g, 0]])
@@ -367,7 +367,7 @@ def test_hyper_parameter_rows_summarise_the_hyper_samples(cfg):
 
 def test_saved_draws_are_the_sampled_arrays(cfg):
     spec, obs, _, _ = _two_geo_design(cfg)
-    draws = Calibrator(_config(cfg, spec)).fit(obs).sample(50, np.random.default_rng(1))
+    draws = Calibrator(_config(cfg, spec)).fit(obs).sample(50, 1)
     saved = draws.to_npz_dict()
     assert saved["geos"].tolist() == list(draws.geos) and saved["indicators"].tolist() == [IND]
     assert saved["series"].tolist() == [f"{IND}:a"]

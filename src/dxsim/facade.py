@@ -75,7 +75,7 @@ def write_calibration(folder: str | Path | None = None, inputs: Inputs | None = 
     inputs = inputs or load_inputs()
     with progress.stage("calibrate"):
         cal = Calibrator(inputs.config).fit(inputs.observations, as_of=as_of)
-        sampled = cal.sample(draws, np.random.default_rng(seed))
+        sampled = cal.sample(draws, seed)
     with progress.stage("outputs"), atomic_output_dir(folder) as tmp:
         write_csv(cal.parameter_table(), tmp / "parameters.csv")
         write_fit(cal.fit_table(), tmp)

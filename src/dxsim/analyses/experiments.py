@@ -25,6 +25,7 @@ from dxsim.core.ensemble import Replay, Samples, data_ends, ensemble_years
 from dxsim.core.paths import Ensemble
 from dxsim.core.rollout import Rollouts
 from dxsim.core.simulate import reference_times, simulate
+from dxsim.core.streams import IndicatorNormals
 from dxsim.core.targets import evaluation_targets, meets, unevaluable_reason
 from dxsim.inputs.aggregations import aggregation_for
 from dxsim.inputs.config import PILLARS, CalibrationConfig
@@ -198,9 +199,11 @@ def simulate_variants(exp: Experiment, X: np.ndarray) -> Ensemble:
     """The ensemble of the variants ``X`` (variant, factor): one scenario per variant, on the scenario's geos."""
     cfg, S = exp.cfg, len(X)
     drivers, model, rollouts, ceiling_points = _variant_inputs(exp, np.asarray(X, float))
+    names = cfg.indicator_names
     ens = simulate(cfg, exp.params, drivers, tuple(f"v{s}" for s in range(S)), exp.geos, exp.years,
-                   exp.jump_off_year, reference_times(cfg), Replay(exp.noise_seed), rollouts,
-                   slope_rng=Replay(exp.slope_seed) if exp.slope_seed is not None else None, model=model,
+                   exp.jump_off_year, reference_times(cfg), Replay(IndicatorNormals(exp.noise_seed, names)), rollouts,
+                   slope_rng=Replay(IndicatorNormals(exp.slope_seed, names)) if exp.slope_seed is not None else None,
+                   model=model,
                    **exp.data_ends)
     if np.any(ceiling_points):
         ens = _lift_ceilings(ens, exp, ceiling_points)

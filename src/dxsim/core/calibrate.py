@@ -32,10 +32,13 @@ from dxsim.core.posterior import (
     hyper_names,
     sparse_roots,
 )
+from dxsim.core.streams import named_stream
 from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig, IndicatorSpec
 from dxsim.inputs.geography import load_geomap
 from dxsim.inputs.observations import NATIONAL, data_through, known_geos, used_observations
+
+CROSS_ELASTICITY_STREAM = "cross elasticity"    # the cross elasticity's stream (no indicator has a space in its name)
 
 
 def indicator_rng(seed: int, name: str) -> np.random.Generator:
@@ -168,23 +171,28 @@ class Calibrator:
         damping = stratified(DAMPING_GRID, weights, len(hypers)).astype(float)
         return designs, damping, weights, hyper_map, hypers
 
-    def sample(self, draws: int, rng: np.random.Generator) -> ParameterDraws:
-        """Joint parameter draws for all indicators (axes: draw, geo, indicator)."""
+    def sample(self, draws: int, seed: np.random.SeedSequence | int) -> ParameterDraws:
+        """Joint parameter draws for all indicators (axes: draw, geo, indicator). Each indicator's draws (its
+        parameters, jump-off shifts, elasticity, pooled deviations, slope-shock sd) come from a stream of its own,
+        ``streams.named_stream(seed, name)``, so they do not depend on the other indicators' definitions or on
+        their order in the config; the cross elasticity has one of its own."""
         cfg = self.config
+        rngs = {spec.name: np.random.default_rng(named_stream(seed, spec.name)) for spec in cfg.indicators}
         levels, slopes, offsets, slope_offsets = [], [], [], []
         for spec in cfg.indicators:
-            level, slope, off, slope_off = self.posteriors_[spec.name].sample(draws, rng)
+            level, slope, off, slope_off = self.posteriors_[spec.name].sample(draws, rngs[spec.name])
             levels.append(level)
             slopes.append(slope)
             offsets.append(off)
             slope_offsets.append(slope_off)
         # the jump-off state, before the draws whose number depends on the dynamics' settings
-        jump_shift = self._jump_shift(draws, rng, levels, slopes, offsets, slope_offsets)
+        jump_shift = self._jump_shift(draws, rngs, levels, slopes, offsets, slope_offsets)
         elasticity = np.stack([
-            spec.elasticity.median * np.exp(spec.elasticity.log_sd * rng.standard_normal(draws))
+            spec.elasticity.median * np.exp(spec.elasticity.log_sd * rngs[spec.name].standard_normal(draws))
             for spec in cfg.indicators], axis=1)
         cross = cfg.cross_elasticity
-        cross_elasticity = cross.median * np.exp(cross.log_sd * rng.standard_normal(draws))
+        cross_rng = np.random.default_rng(named_stream(seed, CROSS_ELASTICITY_STREAM))
+        cross_elasticity = cross.median * np.exp(cross.log_sd * cross_rng.standard_normal(draws))
         # A definition pooled towards an aggregate: each province's own deviation from it, level and slope, from
         # the pooled distribution (sds of the draw's mixture part); no province has readings of it to fit one.
         series = tuple(cfg.series())
@@ -193,12 +201,14 @@ class Calibrator:
         for j, k in enumerate(centred):
             hypers = self.posteriors_[series[k][0]].hypers
             sd = hypers[np.arange(draws) % len(hypers), :2]                          # (D, 2) level_sd, slope_sd
-            deviation[:, :, j] = rng.standard_normal((draws, len(self.geos_), 2)) * sd[:, None, :]
+            deviation[:, :, j] = (rngs[series[k][0]].standard_normal((draws, len(self.geos_), 2))
+                                  * sd[:, None, :])
         damping = np.stack([self.posteriors_[spec.name].damping_of_draws(draws) for spec in cfg.indicators], axis=1)
         # a stochastic slope's yearly shock sd, per draw from its stated log-normal prior (0: constant slope)
-        shock = [spec.slope_shock_sd for spec in cfg.indicators]
-        slope_shock_sd = np.stack([np.zeros(draws) if p is None else
-                                   p.median * np.exp(p.log_sd * rng.standard_normal(draws)) for p in shock], axis=1)
+        slope_shock_sd = np.stack([
+            np.zeros(draws) if spec.slope_shock_sd is None else
+            spec.slope_shock_sd.median * np.exp(spec.slope_shock_sd.log_sd * rngs[spec.name].standard_normal(draws))
+            for spec in cfg.indicators], axis=1)
         return ParameterDraws(
             geos=self.geos_, indicators=cfg.indicator_names, series=series, jump_shift=jump_shift,
             level=np.stack(levels, axis=2), slope=np.stack(slopes, axis=2),
@@ -206,12 +216,12 @@ class Calibrator:
             elasticity=elasticity, cross_elasticity=cross_elasticity, centred_series=centred,
             centre_deviation=deviation, damping=damping, slope_shock_sd=slope_shock_sd)
 
-    def _jump_shift(self, draws: int, rng: np.random.Generator, levels: list[np.ndarray], slopes: list[np.ndarray],
-                    offsets: list[np.ndarray], slope_offsets: list[np.ndarray]) -> np.ndarray:
+    def _jump_shift(self, draws: int, rngs: dict[str, np.random.Generator], levels: list[np.ndarray],
+                    slopes: list[np.ndarray], offsets: list[np.ndarray], slope_offsets: list[np.ndarray]) -> np.ndarray:
         """(D, G, series) deviation of each series' latent path from its fitted line at its indicator's jump-off
-        (``jumpoff.sample_shift``; draw i from mixture part i % H, as the parameters, whose line at the last
-        reading is given per indicator). Zero for a definition that shares its anchor's path (it moves with the
-        anchor's shift)."""
+        (``jumpoff.sample_shift``, from the indicator's stream ``rngs[name]``; draw i from mixture part i % H, as
+        the parameters, whose line at the last reading is given per indicator). Zero for a definition that shares
+        its anchor's path (it moves with the anchor's shift)."""
         cfg = self.config
         series = tuple(cfg.series())
         gi = {g: i for i, g in enumerate(self.geos_)}
@@ -237,7 +247,7 @@ class Calibrator:
             jump_time = self.data_through_.indicator[name] + spec.reading_month / 12.0
             out[:, :, k] = sample_shift(post.state_mean[parts, :, t], post.state_var[parts, :, t],
                                         post.state_gain[parts, :, t], line, post.state_time[:, t], jump_time,
-                                        spec.process_sd ** 2, rng)
+                                        spec.process_sd ** 2, rngs[name])
         return out
 
     def fit_table(self) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from dxsim.core.drivers import Drivers, RolloutDrivers
 from dxsim.core.paths import Ensemble
 from dxsim.core.rollout import Rollouts, scenario_rollouts
 from dxsim.core.simulate import BYTES_LIMIT, PATH_DTYPE, check_memory, reference_times, simulate
+from dxsim.core.streams import IndicatorNormals
 from dxsim.core.threads import NoiseAhead, threads_here
 from dxsim.inputs.aggregations import aggregation_for
 from dxsim.inputs.config import CalibrationConfig
@@ -44,11 +45,6 @@ def seed_streams(seed: int) -> tuple[np.random.SeedSequence, ...]:
     """The run's random streams: parameters, process noise, programme rollouts (common to all scenarios), slope
     shocks (children of one SeedSequence: adding the fourth leaves the first three unchanged)."""
     return tuple(np.random.SeedSequence(seed).spawn(4))
-
-
-def stream_key(stream: np.random.SeedSequence) -> tuple:
-    """What makes a stream's numbers: streams with the same key give the same numbers."""
-    return stream.entropy, stream.spawn_key, stream.pool_size
 
 
 def ensemble_years(calibrator: Calibrator, horizon: int) -> np.ndarray:
@@ -77,7 +73,7 @@ def sample_parameters(calibrator: Calibrator, draws: int, seed: int) -> Paramete
 
 def _sample_parameters(calibrator: Calibrator, draws: int, stream: np.random.SeedSequence) -> ParameterDraws:
     _check_sampling_memory(calibrator, draws)
-    return calibrator.sample(draws, np.random.default_rng(stream))
+    return calibrator.sample(draws, stream)
 
 
 @dataclass(frozen=True)
@@ -132,8 +128,9 @@ def run_ensemble(calibrator: Calibrator, scenarios: list[Scenario], draws: int, 
     years = _layout(calibrator, scenarios, geos, draws)[3]
     # the process noise is drawn on a thread of its own while the parameters are sampled (the same numbers)
     streams = seed_streams(seed)
-    noise = NoiseAhead(streams[1], (len(calibrator.geos_), len(calibrator.config.indicators), draws),
-                       _steps(calibrator, years), threads_here() > 1)
+    noise = NoiseAhead(indicator_normals(calibrator, streams[1]),
+                       (len(calibrator.geos_), len(calibrator.config.indicators), draws), _steps(calibrator, years),
+                       threads_here() > 1)
     with closing(noise):
         return evaluate(calibrator, scenarios, sample_run(calibrator, draws, seed, streams=streams), rollouts, geos,
                         path_dtype, noise)
@@ -150,7 +147,7 @@ def evaluate(calibrator: Calibrator, scenarios: Sequence[Scenario], samples: Sam
     geos, a merged province being the weighted mean of its parts per draw (geography.py; its aggregation built
     once per config, ``aggregations.py``). ``noise``: the process noise of ``samples.noise``, already being
     drawn (``run_ensemble``); ValueError for noise of another stream."""
-    if noise is not None and (noise.seed is None or stream_key(noise.seed) != stream_key(samples.noise)):
+    if noise is not None and getattr(noise.rng, "key", None) != indicator_normals(calibrator, samples.noise).key:
         raise ValueError("the noise drawn ahead is not of the samples' process-noise stream (samples.noise): "
                          "the results would not follow the samples")
     cfg = calibrator.config
@@ -167,9 +164,14 @@ def evaluate(calibrator: Calibrator, scenarios: Sequence[Scenario], samples: Sam
                                                        calibrator.jump_off_year_, {r.name: r.parts for r in regions})
     return simulate(cfg, samples.params, drivers, tuple(s.name for s in scenarios), model, years,
                     calibrator.jump_off_year_, reference_times(cfg),
-                    np.random.default_rng(samples.noise) if noise is None else noise,
-                    rollout_drivers, path_dtype, slope_rng=np.random.default_rng(samples.slope),
+                    indicator_normals(calibrator, samples.noise) if noise is None else noise,
+                    rollout_drivers, path_dtype, slope_rng=indicator_normals(calibrator, samples.slope),
                     **data_ends(calibrator, samples.params)).aggregated(aggregation)
+
+
+def indicator_normals(calibrator: Calibrator, stream: np.random.SeedSequence) -> IndicatorNormals:
+    """The normals of ``stream`` (process noise, slope shocks), each indicator's from a stream of its own."""
+    return IndicatorNormals(stream, calibrator.config.indicator_names)
 
 
 def _layout(calibrator: Calibrator, scenarios: Sequence[Scenario], geos: tuple[str, ...] | None, draws: int
@@ -221,28 +223,28 @@ def _indicator_jump_off(calibrator: Calibrator) -> np.ndarray:
 
 
 class Replay:
-    """The normals a fresh ``np.random.default_rng(seed)`` would give to successive ``standard_normal(shape)``
-    calls, drawn once per process and seed, then replayed to every batch (a copy per call: ``simulate`` scales
+    """The normals a fresh ``source`` (``IndicatorNormals``) would give to successive ``standard_normal(shape)``
+    calls, drawn once per process and source, then replayed to every batch (a copy per call: ``simulate`` scales
     them in place; or into ``out``, as ``Generator.standard_normal``). The yearly process noise is the same for
     every variant (common random numbers); drawing it again in each batch took a fifth of a batch's time.
     Memory: 8 bytes x projected years x known geos x indicators x draws per stream (about 13 MB for 5 years of
     the shipped 66 geos at 1,000 draws)."""
 
-    _drawn: dict[tuple, list[np.ndarray]] = {}
+    _drawn: dict[tuple, list] = {}
     _lock = threading.Lock()
 
-    def __init__(self, seed: np.random.SeedSequence) -> None:
-        self.seed, self.calls = seed, 0
+    def __init__(self, source: IndicatorNormals) -> None:
+        self.source, self.calls = source, 0
 
     def standard_normal(self, shape: tuple[int, ...], out: np.ndarray | None = None) -> np.ndarray:
-        key = (*stream_key(self.seed), tuple(shape))
+        key = (self.source.key, tuple(shape))
         with self._lock:
             if key not in self._drawn:
                 if len(self._drawn) >= REPLAY_STREAMS:          # bounded: forget the oldest stream
                     self._drawn.pop(next(iter(self._drawn)))
-                self._drawn[key] = [np.random.default_rng(self.seed)]
+                self._drawn[key] = [self.source.fresh()]
             stream = self._drawn[key]
-            while len(stream) <= self.calls + 1:                   # stream[0] is the generator itself
+            while len(stream) <= self.calls + 1:                   # stream[0] is the source itself
                 stream.append(stream[0].standard_normal(shape))
             drawn = stream[self.calls + 1]
         self.calls += 1

@@ -27,13 +27,13 @@ others' delays and overruns unchanged (they may still finish earlier: fewer prog
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dxsim.core.streams import as_seed_sequence, named_stream
 from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.programmes import Programme
 
@@ -134,12 +134,7 @@ class Rollouts:
 
 def programme_seed(seed: np.random.SeedSequence | int, name: str) -> np.random.SeedSequence:
     """The random stream of one programme: a child of the rollout stream keyed by the programme's name."""
-    base = as_seed_sequence(seed)
-    return np.random.SeedSequence(base.entropy, spawn_key=tuple(base.spawn_key) + (zlib.crc32(name.encode()),))
-
-
-def as_seed_sequence(seed: np.random.SeedSequence | int) -> np.random.SeedSequence:
-    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return named_stream(seed, name)
 
 
 def simulate_rollouts(programmes: Sequence[Programme], geos: Sequence[str], indicators: Sequence[str],

@@ -41,7 +41,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
              noise_rng: Normals | NoiseAhead, rollouts: RolloutDrivers | None = None,
              path_dtype: type = PATH_DTYPE, indicator_jump_off: np.ndarray | None = None,
              series_first_projected: tuple[int, ...] | None = None,
-             slope_rng: np.random.Generator | None = None, model: ModelFactors | None = None) -> Ensemble:
+             slope_rng: Normals | None = None, model: ModelFactors | None = None) -> Ensemble:
     """Run the ensemble. ``t0`` (indicator,) is each indicator's reference time; ``rollouts`` optionally adds
     programme effects per draw (speed multiplier, ceiling lift, share step; see ``RolloutDrivers``).
     ``indicator_jump_off`` (indicator,): the last year with data per indicator (default ``jump_off_year`` for

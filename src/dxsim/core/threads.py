@@ -49,7 +49,8 @@ def pool(workers: int) -> Iterator[ThreadPoolExecutor | None]:
 
 
 class Normals(Protocol):
-    """A source of standard normals: ``np.random.Generator`` or a replay of one (``ensemble.Replay``)."""
+    """A source of standard normals: ``np.random.Generator``, ``streams.IndicatorNormals`` or a replay of one
+    (``ensemble.Replay``)."""
 
     def standard_normal(self, shape: tuple[int, ...], out: np.ndarray | None = None) -> np.ndarray: ...
 
@@ -65,17 +66,15 @@ def ahead_arrays(shape: tuple[int, ...], count: int, thread: bool) -> int:
 
 
 class NoiseAhead:
-    """The process noise of a run's projected years: ``count`` arrays ``rng.standard_normal(shape)``, in turn
-    (iterate once), ``rng`` made from ``source`` when it is a seed (kept as ``seed``; None for a given
-    generator). With ``thread``, a thread of its own draws them, in order, from the moment this is made (a run
-    makes it before sampling its parameters): the same numbers as drawn in turn. ``ahead_arrays`` of them are drawn
-    ahead, into arrays allocated here (memory a thread allocates stays in its glibc arena after it is freed); an
-    array is drawn into again once the year after its own has been handed out."""
+    """The process noise of a run's projected years: ``count`` arrays ``source.standard_normal(shape)`` (kept as
+    ``rng``), in turn (iterate once). With ``thread``, a thread of its own draws them, in order, from the moment
+    this is made (a run makes it before sampling its parameters): the same numbers as drawn in turn.
+    ``ahead_arrays`` of them are drawn ahead, into arrays allocated here (memory a thread allocates stays in its
+    glibc arena after it is freed); an array is drawn into again once the year after its own has been handed
+    out."""
 
-    def __init__(self, source: np.random.SeedSequence | Normals, shape: tuple[int, ...], count: int,
-                 thread: bool) -> None:
-        self.seed = source if isinstance(source, np.random.SeedSequence) else None
-        self.rng: Normals = np.random.default_rng(source) if self.seed is not None else source
+    def __init__(self, source: Normals, shape: tuple[int, ...], count: int, thread: bool) -> None:
+        self.rng = source
         self.shape, self.count = tuple(shape), int(count)
         n = ahead_arrays(self.shape, self.count, thread)
         self._ahead = ThreadPoolExecutor(max_workers=1) if n > 1 else None

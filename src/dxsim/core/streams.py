@@ -1,0 +1,55 @@
+"""Random streams keyed by name: one indicator's (or one programme's) numbers come from a child of the run's stream
+keyed by its name (CRC-32 of its UTF-8 bytes, stable across processes), so adding a definition to one indicator,
+or reordering the indicators in the config, leaves every other indicator's draws exactly as they were.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+
+def as_seed_sequence(seed: np.random.SeedSequence | int) -> np.random.SeedSequence:
+    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+
+
+def named_stream(base: np.random.SeedSequence | int, name: str) -> np.random.SeedSequence:
+    """The child of ``base`` (a stream, or a seed) keyed by ``name``."""
+    base = as_seed_sequence(base)
+    return np.random.SeedSequence(base.entropy, spawn_key=(*base.spawn_key, zlib.crc32(name.encode("utf-8"))),
+                                  pool_size=base.pool_size)
+
+
+class IndicatorNormals:
+    """Standard normals of shape (geo, indicator, draw) whose indicator ``k`` comes from the stream
+    ``named_stream(seed, names[k])``: ``standard_normal(shape, out)`` as ``Generator.standard_normal`` (a run's
+    process noise and slope shocks, ``threads.NoiseAhead``). Each indicator's numbers are drawn into a contiguous
+    block (indicator, geo, draw) of ``out``'s memory (a fresh array without ``out``); the array returned is the
+    (geo, indicator, draw) view of it."""
+
+    def __init__(self, seed: np.random.SeedSequence, names: tuple[str, ...]) -> None:
+        self.seed, self.names = seed, tuple(names)
+        self._rngs = tuple(np.random.default_rng(named_stream(seed, name)) for name in self.names)
+
+    @property
+    def key(self) -> tuple:
+        """What makes the numbers: sources with the same key give the same numbers."""
+        return self.seed.entropy, self.seed.spawn_key, self.seed.pool_size, self.names
+
+    def fresh(self) -> IndicatorNormals:
+        """The same streams from their start."""
+        return IndicatorNormals(self.seed, self.names)
+
+    def standard_normal(self, shape: tuple[int, ...], out: np.ndarray | None = None) -> np.ndarray:
+        G, I, D = shape
+        if len(self._rngs) != I:
+            raise ValueError(f"normals for {I} indicators from streams of {len(self._rngs)}")
+        if out is None:
+            out = np.empty(shape)
+        elif out.shape != tuple(shape) or not out.flags.c_contiguous or out.dtype != np.float64:
+            raise ValueError(f"out must be a C-contiguous float64 array of shape {tuple(shape)}")
+        blocks = out.reshape(I, G, D)                   # the same memory, indicator-major (a view)
+        for rng, block in zip(self._rngs, blocks, strict=True):
+            rng.standard_normal((G, D), out=block)
+        return blocks.transpose(1, 0, 2)
