@@ -157,8 +157,9 @@ def _init_worker(subject: Any, out_dir: Path, lang: str, formats: Sequence[str],
 def _draw_in_worker(job: ChartJob) -> list[Path]:
     try:
         return _draw_jobs(_WORKER["subject"], [job], _WORKER["out_dir"], _WORKER["lang"], _WORKER["formats"])
-    except Exception as exc:  # noqa: BLE001 - re-raised in the parent as one picklable error
-        raise RuntimeError(f"chart {job.stem}: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - re-raised in the parent as one picklable error, one line
+        # chained: the pool sends the traceback of both, the cause of the error raised in the parent (--debug)
+        raise RuntimeError(f"chart {job.stem}: {type(exc).__name__}: {exc}") from exc
 
 
 def default_workers(n_jobs: int) -> int:
@@ -177,14 +178,11 @@ def draw_all(subject: Any, jobs: Sequence[ChartJob], out_dir: str | Path, lang: 
     workers = default_workers(len(jobs)) if workers is None else workers
     if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
         return _draw_jobs(subject, jobs, out_dir, lang, formats)
+    try:
+        pool, futures = _start_helpers(subject, jobs, out_dir, lang, formats, workers)
+    except OSError:                   # no process to be had (a process limit, memory): draw here
+        return _draw_jobs(subject, jobs, out_dir, lang, formats)
     written: list[Path] = []
-    with warnings.catch_warnings():
-        # Python >= 3.12 warns about fork() next to idle BLAS threads; the children never call BLAS.
-        warnings.filterwarnings("ignore", message=".*multi-threaded.*fork", category=DeprecationWarning)
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_init_worker,
-                                   initargs=(subject, out_dir, lang, tuple(formats), os.getpid()))
-        futures = [pool.submit(_draw_in_worker, job) for job in reversed(jobs)][::-1]
     try:
         mine = []
         with rc_context(style.rc()), figurepool.reusing(), ChartWriter(out_dir, formats) as writer:
@@ -207,6 +205,29 @@ def draw_all(subject: Any, jobs: Sequence[ChartJob], out_dir: str | Path, lang: 
         raise
     pool.shutdown(wait=True)
     return written
+
+
+def _start_helpers(subject: Any, jobs: Sequence[ChartJob], out_dir: Path, lang: str, formats: Sequence[str],
+                   workers: int) -> tuple[ProcessPoolExecutor, list[Future]]:
+    """``workers`` forked drawing processes with ``jobs`` queued for them from the end of the list (a future per
+    job, in the order of ``jobs``). OSError when a process cannot be forked, after killing those that were."""
+    with warnings.catch_warnings():
+        # Python >= 3.12 warns about fork() next to idle BLAS threads; the children never call BLAS.
+        warnings.filterwarnings("ignore", message=".*multi-threaded.*fork", category=DeprecationWarning)
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_init_worker,
+                                   initargs=(subject, out_dir, lang, tuple(formats), os.getpid()))
+        try:                          # the first job forks every process
+            return pool, [pool.submit(_draw_in_worker, job) for job in reversed(jobs)][::-1]
+        except OSError:
+            # the pool has no thread yet to stop the processes it forked before failing: they are killed here
+            forked = list((getattr(pool, "_processes", None) or {}).values())
+            for process in forked:
+                process.kill()
+            for process in forked:
+                process.join()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def fan_stem(geo: str, indicator: str, definition: str) -> str:
