@@ -114,22 +114,29 @@ def by_hand(folder: Path, names: Iterable[str]) -> list[str]:
             and not _unchanged(folder, name, recorded.get(name))]
 
 
-def remove_stale(folder: Path, keys: Mapping[str, str]) -> list[str]:
-    """Remove the chart files recorded in ``folder``'s marker whose key is not the one in ``keys`` (drawn for
-    other tables, or charts these tables do not have) and whose bytes are unchanged since, and their records;
+def stale(folder: Path, keys: Mapping[str, str]) -> list[str]:
+    """The chart files recorded in ``folder``'s marker whose key is not the one in ``keys`` (drawn for other
+    tables, or charts these tables do not have) and whose bytes are unchanged since (dxsim's own files)."""
+    return sorted(name for name, entry in recorded_in(folder).items()
+                  if _unchanged(folder, name, entry) and entry[0] != keys.get(name))
+
+
+def remove_stale(folder: Path, keys: Mapping[str, str], names: Iterable[str] | None = None) -> list[str]:
+    """Remove the ``stale`` chart files of ``folder`` (only those among ``names`` when given) and their records;
     files changed by hand or not recorded are kept. Returns the names removed."""
     data = marker.read_marker(folder)
     recorded = recorded_in(folder)
-    stale = sorted(name for name, entry in recorded.items()
-                   if _unchanged(folder, name, entry) and entry[0] != keys.get(name))
-    if data is None or not stale:
+    gone = stale(folder, keys)
+    if names is not None:
+        gone = sorted(set(gone) & set(names))
+    if data is None or not gone:
         return []
-    for name in stale:
+    for name in gone:
         (folder / name).unlink()
-    data[FIELD] = {k: v for k, v in recorded.items() if k not in stale}
-    data["files"] = [f for f in data.get("files", []) if f not in stale]
+    data[FIELD] = {k: v for k, v in recorded.items() if k not in gone}
+    data["files"] = [f for f in data.get("files", []) if f not in gone]
     marker.write_marker(folder, data)
-    return stale
+    return gone
 
 
 def record(folder: Path, keys: Mapping[str, str], names: Iterable[str], known: Mapping[str, str]) -> None:

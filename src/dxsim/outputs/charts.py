@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import struct
@@ -234,15 +235,33 @@ def fan_stem(geo: str, indicator: str, definition: str) -> str:
     return f"fan_{geo}_{indicator}_{definition}"
 
 
+PAGED = ("overview", "target_probabilities")       # charts drawn on as many pages as the tables need
+
+
+def page_stem(chart: str, k: int) -> str:
+    """File stem of page ``k`` (from 0) of a paged chart: ``overview``, ``overview_2``, ..."""
+    return chart if k == 0 else f"{chart}_{k + 1}"
+
+
+def leftover_pages(folder: Path, keys: dict[str, str]) -> list[str]:
+    """Pages of the paged charts in ``keys`` (their first page is there) that dxsim recorded in ``folder`` beyond
+    the pages ``keys`` draws (an earlier run with more geos or targets), with their recorded bytes (never a file
+    written or changed by hand): ``chart_keys.stale`` files no longer called for."""
+    stems = {name.rsplit(".", 1)[0] for name in keys}
+    pages = re.compile(rf"({'|'.join(PAGED)})_[0-9]+\.[a-z]+")
+    return [name for name in chart_keys.stale(folder, keys)
+            if (page := pages.fullmatch(name)) and page[1] in stems and name.rsplit(".", 1)[0] not in stems]
+
+
 def run_jobs(tables: RunTables, geos: Sequence[str] | None = None,
              indicators: Sequence[str] | None = None) -> list[ChartJob]:
     """A run's charts, largest first: the overview and probability chart (only without filters), then the
     fan charts (only of ``geos``/``indicators`` when given)."""
     jobs = []
     if not (geos or indicators):
-        jobs += [ChartJob("overview", (tuple(page),), "overview" if k == 0 else f"overview_{k + 1}")
+        jobs += [ChartJob("overview", (tuple(page),), page_stem("overview", k))
                  for k, page in enumerate(overview_pages(tables))]
-        jobs += [ChartJob("probability", (k,), "target_probabilities" + (f"_{k + 1}" if k else ""))
+        jobs += [ChartJob("probability", (k,), page_stem("target_probabilities", k))
                  for k in range(probability_pages(tables))]
     jobs += [ChartJob("fan", key, fan_stem(*key)) for key in fan_chart_keys(tables)
              if not (geos and key[0] not in geos) and not (indicators and key[1] not in indicators)]
@@ -320,6 +339,11 @@ def install_charts(tables: RunTables, dest: str | Path, lang: str = "en", format
     keys = run_chart_keys(tables, jobs, lang, formats)
     source = Path(previous) if previous is not None else dest
     kept = chart_keys.current(source, keys)
+    leftover = leftover_pages(source, keys)
+    if source == dest:
+        chart_keys.remove_stale(dest, keys, leftover)
+    else:                                          # the run's new folder: they stay with the folder it replaces
+        results.drop_on_commit(dest, leftover)
     todo = [job for job in jobs if not all(f"{job.stem}.{fmt}" in kept for fmt in formats)]
     for name in {f"{job.stem}.{fmt}" for job in todo for fmt in formats}:
         kept.pop(name, None)                       # drawn again with the job's other formats

@@ -150,13 +150,18 @@ def _schedule_text(value: Any, lang: str) -> str:
 def charts_section(tables: RunTables, charts: Path, lang: str) -> str:
     """The overview, then per geo its headline fan charts and (collapsed) the other series' charts; the pre-2025
     map's geos collapsed after the others."""
-    from dxsim.outputs.charts import fan_chart_keys, fan_stem
+    from dxsim.outputs.charts import fan_chart_keys, fan_stem, run_jobs
     from dxsim.outputs.mapparts import covered_old_geos
     from dxsim.outputs.report_brief import old_map_details
 
     out = [f"<h3>{_w('overview', lang)}</h3>"]
-    for p in sorted(charts.glob("overview*.svg")) or sorted(charts.glob("overview*.png")):
-        out.append(figure_html(p, style.text("overview_title", lang, scenario=tables.scenario), "overview", lang))
+    # the pages these tables call for (the charts whose keys report._charts_for made current), in page order:
+    # never a leftover page of an earlier run with more geos
+    pages = [chart_file(charts / job.stem) for job in run_jobs(tables) if job.kind == "overview"]
+    for p in pages:
+        if p is not None:
+            out.append(figure_html(p, style.text("overview_title", lang, scenario=tables.scenario), "overview",
+                                   lang))
     headline = set(tables.headline_series())
     by_geo: dict[str, tuple[list[str], list[str]]] = {}
     for geo, ind, dfn in fan_chart_keys(tables):

@@ -26,6 +26,8 @@ from dxsim.errors import InputError, raise_terminated
 from dxsim.inputs.validate import MAX_NAME
 from dxsim.outputs.marker import MARKER, is_results_folder, new_marker, read_marker, write_marker
 
+DROP = "drop"       # a new results folder's marker field (until committed): old files it drops, ``drop_on_commit``
+
 FLOAT_FORMAT = "%.4f"
 NONE = "none"                  # a result file's cell where a value does not exist
 
@@ -243,14 +245,26 @@ def _dispose(old: Path, dest: Path, handled: set[str]) -> None:
             folder.rmdir()
 
 
+def drop_on_commit(folder: Path, names: list[str]) -> None:
+    """Files of the folder that the new results' ``folder`` (inside the temporary folder) replaces, which the new
+    results drop: not carried over by ``atomic_output_dir`` if dxsim wrote them there, removed with the old
+    results (e.g. chart pages the new tables no longer have)."""
+    data = read_marker(folder)
+    if data is not None and names:
+        write_marker(folder, {**data, DROP: sorted(set(data.get(DROP, [])) | set(names))})
+
+
 def _carry(src: Path, dst: Path, rel: str, owner: tuple[str, set[str]], clean: bool, foreign: set[str],
            handled: set[str]) -> None:
     """Link into ``dst`` what ``src`` holds that the new results do not replace: files dxsim did not write
-    (always; recorded in ``foreign``) and dxsim's files from other commands (unless ``clean``). ``owner`` is
-    the folder (relative path) of the marker governing ``src`` and the files that marker lists."""
+    (always; recorded in ``foreign``) and dxsim's files from other commands (unless ``clean``, or named in
+    ``dst``'s marker as dropped, ``drop_on_commit``). ``owner`` is the folder (relative path) of the marker
+    governing ``src`` and the files that marker lists."""
     own = read_marker(src)
+    drop: set[str] = set()
     if own is not None:
         owner = (rel, set(own.get("files", [])))
+        drop = set((read_marker(dst) or {}).get(DROP, []))
     for entry in sorted(src.iterdir(), key=lambda p: p.name):
         if entry.name == MARKER and own is not None:
             if rel and not (dst / MARKER).exists():
@@ -278,7 +292,7 @@ def _carry(src: Path, dst: Path, rel: str, owner: tuple[str, set[str]], clean: b
             raise InputError(entry, "", "was not written by dxsim and the new results need its name; move it "
                              "or choose another output folder")
         handled.add(key)
-        if mine and clean:
+        if mine and (clean or entry.name in drop):
             continue
         _link(entry, target)
         if not mine:
@@ -308,6 +322,7 @@ def _finish_markers(root: Path, foreign: set[str]) -> None:
             continue
         marker.pop("temp_for", None)
         marker.pop("pid", None)
+        marker.pop(DROP, None)
         marker["files"] = _listed_files(folder, root, foreign)
         write_marker(folder, marker)
 
