@@ -66,6 +66,12 @@ def _synthetic_inputs(config, tmp_path):
                 "deadline": 2025, "target": t, "comparator": ">=", "document": f"plan {t:g}", "source_url": "",
                 "quote": ""} for t in (10.0, 50.0, 90.0)]
     pd.DataFrame(targets).to_csv(tmp_path / "targets.csv", index=False)
+    # fibre's walk as typed (0.08): these made-up readings are smooth by construction, so a walk estimated from
+    # them would be near zero and whether 78.7 is held would rest on how round the made-up numbers are
+    text = config.read_text(encoding="utf-8")
+    typed = text.replace("process_sd = { median = 0.08, log_sd = 0.75 }", "process_sd = 0.08", 1)
+    assert typed != text
+    config.write_text(typed, encoding="utf-8")
     return load_inputs(config, tmp_path / "obs.csv", tmp_path / "targets.csv")
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from dxsim.core import fit_tables
 from dxsim.core.design import Design, break_definitions, build_design, own_speed_definitions, warped
 from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified
-from dxsim.core.jumpoff import filter_states, sample_shift
+from dxsim.core.jumpoff import filter_states, sample_shift, walk_covariance, walk_sd_mode
 from dxsim.core.merged_readings import merged_weights, split_merged, with_merged_readings
 from dxsim.core.model import path_z
 from dxsim.core.posterior import (
@@ -27,6 +27,7 @@ from dxsim.core.posterior import (
     IndicatorPosterior,
     _gaussian_posterior,
     _log_marginal,
+    _prior_var,
     fit_hypers,
     hyper_mode,
     hyper_names,
@@ -78,18 +79,21 @@ class Calibrator:
                 designs, damping, weights, hyper_map, hypers = self._fit_damping(spec, obs, merged, t0, plain, design,
                                                                                  rng)
                 part_designs = [designs[d] for d in damping]
+                design = designs[float(DAMPING_GRID[np.argmax(weights)])]         # at the damping's mode
             else:
                 hyper_map, hypers = fit_hypers(design, spec, cfg.hyper_samples, rng)
                 part_designs = [design] * len(hypers)
             parts = [_gaussian_posterior(d, h) for d, h in zip(part_designs, hypers, strict=True)]
-            states = self._states(spec, obs, part_designs, hypers, [m for m, _ in parts])
+            process_sd = self._fit_walk_sd(spec, obs, design, hyper_map)
+            states = self._states(spec, obs, part_designs, hypers, [m for m, _ in parts], process_sd)
             posteriors[spec.name] = IndicatorPosterior(
                 indicator=spec.name, geos=self.geos_, offsets=tuple(d.name for d in spec.definitions[1:]),
                 slope_offsets=tuple(d.name for d in spec.definitions[1:] if d.slope_offset is not None),
                 t0=t0, hyper_map=hyper_map, hypers=hypers,
                 means=np.stack([m for m, _ in parts]), **sparse_roots(np.stack([r for _, r in parts])),
                 break_offsets=tuple(break_definitions(spec)), damping=damping, damping_weights=weights,
-                own_speeds=own_speed_definitions(spec), hyper_names=hyper_names(spec), **states)
+                own_speeds=own_speed_definitions(spec), hyper_names=hyper_names(spec), process_sd=process_sd,
+                **states)
         self.posteriors_ = posteriors
         return self
 
@@ -131,17 +135,40 @@ class Calibrator:
                                           merged_weights(cfg, spec, merged), cfg.aggregates, damping)
         return design
 
-    def _states(self, spec: IndicatorSpec, obs: pd.DataFrame, designs: list[Design], hypers: np.ndarray,
-                means: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """The latent state at each (geo, track)'s last reading per mixture part (``jumpoff.filter_states`` on
-        the residuals of the model geos' readings from the part's fitted line): IndicatorPosterior's state_*."""
+    def _series(self, spec: IndicatorSpec, obs: pd.DataFrame) -> tuple[np.ndarray, int]:
+        """(n,) the series id of each reading of the model geos, geo x track (the anchor path, then each
+        definition with a path of its own), and the number of tracks."""
         tracks = [d.name for d in spec.definitions[1:] if d.slope_offset is not None]
-        G, T, n = len(self.geos_), 1 + len(tracks), len(obs)
+        T = 1 + len(tracks)
         gi = {g: i for i, g in enumerate(self.geos_)}
         track = np.array([1 + tracks.index(d) if d in tracks else 0 for d in obs["definition"]], dtype=int)
-        series = np.array([gi[g] for g in obs["geo"]], dtype=int) * T + track
+        return np.array([gi[g] for g in obs["geo"]], dtype=int) * T + track, T
+
+    def _fit_walk_sd(self, spec: IndicatorSpec, obs: pd.DataFrame, design: Design, hyper: np.ndarray) -> float:
+        """The walk's yearly sd: ``spec.process_sd`` as typed, or with a prior (``process_sd_prior``) its
+        posterior mode given the readings (``jumpoff.walk_sd_mode``): their marginal likelihood with parameters
+        and noise at ``design`` and ``hyper`` (the hyper-parameters' and the damping's mode) plus the walk of each
+        model geo's series (the readings of merged provinces carry none, as in ``_states``)."""
+        prior = spec.process_sd_prior
+        if prior is None or not len(obs):
+            return spec.process_sd
+        X = design.X.toarray() if hasattr(design.X, "toarray") else np.asarray(design.X)
+        base = (X * _prior_var(design, hyper[0], hyper[1])) @ X.T
+        base.flat[::len(base) + 1] += hyper[NOISE_START + design.noise] ** 2
+        n = len(obs)
+        walk = np.zeros_like(base)
+        walk[:n, :n] = walk_covariance(self._series(spec, obs)[0], obs["time"].to_numpy(float))
+        return walk_sd_mode(design.y - X @ design.prior_mean, base, walk, prior.median, prior.log_sd)
+
+    def _states(self, spec: IndicatorSpec, obs: pd.DataFrame, designs: list[Design], hypers: np.ndarray,
+                means: list[np.ndarray], process_sd: float) -> dict[str, np.ndarray]:
+        """The latent state at each (geo, track)'s last reading per mixture part (``jumpoff.filter_states`` on
+        the residuals of the model geos' readings from the part's fitted line, the walk's yearly sd
+        ``process_sd``): IndicatorPosterior's state_*."""
+        series, T = self._series(spec, obs)
+        G, n = len(self.geos_), len(obs)
         time = obs["time"].to_numpy(float)
-        q = spec.process_sd ** 2
+        q = process_sd ** 2
         mean, var, gain = (np.zeros((len(hypers), G * T)) for _ in range(3))
         last = np.full(G * T, np.nan)
         for h, (design, m) in enumerate(zip(designs, means, strict=True)):
@@ -214,7 +241,8 @@ class Calibrator:
             level=np.stack(levels, axis=2), slope=np.stack(slopes, axis=2),
             offset=np.concatenate(offsets, axis=1), slope_offset=np.concatenate(slope_offsets, axis=1),
             elasticity=elasticity, cross_elasticity=cross_elasticity, centred_series=centred,
-            centre_deviation=deviation, damping=damping, slope_shock_sd=slope_shock_sd)
+            centre_deviation=deviation, damping=damping, slope_shock_sd=slope_shock_sd,
+            process_sd=np.array([self.walk_sd(spec.name) for spec in cfg.indicators]))
 
     def _jump_shift(self, draws: int, rngs: dict[str, np.random.Generator], levels: list[np.ndarray],
                     slopes: list[np.ndarray], offsets: list[np.ndarray], slope_offsets: list[np.ndarray]) -> np.ndarray:
@@ -247,8 +275,14 @@ class Calibrator:
             jump_time = self.data_through_.indicator[name] + spec.reading_month / 12.0
             out[:, :, k] = sample_shift(post.state_mean[parts, :, t], post.state_var[parts, :, t],
                                         post.state_gain[parts, :, t], line, post.state_time[:, t], jump_time,
-                                        spec.process_sd ** 2, rngs[name])
+                                        self.walk_sd(name) ** 2, rngs[name])
         return out
+
+    def walk_sd(self, name: str) -> float:
+        """The yearly sd of indicator ``name``'s walk (jumpoff.py) and projected process noise: the fitted
+        posterior's (estimated where the config gives a prior) or, for a posterior saved without it, the config's."""
+        post = self.posteriors_[name]
+        return self.config.indicator(name).process_sd if post.process_sd is None else float(post.process_sd)
 
     def fit_table(self) -> pd.DataFrame:
         """Per geo x indicator: readings used, pooled or not, RMS residual (pp) and posterior mean at jump-off
@@ -283,6 +317,7 @@ class ParameterDraws:
     slope_shock_sd: np.ndarray | None = None     # (draw, indicator) yearly sd of slope shocks (0: none)
     jump_shift: np.ndarray | None = None         # (draw, geo, series) latent state minus the line at the
                                                  # jump-off (jumpoff.py): anchors and paths of their own only
+    process_sd: np.ndarray | None = None         # (indicator,) yearly sd of the process noise (None: config's)
 
     def to_npz_dict(self) -> dict[str, np.ndarray]:
         """Plain arrays for ``numpy.savez`` (no pickled objects)."""

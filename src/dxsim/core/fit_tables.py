@@ -83,6 +83,9 @@ def parameter_table(calibrator: Calibrator) -> pd.DataFrame:
                          "mean": post.damping_mean, "sd": sd, "q05": float(phi[np.searchsorted(cdf, 0.05)]),
                          "q95": float(phi[min(np.searchsorted(cdf, 0.95), len(phi) - 1)]), "pooled": False,
                          "scale": "per year"})
+        walk = calibrator.walk_sd(spec.name)           # a point value: the posterior mode, or as typed
+        rows.append({"indicator": spec.name, "parameter": "process_sd", "geo": "", "definition": "", "mean": walk,
+                     "sd": 0.0, "q05": walk, "q95": walk, "pooled": False, "scale": spec.law.name})
         for name, value, samples in zip(post.hyper_names, post.hyper_map, post.hypers.T, strict=True):
             rows.append({"indicator": spec.name, "parameter": name, "geo": "", "definition": "",
                          "mean": value, "sd": float(np.std(samples)), "q05": float(np.quantile(samples, 0.05)),

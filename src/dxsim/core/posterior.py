@@ -66,6 +66,7 @@ class IndicatorPosterior:
     state_time: np.ndarray | None = None
     own_speeds: tuple[str, ...] = ()           # slope offsets that are a definition's own speed (model.Layout)
     hyper_names: tuple[str, ...] = ()          # names of the hypers' columns (``hyper_names``)
+    process_sd: float | None = None            # the walk's yearly sd (jumpoff.py), estimated or as typed
 
     def obs_sd(self, group: int, draws: int) -> np.ndarray:
         """(draws,) measurement sd of a reading of noise group ``group`` (``design.noise_group_of``); draw i

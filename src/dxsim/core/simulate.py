@@ -60,7 +60,8 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     laws = tuple(spec.law for spec in cfg.indicators)
     months = np.array([spec.reading_month for spec in cfg.indicators], float)
     dt = years[:, None] + months / 12.0 - t0                                      # (Y, I) years from t0
-    process_sd = np.array([spec.process_sd for spec in cfg.indicators])[:, None]
+    process_sd = (np.array([spec.process_sd for spec in cfg.indicators]) if params.process_sd is None
+                  else params.process_sd)[:, None]                               # (I, 1): Calibrator.walk_sd
     damping = np.array([spec.damping for spec in cfg.indicators])[:, None]            # (I, 1)
     if model is not None:
         damping = model.damping[:, None, :, None]                                    # (S, 1, I, 1)

@@ -81,7 +81,7 @@ class IndicatorSpec:
     level_sd: LogNormalPrior
     slope_sd: LogNormalPrior
     obs_sd: LogNormalPrior
-    process_sd: float
+    process_sd: float          # the walk's yearly sd (jumpoff.py); with ``process_sd_prior``, its prior median
     elasticity: LogNormalPrior
     damping: float = 1.0       # per-year factor on the projected speed (1 = no damping)
     weight: str = "population"  # weight of a merged province's parts: population or a context.csv indicator
@@ -93,6 +93,9 @@ class IndicatorSpec:
     # A yearly flow (a share of the year's GDP or dossiers), not a stock: a reading of part of a year (its period
     # ends before December) has a noise of its own (core.design.partial_year)
     flow: bool = False
+    # ``process_sd = { median, log_sd }``: the walk's yearly sd is estimated from the readings (its posterior
+    # mode, calibrate.py), this log-normal prior centred on the stated value; None: ``process_sd`` as typed
+    process_sd_prior: LogNormalPrior | None = None
 
     @property
     def damped(self) -> bool:
@@ -273,6 +276,7 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
     flow = f.raw("flow", False)
     if not isinstance(flow, bool):
         raise f.error("flow", f"must be true or false, got {flow!r}")
+    process_prior = _lognormal(f, "process_sd") if isinstance(f.raw("process_sd"), dict) else None
     return IndicatorSpec(
         name=name,
         label=f.string("label", name),
@@ -288,7 +292,8 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
         level_sd=_lognormal(f, "level_sd"),
         slope_sd=_lognormal(f, "slope_sd"),
         obs_sd=_lognormal(f, "obs_sd"),
-        process_sd=f.number("process_sd", lo=0),
+        process_sd=process_prior.median if process_prior else f.number("process_sd", lo=0),
+        process_sd_prior=process_prior,
         elasticity=_lognormal(f, "elasticity"),
         damping=f.number("damping", 1.0, lo=0, hi=1, strict_lo=True),
         dynamics=dynamics,
