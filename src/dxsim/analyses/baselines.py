@@ -6,6 +6,13 @@ quasi-sample (its quantile function at ``scoring.quasi_levels``) or, for ``natio
 draws. ``None`` means the rule is not available for the series (too few points); skill is then compared on the
 points every method being compared can forecast.
 
+For a yearly flow (``spec.flow``: a share of the year's GDP or dossiers) a baseline reads the series' full-year
+readings only (``yearly_readings``): a quarter's, a half-year's, a month's or a year-to-date figure
+(``core.design.partial_year``) measures a part of the year, not the year, and averaging it with the annual
+figure of the same time (``collapse``) would start the rule from neither. A series with no full-year reading up
+to the origin keeps its partial-year ones, so no baseline disappears where it had data. The scored readings are
+not filtered: every method forecasts the same points.
+
 - ``last_value``: the last reading carried forward. Band: the empirical distribution of year-on-year changes
   across every percent series available at the origin (``empirical_steps``: |change| / sqrt(years) between
   consecutive readings), made symmetric, scaled by sqrt(years since the last reading) (random-walk scaling).
@@ -33,12 +40,21 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from dxsim.core.design import partial_year
 from dxsim.core.model import Law, share_to_z, z_to_share
+from dxsim.inputs.config import IndicatorSpec
 
 BASELINES = ("last_value", "linear_trend", "ets_damped", "national_shift", "combination")
 COMBINED = BASELINES[:-1]             # the baselines mixed by ``combination``
 SERIES_KEY = ["geo", "indicator", "definition"]
 MIN_STEP_YEARS = 1.0 / 12.0     # consecutive readings closer than a month are not a change over time
+
+
+def yearly_readings(spec: IndicatorSpec, readings: pd.DataFrame) -> pd.DataFrame:
+    """The rows of one series' ``readings`` (column ``period``) a baseline reads: for a yearly flow its
+    full-year readings, or all of them when none covers a full year; every row for any other indicator."""
+    partial = partial_year(spec, readings["period"].to_numpy())
+    return readings if partial.all() else readings[~partial]
 
 
 def collapse(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -122,14 +122,15 @@ def fit_origin(inputs: Inputs, origin: int, horizon: int, draws: int = DEFAULT_D
 def baseline_forecasts(fit: OriginFit, geo: str, indicator: str, definition: str,
                        when: np.ndarray) -> dict[str, np.ndarray]:
     """Each baseline's samples (len(when), samples) of one series at decimal times ``when``, from the series'
-    readings up to the origin; a baseline that is not available for the series is left out."""
+    readings up to the origin (a flow's full-year ones: ``baselines.yearly_readings``); a baseline that is not
+    available for the series is left out."""
     cfg, history = fit.config, fit.history
     mine = (history["geo"] == geo) & (history["indicator"] == indicator) & (history["definition"] == definition)
-    past = history[mine]
+    spec = cfg.indicator(indicator)
+    past = baselines.yearly_readings(spec, history[mine])
     if not len(past) or fit.deviation is None:
         return {}
     t, v, y = (past[c].to_numpy() for c in ("time", "value", "year"))
-    spec = cfg.indicator(indicator)
     t_last, v_last = baselines.collapse(t, v)
     national_last = draws_at(fit.ensemble, cfg, NATIONAL, indicator, definition, t_last[-1:])[0]
     national_when = draws_at(fit.ensemble, cfg, NATIONAL, indicator, definition, when)
