@@ -4,6 +4,8 @@ tests), except the shipped fit's."""
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -42,6 +44,26 @@ def test_sampling_from_the_sparse_roots_is_the_dense_product(parts, draws):
         assert np.allclose(got, expected, rtol=0, atol=1e-12)
 
 
+def test_sampling_never_builds_every_part_s_dense_root_at_once():
+    """Each part's dense root is built for its own product only: the memory a draw needs does not grow with the
+    mixture's parts x P x P (SYNTHETIC posterior: 64 parts, P = 7 + 2 x 60 geos)."""
+    parts, geos = 64, 61
+    P = 2 + 2 * (geos - 1) + 1
+    rng = np.random.default_rng(4)
+    roots = np.zeros((parts, P, P))
+    roots[:, np.arange(P), np.arange(P)] = rng.uniform(0.1, 1.0, size=(parts, P))
+    post = IndicatorPosterior(indicator="x", geos=("vietnam", *(f"g{k}" for k in range(1, geos))), offsets=("other",),
+                              slope_offsets=(), t0=2022.0, hyper_map=np.ones(2), hypers=np.ones((parts, 2)),
+                              means=np.zeros((parts, P)), **sparse_roots(roots))
+    tracemalloc.start()
+    try:
+        post.sample(parts, np.random.default_rng(5))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < roots.nbytes / 8
+
+
 def test_moments_are_the_mixture_mean_and_covariance():
     post, roots = _posterior(5, np.random.default_rng(3))
     mean, cov = post.moments()
@@ -58,6 +80,8 @@ def test_the_saved_calibration_holds_no_dense_roots(calibrator, inputs, tmp_path
         for name, post in calibrator.posteriors_.items():
             assert f"{name}.roots" not in names
             values = npz[f"{name}.root_values"]
-            stored = np.count_nonzero(np.any(post.roots != 0.0, axis=0))     # entries nonzero in some part
+            dense = post.roots
+            # entries nonzero in some part, -0.0 counted (as sparse_roots stores them)
+            stored = np.count_nonzero(np.any((dense != 0.0) | np.signbit(dense), axis=0))
             assert values.shape == (len(post.means), stored)
             assert npz[f"{name}.root_index"].shape == (2, stored)

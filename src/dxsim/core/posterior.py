@@ -94,6 +94,13 @@ class IndicatorPosterior:
         dense[:, self.root_index[0], self.root_index[1]] = self.root_values
         return dense
 
+    def root(self, part: int) -> np.ndarray:
+        """(P, P) the square root R of mixture part ``part``'s covariance, dense."""
+        P = self.means.shape[1]
+        dense = np.zeros((P, P))
+        dense[self.root_index[0], self.root_index[1]] = self.root_values[part]
+        return dense
+
     @property
     def layout(self) -> Layout:
         return Layout(len(self.geos), self.offsets, self.slope_offsets, self.break_offsets, self.own_speeds)
@@ -103,13 +110,15 @@ class IndicatorPosterior:
         """level (D, G), slope (D, G), offset and slope offset (D, definitions) with zeros for the anchor, for
         ``draws`` draws; draw i uses mixture part i % H."""
         H, P = self.means.shape
-        # R z for all draws with one batched product: the draws as (rounds, part, P), zeros after the last one
+        # the draws as (rounds, part, P), zeros after the last one; each part's R z for its draws in one product,
+        # its dense root built for that product only (never all H at once: H x P x P floats)
         rounds = -(-draws // H)
-        padded = np.zeros((rounds * H, P))
-        rng.standard_normal(out=padded[:draws])
-        noise = np.matmul(padded.reshape(rounds, H, P).transpose(1, 0, 2), self.roots.transpose(0, 2, 1))
-        beta = self.means[np.arange(draws) % H] + noise.transpose(1, 0, 2).reshape(rounds * H, P)[:draws]
-        return self.layout.split(beta)
+        padded = np.zeros((rounds, H, P))
+        rng.standard_normal(out=padded.reshape(rounds * H, P)[:draws])
+        beta = np.empty_like(padded)
+        for h in range(H):
+            np.add(self.means[h], np.matmul(padded[:, h], self.root(h).T), out=beta[:, h])
+        return self.layout.split(beta.reshape(rounds * H, P)[:draws])
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Mixture mean (P,) and covariance (P, P)."""
