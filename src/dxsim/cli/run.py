@@ -154,6 +154,7 @@ def summary_text(result) -> str:  # noqa: ANN001 - RunResult, imported lazily
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from dxsim.core import saved_calibration
+    from dxsim.core.jumpoff import WALK_GRID_WIDTH
     from dxsim.facade import write_calibration
     from dxsim.outputs.results import check_output_dir
     from dxsim.pipeline import load_inputs
@@ -161,9 +162,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     out = args.out or saved_calibration.cache_folder()
     check_output_dir(out)                         # before reading the inputs: fail fast
     inputs = load_inputs(opt.config_of(args), args.observations, args.targets)
-    fit = write_calibration(out, inputs, draws=args.draws, seed=args.seed, as_of=args.as_of).fit_table()
+    cal = write_calibration(out, inputs, draws=args.draws, seed=args.seed, as_of=args.as_of)
+    fit = cal.fit_table()
     cols = ["indicator", "geo", "n_observations", "pooled", "rms_residual_pp", "slope_per_year"]
     print(fit[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for name in cal.walk_sd_at_edge():
+        print(f"\nnote: {name}: the walk's yearly sd (process_sd) has its posterior mode at the edge of its grid, "
+              f"{WALK_GRID_WIDTH:g} prior sds from the prior's median: the readings ask for a value its prior "
+              "excludes; check process_sd's median and log_sd in the config")
     print(f"\nwrote {out}/ (parameters.csv, fit_table.csv, fit_residuals.csv, draws.npz, diagnostics/, "
           "calibration.npz and .json: loaded by dxsim run while the inputs are unchanged)")
     return EXIT_OK

@@ -19,7 +19,7 @@ import pandas as pd
 from dxsim.core import fit_tables
 from dxsim.core.design import Design, break_definitions, build_design, own_speed_definitions, warped
 from dxsim.core.dynamics import DAMPING_GRID, grid_posterior, stratified
-from dxsim.core.jumpoff import filter_states, sample_shift, walk_covariance, walk_sd_mode
+from dxsim.core.jumpoff import at_grid_edge, filter_states, sample_shift, walk_covariance, walk_sd_posterior
 from dxsim.core.merged_readings import merged_weights, split_merged, with_merged_readings
 from dxsim.core.model import path_z
 from dxsim.core.posterior import (
@@ -84,7 +84,8 @@ class Calibrator:
                 hyper_map, hypers = fit_hypers(design, spec, cfg.hyper_samples, rng)
                 part_designs = [design] * len(hypers)
             parts = [_gaussian_posterior(d, h) for d, h in zip(part_designs, hypers, strict=True)]
-            process_sd = self._fit_walk_sd(spec, obs, design, hyper_map)
+            walk_grid, walk_weights = self._fit_walk_sd(spec, obs, design, hyper_map)
+            process_sd = self._walk_parts(walk_grid, walk_weights, len(hypers), rng)
             states = self._states(spec, obs, part_designs, hypers, [m for m, _ in parts], process_sd)
             posteriors[spec.name] = IndicatorPosterior(
                 indicator=spec.name, geos=self.geos_, offsets=tuple(d.name for d in spec.definitions[1:]),
@@ -93,7 +94,7 @@ class Calibrator:
                 means=np.stack([m for m, _ in parts]), **sparse_roots(np.stack([r for _, r in parts])),
                 break_offsets=tuple(break_definitions(spec)), damping=damping, damping_weights=weights,
                 own_speeds=own_speed_definitions(spec), hyper_names=hyper_names(spec), process_sd=process_sd,
-                **states)
+                process_sd_grid=walk_grid, process_sd_weights=walk_weights, **states)
         self.posteriors_ = posteriors
         return self
 
@@ -144,36 +145,50 @@ class Calibrator:
         track = np.array([1 + tracks.index(d) if d in tracks else 0 for d in obs["definition"]], dtype=int)
         return np.array([gi[g] for g in obs["geo"]], dtype=int) * T + track, T
 
-    def _fit_walk_sd(self, spec: IndicatorSpec, obs: pd.DataFrame, design: Design, hyper: np.ndarray) -> float:
-        """The walk's yearly sd: ``spec.process_sd`` as typed, or with a prior (``process_sd_prior``) its
-        posterior mode given the readings (``jumpoff.walk_sd_mode``): their marginal likelihood with parameters
-        and noise at ``design`` and ``hyper`` (the hyper-parameters' and the damping's mode) plus the walk of each
+    def _fit_walk_sd(self, spec: IndicatorSpec, obs: pd.DataFrame, design: Design, hyper: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """The walk's yearly sd on a grid and its posterior weights there: ``spec.process_sd`` as typed (one
+        point), or with a prior (``process_sd_prior``) its grid posterior given the readings
+        (``jumpoff.walk_sd_posterior``; the prior without readings): their marginal likelihood with parameters and
+        noise at ``design`` and ``hyper`` (the hyper-parameters' and the damping's mode) plus the walk of each
         model geo's series (the readings of merged provinces carry none, as in ``_states``)."""
         prior = spec.process_sd_prior
-        if prior is None or not len(obs):
-            return spec.process_sd
+        if prior is None:
+            return np.array([spec.process_sd]), np.ones(1)
+        if not len(obs):
+            return walk_sd_posterior(np.zeros(0), np.zeros((0, 0)), np.zeros((0, 0)), prior.median, prior.log_sd)
         X = design.X.toarray() if hasattr(design.X, "toarray") else np.asarray(design.X)
         base = (X * _prior_var(design, hyper[0], hyper[1])) @ X.T
         base.flat[::len(base) + 1] += hyper[NOISE_START + design.noise] ** 2
         n = len(obs)
         walk = np.zeros_like(base)
         walk[:n, :n] = walk_covariance(self._series(spec, obs)[0], obs["time"].to_numpy(float))
-        return walk_sd_mode(design.y - X @ design.prior_mean, base, walk, prior.median, prior.log_sd)
+        return walk_sd_posterior(design.y - X @ design.prior_mean, base, walk, prior.median, prior.log_sd)
+
+    @staticmethod
+    def _walk_parts(grid: np.ndarray, weights: np.ndarray, parts: int, rng: np.random.Generator) -> np.ndarray:
+        """(H,) the walk's yearly sd of each mixture part: at stratified quantiles of its grid posterior, in an
+        order drawn from the indicator's stream (after its hyper-parameter samples), so that they are paired with
+        the parts' damping (stratified in increasing order) and hyper-parameters at random (a Latin hypercube),
+        not rank for rank. A typed value: every part's."""
+        if len(grid) == 1:
+            return np.full(parts, float(grid[0]))
+        return rng.permutation(stratified(grid, weights, parts).astype(float))
 
     def _states(self, spec: IndicatorSpec, obs: pd.DataFrame, designs: list[Design], hypers: np.ndarray,
-                means: list[np.ndarray], process_sd: float) -> dict[str, np.ndarray]:
+                means: list[np.ndarray], process_sd: np.ndarray) -> dict[str, np.ndarray]:
         """The latent state at each (geo, track)'s last reading per mixture part (``jumpoff.filter_states`` on
-        the residuals of the model geos' readings from the part's fitted line, the walk's yearly sd
-        ``process_sd``): IndicatorPosterior's state_*."""
+        the residuals of the model geos' readings from the part's fitted line, the walk's yearly sd of the part,
+        ``process_sd`` (H,)): IndicatorPosterior's state_*."""
         series, T = self._series(spec, obs)
         G, n = len(self.geos_), len(obs)
         time = obs["time"].to_numpy(float)
-        q = process_sd ** 2
         mean, var, gain = (np.zeros((len(hypers), G * T)) for _ in range(3))
         last = np.full(G * T, np.nan)
         for h, (design, m) in enumerate(zip(designs, means, strict=True)):
             resid = design.y[:n] - design.X[:n] @ m
             obs_var = hypers[h, NOISE_START + design.noise[:n]] ** 2          # each reading's noise group
+            q = process_sd[h] ** 2
             st = filter_states(series, time, resid, G * T, obs_var, q, q)
             mean[h], var[h], gain[h], last = st.mean, st.var, st.gain, st.time
         return {"state_mean": mean.reshape(-1, G, T), "state_var": var.reshape(-1, G, T),
@@ -242,7 +257,7 @@ class Calibrator:
             offset=np.concatenate(offsets, axis=1), slope_offset=np.concatenate(slope_offsets, axis=1),
             elasticity=elasticity, cross_elasticity=cross_elasticity, centred_series=centred,
             centre_deviation=deviation, damping=damping, slope_shock_sd=slope_shock_sd,
-            process_sd=np.array([self.walk_sd(spec.name) for spec in cfg.indicators]))
+            process_sd=np.stack([self.walk_sd(spec.name, draws) for spec in cfg.indicators], axis=1))
 
     def _jump_shift(self, draws: int, rngs: dict[str, np.random.Generator], levels: list[np.ndarray],
                     slopes: list[np.ndarray], offsets: list[np.ndarray], slope_offsets: list[np.ndarray]) -> np.ndarray:
@@ -275,14 +290,24 @@ class Calibrator:
             jump_time = self.data_through_.indicator[name] + spec.reading_month / 12.0
             out[:, :, k] = sample_shift(post.state_mean[parts, :, t], post.state_var[parts, :, t],
                                         post.state_gain[parts, :, t], line, post.state_time[:, t], jump_time,
-                                        self.walk_sd(name) ** 2, rngs[name])
+                                        self.walk_sd(name, draws)[:, None] ** 2, rngs[name])
         return out
 
-    def walk_sd(self, name: str) -> float:
-        """The yearly sd of indicator ``name``'s walk (jumpoff.py) and projected process noise: the fitted
-        posterior's (estimated where the config gives a prior) or, for a posterior saved without it, the config's."""
+    def walk_sd(self, name: str, draws: int) -> np.ndarray:
+        """(draws,) the yearly sd of indicator ``name``'s walk (jumpoff.py) and projected process noise: draw i's
+        is its mixture part's (i % H; estimated where the config gives a prior) or, for a posterior without it,
+        the config's."""
         post = self.posteriors_[name]
-        return self.config.indicator(name).process_sd if post.process_sd is None else float(post.process_sd)
+        if post.process_sd is None:
+            return np.full(draws, self.config.indicator(name).process_sd)
+        return post.process_sd[np.arange(draws) % len(post.process_sd)]
+
+    def walk_sd_at_edge(self) -> tuple[str, ...]:
+        """The indicators whose walk's yearly sd has its posterior mode on its grid's first or last point
+        (``jumpoff.at_grid_edge``): the readings ask for a value beyond the grid, WALK_GRID_WIDTH prior sds from the
+        prior's median (``dxsim calibrate`` names them)."""
+        return tuple(name for name, post in self.posteriors_.items()
+                     if post.process_sd_weights is not None and at_grid_edge(post.process_sd_weights))
 
     def fit_table(self) -> pd.DataFrame:
         """Per geo x indicator: readings used, pooled or not, RMS residual (pp) and posterior mean at jump-off
@@ -317,7 +342,8 @@ class ParameterDraws:
     slope_shock_sd: np.ndarray | None = None     # (draw, indicator) yearly sd of slope shocks (0: none)
     jump_shift: np.ndarray | None = None         # (draw, geo, series) latent state minus the line at the
                                                  # jump-off (jumpoff.py): anchors and paths of their own only
-    process_sd: np.ndarray | None = None         # (indicator,) yearly sd of the process noise (None: config's)
+    process_sd: np.ndarray | None = None         # (draw, indicator) yearly sd of the walk and process noise
+                                                 # (None: the config's)
 
     def to_npz_dict(self) -> dict[str, np.ndarray]:
         """Plain arrays for ``numpy.savez`` (no pickled objects)."""
@@ -329,6 +355,8 @@ class ParameterDraws:
             out["centre_deviation"] = self.centre_deviation
         if self.jump_shift is not None:
             out["jump_shift"] = self.jump_shift
+        if self.process_sd is not None:
+            out["process_sd"] = self.process_sd
         for name in ("damping", "slope_shock_sd"):    # only when some indicator's dynamics use them
             value = getattr(self, name)
             if value is not None and np.any(value != (1.0 if name == "damping" else 0.0)):

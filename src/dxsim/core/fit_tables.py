@@ -76,21 +76,28 @@ def parameter_table(calibrator: Calibrator) -> pd.DataFrame:
                          "mean": mean[k], "sd": sd[k], "q05": mean[k] - 1.645 * sd[k],
                          "q95": mean[k] + 1.645 * sd[k], "pooled": pooled, "scale": spec.law.name})
         if post.damping_weights is not None:
-            w, phi = post.damping_weights, DAMPING_GRID
-            cdf = np.cumsum(w)
-            sd = float(np.sqrt(w @ (phi - post.damping_mean) ** 2))
             rows.append({"indicator": spec.name, "parameter": "damping", "geo": "", "definition": "",
-                         "mean": post.damping_mean, "sd": sd, "q05": float(phi[np.searchsorted(cdf, 0.05)]),
-                         "q95": float(phi[min(np.searchsorted(cdf, 0.95), len(phi) - 1)]), "pooled": False,
-                         "scale": "per year"})
-        walk = calibrator.walk_sd(spec.name)           # a point value: the posterior mode, or as typed
-        rows.append({"indicator": spec.name, "parameter": "process_sd", "geo": "", "definition": "", "mean": walk,
-                     "sd": 0.0, "q05": walk, "q95": walk, "pooled": False, "scale": spec.law.name})
+                         **_grid_summary(DAMPING_GRID, post.damping_weights), "pooled": False, "scale": "per year"})
+        # the walk's yearly sd: its grid posterior (a typed value, or a posterior saved without it: one point)
+        grid, weights = ((post.process_sd_grid, post.process_sd_weights) if post.process_sd_grid is not None
+                         else (calibrator.walk_sd(spec.name, 1), np.ones(1)))
+        rows.append({"indicator": spec.name, "parameter": "process_sd", "geo": "", "definition": "",
+                     **_grid_summary(grid, weights), "pooled": False, "scale": spec.law.name})
         for name, value, samples in zip(post.hyper_names, post.hyper_map, post.hypers.T, strict=True):
             rows.append({"indicator": spec.name, "parameter": name, "geo": "", "definition": "",
                          "mean": value, "sd": float(np.std(samples)), "q05": float(np.quantile(samples, 0.05)),
                          "q95": float(np.quantile(samples, 0.95)), "pooled": False, "scale": spec.law.name})
     return pd.DataFrame(rows)
+
+
+def _grid_summary(grid: np.ndarray, weights: np.ndarray) -> dict[str, float]:
+    """mean, sd, q05 and q95 of a grid posterior (``weights`` on ``grid``; quantiles: the first grid value whose
+    cumulative weight reaches them)."""
+    mean = float(grid @ weights)
+    cdf = np.cumsum(weights)
+    return {"mean": mean, "sd": float(np.sqrt(weights @ (grid - mean) ** 2)),
+            "q05": float(grid[min(np.searchsorted(cdf, 0.05), len(grid) - 1)]),
+            "q95": float(grid[min(np.searchsorted(cdf, 0.95), len(grid) - 1)])}
 
 
 _REPORTED_GEOS = ("long_an", "lang_son", "hau_giang", "tra_vinh", NATIONAL)

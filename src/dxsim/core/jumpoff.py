@@ -23,10 +23,12 @@ state of the series they are pooled towards instead changed the backtest's mean 
 the one-year coverage of readings without history out of its band, so it is not done.)
 
 The walk's variance ``q`` is the config's ``process_sd`` squared, or, where the config gives it a prior
-(``process_sd = { median, log_sd }``), estimated: ``walk_sd_mode`` is its posterior mode given the readings'
-marginal likelihood with the walk (``walk_covariance``: the covariance of the walk this filter runs, so the
-estimate is of the same model). Only readings of one series at two times separate the walk from the measurement
-noise; without such a pair the prior's median stays.
+(``process_sd = { median, log_sd }``), estimated: ``walk_sd_posterior`` is its posterior on a grid of log sd, the
+log-normal prior times the readings' marginal likelihood with the walk (``walk_covariance``: the covariance of the
+walk this filter runs, so the estimate is of the same model), and each mixture part of the posterior takes the sd
+at a stratified quantile of it (calibrate.py), as the damping does, so its uncertainty reaches the draws. Only
+readings of one series at two times separate the walk from the measurement noise; without such a pair the grid
+posterior is the prior.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dxsim.core.dynamics import grid_posterior
+
+# The grid of the walk's yearly sd: WALK_GRID_POINTS values evenly spaced in log sd, the prior's median +-
+# WALK_GRID_WIDTH prior sds (the prior density there is exp(-8) of its peak; the median is a grid point).
+WALK_GRID_POINTS = 41
+WALK_GRID_WIDTH = 4.0
 
 @dataclass(frozen=True)
 class FilteredStates:
@@ -84,7 +92,8 @@ def sample_shift(mean: np.ndarray, var: np.ndarray, gain: np.ndarray, line: np.n
                  jump_time: float, q: float, rng: np.random.Generator) -> np.ndarray:
     """Draws (D, G) of the deviation from the line at ``jump_time``: ``mean``, ``var``, ``gain`` (D, G) at the
     last reading (``time`` (G,), nan: none, zero shift), ``line`` (D, G) the draws' fitted line at that reading
-    (their error cancels by ``gain``), the walk's variance ``q`` per year from there to the jump-off."""
+    (their error cancels by ``gain``), the walk's variance ``q`` per year from there to the jump-off: one for all
+    or (D, 1) per draw (a draw's mixture part's)."""
     seen = ~np.isnan(time)
     gap = np.where(seen, np.maximum(jump_time - np.nan_to_num(time), 0.0), 0.0)
     shift = (mean - gain * (line - line.mean(axis=0)) + np.sqrt(var + q * gap) * rng.standard_normal(mean.shape))
@@ -112,21 +121,26 @@ def walk_log_likelihood(resid: np.ndarray, base: np.ndarray, walk: np.ndarray, q
     return float(-0.5 * u @ u - np.log(np.diag(chol)).sum() - 0.5 * len(resid) * np.log(2 * np.pi))
 
 
-def walk_sd_mode(resid: np.ndarray, base: np.ndarray, walk: np.ndarray, median: float, log_sd: float) -> float:
-    """The posterior mode of the walk's yearly sd (log scale) under the log-normal prior (``median``,
-    ``log_sd``) and ``walk_log_likelihood``: the prior's median where the readings say nothing of the walk (no
-    series with two readings: a flat likelihood), the readings' value where they do. Searched within four prior
-    sds of the median."""
-    if log_sd == 0 or not np.any(walk[np.triu_indices(len(walk), 1)]):
-        return float(median)
-    from scipy import optimize
+def walk_sd_grid(median: float, log_sd: float) -> np.ndarray:
+    """(N,) yearly sds evenly spaced in log sd around the log-normal prior's ``median`` (``WALK_GRID_POINTS``
+    within ``WALK_GRID_WIDTH`` prior sds; the median alone for a prior of ``log_sd`` 0: a stated value)."""
+    if log_sd == 0:
+        return np.array([float(median)])
+    return float(median) * np.exp(np.linspace(-WALK_GRID_WIDTH, WALK_GRID_WIDTH, WALK_GRID_POINTS) * log_sd)
 
-    centre = np.log(median)
 
-    def neg_log_post(theta: float) -> float:
-        z = (theta - centre) / log_sd
-        return -walk_log_likelihood(resid, base, walk, np.exp(2 * theta)) + 0.5 * z * z
+def walk_sd_posterior(resid: np.ndarray, base: np.ndarray, walk: np.ndarray, median: float,
+                      log_sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """The walk's yearly sd on ``walk_sd_grid``, and its posterior weights there: the log-normal prior (``median``,
+    ``log_sd``) times ``walk_log_likelihood`` of ``resid``. The prior alone where the readings say nothing of the
+    walk (no series with two readings: the walk cannot be told from the measurement noise)."""
+    grid = walk_sd_grid(median, log_sd)
+    log_prior = -0.5 * ((np.log(grid) - np.log(median)) / (log_sd or 1.0)) ** 2
+    if len(grid) == 1 or not np.any(walk[np.triu_indices(len(walk), 1)]):
+        return grid, grid_posterior(log_prior)
+    return grid, grid_posterior(log_prior + [walk_log_likelihood(resid, base, walk, sd ** 2) for sd in grid])
 
-    res = optimize.minimize_scalar(neg_log_post, bounds=(centre - 4 * log_sd, centre + 4 * log_sd),
-                                   method="bounded", options={"xatol": 1e-5})
-    return float(np.exp(res.x))
+
+def at_grid_edge(weights: np.ndarray) -> bool:
+    """Whether a grid posterior's mode is the grid's first or last point: the grid (the prior) cuts it off."""
+    return len(weights) > 1 and int(np.argmax(weights)) in (0, len(weights) - 1)

@@ -66,7 +66,11 @@ class IndicatorPosterior:
     state_time: np.ndarray | None = None
     own_speeds: tuple[str, ...] = ()           # slope offsets that are a definition's own speed (model.Layout)
     hyper_names: tuple[str, ...] = ()          # names of the hypers' columns (``hyper_names``)
-    process_sd: float | None = None            # the walk's yearly sd (jumpoff.py), estimated or as typed
+    # The walk's yearly sd (jumpoff.py): process_sd (H,) each mixture part's, at stratified quantiles of its grid
+    # posterior, process_sd_weights (N,) on process_sd_grid (N,) (a typed value: one point of weight 1)
+    process_sd: np.ndarray | None = None
+    process_sd_grid: np.ndarray | None = None
+    process_sd_weights: np.ndarray | None = None
 
     def obs_sd(self, group: int, draws: int) -> np.ndarray:
         """(draws,) measurement sd of a reading of noise group ``group`` (``design.noise_group_of``); draw i

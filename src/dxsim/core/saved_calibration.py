@@ -38,8 +38,9 @@ from dxsim.inputs.config import CalibrationConfig
 from dxsim.inputs.fingerprint import sha256_file
 
 # 2: a measurement sd per noise group (an indicator's provincial, national and, for a flow, partial-year readings),
-# named in hyper_names; 3: the covariances' square roots stored sparse (IndicatorPosterior.root_index, root_values)
-FORMAT = 3
+# named in hyper_names; 3: the covariances' square roots stored sparse (IndicatorPosterior.root_index, root_values);
+# 4: the walk's yearly sd per mixture part and its grid posterior (IndicatorPosterior.process_sd*)
+FORMAT = 4
 CACHE_ENV = "DXSIM_CACHE_DIR"
 DEFAULT_FOLDER = Path("results/calibration")
 ARRAYS, META = "calibration.npz", "calibration.json"

@@ -3,7 +3,8 @@ draw); the only Python loop is over years (a projected year's step runs on one b
 
 Up to the jump-off year the latent path is the calibrated fit (parameter uncertainty only). After it,
     z[y] = z[y-1] + max(slope, 0) * damping**h * m_own**e * m_broadband**e_cross * event_speed
-           + process_sd * noise,        (h = years since the jump-off; damping = 1 unless configured)
+           + process_sd * noise,        (h = years since the jump-off; damping = 1 unless configured;
+                                         process_sd per draw: its mixture part's, calibrate.py)
 so a larger investment multiple can only raise z, hence every share. Scenarios share the same draws and noise
 (common random numbers), so differences between scenarios are not Monte Carlo noise.
 
@@ -60,8 +61,8 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
     laws = tuple(spec.law for spec in cfg.indicators)
     months = np.array([spec.reading_month for spec in cfg.indicators], float)
     dt = years[:, None] + months / 12.0 - t0                                      # (Y, I) years from t0
-    process_sd = (np.array([spec.process_sd for spec in cfg.indicators]) if params.process_sd is None
-                  else params.process_sd)[:, None]                               # (I, 1): Calibrator.walk_sd
+    process_sd = (np.array([spec.process_sd for spec in cfg.indicators])[:, None] if params.process_sd is None
+                  else np.ascontiguousarray(params.process_sd.T))   # (I, D) per draw (Calibrator.walk_sd), or (I, 1)
     damping = np.array([spec.damping for spec in cfg.indicators])[:, None]            # (I, 1)
     if model is not None:
         damping = model.damping[:, None, :, None]                                    # (S, 1, I, 1)
@@ -275,7 +276,7 @@ class _YearStep:
     own_ind: np.ndarray                 # the indicator of each own series
     own_constant: np.ndarray            # own series whose speed is constant (no warped time)
     noise: np.ndarray                   # (G, I, D) this year's standard normals, scaled in place
-    process_sd: np.ndarray              # (I, 1)
+    process_sd: np.ndarray              # (I, D) per draw, or (I, 1)
     out: tuple[np.ndarray, np.ndarray] | None   # the year's paths (z, own z) in the path dtype, written here
     work: tuple[np.ndarray, np.ndarray]         # working arrays (G, I, D) and (G, D), sliced by the blocks
 

@@ -188,10 +188,18 @@ def _normal(f: Fields, key: str) -> NormalPrior:
     return NormalPrior(t.number("mean"), t.number("sd", lo=0, strict_lo=True))
 
 
-def _lognormal(f: Fields, key: str) -> LogNormalPrior:
+def _lognormal(f: Fields, key: str, median_hi: float | None = None, log_sd_hi: float | None = None) -> LogNormalPrior:
     t = f.sub(key)
     t.allow_only({"median", "log_sd", "source"})
-    return LogNormalPrior(t.number("median", lo=0, strict_lo=True), t.number("log_sd", lo=0))
+    return LogNormalPrior(t.number("median", lo=0, strict_lo=True, hi=median_hi),
+                          t.number("log_sd", lo=0, hi=log_sd_hi))
+
+
+# Upper bounds of the walk's yearly sd (transformed-scale units; 10 carries a logit share from 1% to 99% in one
+# year's sd) and of its prior's log_sd (3: a factor of 20 per prior sd): beyond them a value is a typing error,
+# whose fit or run would end in non-finite numbers or at the edge of the sd's grid.
+PROCESS_SD_MAX = 10.0
+PROCESS_SD_LOG_SD_MAX = 3.0
 
 
 INDICATOR_KEYS = {
@@ -276,7 +284,8 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
     flow = f.raw("flow", False)
     if not isinstance(flow, bool):
         raise f.error("flow", f"must be true or false, got {flow!r}")
-    process_prior = _lognormal(f, "process_sd") if isinstance(f.raw("process_sd"), dict) else None
+    process_prior = (_lognormal(f, "process_sd", PROCESS_SD_MAX, PROCESS_SD_LOG_SD_MAX)
+                     if isinstance(f.raw("process_sd"), dict) else None)
     return IndicatorSpec(
         name=name,
         label=f.string("label", name),
@@ -292,7 +301,7 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
         level_sd=_lognormal(f, "level_sd"),
         slope_sd=_lognormal(f, "slope_sd"),
         obs_sd=_lognormal(f, "obs_sd"),
-        process_sd=process_prior.median if process_prior else f.number("process_sd", lo=0),
+        process_sd=process_prior.median if process_prior else f.number("process_sd", lo=0, hi=PROCESS_SD_MAX),
         process_sd_prior=process_prior,
         elasticity=_lognormal(f, "elasticity"),
         damping=f.number("damping", 1.0, lo=0, hi=1, strict_lo=True),
