@@ -65,12 +65,19 @@ def _config_text(root, old: str, new: str) -> str:
     ('aggregate_deviation = "stated"', 'aggregate_deviation = "mean"', "must be one of"),
     ('slope_offset = { mean = 0.0, sd = 0.3 }\n', "", "needs a path of its own"),
     ('within = "submitted_online"', 'within = "processed_online"', "bounded by the anchor definition"),
+    ('note = "dossiers received online, at any level of online service; what provinces report"',
+     'within = "submitted_online"', "submitted_online.within: the anchor definition cannot be bounded by itself"),
+    ('centre = "vietnam_provincial_bloc"\n', 'centre = "vietnam_provincial_bloc"\nceiling = 90.0\n', None),
 ])
 def test_bad_aggregate_and_subset_settings_are_refused(root, tmp_path, old, new, message):
     path = tmp_path / "config.toml"
     text = _config_text(root, old, new)
     if "slope_offset" in old:      # the full-process definition without a path of its own (and no centre)
         text = text.replace('centre = "vietnam_provincial_bloc"\n', "")
+    if message is None:            # a ceiling of 90 on the subset, the anchor's 100: both named
+        text = text.replace("[indicators.online_dossier_share.definitions.full_process]\nceiling = 100.0\n",
+                            "[indicators.online_dossier_share.definitions.full_process]\n")
+        message = "full_process.within: .*its ceiling is 90, the anchor's 100"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=message):
         load_config(path)

@@ -9,7 +9,6 @@ A projection starts from the latent state at each series' last reading (``jumpof
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,15 +37,15 @@ from dxsim.errors import ArgumentError
 from dxsim.inputs.config import CalibrationConfig, IndicatorSpec
 from dxsim.inputs.geography import load_geomap
 from dxsim.inputs.observations import NATIONAL, data_through, known_geos, used_observations
-
-CROSS_ELASTICITY_STREAM = "cross elasticity"    # the cross elasticity's stream (no indicator has a space in its name)
+from dxsim.inputs.stream_keys import CROSS_ELASTICITY_STREAM, stream_key
 
 
 def indicator_rng(seed: int, name: str) -> np.random.Generator:
-    """The fit's random stream of one indicator: from the config's seed and the indicator's name (CRC-32 of its
-    UTF-8 bytes, stable across processes), so its hyper-parameter samples do not depend on the other
-    indicators' settings, readings or order in the config."""
-    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(name.encode("utf-8"))]))
+    """The fit's random stream of one indicator: from the config's seed and the indicator's name
+    (``streams.stream_key``), so its hyper-parameter samples do not depend on the other indicators' settings,
+    readings or order in the config. Seeded as ``SeedSequence([seed, key])``, not ``streams.named_stream``: see
+    that module for why."""
+    return np.random.default_rng(np.random.SeedSequence([seed, stream_key(name)]))
 
 
 class Calibrator:

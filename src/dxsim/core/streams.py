@@ -1,13 +1,19 @@
 """Random streams keyed by name: one indicator's (or one programme's) numbers come from a child of the run's stream
-keyed by its name (CRC-32 of its UTF-8 bytes, stable across processes), so adding a definition to one indicator,
-or reordering the indicators in the config, leaves every other indicator's draws exactly as they were.
+keyed by its name (``inputs.stream_keys.stream_key``: CRC-32 of its UTF-8 bytes, stable across processes), so
+adding a definition to one indicator, or reordering the indicators in the config, leaves every other indicator's
+draws exactly as they were. Two names with the same key would get the same numbers: the config and the scenarios
+refuse them, and a name with the key of a shared stream (``stream_keys``).
+
+The fit (``calibrate.indicator_rng``) keys its hyper-parameter samples by the same ``stream_key`` but seeds them
+as ``SeedSequence([seed, key])``, not as a child of a stream: it was built so before this module, and changing it
+would move every fitted number for no gain in independence (both constructions hash the key into the seed).
 """
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
+
+from dxsim.inputs.stream_keys import stream_key
 
 
 def as_seed_sequence(seed: np.random.SeedSequence | int) -> np.random.SeedSequence:
@@ -17,7 +23,7 @@ def as_seed_sequence(seed: np.random.SeedSequence | int) -> np.random.SeedSequen
 def named_stream(base: np.random.SeedSequence | int, name: str) -> np.random.SeedSequence:
     """The child of ``base`` (a stream, or a seed) keyed by ``name``."""
     base = as_seed_sequence(base)
-    return np.random.SeedSequence(base.entropy, spawn_key=(*base.spawn_key, zlib.crc32(name.encode("utf-8"))),
+    return np.random.SeedSequence(base.entropy, spawn_key=(*base.spawn_key, stream_key(name)),
                                   pool_size=base.pool_size)
 
 

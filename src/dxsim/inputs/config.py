@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dxsim.errors import InputError, unknown
 from dxsim.inputs.locate import find_config
+from dxsim.inputs.stream_keys import CROSS_ELASTICITY_STREAM, clash_problem, key_clash
 from dxsim.inputs.validate import Fields, read_toml
 from dxsim.laws import LAW_NAMES, Law
 
@@ -15,6 +17,8 @@ PILLARS = ("broadband", "digital_government", "digital_economy")
 DEFAULT_CONFIG = Path("calibration/config.toml")
 # How a national aggregate's deviation from the nation is drawn (``CalibrationConfig.aggregate_deviation``).
 AGGREGATE_DEVIATIONS = ("pooled", "stated")
+# An indicator's name keys its random streams (core/streams.py) and names columns and files.
+INDICATOR_NAME = re.compile(r"[a-z0-9_]+")
 
 
 def _named(items: tuple[Any, ...], name: str) -> Any:
@@ -202,6 +206,9 @@ PROCESS_SD_MAX = 10.0
 PROCESS_SD_LOG_SD_MAX = 3.0
 
 
+# Why the anchor definition cannot have a key (default: it has no offset).
+ANCHOR_HAS_NO = {"centre": "the anchor definition is pooled towards the nation",
+                 "within": "the anchor definition cannot be bounded by itself"}
 INDICATOR_KEYS = {
     "label", "law", "bass_shape", "pillar", "reading_month", "headline", "anchor", "definitions",
     "excluded_definitions", "level_prior", "slope_prior", "level_sd", "slope_sd", "obs_sd", "process_sd",
@@ -229,8 +236,7 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
         if dname == anchor:
             for key in ("offset", "slope_offset", "own_slope", "centre", "within"):
                 if d.has(key):
-                    raise d.error(key, "the anchor definition has no offset" if key != "centre"
-                                  else "the anchor definition is pooled towards the nation")
+                    raise d.error(key, ANCHOR_HAS_NO.get(key, "the anchor definition has no offset"))
             offset = slope_offset = None
         else:
             offset = _normal(d, "offset")
@@ -249,9 +255,10 @@ def _indicator(f: Fields, name: str) -> IndicatorSpec:
         within = d.string("within", "")
         if within and within != anchor:
             raise d.error("within", f"a subset is bounded by the anchor definition {anchor!r}, got {within!r}")
-        if within and ceiling != defs_table.sub(anchor).number("ceiling", lo=0, hi=100, strict_lo=True):
-            raise d.error("within", "a subset of the anchor needs the anchor's ceiling (the bound is on the "
-                          "transformed scale)")
+        anchor_ceiling = defs_table.sub(anchor).number("ceiling", lo=0, hi=100, strict_lo=True)
+        if within and ceiling != anchor_ceiling:
+            raise d.error("within", f"a subset of the anchor needs the anchor's ceiling (the bound is on the "
+                          f"transformed scale): its ceiling is {ceiling:g}, the anchor's {anchor_ceiling:g}")
         if within and slope_offset is None:
             # a clip of the offset alone would move a subset observed without its anchor below its own readings
             raise d.error("within", "a bounded subset needs a path of its own (slope_offset or own_slope)")
@@ -343,6 +350,13 @@ def load_config(path: str | Path | None = None) -> CalibrationConfig:
     inds = top.sub("indicators")
     if not inds.table:
         raise inds.error("", "at least one indicator is required")
+    for name in inds.table:
+        if not INDICATOR_NAME.fullmatch(name):
+            raise inds.error(name, "an indicator's name is lower-case letters, digits and '_' (it keys the "
+                             f"indicator's random numbers), got {name!r}")
+    clash = key_clash(inds.table, reserved=(CROSS_ELASTICITY_STREAM,))
+    if clash:
+        raise inds.error(clash[1], clash_problem(clash[0]))
     indicators = tuple(_indicator(inds.sub(name), name) for name in inds.table)
 
     cross = top.sub("cross_pillar")

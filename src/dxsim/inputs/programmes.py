@@ -13,6 +13,7 @@ import numpy as np
 
 from dxsim.errors import InputError, unknown
 from dxsim.inputs.config import CalibrationConfig
+from dxsim.inputs.stream_keys import clash_problem, key_clash
 from dxsim.inputs.validate import Fields, check_number, schedule_year
 
 EFFECT_KINDS = ("ceiling_lift", "speed_multiplier", "step")
@@ -112,6 +113,9 @@ def parse_programmes(source: str, raw: Mapping[str, Any], cfg: CalibrationConfig
     for k, name in enumerate(names):
         if name in names[:k]:
             raise InputError(source, f"programmes[{k}].name", f"{name!r} is used by another programme")
+    clash = key_clash(names)
+    if clash:
+        raise InputError(source, f"programmes[{names.index(clash[1])}].name", clash_problem(clash[0]))
     for geo in pools:
         if geo not in {p.geo for p in out}:
             raise pool.error(geo, f"no programme runs in {geo!r}")
