@@ -16,6 +16,7 @@ import pytest
 from dxsim.cli import main
 from dxsim.core.ensemble import sample_run
 from dxsim.core.programme_impact import programme_table
+from dxsim.core.streams import VERSION as STREAMS_VERSION
 from dxsim.core.targets import evaluation_targets
 from dxsim.inputs.scenario import SCENARIO_KEYS
 from dxsim.outputs.comparability import comparability_message, comparability_warnings, run_identity
@@ -92,8 +93,10 @@ def test_programme_counterfactuals_reuse_the_runs_samples(runs, inputs, monkeypa
     pd.testing.assert_frame_equal(table, result.programmes)
 
 
-def manifest(seed: int = 1, draws: int = 100, config: str = "a" * 64, data: str = "b" * 64) -> dict:
-    return {"seed": seed, "draws": draws, "calibration": {"sha256": config}, "observations": {"sha256": data}}
+def manifest(seed: int = 1, draws: int = 100, config: str = "a" * 64, data: str = "b" * 64,
+             streams: int | None = STREAMS_VERSION) -> dict:
+    out = {"seed": seed, "draws": draws, "calibration": {"sha256": config}, "observations": {"sha256": data}}
+    return out if streams is None else out | {"random_streams": streams}
 
 
 def test_comparability_names_what_differs() -> None:
@@ -102,14 +105,26 @@ def test_comparability_names_what_differs() -> None:
     lines = comparability_warnings([manifest(), manifest(seed=2, data="c" * 64)], ["base", "prog"])
     assert lines == ["different seed (base: 1, prog: 2)", "different data (base: bbbbbbbbbbbb, prog: cccccccccccc)"]
     for k, other in enumerate([manifest(draws=50), manifest(config="d" * 64), {}]):
-        assert len(comparability_warnings([manifest(), other])) == (1 if k < 2 else 4)
+        assert len(comparability_warnings([manifest(), other])) == (1 if k < 2 else 5)
     message = comparability_message([manifest(), manifest(seed=2)])
     assert "\n" not in message and "different seed" in message
+
+
+def test_runs_of_other_random_streams_are_not_paired() -> None:
+    """Another layout of the random streams gives other draws for the same seed; a run that does not record its
+    layout may predate a change of it, so it pairs with no run, not even another such run."""
+    assert comparability_warnings([manifest(), manifest(streams=STREAMS_VERSION + 1)], ["a", "b"]) == [
+        f"different random streams (a: {STREAMS_VERSION}, b: {STREAMS_VERSION + 1})"]
+    assert comparability_warnings([manifest(), manifest(streams=None)], ["a", "b"]) == [
+        f"different random streams (a: {STREAMS_VERSION}, b: not recorded)"]
+    assert comparability_warnings([manifest(streams=None)] * 2, ["a", "b"]) == [
+        "unknown random streams (a: not recorded, b: not recorded)"]
 
 
 def test_a_run_manifest_carries_what_comparability_reads(runs) -> None:
     identity = run_identity(runs["baseline"].manifest)
     assert None not in identity.values() and identity["draws"] == DRAWS
+    assert identity["random streams"] == STREAMS_VERSION
     assert comparability_warnings([r.manifest for r in runs.values()]) == []
 
 

@@ -5,6 +5,7 @@ when it is installed) and one-line errors for missing or malformed folders."""
 from __future__ import annotations
 
 import html.parser
+import json
 import os
 import shutil
 import subprocess
@@ -209,6 +210,12 @@ def test_compare_takes_differences_draw_by_draw_where_runs_share_their_draws(run
     assert diff["q90"][-1] > diff["q10"][-1] and diff["q50"][-1] > 0      # more investment, more fibre
     reseeded = _run(inputs, tmp_path, "reseeded", 1.5, seed=8)
     assert unpaired_reason(read_run(plain), read_run(reseeded)) == "unpaired_seed"
+    unrecorded = tmp_path / "unrecorded"           # a run made before the streams' version was recorded
+    shutil.copytree(fast, unrecorded)
+    manifest = json.loads((unrecorded / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["random_streams"]
+    (unrecorded / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert unpaired_reason(read_run(plain), read_run(unrecorded)) == "unpaired_random_streams"
     out = tmp_path / "compare"
     assert main(["compare", str(plain), str(fast), str(reseeded), "--out", str(out), "--format", "svg"]) == 0
     svg = out / "compare_lang_son_fiber_household_share_subscription.svg"

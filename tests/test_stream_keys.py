@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zlib
 
+import numpy as np
 import pytest
 
 from dxsim.errors import InputError
@@ -65,3 +66,16 @@ def test_programmes_whose_names_share_a_stream_are_refused(root, cfg, tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=rf"programmes\[2\].name: its random numbers would be those of '{A}'"):
         load_scenario(path, cfg, known_geos(cfg))
+
+
+def test_the_streams_version_moves_with_the_streams():
+    """The first numbers of a named stream and of the run's per-indicator normals, pinned with ``VERSION``: a change
+    that reassigns the draws fails here until VERSION is bumped (and these numbers updated with it)."""
+    from dxsim.core.streams import VERSION, IndicatorNormals, named_stream
+
+    first = np.random.default_rng(named_stream(7, "fiber_household_share")).standard_normal(2)
+    normals = IndicatorNormals(np.random.SeedSequence(7), ("a", "b")).standard_normal((1, 2, 1))
+    assert (VERSION, *np.round(first, 10), *np.round(normals.ravel(), 10)) == PINNED
+
+
+PINNED = (2, 0.4827319434, 0.3674321354, -1.5473490051, 1.4748724829)

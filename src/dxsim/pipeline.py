@@ -25,6 +25,7 @@ from dxsim.core.national import national_consistency
 from dxsim.core.paths import Ensemble
 from dxsim.core.programme_impact import programme_table
 from dxsim.core.saved_calibration import fitted_calibrator
+from dxsim.core.streams import VERSION as STREAMS_VERSION
 from dxsim.core.targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities
 from dxsim.core.verdicts import with_verdicts
 from dxsim.inputs.config import CalibrationConfig, load_config
@@ -131,6 +132,7 @@ def run_scenario(scenario: str | Path | Scenario, draws: int | None = None, seed
                             for name, post in calibrator.posteriors_.items()}},
         "seed": seed,
         "draws": draws,
+        "random_streams": STREAMS_VERSION,
         "geography": {**geography_manifest(cfg, ensemble.aggregation), "national_consistency": national_status},
     }
     if rollouts is not None:

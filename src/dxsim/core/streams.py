@@ -15,6 +15,10 @@ import numpy as np
 
 from dxsim.inputs.stream_keys import stream_key
 
+# The layout of the random streams: the same seed gives the same draws only under the same version. Bump it with
+# any change that reassigns a run's draws (recorded in manifest.json; runs of different versions are not compared
+# draw by draw, ``outputs.comparability``). 1: one stream for every indicator; 2: a stream per indicator's name.
+VERSION = 2
 
 def as_seed_sequence(seed: np.random.SeedSequence | int) -> np.random.SeedSequence:
     return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)

@@ -1,7 +1,9 @@
 """Whether runs can be compared draw for draw. The differences between two runs are the effects of their levers
-only when the runs share the seed, the number of draws, the calibration (the config file's hash) and the data
-(the observations file's hash): then they use the same parameter draws and noise (common random numbers), and
-every series that no lever touches is identical. Read from the runs' ``manifest.json``."""
+only when the runs share the seed, the number of draws, the calibration (the config file's hash), the data
+(the observations file's hash) and the layout of dxsim's random streams (``core.streams.VERSION``; a run that
+does not record it, made before it was recorded, pairs with none): then they use the same parameter draws and
+noise (common random numbers), and every series that no lever touches is identical. Read from the runs'
+``manifest.json``."""
 
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ from typing import Any
 
 # (what, its place in manifest.json): what common random numbers need to be equal between runs
 IDENTITY = (("seed", ("seed",)), ("draws", ("draws",)), ("calibration", ("calibration", "sha256")),
-            ("data", ("observations", "sha256")))
+            ("data", ("observations", "sha256")), ("random streams", ("random_streams",)))
+STREAMS = "random streams"
 
 
 def run_identity(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """A run's seed, draws, calibration (config sha256) and data (observations sha256); None where the manifest
-    does not say."""
+    """A run's seed, draws, calibration (config sha256), data (observations sha256) and random streams' version;
+    None where the manifest does not say."""
     out = {}
     for what, path in IDENTITY:
         value: Any = manifest
@@ -28,7 +31,7 @@ def run_identity(manifest: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def comparability_warnings(manifests: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None) -> list[str]:
-    """One short line per way the runs differ (seed, draws, calibration, data), naming each run's value
+    """One short line per way the runs differ (seed, draws, calibration, data, random streams), naming each run's value
     (hashes shortened); empty when the runs are comparable draw for draw. ``names`` label the runs (default
     run 1, run 2, ...)."""
     names = list(names) if names is not None else [f"run {k + 1}" for k in range(len(manifests))]
@@ -36,10 +39,16 @@ def comparability_warnings(manifests: Sequence[Mapping[str, Any]], names: Sequen
     lines = []
     for what, _ in IDENTITY:
         values = [ident[what] for ident in identities]
-        if len({repr(v) for v in values}) > 1:
+        if unpaired(what, values):
             shown = ", ".join(f"{name}: {_shown(value)}" for name, value in zip(names, values, strict=True))
-            lines.append(f"different {what} ({shown})")
+            lines.append(f"{'different' if len({repr(v) for v in values}) > 1 else 'unknown'} {what} ({shown})")
     return lines
+
+
+def unpaired(what: str, values: Sequence[Any]) -> bool:
+    """Whether runs whose identity item ``what`` has ``values`` cannot share their random numbers: the values
+    differ, or a run does not record its random streams (it may predate a change of their layout)."""
+    return len({repr(v) for v in values}) > 1 or (what == STREAMS and None in values)
 
 
 def comparability_message(manifests: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None) -> str:
@@ -49,7 +58,7 @@ def comparability_message(manifests: Sequence[Mapping[str, Any]], names: Sequenc
         return ""
     return ("warning: these runs are not comparable draw for draw: " + "; ".join(lines) + ". Their differences "
             "include Monte Carlo noise, not only the scenarios' levers: run them with the same seed, draws, "
-            "calibration and data")
+            "calibration and data, with the same version of dxsim's random streams")
 
 
 def _shown(value: Any) -> str:

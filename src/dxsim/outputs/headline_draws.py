@@ -93,17 +93,18 @@ def _read_cached(folder: str, stamp: int) -> HeadlineDraws | None:     # stamp: 
 
 def unpaired_reason(base: RunTables, other: RunTables) -> str | None:
     """None when two runs share their random numbers (both have ``headline_draws.npz``; same seed, draws,
-    calibration and data: ``comparability.run_identity``), else why not: ``unpaired_file``, ``unpaired_seed``,
-    ``unpaired_draws``, ``unpaired_calibration`` or ``unpaired_data`` (keys of the ``chart`` word table)."""
-    from dxsim.outputs.comparability import IDENTITY, run_identity
+    calibration, data and random streams: ``comparability.run_identity``), else why not: ``unpaired_file``,
+    ``unpaired_seed``, ``unpaired_draws``, ``unpaired_calibration``, ``unpaired_data`` or
+    ``unpaired_random_streams`` (keys of the ``chart`` word table)."""
+    from dxsim.outputs.comparability import IDENTITY, run_identity, unpaired
 
     a, b = _cached(base.folder), _cached(other.folder)
     if a is None or b is None:
         return "unpaired_file"
     ia, ib = run_identity(base.manifest), run_identity(other.manifest)
     for what, _ in IDENTITY:
-        if ia[what] != ib[what]:
-            return f"unpaired_{what}"
+        if unpaired(what, (ia[what], ib[what])):
+            return f"unpaired_{what.replace(' ', '_')}"
     if a.seed != b.seed:                # the files disagree with their manifests: not paired either
         return "unpaired_seed"
     return None if a.draws == b.draws else "unpaired_draws"
