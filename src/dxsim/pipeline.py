@@ -25,6 +25,7 @@ from dxsim.core.national import national_consistency
 from dxsim.core.paths import Ensemble
 from dxsim.core.programme_impact import programme_table
 from dxsim.core.saved_calibration import fitted_calibrator
+from dxsim.core.simulate import at_bound_shares
 from dxsim.core.streams import VERSION as STREAMS_VERSION
 from dxsim.core.targets import all_targets_probabilities, evaluation_targets, target_met, target_probabilities
 from dxsim.core.verdicts import with_verdicts
@@ -89,6 +90,18 @@ class RunResult:
     national: pd.DataFrame = field(default_factory=pd.DataFrame)     # core.national: provinces vs nation
 
 
+def within_bound(ensemble: Ensemble, cfg: CalibrationConfig) -> dict[str, dict[str, dict]]:
+    """manifest.json's ``within_bound``: per indicator and subset definition bounded by its anchor (``within``),
+    the share of each simulated geo's projected draws on the bound (``simulate.at_bound_shares``), 4 decimals."""
+    out: dict[str, dict[str, dict]] = {}
+    geos = ensemble.model_geos or ensemble.geos
+    for (ind, definition), shares in at_bound_shares(ensemble, cfg).items():
+        out.setdefault(ind, {})[definition] = {
+            "within": cfg.indicator(ind).definition(definition).within,
+            "projected_draws_at_bound": {g: round(float(s), 4) for g, s in zip(geos, shares, strict=True)}}
+    return out
+
+
 def run_scenario(scenario: str | Path | Scenario, draws: int | None = None, seed: int | None = None,
                  inputs: Inputs | None = None, as_of: int | None = None,
                  calibrator: Calibrator | None = None, refit: bool = False) -> RunResult:
@@ -133,6 +146,7 @@ def run_scenario(scenario: str | Path | Scenario, draws: int | None = None, seed
         "seed": seed,
         "draws": draws,
         "random_streams": STREAMS_VERSION,
+        "within_bound": within_bound(ensemble, cfg),
         "geography": {**geography_manifest(cfg, ensemble.aggregation), "national_consistency": national_status},
     }
     if rollouts is not None:

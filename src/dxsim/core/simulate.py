@@ -231,8 +231,7 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
 
     # a subset of its anchor (``within``: a path of its own, the anchor's ceiling) never exceeds it: its path is
     # bounded by the anchor's, draw by draw and year by year (the same bound on z as on the share)
-    bounded = [(j, series_ind[k]) for j, k in enumerate(own)
-               if cfg.indicator(params.series[k][0]).definition(params.series[k][1]).within]
+    bounded = within_pairs(cfg, params.series, own)
     if bounded:
         own_paths = [_bounded(o, zy, bounded) for o, zy in zip(own_paths, z_paths, strict=True)]
     return Ensemble(
@@ -243,6 +242,29 @@ def simulate(cfg: CalibrationConfig, params: ParameterDraws, drivers: Drivers, s
         own_series=own, own_z=YearBlocks(tuple(own_paths)), event_lift=np.moveaxis(drivers.ceiling_lift, 1, 0),
         rollouts=rollouts,
         series_first_projected=series_first_projected)
+
+
+def within_pairs(cfg: CalibrationConfig, series: tuple[tuple[str, str], ...], own: tuple[int, ...]
+                 ) -> list[tuple[int, int]]:
+    """(own series, indicator) of each subset bounded by its anchor (``within``): its place among the ``own``
+    series (indices into ``series``) and its indicator's index."""
+    return [(j, cfg.indicator_names.index(series[k][0])) for j, k in enumerate(own)
+            if cfg.indicator(series[k][0]).definition(series[k][1]).within]
+
+
+def at_bound_shares(ensemble: Ensemble, cfg: CalibrationConfig) -> dict[tuple[str, str], np.ndarray]:
+    """Per subset bounded by its anchor (``within``), as (indicator, definition): the share (simulated geo,) of
+    its projected draws (every scenario and projected year) that sit exactly on the anchor's path, where the
+    bound binds. A subset without projected years is left out."""
+    out = {}
+    for j, i in within_pairs(cfg, ensemble.series, ensemble.own_series):
+        k = ensemble.own_series[j]
+        first = (ensemble.series_first_projected or {k: ensemble.first_projected_year})[k]
+        years = [y for y, year in enumerate(ensemble.years) if year >= first]
+        if years:
+            out[ensemble.series[k]] = sum(np.mean(ensemble.own_z[y][:, :, j] == ensemble.z[y][:, :, i], axis=(0, 2))
+                                          for y in years) / len(years)
+    return out
 
 
 def _bounded(own: np.ndarray, z: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
